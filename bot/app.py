@@ -1,0 +1,140 @@
+"""The Application: the same one for `run`, the demo and the end-to-end tests."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import jobs
+from bot.processor import PerUserUpdateProcessor
+from bot.ratelimit import PacedRateLimiter
+from bot.request import AiohttpRequest
+from bot.settings import Settings
+from bot.texts import t
+from db import Database
+from handlers import worker
+from handlers.deps import KEY, Services
+from tasks.clock import Clock
+from tasks.work import WorkService
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("task", "pause", "balance", "language", "help", "start")
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rate_limits: bool = True,
+    concurrency: int = 64,
+) -> Application:  # type: ignore[type-arg]
+    """Builds the bot; the database opens in post_init, on the Application's own loop."""
+    if not settings.bot_token:
+        raise ValueError("BOT_TOKEN is not set")
+    db = Database(settings.database_path)
+    work = WorkService(db, clock)
+    limiter = PacedRateLimiter(send_rate=settings.send_rate)
+    limiter.enabled = rate_limits
+    app = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .request(AiohttpRequest(connection_pool_size=8))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=40))
+        .rate_limiter(limiter)
+        .concurrent_updates(PerUserUpdateProcessor(concurrency))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .post_init(_on_startup)
+        .post_shutdown(_on_shutdown)
+        .build()
+    )
+    app.bot_data[KEY] = Services(work, settings.default_language, settings.tz)
+    register(app)
+    return app
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """The table of contents: which update goes to which handler."""
+    app.add_handler(TypeHandler(Update, _claim_messages), group=-1)
+    app.add_handler(CommandHandler("start", worker.start))
+    app.add_handler(CommandHandler("task", worker.next_task))
+    app.add_handler(CommandHandler("pause", worker.pause))
+    app.add_handler(CommandHandler("help", worker.show_help))
+    app.add_handler(CommandHandler("balance", worker.show_balance))
+    app.add_handler(CommandHandler("language", worker.choose_language))
+    app.add_handler(CallbackQueryHandler(worker.press))
+    app.add_handler(ChatMemberHandler(worker.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, worker.other_message))
+    app.add_error_handler(_log_error)
+
+
+async def _claim_messages(update: Update, context: Any) -> None:
+    # Answers claim their update inside their own transaction; messages claim theirs here.
+    if update.message is not None:
+        await worker.drop_replayed_update(update, context)
+
+
+async def _log_error(update: object, context: Any) -> None:
+    log.error("error while handling %r", update, exc_info=context.error)
+
+
+async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data[KEY]
+    await services.work.db.open()
+    expired = await services.work.expire_leases()
+    if expired:
+        log.info("start-up: %d leases had expired while the bot was down", expired)
+    await register_commands(app, services.default_language)
+    jobs.schedule(app)
+
+
+async def _on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data[KEY]
+    await services.work.db.close()
+
+
+async def register_commands(app: Application, default_language: str) -> None:  # type: ignore[type-arg]
+    """The command menu, in French and English (and the default for other languages)."""
+    for language in ("fr", "en", None):
+        lang = language or default_language
+        commands = [BotCommand(c, t(lang, f"cmd_{c}")) for c in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=language)
+
+
+async def start_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """What `run_polling` does before it blocks: for the demo and the end-to-end tests."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
+    await app.start()
+
+
+async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """What `run_polling` does on the way out."""
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

@@ -1,0 +1,122 @@
+"""`python -m bot` (also the `petites-mains` command): run, load-pack, packs, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bot.settings import EXIT_BAD_SETTINGS, Settings, settings_or_exit
+
+EXIT_REFUSED = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Petites Mains: fair, well-run annotation on Telegram."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot (long polling, or a webhook)")
+    run.add_argument("--webhook", metavar="URL", help="public HTTPS URL Telegram calls")
+    run.add_argument("--port", type=int, default=8443, help="local port for the webhook")
+    run.add_argument("--listen", default="0.0.0.0", help="local address for the webhook")
+
+    load = commands.add_parser("load-pack", help="validate and load a task pack (JSON or JSONL)")
+    load.add_argument("file", type=Path)
+    load.add_argument(
+        "--replace", action="store_true", help="update an existing pack (answers are kept)"
+    )
+
+    commands.add_parser("packs", help="progress of every pack")
+
+    demo = commands.add_parser("demo", help="the whole loop on a local simulator, no token")
+    demo.add_argument("--workers", type=int, default=30)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--keep", type=Path, help="keep the demo database at this path")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.command == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(workers=args.workers, seed=args.seed, keep=args.keep))
+    settings = settings_or_exit()
+    if args.command == "run":
+        return run_bot(settings, args.webhook, args.port, args.listen)
+    if args.command == "load-pack":
+        return asyncio.run(load_pack_command(settings, args.file, args.replace))
+    return asyncio.run(packs_command(settings))
+
+
+def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> int:
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    if not settings.bot_token:
+        print(
+            "error: setting BOT_TOKEN: missing (ask @BotFather for a token, then"
+            " export BOT_TOKEN=... or put it in .env)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_SETTINGS
+    app = build_application(settings)
+    updates = ALLOWED_UPDATES
+    if webhook is None:
+        app.run_polling(allowed_updates=updates)
+        return 0
+    parsed = urlparse(webhook)
+    if parsed.scheme != "https" or not parsed.netloc:
+        print(f"error: --webhook: not an https URL: {webhook!r}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    secret = settings.webhook_secret or secrets.token_urlsafe(32)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        print("error: setting WEBHOOK_SECRET: use 1-256 of A-Z a-z 0-9 _ -", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    app.run_webhook(
+        listen=listen,
+        port=port,
+        url_path=parsed.path.lstrip("/"),
+        webhook_url=webhook,
+        secret_token=secret,
+        allowed_updates=updates,
+    )
+    return 0
+
+
+async def load_pack_command(settings: Settings, file: Path, replace: bool) -> int:
+    from bot.progress import ProgressBar, format_load_report
+    from db import Database
+    from tasks.clock import Clock
+    from tasks.packs import load_pack
+
+    if not file.is_file():
+        print(f"error: no such file: {file}", file=sys.stderr)
+        return EXIT_REFUSED
+    bar = ProgressBar(file.stat().st_size, f"loading {file.name}")
+    async with Database(settings.database_path) as db:
+        report = await load_pack(
+            db, file, replace=replace, clock=Clock(), on_progress=lambda b, _t, n: bar.update(b, n)
+        )
+    bar.finish()
+    print(format_load_report(report))
+    return 0 if report.ok else EXIT_REFUSED
+
+
+async def packs_command(settings: Settings) -> int:
+    from bot.progress import format_progress
+    from db import Database
+    from tasks.packs import pack_progress
+
+    async with Database(settings.database_path) as db:
+        rows = await pack_progress(db)
+    print(format_progress(rows) if rows else "no pack loaded yet (python -m bot load-pack FILE)")
+    return 0

@@ -1,0 +1,163 @@
+"""`python -m bot demo`: the real bot against the local Bot API simulator, with a simulated crowd.
+
+No token and no network: the simulator listens on 127.0.0.1 and speaks Telegram's HTTP API with
+its limits and error texts; the bot is the same Application that `run` builds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+from bot.app import build_application, start_polling, stop_polling
+from bot.progress import format_table
+from bot.settings import load_settings
+from bot.simulator import (
+    CAREFUL,
+    CARELESS,
+    SPAMMER_FIRST,
+    SPAMMER_RANDOM,
+    AgentProfile,
+    Crowd,
+    SimulatorServer,
+)
+from bot.simulator.crowd import truth_oracle
+from db import Database
+from tasks.clock import Clock
+from tasks.money import format_amount
+from tasks.packs import load_pack, pack_progress
+from tasks.work import WorkService
+
+SAMPLE = "demo-reviews"
+THINK = (0.3, 1.5)  # seconds a simulated worker takes to read and press
+
+
+def sample_paths() -> tuple[Path, Path]:
+    folder = resources.files("bot").joinpath("samples")
+    return Path(str(folder / f"{SAMPLE}.json")), Path(str(folder / f"{SAMPLE}.truth.json"))
+
+
+def crowd_mix(workers: int) -> list[tuple[AgentProfile, int, str]]:
+    """About 40% careful, 40% careless, 20% spammers of two kinds."""
+    careful = max(1, round(workers * 0.4))
+    careless = max(0, round(workers * 0.4))
+    spam = max(0, workers - careful - careless)
+    return [
+        (CAREFUL, careful, "Careful"),
+        (CARELESS, careless, "Careless"),
+        (SPAMMER_RANDOM, spam - spam // 2, "Random"),
+        (SPAMMER_FIRST, spam // 2, "FirstButton"),
+    ]
+
+
+async def run_demo(
+    *, workers: int = 30, seed: int = 7, keep: Path | None = None, timeout: float = 100.0
+) -> int:
+    started = time.monotonic()
+    pack_file, truth_file = sample_paths()
+    with tempfile.TemporaryDirectory(prefix="petites-mains-demo-") as tmp:
+        db_path = keep or Path(tmp) / "demo.sqlite3"
+        if keep and keep.exists():
+            print(f"error: {keep} exists; the demo starts from an empty database", file=sys.stderr)
+            return 1
+        async with Database(db_path) as db:
+            report = await load_pack(db, pack_file, clock=Clock())
+            if not report.ok:
+                print("\n".join(str(e) for e in report.errors), file=sys.stderr)
+                return 1
+        print(f"pack {report.pack_id!r}: {report.tasks_total} tasks loaded into {db_path}")
+
+        async with SimulatorServer() as sim:
+            settings = load_settings(
+                bot_token=sim.token,
+                telegram_api_url=sim.base_url,
+                database_path=db_path,
+                _env_file=None,
+            )
+            app = build_application(settings)
+            truth = json.loads(truth_file.read_text(encoding="utf-8"))
+            crowd = Crowd(sim, truth_oracle(truth), seed=seed)
+            for profile, count, name in crowd_mix(workers):
+                if count:
+                    crowd.add(replace(profile, think=THINK), count, name)
+            print(f"simulated Bot API at {sim.base_url}; {workers} simulated workers start now")
+            await start_polling(app)
+            try:
+                run_started = time.monotonic()
+                await crowd.start()
+                done = await _follow_progress(db_path, report.tasks_total, timeout)
+                elapsed = time.monotonic() - run_started
+                await crowd.stop()
+            finally:
+                await stop_polling(app)
+            await _summary(db_path, sim, crowd, elapsed, done)
+    print(f"demo finished in {time.monotonic() - started:.1f} s")
+    return 0 if done else 1
+
+
+async def _follow_progress(db_path: Path, tasks: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    last = ""
+    async with Database(db_path) as db:
+        while time.monotonic() < deadline:
+            rows = await pack_progress(db)
+            row = next(r for r in rows if r.id == SAMPLE)
+            line = (
+                f"  {row.tasks_complete}/{row.tasks} tasks complete,"
+                f" {row.answers}/{row.answers_wanted} answers, {row.open_leases} open leases"
+            )
+            if line != last:
+                print(line, flush=True)
+                last = line
+            if row.tasks_complete >= tasks:
+                return True
+            await asyncio.sleep(1.0)
+    print("  timed out before every task was complete", file=sys.stderr)
+    return False
+
+
+async def _summary(
+    db_path: Path, sim: SimulatorServer, crowd: Crowd, elapsed: float, done: bool
+) -> None:
+    async with Database(db_path) as db:
+        work = WorkService(db)
+        progress = next(r for r in await pack_progress(db) if r.id == SAMPLE)
+        rows = []
+        for agent in crowd.stats.values():
+            worker = await work.worker(agent.user_id)
+            balance = await work.balance(agent.user_id, UTC)
+            earned = balance.earned_total.get(progress.currency, 0)
+            rows.append(
+                [
+                    agent.name,
+                    agent.kind,
+                    str(balance.tasks_total),
+                    str(agent.skips),
+                    format_amount(earned, progress.currency),
+                    "yes" if worker and worker.consented else "no",
+                ]
+            )
+    answers = progress.answers
+    calls = sum(sim.calls.values())
+    # Calls made because of answers: the answer acks and task edits (sends are the first tasks).
+    print()
+    print("== Summary ==")
+    print(f"answers stored:        {answers}")
+    print(f"tasks completed:       {progress.tasks_complete}/{progress.tasks}")
+    print(f"time taken:            {elapsed:.1f} s ({answers / max(elapsed, 1e-9):.1f} answers/s)")
+    print(f"total paid out (owed): {format_amount(progress.spent_micros, progress.currency)}")
+    print(f"Bot API calls:         {calls} in all, {calls / max(answers, 1):.2f} per answer")
+    busiest = ", ".join(f"{m} {n}" for m, n in sim.calls.most_common(6))
+    print(f"  by method:           {busiest}")
+    print()
+    print("Earnings per worker:")
+    print(format_table(["worker", "kind", "answers", "skips", "earned", "consented"], rows))
+    if not done:
+        print("\nthe demo did not complete every task in time", file=sys.stderr)

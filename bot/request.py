@@ -1,0 +1,105 @@
+"""A Bot API transport on aiohttp.
+
+PTB's default transport (httpx) costs about 6 CPU-seconds per 1,000 answers here; an aiohttp
+session costs a fraction of that (see ../shared/notes/ptb.md and `make bench`). PTB accepts any
+`BaseRequest`, so this is a drop-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+
+class AiohttpRequest(BaseRequest):
+    """One aiohttp ClientSession with a small connection pool (small pools are faster here)."""
+
+    def __init__(
+        self,
+        *,
+        connection_pool_size: int = 8,
+        read_timeout: float | None = 10.0,
+        write_timeout: float | None = 10.0,
+        connect_timeout: float | None = 10.0,
+        media_write_timeout: float | None = 30.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": self.USER_AGENT}
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = request_data.multipart_data if request_data else None
+        if isinstance(read_timeout, DefaultValue):
+            read_timeout = self._read_timeout
+        if isinstance(connect_timeout, DefaultValue):
+            connect_timeout = self._connect_timeout
+        if isinstance(write_timeout, DefaultValue):
+            write_timeout = self._media_write_timeout if files else self._write_timeout
+        total = None
+        if read_timeout is not None:
+            total = read_timeout + (write_timeout or 0) + (connect_timeout or 0)
+        timeout = aiohttp.ClientTimeout(
+            total=total, sock_connect=connect_timeout, sock_read=read_timeout
+        )
+        body: Any = None
+        if files:
+            form = aiohttp.FormData()
+            for key, value in (request_data.json_parameters if request_data else {}).items():
+                form.add_field(key, value)
+            for name, part in files.items():
+                if isinstance(part, tuple):
+                    filename, content, *rest = part
+                    content_type = rest[0] if rest else None
+                    payload = content.read() if hasattr(content, "read") else content
+                    form.add_field(name, payload, filename=filename, content_type=content_type)
+                else:
+                    payload = part.read() if hasattr(part, "read") else part
+                    form.add_field(name, payload)
+            body = form
+        elif request_data is not None:
+            body = aiohttp.FormData(request_data.json_parameters)
+        try:
+            async with self._session.request(method, url, data=body, timeout=timeout) as resp:
+                return resp.status, await resp.read()
+        except TimeoutError as err:
+            raise TimedOut from err
+        except asyncio.CancelledError:
+            raise
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err

@@ -1,0 +1,103 @@
+"""Assignments: a task handed to a worker under a lease, then answered, skipped or expired.
+
+Slots: `tasks.remaining` = overlap - answers - open leases, kept in step by every function here,
+so the next-task pick reads one partial index and never counts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from db.core import Tx
+
+PICK_SQL = """
+SELECT t.pk, t.task_id, t.content
+FROM tasks AS t
+WHERE t.pack_pk = ? AND t.remaining > 0
+  AND NOT EXISTS (SELECT 1 FROM assignments AS a WHERE a.worker_id = ? AND a.task_pk = t.pk)
+ORDER BY t.remaining, t.pk
+LIMIT 1
+"""
+
+
+async def pick(tx: Tx, pack_pk: int, worker_id: int) -> sqlite3.Row | None:
+    """The task of this pack nearest to completion that the worker has never seen."""
+    return await tx.one(PICK_SQL, (pack_pk, worker_id))
+
+
+async def lease(
+    tx: Tx, *, worker_id: int, task_pk: int, pack_pk: int, now: str, expires_at: str
+) -> int:
+    assignment_id = await tx.insert(
+        "INSERT INTO assignments (worker_id, task_pk, pack_pk, status, delivered_at, expires_at)"
+        " VALUES (?, ?, ?, 'open', ?, ?)",
+        (worker_id, task_pk, pack_pk, now, expires_at),
+    )
+    await tx.execute("UPDATE tasks SET remaining = remaining - 1 WHERE pk = ?", (task_pk,))
+    return assignment_id
+
+
+async def get(tx: Tx, assignment_id: int) -> sqlite3.Row | None:
+    return await tx.one(
+        """
+        SELECT a.*, t.task_id, t.content FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
+        WHERE a.id = ?
+        """,
+        (assignment_id,),
+    )
+
+
+async def open_for(tx: Tx, worker_id: int) -> sqlite3.Row | None:
+    return await tx.one(
+        """
+        SELECT a.*, t.task_id, t.content FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
+        WHERE a.worker_id = ? AND a.status = 'open'
+        """,
+        (worker_id,),
+    )
+
+
+async def record_answer(tx: Tx, assignment_id: int, task_pk: int, answer: str, now: str) -> bool:
+    """Closes an open assignment with its answer; False if it was not open (nothing changed)."""
+    changed = await tx.execute(
+        "UPDATE assignments SET status = 'answered', answer = ?, closed_at = ?"
+        " WHERE id = ? AND status = 'open'",
+        (answer, now, assignment_id),
+    )
+    if changed:
+        # The lease becomes an answer: `remaining` is unchanged.
+        await tx.execute("UPDATE tasks SET answers = answers + 1 WHERE pk = ?", (task_pk,))
+    return bool(changed)
+
+
+async def close_unanswered(
+    tx: Tx, assignment_id: int, task_pk: int, status: str, now: str
+) -> bool:
+    """Skipped, expired or released: the slot goes back to the pool (a retired task stays out)."""
+    changed = await tx.execute(
+        "UPDATE assignments SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'",
+        (status, now, assignment_id),
+    )
+    if changed:
+        await tx.execute(
+            "UPDATE tasks SET remaining = remaining + 1 WHERE pk = ? AND retired = 0", (task_pk,)
+        )
+    return bool(changed)
+
+
+async def expired(tx: Tx, now: str, limit: int = 1000) -> list[sqlite3.Row]:
+    return await tx.all(
+        "SELECT id, task_pk, worker_id FROM assignments"
+        " WHERE status = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        (now, limit),
+    )
+
+
+
+async def counts_since(tx: Tx, worker_id: int, since: str) -> int:
+    value = await tx.value(
+        "SELECT COUNT(*) FROM assignments"
+        " WHERE worker_id = ? AND status = 'answered' AND closed_at >= ?",
+        (worker_id, since),
+    )
+    return int(value or 0)

@@ -1,0 +1,174 @@
+"""One SQLite database, one writer connection, one transaction per unit of work.
+
+aiosqlite runs every call of a connection on one thread, but coroutines sharing the connection
+would interleave their statements inside each other's transactions; a lock around each
+BEGIN IMMEDIATE .. COMMIT keeps units of work whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_db_time(moment: datetime) -> str:
+    """An aware datetime as the fixed-width UTC text stored in every time column."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the domain works in aware UTC datetimes")
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def from_db_time(text: str) -> datetime:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+
+
+class Tx:
+    """A connection inside an open transaction: what repository functions receive."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Runs one statement; returns the number of rows it changed."""
+        cursor = await self.conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Runs an INSERT; returns the new rowid."""
+        cursor = await self.conn.execute(sql, params)
+        rowid = cursor.lastrowid
+        await cursor.close()
+        assert rowid is not None
+        return rowid
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.conn.executemany(sql, rows)
+
+    async def one(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> sqlite3.Row | None:
+        cursor = await self.conn.execute(sql, params)
+        row = await cursor.fetchone()
+        await cursor.close()
+        return row
+
+    async def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        cursor = await self.conn.execute(sql, params)
+        rows = await cursor.fetchall()
+        await cursor.close()
+        return list(rows)
+
+    async def value(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = await self.one(sql, params)
+        return None if row is None else row[0]
+
+
+class Database:
+    """The embedded SQLite database (WAL) behind one connection and one lock."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+        self.path = str(path)
+        self.synchronous = synchronous
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> Database:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a power
+        # loss can take back the last transactions. FULL can be set for that (DATABASE_SYNCHRONOUS).
+        await conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = conn
+        await self.migrate()
+        return self
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def __aenter__(self) -> Database:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """BEGIN IMMEDIATE .. COMMIT (ROLLBACK on any exception): one unit of work."""
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(conn)
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A consistent read (a deferred transaction that only reads)."""
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("BEGIN")
+            try:
+                yield Tx(conn)
+            finally:
+                await conn.execute("COMMIT")
+
+    async def migrate(self) -> list[int]:
+        """Applies the numbered migrations not yet recorded; returns the versions applied."""
+        conn = self.conn
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        cursor = await conn.execute("SELECT version FROM schema_migrations")
+        done = {row[0] for row in await cursor.fetchall()}
+        applied: list[int] = []
+        for version, name, sql in available_migrations():
+            if version in done:
+                continue
+            await conn.executescript(
+                "BEGIN IMMEDIATE;\n"
+                + sql
+                + f"\nINSERT INTO schema_migrations VALUES ({version}, '{name}',"
+                f" '{to_db_time(datetime.now(UTC))}');\nCOMMIT;"
+            )
+            applied.append(version)
+        return applied
+
+
+def available_migrations() -> list[tuple[int, str, str]]:
+    """The migrations shipped in db/migrations, as (version, name, sql), in order."""
+    found = []
+    for entry in resources.files("db").joinpath("migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name[:-4], entry.read_text(encoding="utf-8")))
+    return sorted(found)

@@ -1,0 +1,91 @@
+"""Workers: who they are, what they agreed to, whether we may write to them."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from db.core import Tx
+
+
+async def upsert(
+    tx: Tx,
+    worker_id: int,
+    *,
+    first_name: str,
+    username: str | None,
+    language_code: str | None,
+    language: str,
+    now: str,
+) -> sqlite3.Row:
+    """Creates the worker or refreshes their profile; writing to us lifts a 'blocked' mark."""
+    row = await tx.one(
+        """
+        INSERT INTO workers (id, first_name, username, language_code, language,
+                             created_at, last_seen_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET
+            first_name = excluded.first_name,
+            username = excluded.username,
+            language_code = excluded.language_code,
+            language = CASE WHEN workers.language_chosen THEN workers.language
+                            ELSE excluded.language END,
+            blocked_at = NULL,
+            last_seen_at = excluded.last_seen_at
+        RETURNING *
+        """,
+        (worker_id, first_name, username, language_code, language, now, now),
+    )
+    assert row is not None
+    return row
+
+
+async def get(tx: Tx, worker_id: int) -> sqlite3.Row | None:
+    return await tx.one("SELECT * FROM workers WHERE id = ?", (worker_id,))
+
+
+async def touch(tx: Tx, worker_id: int, now: str) -> sqlite3.Row | None:
+    """Marks the worker seen (and reachable again); returns their row, None if unknown."""
+    return await tx.one(
+        "UPDATE workers SET last_seen_at = ?, blocked_at = NULL WHERE id = ? RETURNING *",
+        (now, worker_id),
+    )
+
+
+async def set_consented(tx: Tx, worker_id: int, now: str) -> None:
+    await tx.execute(
+        "UPDATE workers SET consented_at = COALESCE(consented_at, ?), paused = 0 WHERE id = ?",
+        (now, worker_id),
+    )
+
+
+async def set_paused(tx: Tx, worker_id: int, paused: bool) -> None:
+    await tx.execute("UPDATE workers SET paused = ? WHERE id = ?", (int(paused), worker_id))
+
+
+async def set_language(tx: Tx, worker_id: int, language: str) -> None:
+    await tx.execute(
+        "UPDATE workers SET language = ?, language_chosen = 1 WHERE id = ?", (language, worker_id)
+    )
+
+
+async def set_blocked(tx: Tx, worker_id: int, now: str) -> None:
+    await tx.execute(
+        "UPDATE workers SET blocked_at = ?, waiting_since = NULL WHERE id = ?", (now, worker_id)
+    )
+
+
+async def set_waiting(tx: Tx, worker_id: int, since: str | None) -> None:
+    await tx.execute("UPDATE workers SET waiting_since = ? WHERE id = ?", (since, worker_id))
+
+
+async def waiting(tx: Tx, limit: int) -> list[sqlite3.Row]:
+    """Workers who ran out of work and may be told of new work, longest waiting first."""
+    return await tx.all(
+        """
+        SELECT * FROM workers
+        WHERE waiting_since IS NOT NULL AND blocked_at IS NULL AND paused = 0
+              AND consented_at IS NOT NULL
+        ORDER BY waiting_since LIMIT ?
+        """,
+        (limit,),
+    )

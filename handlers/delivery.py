@@ -1,0 +1,51 @@
+"""Sending and editing with Telegram's faults handled: a 403 marks the worker blocked,
+"message is not modified" is not an error, a vanished message is replaced by a new one."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, Message
+from telegram.error import BadRequest, Forbidden
+
+from handlers.render import Screen
+from tasks.work import WorkService
+
+log = logging.getLogger(__name__)
+
+
+async def send(bot: Bot, work: WorkService, chat_id: int, screen: Screen) -> Message | None:
+    text, keyboard = screen
+    try:
+        return await bot.send_message(chat_id, text, reply_markup=keyboard)
+    except Forbidden:
+        log.info("worker %s blocked the bot: marked inactive", chat_id)
+        await work.mark_blocked(chat_id)
+        return None
+
+
+async def edit(
+    bot: Bot, work: WorkService, chat_id: int, message_id: int, screen: Screen
+) -> None:
+    text, keyboard = screen
+    try:
+        await bot.edit_message_text(text, chat_id, message_id, reply_markup=keyboard)
+    except BadRequest as exc:
+        description = str(exc).lower()
+        if "not modified" in description:
+            return
+        if "not found" in description:
+            await send(bot, work, chat_id, screen)
+            return
+        raise
+    except Forbidden:
+        log.info("worker %s blocked the bot: marked inactive", chat_id)
+        await work.mark_blocked(chat_id)
+
+
+async def toast(bot: Bot, callback_query_id: str, text: str | None) -> None:
+    """Answers the press (the spinner stops); a query already too old is not an error."""
+    try:
+        await bot.answer_callback_query(callback_query_id, text=text)
+    except BadRequest as exc:
+        log.info("callback %s not answered: %s", callback_query_id, exc)

@@ -1,0 +1,136 @@
+"""Screens: the texts and keyboards a worker sees. Operator text is always escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.texts import t
+from handlers.callbacks import answer_data, skip_data
+from tasks.money import format_amount
+from tasks.work import Balance, NoTask, PackSummary, TaskCard
+
+INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
+TWO_PER_ROW_MAX = 16  # option labels up to this length sit two to a row
+
+
+def esc(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+Screen = tuple[str, InlineKeyboardMarkup | None]
+
+
+def task_screen(card: TaskCard, language: str, notice: str | None = None) -> Screen:
+    pack = card.pack
+    lines = []
+    if notice:
+        lines += [notice, ""]
+    lines += [
+        t(
+            language,
+            "task_header",
+            title=esc(pack.title),
+            reward=format_amount(pack.reward_micros, pack.currency, language),
+        ),
+        f"<i>{esc(shorten(pack.instructions, INSTRUCTIONS_SHOWN))}</i>",
+        "",
+        esc(card.text),
+    ]
+    buttons = [
+        InlineKeyboardButton(option.label, callback_data=answer_data(card.assignment_id, index))
+        for index, option in enumerate(pack.options)
+    ]
+    width = 2 if all(len(option.label) <= TWO_PER_ROW_MAX for option in pack.options) else 1
+    rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                t(language, "skip_button"), callback_data=skip_data(card.assignment_id)
+            )
+        ]
+    )
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def no_task_screen(reason: NoTask, language: str, notice: str | None = None) -> Screen:
+    key = {"empty": "no_task", "paused": "paused", "consent": "need_consent"}[reason.reason]
+    text = t(language, key)
+    return (f"{notice}\n\n{text}" if notice else text), None
+
+
+def packs_list(packs: list[PackSummary], language: str) -> str:
+    if not packs:
+        return t(language, "no_packs")
+    lines = []
+    for pack in packs:
+        line = t(
+            language,
+            "pack_line",
+            title=esc(pack.title),
+            reward=format_amount(pack.reward_micros, pack.currency, language),
+        )
+        if pack.description:
+            line += f"\n  <i>{esc(shorten(pack.description, 300))}</i>"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def welcome_screen(name: str, packs: list[PackSummary], lease_minutes: int, language: str) -> Screen:
+    text = t(
+        language,
+        "welcome",
+        name=esc(name),
+        packs=packs_list(packs, language),
+        lease=t(language, "minutes", n=lease_minutes),
+    )
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(language, "consent_button"), callback_data="consent")]]
+    )
+    return text, keyboard
+
+
+def new_work_screen(language: str) -> Screen:
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(language, "new_work_button"), callback_data="go")]]
+    )
+    return t(language, "new_work"), keyboard
+
+
+def language_screen(language: str) -> Screen:
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Français", callback_data="lang:fr"),
+                InlineKeyboardButton("English", callback_data="lang:en"),
+            ]
+        ]
+    )
+    return t(language, "language_prompt"), keyboard
+
+
+def amounts(earned: dict[str, int], language: str) -> str:
+    if not earned:
+        return format_amount(0, "EUR", language)
+    return " + ".join(format_amount(v, cur, language) for cur, v in sorted(earned.items()))
+
+
+def balance_screen(balance: Balance, language: str) -> Screen:
+    text = t(
+        language,
+        "balance",
+        week_tasks=balance.tasks_this_week,
+        week_amount=amounts(balance.earned_this_week, language),
+        total_tasks=balance.tasks_total,
+        total_amount=amounts(balance.earned_total, language),
+    )
+    return text, None

@@ -1,0 +1,254 @@
+"""What a worker does in Telegram: /start, consent, answer, skip, /task, /pause, /balance, ..."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from html import escape
+from typing import Any
+
+from telegram import CallbackQuery, Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.texts import t
+from handlers import callbacks, render
+from handlers.delivery import edit, send, toast
+from handlers.deps import services
+from tasks.money import format_amount
+from tasks.work import AnswerResult, NoTask, Outcome, TaskCard, WorkerView
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def _next_screen(result_next: TaskCard | NoTask, language: str, notice: str | None) -> render.Screen:
+    if isinstance(result_next, TaskCard):
+        return render.task_screen(result_next, language, notice)
+    return render.no_task_screen(result_next, language, notice)
+
+
+async def _meet(update: Update, context: Context) -> WorkerView:
+    user = update.effective_user
+    assert user is not None
+    deps = services(context)
+    worker, _ = await deps.work.meet(
+        user.id,
+        first_name=user.first_name,
+        username=user.username,
+        language_code=user.language_code,
+        default_language=deps.default_language,
+    )
+    return worker
+
+
+async def drop_replayed_update(update: Update, context: Context) -> None:
+    """A message redelivered after a crash was already handled: stop here."""
+    if not await services(context).work.claim_update(update.update_id):
+        log.info("update %s already processed: dropped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: Context) -> None:
+    """Shows what the work is, the pay and the rules, and asks for consent (once)."""
+    user = update.effective_user
+    assert user is not None
+    deps = services(context)
+    worker, packs = await deps.work.meet(
+        user.id,
+        first_name=user.first_name,
+        username=user.username,
+        language_code=user.language_code,
+        default_language=deps.default_language,
+    )
+    lang = worker.language
+    if worker.consented:
+        text = t(lang, "welcome_back", name=escape(user.first_name, quote=False),
+                 packs=render.packs_list(packs, lang))
+        await send(context.bot, deps.work, user.id, (text, None))
+        await _push(context, user.id)
+        return
+    lease = min((p.lease_seconds for p in await deps.work.active_packs()), default=300)
+    screen = render.welcome_screen(user.first_name, packs, max(1, lease // 60), lang)
+    await send(context.bot, deps.work, user.id, screen)
+
+
+async def _push(context: Context, worker_id: int) -> None:
+    """Sends the worker's current or next task as a new message."""
+    deps = services(context)
+    resumed = await deps.work.resume(worker_id)
+    if resumed is None:
+        return
+    worker, following = resumed
+    await send(context.bot, deps.work, worker_id, _next_screen(following, worker.language, None))
+
+
+async def next_task(update: Update, context: Context) -> None:
+    """/task: tasks come again; the open one if any, else a new one."""
+    await _meet(update, context)
+    assert update.effective_user is not None
+    await _push(context, update.effective_user.id)
+
+
+async def pause(update: Update, context: Context) -> None:
+    """/pause: no more tasks until /task."""
+    await _meet(update, context)
+    assert update.effective_user is not None
+    deps = services(context)
+    worker = await deps.work.pause(update.effective_user.id)
+    if worker is not None:
+        await send(context.bot, deps.work, worker.id, (t(worker.language, "paused"), None))
+
+
+async def show_help(update: Update, context: Context) -> None:
+    """/help: what the buttons and commands do."""
+    worker = await _meet(update, context)
+    await send(context.bot, services(context).work, worker.id, (t(worker.language, "help"), None))
+
+
+async def show_balance(update: Update, context: Context) -> None:
+    """/balance: tasks done and amount earned, this week and in all."""
+    worker = await _meet(update, context)
+    deps = services(context)
+    balance = await deps.work.balance(worker.id, deps.zone)
+    await send(context.bot, deps.work, worker.id, render.balance_screen(balance, worker.language))
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    """/language: two buttons, Français and English."""
+    worker = await _meet(update, context)
+    deps = services(context)
+    await send(context.bot, deps.work, worker.id, render.language_screen(worker.language))
+
+
+async def other_message(update: Update, context: Context) -> None:
+    """Anything else: a pointer to /help (and the worker is known to be reachable again)."""
+    worker = await _meet(update, context)
+    deps = services(context)
+    await send(context.bot, deps.work, worker.id, (t(worker.language, "unknown_command"), None))
+
+
+async def press(update: Update, context: Context) -> None:
+    """Any button: parsed strictly, then routed; the press is always answered."""
+    query = update.callback_query
+    assert query is not None
+    parsed = callbacks.parse(query.data)
+    if parsed is None:
+        log.warning("refused callback_data %r from user %s", query.data, query.from_user.id)
+        await toast(context.bot, query.id, t(services(context).default_language, "invalid_toast"))
+        return
+    if isinstance(parsed, callbacks.Answer):
+        await answer_task(update, context, query, parsed)
+    elif isinstance(parsed, callbacks.Language):
+        await set_language(context, query, parsed.language)
+    elif parsed.action == "consent":
+        await consent(context, query)
+    else:
+        await start_new_work(context, query)
+
+
+async def answer_task(
+    update: Update, context: Context, query: CallbackQuery, parsed: callbacks.Answer
+) -> None:
+    """An answer or a skip: stored once, acknowledged, and the message becomes the next task."""
+    deps = services(context)
+    result = await deps.work.submit(
+        worker_id=query.from_user.id,
+        assignment_id=parsed.assignment_id,
+        choice=parsed.choice,
+        update_id=update.update_id,
+    )
+    lang = result.worker.language if result.worker else deps.default_language
+    toast_text, notice = _acknowledgement(result, lang)
+    if result.outcome in (Outcome.NOT_YOURS, Outcome.INVALID):
+        log.warning(
+            "refused %s callback %r from user %s", result.outcome, query.data, query.from_user.id
+        )
+    jobs: list[Any] = [toast(context.bot, query.id, toast_text)]
+    message = query.message
+    if message is not None:
+        if result.next is not None:
+            screen = _next_screen(result.next, lang, notice)
+            jobs.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
+        elif result.outcome is Outcome.EXPIRED:
+            screen = (t(lang, "expired"), None)
+            jobs.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
+    await asyncio.gather(*jobs)
+
+
+def _acknowledgement(result: AnswerResult, lang: str) -> tuple[str | None, str | None]:
+    """The toast and the line above the next task that tell the worker what was recorded."""
+    if result.outcome is Outcome.RECORDED:
+        assert result.option is not None
+        reward = format_amount(result.reward_micros, result.currency, lang)
+        return (
+            t(lang, "recorded_toast", label=result.option.label, reward=reward),
+            t(lang, "recorded", label=escape(result.option.label, quote=False)),
+        )
+    if result.outcome is Outcome.SKIPPED:
+        return t(lang, "skipped_toast"), t(lang, "skipped")
+    if result.outcome is Outcome.EXPIRED:
+        return t(lang, "expired_toast"), t(lang, "expired")
+    if result.outcome in (Outcome.ALREADY, Outcome.REPLAY):
+        return t(lang, "already_toast"), None
+    if result.outcome is Outcome.NOT_YOURS:
+        return t(lang, "not_yours_toast"), None
+    if result.outcome is Outcome.UNKNOWN_WORKER:
+        return t(lang, "start_first_toast"), None
+    return t(lang, "invalid_toast"), None
+
+
+async def consent(context: Context, query: CallbackQuery) -> None:
+    """The consent button: recorded once; the first task comes as a new message."""
+    deps = services(context)
+    consented = await deps.work.consent(query.from_user.id)
+    if consented is None:
+        await toast(context.bot, query.id, t(deps.default_language, "start_first_toast"))
+        return
+    worker, following = consented
+    lang = worker.language
+    if following is None:  # a second press on the same button
+        await toast(context.bot, query.id, None)
+        return
+    await toast(context.bot, query.id, t(lang, "consent_thanks"))
+    if query.message is not None:
+        try:
+            await context.bot.edit_message_reply_markup(
+                query.message.chat.id, query.message.message_id, reply_markup=None
+            )
+        except Exception as exc:  # the rules stay readable either way
+            log.info("consent keyboard not removed: %s", exc)
+    await send(context.bot, deps.work, worker.id, _next_screen(following, lang, None))
+
+
+async def start_new_work(context: Context, query: CallbackQuery) -> None:
+    """The "new work has arrived" button: the message becomes the task."""
+    deps = services(context)
+    resumed = await deps.work.resume(query.from_user.id)
+    await toast(context.bot, query.id, None)
+    if resumed is None or query.message is None:
+        return
+    worker, following = resumed
+    screen = _next_screen(following, worker.language, None)
+    await edit(context.bot, deps.work, query.message.chat.id, query.message.message_id, screen)
+
+
+async def set_language(context: Context, query: CallbackQuery, language: str) -> None:
+    """A language button: the worker's choice is kept over their phone's setting."""
+    deps = services(context)
+    worker = await deps.work.set_language(query.from_user.id, language)
+    await toast(context.bot, query.id, None)
+    if worker is not None and query.message is not None:
+        screen = (t(worker.language, "language_set"), None)
+        await edit(context.bot, deps.work, query.message.chat.id, query.message.message_id, screen)
+
+
+async def membership_changed(update: Update, context: Context) -> None:
+    """The worker blocked the bot (nothing more is pushed) or came back (reachable again)."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    deps = services(context)
+    if change.new_chat_member.status == "kicked":
+        await deps.work.mark_blocked(change.from_user.id)
+    elif change.new_chat_member.status == "member":
+        await _meet(update, context)

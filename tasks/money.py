@@ -1,0 +1,50 @@
+"""Exact money: Decimal in the domain, integer micro-units (1/1,000,000) in storage. No floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+MICROS = 1_000_000
+_MICRO = Decimal(1) / MICROS
+
+
+class MoneyError(ValueError):
+    pass
+
+
+def parse_amount(text: str) -> Decimal:
+    """A decimal string ('0.02', '0.005') as an exact Decimal; no floats, NaN, > 6 places."""
+    if not isinstance(text, str):
+        raise MoneyError('an amount is written as a decimal string, e.g. "0.02"')
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise MoneyError(f"not a decimal amount: {text!r}") from None
+    if not amount.is_finite():
+        raise MoneyError(f"not a finite amount: {text!r}")
+    if amount != amount.quantize(_MICRO):
+        raise MoneyError(f"at most 6 decimal places: {text!r}")
+    return amount
+
+
+def to_micros(amount: Decimal) -> int:
+    micros = amount * MICROS
+    if micros != micros.to_integral_value():
+        raise MoneyError(f"at most 6 decimal places: {amount}")
+    return int(micros)
+
+
+def from_micros(micros: int) -> Decimal:
+    return (Decimal(micros) / MICROS).normalize()
+
+
+def format_amount(micros: int, currency: str, language: str = "en") -> str:
+    """'0.02 EUR', '0,005 EUR' in French: at least two decimals, more when the amount has them."""
+    value = Decimal(micros) / MICROS
+    text = f"{value:.6f}".rstrip("0")
+    whole, _, frac = text.partition(".")
+    frac = frac.ljust(2, "0")
+    text = f"{whole}.{frac}"
+    if language == "fr":
+        text = text.replace(".", ",")
+    return f"{text} {currency}"

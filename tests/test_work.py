@@ -1,0 +1,266 @@
+"""The worker loop's rules, told as stories, on a real temporary SQLite and a still clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from db import Database
+from db.assignments import PICK_SQL
+from tasks.clock import FakeClock
+from tasks.work import NoTask, Outcome, TaskCard, WorkService, language_for
+
+Loader = Callable[..., Any]
+
+
+async def join(work: WorkService, worker_id: int, consent: bool = True) -> TaskCard | NoTask | None:
+    await work.meet(
+        worker_id, first_name=f"W{worker_id}", username=None, language_code="en",
+        default_language="fr",
+    )
+    if not consent:
+        return None
+    result = await work.consent(worker_id)
+    assert result is not None
+    return result[1]
+
+
+async def answer(work: WorkService, worker_id: int, card: TaskCard, choice: int | None = 0) -> Any:
+    return await work.submit(
+        worker_id=worker_id, assignment_id=card.assignment_id, choice=choice, update_id=None
+    )
+
+
+def test_language_follows_the_phone_then_the_default() -> None:
+    assert language_for("fr-CA", "en") == "fr"
+    assert language_for("en", "fr") == "en"
+    assert language_for("de", "fr") == "fr"
+    assert language_for(None, "en") == "en"
+
+
+async def test_no_task_before_consent(work: WorkService, load: Loader) -> None:
+    await load()
+    await join(work, 1, consent=False)
+    resumed = await work.resume(1)
+    assert resumed is not None
+    assert resumed[1] == NoTask("consent")
+
+
+async def test_an_answer_is_recorded_credited_and_the_next_task_follows(
+    work: WorkService, load: Loader, db: Database
+) -> None:
+    await load(tasks=3)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    result = await answer(work, 1, card, 1)
+    assert result.outcome is Outcome.RECORDED
+    assert result.option.id == "neg"
+    assert isinstance(result.next, TaskCard)
+    assert result.next.assignment_id != card.assignment_id
+    async with db.read() as tx:
+        entries = await tx.all("SELECT kind, amount_micros, currency FROM ledger")
+    assert [tuple(e) for e in entries] == [("reward", 20_000, "EUR")]
+
+
+async def test_a_double_tap_stores_and_pays_once(work: WorkService, load: Loader, db: Database):
+    await load(tasks=3)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    first = await answer(work, 1, card, 0)
+    second = await answer(work, 1, card, 2)
+    assert (first.outcome, second.outcome) == (Outcome.RECORDED, Outcome.ALREADY)
+    assert second.next is None
+    async with db.read() as tx:
+        assert await tx.value("SELECT COUNT(*) FROM ledger") == 1
+        assert await tx.value("SELECT answer FROM assignments WHERE id = ?", (card.assignment_id,)) == "pos"
+
+
+async def test_a_replayed_update_is_dropped(work: WorkService, load: Loader, db: Database) -> None:
+    await load(tasks=3)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    kwargs = {"worker_id": 1, "assignment_id": card.assignment_id, "choice": 0, "update_id": 77}
+    assert (await work.submit(**kwargs)).outcome is Outcome.RECORDED
+    assert (await work.submit(**kwargs)).outcome is Outcome.REPLAY
+    async with db.read() as tx:
+        assert await tx.value("SELECT COUNT(*) FROM ledger") == 1
+
+
+async def test_forged_presses_store_nothing(work: WorkService, load: Loader, db: Database) -> None:
+    await load(tasks=3)
+    mine = await join(work, 1)
+    await join(work, 2)
+    assert isinstance(mine, TaskCard)
+    assert (await answer(work, 2, mine)).outcome is Outcome.NOT_YOURS
+    assert (await answer(work, 1, mine, 3)).outcome is Outcome.INVALID  # 3 options: 0..2
+    unknown = await work.submit(worker_id=1, assignment_id=999_999, choice=0, update_id=None)
+    assert unknown.outcome is Outcome.INVALID
+    stranger = await work.submit(worker_id=42, assignment_id=mine.assignment_id, choice=0,
+                                 update_id=None)
+    assert stranger.outcome is Outcome.UNKNOWN_WORKER
+    async with db.read() as tx:
+        assert await tx.value("SELECT COUNT(*) FROM ledger") == 0
+        assert await tx.value("SELECT COUNT(*) FROM assignments WHERE status != 'open'") == 0
+
+
+async def test_each_task_gets_overlap_answers_from_distinct_workers(
+    work: WorkService, load: Loader, db: Database
+) -> None:
+    await load(tasks=4, overlap=2)
+    seen: dict[int, set[str]] = {}
+    for worker_id in range(1, 6):
+        card = await join(work, worker_id)
+        while isinstance(card, TaskCard):
+            seen.setdefault(worker_id, set())
+            assert card.text not in seen[worker_id], "a worker saw a task twice"
+            seen[worker_id].add(card.text)
+            card = (await answer(work, worker_id, card)).next
+        assert card == NoTask("empty")
+    async with db.read() as tx:
+        answers = await tx.all("SELECT answers, remaining FROM tasks")
+        pairs = await tx.value(
+            "SELECT COUNT(*) FROM (SELECT worker_id, task_pk FROM assignments"
+            " GROUP BY worker_id, task_pk HAVING COUNT(*) > 1)"
+        )
+    assert [tuple(r) for r in answers] == [(2, 0)] * 4
+    assert pairs == 0
+
+
+async def test_a_skip_counts_as_seen_and_frees_the_slot(work: WorkService, load: Loader) -> None:
+    await load(tasks=1, overlap=1)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    skipped = await answer(work, 1, card, None)
+    assert skipped.outcome is Outcome.SKIPPED
+    assert skipped.next == NoTask("empty")  # the only task, already seen
+    other = await join(work, 2)
+    assert isinstance(other, TaskCard) and other.text == card.text
+
+
+async def test_an_expired_lease_returns_the_task_and_a_late_press_is_not_counted(
+    work: WorkService, load: Loader, clock: FakeClock, db: Database
+) -> None:
+    await load(tasks=1, overlap=1, lease_seconds=60)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    assert await join(work, 2) == NoTask("empty")
+    clock.advance(seconds=61)
+    assert await work.expire_leases() == 1
+    taken = await work.resume(2)
+    assert taken is not None and isinstance(taken[1], TaskCard)
+    late = await answer(work, 1, card)
+    assert late.outcome is Outcome.EXPIRED
+    async with db.read() as tx:
+        assert await tx.value("SELECT COUNT(*) FROM ledger") == 0
+
+
+async def test_a_press_after_the_lease_ran_out_is_refused_even_before_the_job_runs(
+    work: WorkService, load: Loader, clock: FakeClock
+) -> None:
+    await load(tasks=2, overlap=1, lease_seconds=60)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    clock.advance(seconds=60)
+    late = await answer(work, 1, card)
+    assert late.outcome is Outcome.EXPIRED
+    assert isinstance(late.next, TaskCard)  # the other task; the expired one was seen
+
+
+async def test_tasks_nearer_completion_come_first(work: WorkService, load: Loader) -> None:
+    await load(tasks=3, overlap=3)
+    first = await join(work, 1)
+    assert isinstance(first, TaskCard)
+    await answer(work, 1, first)
+    # Task t000 has one answer; a new worker gets it before the untouched t001 and t002.
+    second = await join(work, 2)
+    assert isinstance(second, TaskCard) and second.text == first.text
+
+
+async def test_pause_releases_the_open_task_and_stops_pushes(
+    work: WorkService, load: Loader
+) -> None:
+    await load(tasks=1, overlap=1)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    await work.pause(1)
+    other = await join(work, 2)
+    assert isinstance(other, TaskCard)
+    late = await answer(work, 1, card)
+    assert late.outcome is Outcome.EXPIRED
+    assert late.next == NoTask("paused")
+
+
+async def test_two_hundred_workers_at_once_never_pass_the_overlap(
+    work: WorkService, load: Loader, db: Database
+) -> None:
+    await load(tasks=10, overlap=3)
+    cards = await asyncio.gather(*(join(work, w) for w in range(1, 201)))
+    leased = [c for c in cards if isinstance(c, TaskCard)]
+    assert len(leased) == 30
+    results = await asyncio.gather(*(answer(work, w, c) for w, c in enumerate(cards, 1)
+                                     if isinstance(c, TaskCard)))
+    assert Counter(r.outcome for r in results) == {Outcome.RECORDED: 30}
+    async with db.read() as tx:
+        counts = await tx.all("SELECT answers, remaining FROM tasks")
+        paid = await tx.value("SELECT SUM(amount_micros) FROM ledger")
+    assert all(tuple(r) == (3, 0) for r in counts)
+    assert paid == 30 * 20_000
+
+
+async def test_a_blocked_worker_gets_nothing_until_they_write_again(
+    work: WorkService, load: Loader
+) -> None:
+    await load(tasks=2, overlap=1)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    await work.mark_blocked(1)
+    other = await join(work, 2)
+    assert isinstance(other, TaskCard) and other.text == card.text  # released at once
+    await work.meet(1, first_name="W1", username=None, language_code="en", default_language="fr")
+    async with work.db.read() as tx:
+        assert await tx.value("SELECT blocked_at FROM workers WHERE id = 1") is None
+
+
+async def test_waiting_workers_hear_of_new_work_once(work: WorkService, load: Loader) -> None:
+    await load(pack_id="first", tasks=1, overlap=1)
+    card = await join(work, 1)
+    assert isinstance(card, TaskCard)
+    assert (await answer(work, 1, card)).next == NoTask("empty")
+    assert await work.workers_to_tell_of_new_work() == []
+    await load(pack_id="second", tasks=1, overlap=1)
+    ready = await work.workers_to_tell_of_new_work()
+    assert [w.id for w in ready] == [1]
+    await work.told_of_new_work(1)
+    assert await work.workers_to_tell_of_new_work() == []
+
+
+async def test_balance_sums_are_exact_per_week(
+    work: WorkService, load: Loader, clock: FakeClock
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    await load(tasks=5, overlap=1, reward="0.005")
+    card = await join(work, 1)
+    for _ in range(3):
+        assert isinstance(card, TaskCard)
+        card = (await answer(work, 1, card)).next
+    clock.advance(days=7)
+    resumed = await work.resume(1)  # the lease ran out meanwhile: a fresh task
+    assert resumed is not None and isinstance(resumed[1], TaskCard)
+    assert resumed[1].assignment_id != getattr(card, "assignment_id", None)
+    await answer(work, 1, resumed[1])
+    balance = await work.balance(1, ZoneInfo("Europe/Paris"))
+    assert balance.tasks_this_week == 1 and balance.tasks_total == 4
+    assert balance.earned_this_week == {"EUR": 5_000}
+    assert balance.earned_total == {"EUR": 20_000}
+
+
+async def test_the_next_task_pick_uses_the_index(db: Database, load: Loader) -> None:
+    await load(tasks=50)
+    async with db.read() as tx:
+        plan = await tx.all("EXPLAIN QUERY PLAN " + PICK_SQL, (1, 1))
+    details = " | ".join(row["detail"] for row in plan)
+    assert "USING INDEX tasks_pick" in details or "USING COVERING INDEX tasks_pick" in details
+    assert "SCAN t " not in details + " " and "USE TEMP B-TREE" not in details
