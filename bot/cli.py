@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> int:
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import ALLOWED_UPDATES, POLL_INTERVAL, build_application
 
     if not settings.bot_token:
         print(
@@ -71,7 +71,7 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
     app = build_application(settings)
     updates = ALLOWED_UPDATES
     if webhook is None:
-        app.run_polling(allowed_updates=updates)
+        app.run_polling(poll_interval=POLL_INTERVAL, allowed_updates=updates)
         return 0
     parsed = urlparse(webhook)
     if parsed.scheme != "https" or not parsed.netloc:

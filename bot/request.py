@@ -17,6 +17,9 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
 class AiohttpRequest(BaseRequest):
     """One aiohttp ClientSession with a small connection pool (small pools are faster here)."""
 
@@ -78,6 +81,7 @@ class AiohttpRequest(BaseRequest):
             total=total, sock_connect=connect_timeout, sock_read=read_timeout
         )
         body: Any = None
+        headers: dict[str, str] | None = None
         if files:
             form = aiohttp.FormData()
             for key, value in (request_data.json_parameters if request_data else {}).items():
@@ -93,9 +97,13 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, payload)
             body = form
         elif request_data is not None:
-            body = aiohttp.FormData(request_data.json_parameters)
+            # A JSON body (the Bot API takes one) costs less to build than a urlencoded form.
+            body = request_data.json_payload
+            headers = JSON_HEADERS
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as resp:
+            async with self._session.request(
+                method, url, data=body, timeout=timeout, headers=headers
+            ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as err:
             raise TimedOut from err

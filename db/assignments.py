@@ -1,7 +1,7 @@
 """Assignments: a task handed to a worker under a lease, then answered, skipped or expired.
 
-Slots: `tasks.remaining` = overlap - answers - open leases, kept in step by every function here,
-so the next-task pick reads one partial index and never counts.
+Slots: `tasks.remaining` = overlap - answers - open leases, kept in step by two triggers on this
+table (migration 001), so the next-task pick reads one partial index and never counts.
 """
 
 from __future__ import annotations
@@ -28,13 +28,11 @@ async def pick(tx: Tx, pack_pk: int, worker_id: int) -> sqlite3.Row | None:
 async def lease(
     tx: Tx, *, worker_id: int, task_pk: int, pack_pk: int, now: str, expires_at: str
 ) -> int:
-    assignment_id = await tx.insert(
+    return await tx.insert(
         "INSERT INTO assignments (worker_id, task_pk, pack_pk, status, delivered_at, expires_at)"
         " VALUES (?, ?, ?, 'open', ?, ?)",
         (worker_id, task_pk, pack_pk, now, expires_at),
     )
-    await tx.execute("UPDATE tasks SET remaining = remaining - 1 WHERE pk = ?", (task_pk,))
-    return assignment_id
 
 
 async def get(tx: Tx, assignment_id: int) -> sqlite3.Row | None:
@@ -44,6 +42,22 @@ async def get(tx: Tx, assignment_id: int) -> sqlite3.Row | None:
         WHERE a.id = ?
         """,
         (assignment_id,),
+    )
+
+
+async def get_with_worker(tx: Tx, assignment_id: int, worker_id: int) -> sqlite3.Row | None:
+    """The presser's row with the assignment they pressed (its columns NULL if there is none);
+    None if the presser is not a known worker. One query for the answer path."""
+    return await tx.one(
+        """
+        SELECT w.language, w.consented_at, w.paused, w.waiting_since, w.blocked_at,
+               a.id, a.worker_id, a.pack_pk, a.status, a.expires_at, t.task_id
+        FROM workers AS w
+        LEFT JOIN assignments AS a ON a.id = ?
+        LEFT JOIN tasks AS t ON t.pk = a.task_pk
+        WHERE w.id = ?
+        """,
+        (assignment_id, worker_id),
     )
 
 
@@ -57,31 +71,22 @@ async def open_for(tx: Tx, worker_id: int) -> sqlite3.Row | None:
     )
 
 
-async def record_answer(tx: Tx, assignment_id: int, task_pk: int, answer: str, now: str) -> bool:
+async def record_answer(tx: Tx, assignment_id: int, answer: str, now: str) -> bool:
     """Closes an open assignment with its answer; False if it was not open (nothing changed)."""
     changed = await tx.execute(
         "UPDATE assignments SET status = 'answered', answer = ?, closed_at = ?"
         " WHERE id = ? AND status = 'open'",
         (answer, now, assignment_id),
     )
-    if changed:
-        # The lease becomes an answer: `remaining` is unchanged.
-        await tx.execute("UPDATE tasks SET answers = answers + 1 WHERE pk = ?", (task_pk,))
     return bool(changed)
 
 
-async def close_unanswered(
-    tx: Tx, assignment_id: int, task_pk: int, status: str, now: str
-) -> bool:
+async def close_unanswered(tx: Tx, assignment_id: int, status: str, now: str) -> bool:
     """Skipped, expired or released: the slot goes back to the pool (a retired task stays out)."""
     changed = await tx.execute(
         "UPDATE assignments SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'",
         (status, now, assignment_id),
     )
-    if changed:
-        await tx.execute(
-            "UPDATE tasks SET remaining = remaining + 1 WHERE pk = ? AND retired = 0", (task_pk,)
-        )
     return bool(changed)
 
 

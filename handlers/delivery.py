@@ -8,6 +8,7 @@ import logging
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden
 
+from bot.telegram_bot import WorkBot
 from handlers.render import Screen
 from tasks.work import WorkService
 
@@ -29,7 +30,10 @@ async def edit(
 ) -> None:
     text, keyboard = screen
     try:
-        await bot.edit_message_text(text, chat_id, message_id, reply_markup=keyboard)
+        if isinstance(bot, WorkBot):
+            await bot.edit_text_lean(chat_id, message_id, text, keyboard)
+        else:
+            await bot.edit_message_text(text, chat_id, message_id, reply_markup=keyboard)
     except BadRequest as exc:
         description = str(exc).lower()
         if "not modified" in description:

@@ -155,7 +155,6 @@ async def answer_task(
         worker_id=query.from_user.id,
         assignment_id=parsed.assignment_id,
         choice=parsed.choice,
-        update_id=update.update_id,
     )
     lang = result.worker.language if result.worker else deps.default_language
     toast_text, notice = _acknowledgement(result, lang)
@@ -188,7 +187,7 @@ def _acknowledgement(result: AnswerResult, lang: str) -> tuple[str | None, str |
         return t(lang, "skipped_toast"), t(lang, "skipped")
     if result.outcome is Outcome.EXPIRED:
         return t(lang, "expired_toast"), t(lang, "expired")
-    if result.outcome in (Outcome.ALREADY, Outcome.REPLAY):
+    if result.outcome is Outcome.ALREADY:
         return t(lang, "already_toast"), None
     if result.outcome is Outcome.NOT_YOURS:
         return t(lang, "not_yours_toast"), None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -25,6 +26,7 @@ from tasks.packs import Option, PackInfo
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "en")
+ACTIVE_PACKS_TTL = 1.0  # seconds
 
 
 def language_for(language_code: str | None, default: str) -> str:
@@ -81,7 +83,6 @@ class Outcome(StrEnum):
     NOT_YOURS = "not_yours"  # another worker's assignment
     INVALID = "invalid"  # no such assignment, or no such option
     UNKNOWN_WORKER = "unknown_worker"
-    REPLAY = "replay"  # the same update delivered twice
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class WorkService:
         self.db = db
         self.clock = clock or Clock()
         self._packs: dict[int, tuple[str, PackInfo]] = {}
+        self._active: tuple[float, list[PackInfo]] | None = None
 
     # -- packs, cached per version (a pack row changes only on load, replace or status change)
     def _pack_from_row(self, row: object) -> PackInfo:
@@ -129,8 +131,18 @@ class WorkService:
             self._packs[pk] = cached
         return cached[1]
 
+    def forget_packs(self) -> None:
+        """Packs changed (loaded, paused, closed): read them again at the next pick."""
+        self._active = None
+
     async def _active_packs(self, tx: Tx) -> list[PackInfo]:
-        return [self._pack_from_row(row) for row in await packs_db.list_packs(tx, "active")]
+        # Read at most once a second: a pack loaded, paused or closed from the CLI (another
+        # process) is seen within that second, and the answer path saves a query.
+        now = time.monotonic()
+        if self._active is None or now - self._active[0] >= ACTIVE_PACKS_TTL:
+            rows = await packs_db.list_packs(tx, "active")
+            self._active = (now, [self._pack_from_row(row) for row in rows])
+        return self._active[1]
 
     async def _pack(self, tx: Tx, pack_pk: int) -> PackInfo:
         cached = self._packs.get(pack_pk)
@@ -233,21 +245,27 @@ class WorkService:
         return None if row is None else WorkerView.from_row(row)
 
     async def submit(
-        self, *, worker_id: int, assignment_id: int, choice: int | None, update_id: int | None
+        self, *, worker_id: int, assignment_id: int, choice: int | None
     ) -> AnswerResult:
         """An answer (choice = option index) or a skip (None): stored once, credited once,
-        and the next task handed out, all in one transaction."""
+        and the next task handed out, all in one transaction. A redelivered or repeated press
+        finds the assignment closed and changes nothing."""
         now = self.clock.now()
         now_s = to_db_time(now)
         async with self.db.transaction() as tx:
-            if update_id is not None and not await updates_db.claim(tx, update_id, now_s):
-                return AnswerResult(Outcome.REPLAY)
-            row = await workers_db.touch(tx, worker_id, now_s)
-            if row is None:
-                return AnswerResult(Outcome.UNKNOWN_WORKER)
-            worker = WorkerView.from_row(row)
-            found = await assignments_db.get(tx, assignment_id)
+            found = await assignments_db.get_with_worker(tx, assignment_id, worker_id)
             if found is None:
+                return AnswerResult(Outcome.UNKNOWN_WORKER)
+            if found["blocked_at"] is not None:
+                await workers_db.touch(tx, worker_id, now_s)  # pressing proves they are back
+            worker = WorkerView(
+                id=worker_id,
+                language=found["language"],
+                consented=found["consented_at"] is not None,
+                paused=bool(found["paused"]),
+                waiting=found["waiting_since"] is not None,
+            )
+            if found["id"] is None:
                 return AnswerResult(Outcome.INVALID, worker)
             if found["worker_id"] != worker_id:
                 return AnswerResult(Outcome.NOT_YOURS, worker)
@@ -258,8 +276,7 @@ class WorkService:
             if status in ("answered", "skipped"):
                 return AnswerResult(Outcome.ALREADY, worker)
             if status == "open" and from_db_time(found["expires_at"]) <= now:
-                await assignments_db.close_unanswered(
-                    tx, assignment_id, found["task_pk"], "expired", now_s
+                await assignments_db.close_unanswered(tx, assignment_id, "expired", now_s
                 )
                 status = "expired"
             if status != "open":
@@ -268,12 +285,11 @@ class WorkService:
                 following = None if current is not None else await self._next(tx, worker, now)
                 return AnswerResult(Outcome.EXPIRED, worker, next=following)
             if choice is None:
-                await assignments_db.close_unanswered(
-                    tx, assignment_id, found["task_pk"], "skipped", now_s
+                await assignments_db.close_unanswered(tx, assignment_id, "skipped", now_s
                 )
                 return AnswerResult(Outcome.SKIPPED, worker, next=await self._next(tx, worker, now))
             option = pack.options[choice]
-            await assignments_db.record_answer(tx, assignment_id, found["task_pk"], option.id, now_s)
+            await assignments_db.record_answer(tx, assignment_id, option.id, now_s)
             await ledger_db.credit(
                 tx,
                 worker_id=worker_id,
@@ -305,8 +321,7 @@ class WorkService:
         if check_open:
             current = await assignments_db.open_for(tx, worker.id)
             if current is not None and from_db_time(current["expires_at"]) <= now:
-                await assignments_db.close_unanswered(
-                    tx, current["id"], current["task_pk"], "expired", to_db_time(now)
+                await assignments_db.close_unanswered(tx, current["id"], "expired", to_db_time(now)
                 )
             elif current is not None:
                 pack = await self._pack(tx, current["pack_pk"])
@@ -333,8 +348,7 @@ class WorkService:
     async def _release_open(self, tx: Tx, worker_id: int, now: str) -> None:
         current = await assignments_db.open_for(tx, worker_id)
         if current is not None:
-            await assignments_db.close_unanswered(
-                tx, current["id"], current["task_pk"], "released", now
+            await assignments_db.close_unanswered(tx, current["id"], "released", now
             )
 
     # -- scheduler and delivery faults
@@ -346,8 +360,7 @@ class WorkService:
             async with self.db.transaction() as tx:
                 rows = await assignments_db.expired(tx, now, batch)
                 for row in rows:
-                    await assignments_db.close_unanswered(
-                        tx, row["id"], row["task_pk"], "expired", now
+                    await assignments_db.close_unanswered(tx, row["id"], "expired", now
                     )
             total += len(rows)
             if len(rows) < batch:

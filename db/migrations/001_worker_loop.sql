@@ -71,6 +71,24 @@ CREATE INDEX assignments_expiry ON assignments (expires_at) WHERE status = 'open
 CREATE INDEX assignments_task ON assignments (task_pk, status);
 CREATE INDEX assignments_worker_closed ON assignments (worker_id, closed_at);
 
+-- tasks.answers and tasks.remaining follow the assignments, whatever code path changes them:
+-- a lease takes a slot; an answer keeps it (the lease becomes an answer); a skip, an expiry or
+-- a release gives it back (unless the task was retired by a --replace).
+CREATE TRIGGER assignments_lease AFTER INSERT ON assignments
+WHEN NEW.status = 'open'
+BEGIN
+    UPDATE tasks SET remaining = remaining - 1 WHERE pk = NEW.task_pk;
+END;
+
+CREATE TRIGGER assignments_close AFTER UPDATE OF status ON assignments
+WHEN OLD.status = 'open' AND NEW.status != 'open'
+BEGIN
+    UPDATE tasks
+    SET answers = answers + (NEW.status = 'answered'),
+        remaining = remaining + (NEW.status != 'answered' AND retired = 0)
+    WHERE pk = NEW.task_pk;
+END;
+
 CREATE TABLE ledger (
     id              INTEGER PRIMARY KEY,
     worker_id       INTEGER NOT NULL REFERENCES workers(id),
