@@ -11,8 +11,8 @@ import json
 import sys
 import tempfile
 import time
-from datetime import UTC
 from dataclasses import replace
+from datetime import UTC
 from importlib import resources
 from pathlib import Path
 
@@ -141,23 +141,34 @@ async def _summary(
                     str(balance.tasks_total),
                     str(agent.skips),
                     format_amount(earned, progress.currency),
+                    _agreement(agent.correct, agent.wrong),
                     "yes" if worker and worker.consented else "no",
                 ]
             )
     answers = progress.answers
     calls = sum(sim.calls.values())
-    # Calls made because of answers: the answer acks and task edits (sends are the first tasks).
+    per_answer = (sim.calls["answerCallbackQuery"] + sim.calls["editMessageText"]) / max(answers, 1)
     print()
     print("== Summary ==")
     print(f"answers stored:        {answers}")
     print(f"tasks completed:       {progress.tasks_complete}/{progress.tasks}")
     print(f"time taken:            {elapsed:.1f} s ({answers / max(elapsed, 1e-9):.1f} answers/s)")
-    print(f"total paid out (owed): {format_amount(progress.spent_micros, progress.currency)}")
-    print(f"Bot API calls:         {calls} in all, {calls / max(answers, 1):.2f} per answer")
+    print(f"earned by the workers: {format_amount(progress.spent_micros, progress.currency)}")
+    print(
+        f"Bot API calls:         {calls} in all, {calls / max(answers, 1):.2f} per answer;"
+        f" the answer path itself (ack + edit): {per_answer:.2f} per answer"
+    )
     busiest = ", ".join(f"{m} {n}" for m, n in sim.calls.most_common(6))
     print(f"  by method:           {busiest}")
     print()
     print("Earnings per worker:")
-    print(format_table(["worker", "kind", "answers", "skips", "earned", "consented"], rows))
+    print(
+        format_table(["worker", "kind", "answers", "skips", "earned", "right", "consented"], rows)
+    )
     if not done:
         print("\nthe demo did not complete every task in time", file=sys.stderr)
+
+
+def _agreement(correct: int, wrong: int) -> str:
+    """Share of the worker's answers that match the hidden truth (the quality issue uses it)."""
+    return f"{100 * correct / (correct + wrong):.0f}%" if correct + wrong else "-"

@@ -40,7 +40,5 @@ def schedule(app: Application) -> None:  # type: ignore[type-arg]
     queue = app.job_queue
     assert queue is not None, "install python-telegram-bot[job-queue]"
     queue.run_repeating(expire_leases, interval=LEASE_CHECK_SECONDS, first=0, name="leases")
-    queue.run_repeating(
-        tell_of_new_work, interval=NEW_WORK_CHECK_SECONDS, first=1, name="new-work"
-    )
+    queue.run_repeating(tell_of_new_work, interval=NEW_WORK_CHECK_SECONDS, first=1, name="new-work")
     queue.run_repeating(prune_updates, interval=3600, first=60, name="prune-updates")

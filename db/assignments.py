@@ -98,7 +98,6 @@ async def expired(tx: Tx, now: str, limit: int = 1000) -> list[sqlite3.Row]:
     )
 
 
-
 async def counts_since(tx: Tx, worker_id: int, since: str) -> int:
     value = await tx.value(
         "SELECT COUNT(*) FROM assignments"

@@ -56,7 +56,9 @@ class Tx:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self.conn.executemany(sql, rows)
 
-    async def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+    async def one(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> sqlite3.Row | None:
         rows = await self.conn.execute_fetchall(sql, params)
         for row in rows:
             return row  # type: ignore[no-any-return]

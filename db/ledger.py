@@ -27,8 +27,15 @@ async def credit(
         ON CONFLICT (idempotency_key) DO NOTHING
         """,
         (
-            worker_id, kind, amount_micros, currency, reason, idempotency_key, assignment_id,
-            pack_pk, now,
+            worker_id,
+            kind,
+            amount_micros,
+            currency,
+            reason,
+            idempotency_key,
+            assignment_id,
+            pack_pk,
+            now,
         ),
     )
     return bool(changed)

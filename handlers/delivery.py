@@ -25,9 +25,7 @@ async def send(bot: Bot, work: WorkService, chat_id: int, screen: Screen) -> Mes
         return None
 
 
-async def edit(
-    bot: Bot, work: WorkService, chat_id: int, message_id: int, screen: Screen
-) -> None:
+async def edit(bot: Bot, work: WorkService, chat_id: int, message_id: int, screen: Screen) -> None:
     text, keyboard = screen
     try:
         if isinstance(bot, WorkBot):

@@ -85,7 +85,9 @@ def packs_list(packs: list[PackSummary], language: str) -> str:
     return "\n".join(lines)
 
 
-def welcome_screen(name: str, packs: list[PackSummary], lease_minutes: int, language: str) -> Screen:
+def welcome_screen(
+    name: str, packs: list[PackSummary], lease_minutes: int, language: str
+) -> Screen:
     text = t(
         language,
         "welcome",

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 
-def _next_screen(result_next: TaskCard | NoTask, language: str, notice: str | None) -> render.Screen:
+def _next_screen(
+    result_next: TaskCard | NoTask, language: str, notice: str | None
+) -> render.Screen:
     if isinstance(result_next, TaskCard):
         return render.task_screen(result_next, language, notice)
     return render.no_task_screen(result_next, language, notice)
@@ -62,8 +64,12 @@ async def start(update: Update, context: Context) -> None:
     )
     lang = worker.language
     if worker.consented:
-        text = t(lang, "welcome_back", name=escape(user.first_name, quote=False),
-                 packs=render.packs_list(packs, lang))
+        text = t(
+            lang,
+            "welcome_back",
+            name=escape(user.first_name, quote=False),
+            packs=render.packs_list(packs, lang),
+        )
         await send(context.bot, deps.work, user.id, (text, None))
         await _push(context, user.id)
         return

@@ -124,7 +124,8 @@ class WorkService:
     # -- packs, cached per version (a pack row changes only on load, replace or status change)
     def _pack_from_row(self, row: object) -> PackInfo:
         pk = row["pk"]  # type: ignore[index]
-        version = row["updated_at"] + row["status"]  # type: ignore[index]
+        # updated_at alone could repeat within one clock tick; the header says what changed.
+        version = row["updated_at"] + row["status"] + row["header"]  # type: ignore[index]
         cached = self._packs.get(pk)
         if cached is None or cached[0] != version:
             cached = (version, PackInfo.from_row(row))  # type: ignore[arg-type]
@@ -274,19 +275,21 @@ class WorkService:
                 return AnswerResult(Outcome.INVALID, worker)
             status = found["status"]
             if status in ("answered", "skipped"):
-                return AnswerResult(Outcome.ALREADY, worker)
+                # Show the worker where they are: after a double tap this is the screen they
+                # already have (the edit is a no-op); after a crash between the commit and the
+                # edit, it is the task they never saw.
+                following = await self._next(tx, worker, now, check_open=True)
+                return AnswerResult(Outcome.ALREADY, worker, next=following)
             if status == "open" and from_db_time(found["expires_at"]) <= now:
-                await assignments_db.close_unanswered(tx, assignment_id, "expired", now_s
-                )
+                await assignments_db.close_unanswered(tx, assignment_id, "expired", now_s)
                 status = "expired"
             if status != "open":
                 # A late press: not counted. Hand out work unless another task is already open.
                 current = await assignments_db.open_for(tx, worker_id)
-                following = None if current is not None else await self._next(tx, worker, now)
-                return AnswerResult(Outcome.EXPIRED, worker, next=following)
+                late_next = None if current is not None else await self._next(tx, worker, now)
+                return AnswerResult(Outcome.EXPIRED, worker, next=late_next)
             if choice is None:
-                await assignments_db.close_unanswered(tx, assignment_id, "skipped", now_s
-                )
+                await assignments_db.close_unanswered(tx, assignment_id, "skipped", now_s)
                 return AnswerResult(Outcome.SKIPPED, worker, next=await self._next(tx, worker, now))
             option = pack.options[choice]
             await assignments_db.record_answer(tx, assignment_id, option.id, now_s)
@@ -321,8 +324,7 @@ class WorkService:
         if check_open:
             current = await assignments_db.open_for(tx, worker.id)
             if current is not None and from_db_time(current["expires_at"]) <= now:
-                await assignments_db.close_unanswered(tx, current["id"], "expired", to_db_time(now)
-                )
+                await assignments_db.close_unanswered(tx, current["id"], "expired", to_db_time(now))
             elif current is not None:
                 pack = await self._pack(tx, current["pack_pk"])
                 return TaskCard(current["id"], pack, json.loads(current["content"])["text"])
@@ -348,8 +350,7 @@ class WorkService:
     async def _release_open(self, tx: Tx, worker_id: int, now: str) -> None:
         current = await assignments_db.open_for(tx, worker_id)
         if current is not None:
-            await assignments_db.close_unanswered(tx, current["id"], "released", now
-            )
+            await assignments_db.close_unanswered(tx, current["id"], "released", now)
 
     # -- scheduler and delivery faults
     async def expire_leases(self, batch: int = 1000) -> int:
@@ -360,8 +361,7 @@ class WorkService:
             async with self.db.transaction() as tx:
                 rows = await assignments_db.expired(tx, now, batch)
                 for row in rows:
-                    await assignments_db.close_unanswered(tx, row["id"], "expired", now
-                    )
+                    await assignments_db.close_unanswered(tx, row["id"], "expired", now)
             total += len(rows)
             if len(rows) < batch:
                 return total

@@ -98,7 +98,9 @@ async def test_a_worker_consents_answers_and_is_paid(
     await sim.wait_for(1, lambda e: e.kind == "edit", timeout=10)
     screen = sim.chat(1).messages[task.message_id]
     assert "Enregistré" in screen.text and "Review number 1" in screen.text  # edited in place
-    assert await stored(db_path, "SELECT SUM(amount_micros) FROM ledger WHERE worker_id = 1") == 20_000
+    assert (
+        await stored(db_path, "SELECT SUM(amount_micros) FROM ledger WHERE worker_id = 1") == 20_000
+    )
 
     sim.send_text(1, "/balance")
     balance = await sim.wait_for(1, text_has("0,02 EUR"), timeout=10)

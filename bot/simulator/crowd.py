@@ -372,13 +372,13 @@ class Crowd:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def wait_presses(self, total: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def wait_presses(self, total: int, timeout: float = 10.0) -> None:
         """Wait until the crowd has pressed ``total`` buttons in all."""
         async with asyncio.timeout(timeout):
             while self.total_presses < total:
                 await asyncio.sleep(0.01)
 
-    async def wait_done(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def wait_done(self, timeout: float = 10.0) -> None:
         """Wait until every agent has stopped by itself (``max_answers`` reached)."""
         async with asyncio.timeout(timeout):
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)

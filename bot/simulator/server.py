@@ -1438,7 +1438,7 @@ class SimulatorServer:
     async def wait_callback_answer(
         self,
         callback_query_id: str,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> JSONDict:
         """The record of the bot's answer to that press (waits for it)."""
         record = self.callback_answers.get(callback_query_id)
@@ -1694,7 +1694,7 @@ class SimulatorServer:
         self,
         user_id: int,
         predicate: Callable[[ChatEvent], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
         *,
         since: int | None = None,
     ) -> ChatEvent:
@@ -1728,7 +1728,7 @@ class SimulatorServer:
         self,
         user_id: int,
         contains: str,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> SimMessage:
         """Wait for a message or edit whose plain text contains ``contains``."""
         event = await self.wait_for(

@@ -1,0 +1,168 @@
+"""Terminal output for the operator CLI: a progress bar for pack loads, and plain-text tables."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from tasks.money import format_amount
+from tasks.packs import LoadReport, PackProgress
+
+_NUMBER = re.compile(r"^[-+]?\d[\d.,]*(%|/\d[\d.,]*| [A-Z]{3})?$")
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when it is a terminal.
+
+    update() can be called as often as wanted: it redraws at most ~10 times a second. The
+    instance is also a load_pack on_progress callback: bar(bytes_read, total_bytes, tasks).
+    """
+
+    def __init__(
+        self,
+        total_bytes: int,
+        label: str,
+        stream: TextIO | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.1,
+    ) -> None:
+        self.total_bytes = max(0, total_bytes)
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = _isatty(self.stream)
+        self._clock = clock
+        self._interval = interval
+        self._started = clock()
+        self._last_draw: float | None = None
+        self._done = 0
+        self._tasks = 0
+        self._drawn = False
+
+    def __call__(self, done_bytes: int, total_bytes: int, tasks: int) -> None:
+        if total_bytes and total_bytes != self.total_bytes:
+            self.total_bytes = total_bytes
+        self.update(done_bytes, tasks)
+
+    def update(self, done_bytes: int, tasks: int) -> None:
+        self._done, self._tasks = done_bytes, tasks
+        if not self.enabled:
+            return
+        now = self._clock()
+        if self._last_draw is not None and now - self._last_draw < self._interval:
+            return
+        self._last_draw = now
+        self._draw(now)
+
+    def finish(self) -> None:
+        """Draws the final state and ends the line (nothing when nothing was drawn)."""
+        if not self.enabled or not self._drawn:
+            return
+        self._draw(self._clock())
+        self.stream.write("\n")
+        self.stream.flush()
+
+    def render(self, now: float | None = None, width: int | None = None) -> str:
+        """The bar's text, e.g. 'loading big.jsonl [#####.....]  50%  500,000 tasks  120,000/s'."""
+        now = self._clock() if now is None else now
+        width = width or shutil.get_terminal_size((80, 24)).columns
+        fraction = min(1.0, self._done / self.total_bytes) if self.total_bytes else 1.0
+        elapsed = max(now - self._started, 1e-9)
+        rate = self._tasks / elapsed
+        tail = f" {fraction:4.0%}  {self._tasks:,} tasks  {rate:,.0f} tasks/s"
+        room = width - len(self.label) - len(tail) - 4
+        bar_width = max(10, min(40, room))
+        filled = int(bar_width * fraction)
+        line = f"{self.label} [{'#' * filled}{'.' * (bar_width - filled)}]{tail}"
+        return line[: max(width - 1, 1)]
+
+    def _draw(self, now: float) -> None:
+        self.stream.write("\r" + self.render(now) + "\x1b[K")
+        self.stream.flush()
+        self._drawn = True
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    """Columns aligned with two spaces between them; numeric columns right-aligned."""
+    count = len(headers)
+    cells = [[*row, *([""] * (count - len(row)))][:count] for row in rows]
+    widths = [max([len(headers[i]), *(len(row[i]) for row in cells)]) for i in range(count)]
+    numeric = [
+        bool(cells) and all(not row[i] or _NUMBER.match(row[i]) for row in cells)
+        for i in range(count)
+    ]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            value.rjust(widths[i]) if numeric[i] else value.ljust(widths[i])
+            for i, value in enumerate(values)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), "  ".join("-" * width for width in widths)]
+    out.extend(line(row) for row in cells)
+    return "\n".join(out)
+
+
+def format_load_report(report: LoadReport) -> str:
+    """What the CLI prints after `load`: one line when it worked, every error when it did not."""
+    if not report.ok:
+        total = report.error_count or len(report.errors)
+        count = f"{total:,} error{'s' if total != 1 else ''}"
+        lines = [f'pack "{report.pack_id}" refused: {count}, nothing imported']
+        lines.extend(f"  {error}" for error in report.errors)
+        return "\n".join(lines)
+    verb = "replaced" if report.replaced else "loaded"
+    detail = [f"{report.tasks_added:,} added"]
+    if report.replaced:
+        detail.append(f"{report.tasks_updated:,} updated")
+        detail.append(f"{report.tasks_retired:,} retired")
+    return (
+        f'pack "{report.pack_id}" {verb}: {report.tasks_total:,} tasks ({", ".join(detail)}),'
+        f" overlap {report.overlap},"
+        f" reward {format_amount(report.reward_micros, report.currency)},"
+        f" budget {format_amount(report.budget_micros, report.currency)}"
+    )
+
+
+def format_progress(rows: list[PackProgress]) -> str:
+    """The `packs` table of the CLI."""
+    if not rows:
+        return "no packs loaded"
+    headers = [
+        "pack",
+        "status",
+        "tasks",
+        "complete",
+        "answers/wanted",
+        "%",
+        "open leases",
+        "reward",
+        "spent",
+    ]
+    body = [
+        [
+            row.id,
+            row.status,
+            f"{row.tasks:,}",
+            f"{row.tasks_complete:,}",
+            f"{row.answers:,}/{row.answers_wanted:,}",
+            f"{row.percent:.1f}%",
+            f"{row.open_leases:,}",
+            format_amount(row.reward_micros, row.currency),
+            format_amount(row.spent_micros, row.currency),
+        ]
+        for row in rows
+    ]
+    return format_table(headers, body)

@@ -1,0 +1,255 @@
+"""SQL for task packs: loading a pack and its tasks, listing packs, their progress and status.
+
+The domain (tasks/packs.py) validates and decides; these functions only read and write rows.
+Every function takes the Tx of a unit of work opened by the caller (db.transaction()/db.read()).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from db.core import Tx
+
+# (task_id, content, gold, explanation): the columns a pack file sets on a task row.
+TaskRow = tuple[str, str, str | None, str | None]
+
+# While a load runs, `remaining` marks each existing task of the pack: -1 = not (yet) seen in the
+# file (see mark_tasks_unseen); a task the file updates gets -1 - n, n being the number of the
+# batch that updated it, and a task it inserts gets the overlap. `remaining` is recomputed for the
+# whole pack when a replace ends, so the marks never outlive the transaction. The ON CONFLICT ..
+# WHERE only touches unseen rows: a second row with the same task_id changes nothing, which is
+# how duplicates in the file are detected (see TaskWriter.write).
+_UPSERT_TASK = """
+INSERT INTO tasks (pack_pk, task_id, content, gold, explanation, remaining)
+VALUES ({pack_pk}, ?, ?, ?, ?, {remaining})
+ON CONFLICT (pack_pk, task_id) DO UPDATE SET
+    content = excluded.content,
+    gold = excluded.gold,
+    explanation = excluded.explanation,
+    retired = 0,
+    remaining = {updated}
+WHERE tasks.remaining = -1
+"""
+
+_PACK_COLUMNS = (
+    "id",
+    "title",
+    "instructions",
+    "type",
+    "options",
+    "reward_micros",
+    "currency",
+    "overlap",
+    "lease_seconds",
+    "header",
+)
+
+
+async def get_pack(tx: Tx, pack_id: str) -> sqlite3.Row | None:
+    """The packs row with this id (the operator's slug), or None."""
+    return await tx.one("SELECT * FROM packs WHERE id = ?", (pack_id,))
+
+
+async def get_pack_by_pk(tx: Tx, pack_pk: int) -> sqlite3.Row | None:
+    """The packs row with this primary key, or None."""
+    return await tx.one("SELECT * FROM packs WHERE pk = ?", (pack_pk,))
+
+
+async def list_packs(tx: Tx, status: str | None = None) -> list[sqlite3.Row]:
+    """Rows of the packs table, highest priority first, then in load order."""
+    if status is None:
+        return await tx.all("SELECT * FROM packs ORDER BY priority DESC, pk")
+    return await tx.all(
+        "SELECT * FROM packs WHERE status = ? ORDER BY priority DESC, pk", (status,)
+    )
+
+
+async def insert_pack(tx: Tx, values: dict[str, Any], now: str) -> int:
+    """A new packs row (status 'active', priority 0); `values` holds the _PACK_COLUMNS."""
+    params = [values[name] for name in _PACK_COLUMNS]
+    return await tx.insert(
+        f"INSERT INTO packs ({', '.join(_PACK_COLUMNS)}, status, priority, created_at, updated_at)"
+        f" VALUES ({', '.join('?' for _ in _PACK_COLUMNS)}, 'active', 0, ?, ?)",
+        (*params, now, now),
+    )
+
+
+async def update_pack(tx: Tx, pack_pk: int, values: dict[str, Any], now: str) -> None:
+    """Rewrites the header columns of a pack (status, priority and created_at are kept)."""
+    assignments = ", ".join(f"{name} = ?" for name in _PACK_COLUMNS)
+    await tx.execute(
+        f"UPDATE packs SET {assignments}, updated_at = ? WHERE pk = ?",
+        (*[values[name] for name in _PACK_COLUMNS], now, pack_pk),
+    )
+
+
+async def insert_scratch_pack(tx: Tx, now: str) -> int:
+    """A placeholder pack row for checking a pack whose header is invalid.
+
+    Its tasks still go through TaskWriter so that duplicate ids are found; the caller always rolls
+    the transaction back. The id starts with '~', which no pack slug can.
+    """
+    return await tx.insert(
+        "INSERT INTO packs (id, title, instructions, type, options, reward_micros, currency,"
+        " overlap, lease_seconds, header, status, priority, created_at, updated_at)"
+        " VALUES (?, '', '', '', '[]', 1, '', 1, 1, '{}', 'closed', 0, ?, ?)",
+        (f"~scratch-{now}", now, now),
+    )
+
+
+async def answers_by_option(tx: Tx, pack_pk: int) -> dict[str, int]:
+    """How many stored assignments of the pack chose each answer."""
+    rows = await tx.all(
+        "SELECT answer, COUNT(*) FROM assignments"
+        " WHERE pack_pk = ? AND answer IS NOT NULL GROUP BY answer",
+        (pack_pk,),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def count_tasks(tx: Tx, pack_pk: int) -> int:
+    """All task rows of a pack, retired ones included."""
+    return int(await tx.value("SELECT COUNT(*) FROM tasks WHERE pack_pk = ?", (pack_pk,)))
+
+
+async def mark_tasks_unseen(tx: Tx, pack_pk: int) -> None:
+    """Starts a replace: every task of the pack counts as absent from the file until upserted."""
+    await tx.execute("UPDATE tasks SET remaining = -1 WHERE pack_pk = ?", (pack_pk,))
+
+
+async def retire_unseen_tasks(tx: Tx, pack_pk: int) -> int:
+    """Ends a replace: tasks the file no longer has are retired (answers kept, never served).
+
+    Returns how many tasks were newly retired (ones retired by an earlier replace not counted).
+    """
+    retired = await tx.execute(
+        "UPDATE tasks SET retired = 1, remaining = 0"
+        " WHERE pack_pk = ? AND remaining = -1 AND retired = 0",
+        (pack_pk,),
+    )
+    await tx.execute(
+        "UPDATE tasks SET remaining = 0 WHERE pack_pk = ? AND remaining = -1", (pack_pk,)
+    )
+    return retired
+
+
+async def recompute_remaining(tx: Tx, pack_pk: int, overlap: int) -> None:
+    """remaining = max(0, overlap - answers - open leases) for every task of the pack in service."""
+    await tx.execute(
+        "UPDATE tasks SET remaining = MAX(0, ? - answers - ("
+        "  SELECT COUNT(*) FROM assignments a WHERE a.task_pk = tasks.pk AND a.status = 'open'"
+        ")) WHERE pack_pk = ? AND retired = 0",
+        (overlap, pack_pk),
+    )
+
+
+async def set_cache_size(tx: Tx, kibibytes: int) -> int:
+    """Sets the page cache of the connection (in KiB); returns the previous PRAGMA value."""
+    previous = int(await tx.value("PRAGMA cache_size"))
+    await tx.execute(f"PRAGMA cache_size = -{int(kibibytes)}")
+    return previous
+
+
+async def restore_cache_size(tx: Tx, pragma_value: int) -> None:
+    """Puts back a value returned by set_cache_size."""
+    await tx.execute(f"PRAGMA cache_size = {int(pragma_value)}")
+
+
+class TaskWriter:
+    """Upserts the tasks of one pack, a batch (an executemany) at a time.
+
+    New tasks get remaining = `remaining` (the overlap), answers 0, retired 0; existing tasks not
+    yet seen in this load (remaining = -1, see mark_tasks_unseen) get their content, gold and
+    explanation updated, are un-retired, and keep a negative `remaining` until
+    recompute_remaining.
+    """
+
+    def __init__(self, tx: Tx, pack_pk: int, remaining: int) -> None:
+        if remaining < 1:
+            raise ValueError("new tasks need remaining >= 1")
+        self._tx = tx
+        self._pack_pk = int(pack_pk)
+        self._remaining = int(remaining)
+        self._batches = 0
+
+    async def write(self, rows: Sequence[TaskRow]) -> list[int]:
+        """Writes the rows; returns the indexes of those refused as duplicates, in order.
+
+        A duplicate is a task_id already written earlier in this load (in this batch or an
+        earlier one): it changes nothing. The fast path is one executemany; only when it
+        changed fewer rows than given are the rows of this batch looked up to name them.
+        """
+        if not rows:
+            return []
+        tx = self._tx
+        self._batches += 1
+        marker = -1 - self._batches
+        last_pk = int(await tx.value("SELECT COALESCE(MAX(pk), 0) FROM tasks"))
+        sql = _UPSERT_TASK.format(pack_pk=self._pack_pk, remaining=self._remaining, updated=marker)
+        cursor = await tx.conn.executemany(sql, rows)
+        written = cursor.rowcount
+        await cursor.close()
+        if written == len(rows):
+            return []
+        # Which task ids did this batch write (insert: a new pk; update: this batch's marker)?
+        ids = list({row[0] for row in rows})
+        written_here: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found = await tx.all(
+                "SELECT task_id, pk, remaining FROM tasks"
+                f" WHERE pack_pk = ? AND task_id IN ({', '.join('?' for _ in chunk)})",
+                (self._pack_pk, *chunk),
+            )
+            written_here.update(
+                row["task_id"] for row in found if row["pk"] > last_pk or row["remaining"] == marker
+            )
+        duplicates = []
+        seen: set[str] = set()
+        for index, row in enumerate(rows):
+            if row[0] in seen or row[0] not in written_here:
+                duplicates.append(index)
+            seen.add(row[0])
+        return duplicates
+
+
+async def task_totals(tx: Tx, pack_pk: int, overlap: int) -> sqlite3.Row:
+    """For the tasks in service of a pack: tasks, complete, answers, capped (answers counted up
+    to the overlap per task, for a percentage that cannot pass 100)."""
+    row = await tx.one(
+        "SELECT COUNT(*) AS tasks,"
+        " COALESCE(SUM(answers >= :overlap), 0) AS complete,"
+        " COALESCE(SUM(answers), 0) AS answers,"
+        " COALESCE(SUM(MIN(answers, :overlap)), 0) AS capped"
+        " FROM tasks WHERE pack_pk = :pk AND retired = 0",
+        {"pk": pack_pk, "overlap": overlap},
+    )
+    assert row is not None
+    return row
+
+
+async def open_leases_by_pack(tx: Tx) -> dict[int, int]:
+    """Open assignments (tasks handed out, not yet answered or expired) per pack pk."""
+    rows = await tx.all(
+        "SELECT pack_pk, COUNT(*) FROM assignments WHERE status = 'open' GROUP BY pack_pk"
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def rewards_by_pack(tx: Tx) -> dict[int, int]:
+    """Sum of the 'reward' ledger entries (micros) per pack pk."""
+    rows = await tx.all(
+        "SELECT pack_pk, SUM(amount_micros) FROM ledger"
+        " WHERE kind = 'reward' AND pack_pk IS NOT NULL GROUP BY pack_pk"
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def set_pack_status(tx: Tx, pack_id: str, status: str, now: str) -> bool:
+    """Sets a pack's status; False when no pack has this id."""
+    changed = await tx.execute(
+        "UPDATE packs SET status = ?, updated_at = ? WHERE id = ?", (status, now, pack_id)
+    )
+    return changed > 0
