@@ -3,22 +3,42 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden
 
 from bot.telegram_bot import WorkBot
-from handlers.render import Screen
+from handlers.render import Keyboard, Screen
 from tasks.work import WorkService
 
 log = logging.getLogger(__name__)
 
 
+def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if keyboard is None:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in keyboard
+        ]
+    )
+
+
+def markup_json(keyboard: Keyboard | None) -> str | None:
+    """The same keyboard as Telegram's JSON, without building PTB objects (the answer path)."""
+    if keyboard is None:
+        return None
+    rows = [[{"text": label, "callback_data": data} for label, data in row] for row in keyboard]
+    return json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
+
+
 async def send(bot: Bot, work: WorkService, chat_id: int, screen: Screen) -> Message | None:
     text, keyboard = screen
     try:
-        return await bot.send_message(chat_id, text, reply_markup=keyboard)
+        return await bot.send_message(chat_id, text, reply_markup=markup(keyboard))
     except Forbidden:
         log.info("worker %s blocked the bot: marked inactive", chat_id)
         await work.mark_blocked(chat_id)
@@ -29,9 +49,9 @@ async def edit(bot: Bot, work: WorkService, chat_id: int, message_id: int, scree
     text, keyboard = screen
     try:
         if isinstance(bot, WorkBot):
-            await bot.edit_text_lean(chat_id, message_id, text, keyboard)
+            await bot.edit_text_lean(chat_id, message_id, text, markup_json(keyboard))
         else:
-            await bot.edit_message_text(text, chat_id, message_id, reply_markup=keyboard)
+            await bot.edit_message_text(text, chat_id, message_id, reply_markup=markup(keyboard))
     except BadRequest as exc:
         description = str(exc).lower()
         if "not modified" in description:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from bot.texts import t
 from handlers.callbacks import answer_data, skip_data
 from tasks.money import format_amount
@@ -27,7 +25,12 @@ def shorten(text: str, limit: int) -> str:
     return cut + "…"
 
 
-Screen = tuple[str, InlineKeyboardMarkup | None]
+# A keyboard as rows of (label, callback_data): plain tuples, turned into Telegram's JSON at the
+# edge (delivery.py). Building PTB objects for every task costs more CPU than the rest of the
+# answer path's rendering.
+Button = tuple[str, str]
+Keyboard = tuple[tuple[Button, ...], ...]
+Screen = tuple[str, Keyboard | None]
 
 
 def task_screen(card: TaskCard, language: str, notice: str | None = None) -> Screen:
@@ -47,19 +50,13 @@ def task_screen(card: TaskCard, language: str, notice: str | None = None) -> Scr
         esc(card.text),
     ]
     buttons = [
-        InlineKeyboardButton(option.label, callback_data=answer_data(card.assignment_id, index))
+        (option.label, answer_data(card.assignment_id, index))
         for index, option in enumerate(pack.options)
     ]
     width = 2 if all(len(option.label) <= TWO_PER_ROW_MAX for option in pack.options) else 1
     rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                t(language, "skip_button"), callback_data=skip_data(card.assignment_id)
-            )
-        ]
-    )
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    rows.append([(t(language, "skip_button"), skip_data(card.assignment_id))])
+    return "\n".join(lines), tuple(tuple(row) for row in rows)
 
 
 def no_task_screen(reason: NoTask, language: str, notice: str | None = None) -> Screen:
@@ -95,28 +92,17 @@ def welcome_screen(
         packs=packs_list(packs, language),
         lease=t(language, "minutes", n=lease_minutes),
     )
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t(language, "consent_button"), callback_data="consent")]]
-    )
+    keyboard = (((t(language, "consent_button"), "consent"),),)
     return text, keyboard
 
 
 def new_work_screen(language: str) -> Screen:
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t(language, "new_work_button"), callback_data="go")]]
-    )
+    keyboard = (((t(language, "new_work_button"), "go"),),)
     return t(language, "new_work"), keyboard
 
 
 def language_screen(language: str) -> Screen:
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("Français", callback_data="lang:fr"),
-                InlineKeyboardButton("English", callback_data="lang:en"),
-            ]
-        ]
-    )
+    keyboard = ((("Français", "lang:fr"), ("English", "lang:en")),)
     return t(language, "language_prompt"), keyboard
 
 
