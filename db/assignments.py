@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from db.core import Tx
+from db.core import SyncTx
 
 PICK_SQL = """
 SELECT t.pk, t.task_id, t.content
@@ -20,23 +20,23 @@ LIMIT 1
 """
 
 
-async def pick(tx: Tx, pack_pk: int, worker_id: int) -> sqlite3.Row | None:
+def pick(tx: SyncTx, pack_pk: int, worker_id: int) -> sqlite3.Row | None:
     """The task of this pack nearest to completion that the worker has never seen."""
-    return await tx.one(PICK_SQL, (pack_pk, worker_id))
+    return tx.one(PICK_SQL, (pack_pk, worker_id))
 
 
-async def lease(
-    tx: Tx, *, worker_id: int, task_pk: int, pack_pk: int, now: str, expires_at: str
+def lease(
+    tx: SyncTx, *, worker_id: int, task_pk: int, pack_pk: int, now: str, expires_at: str
 ) -> int:
-    return await tx.insert(
+    return tx.insert(
         "INSERT INTO assignments (worker_id, task_pk, pack_pk, status, delivered_at, expires_at)"
         " VALUES (?, ?, ?, 'open', ?, ?)",
         (worker_id, task_pk, pack_pk, now, expires_at),
     )
 
 
-async def get(tx: Tx, assignment_id: int) -> sqlite3.Row | None:
-    return await tx.one(
+def get(tx: SyncTx, assignment_id: int) -> sqlite3.Row | None:
+    return tx.one(
         """
         SELECT a.*, t.task_id, t.content FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
         WHERE a.id = ?
@@ -45,10 +45,10 @@ async def get(tx: Tx, assignment_id: int) -> sqlite3.Row | None:
     )
 
 
-async def get_with_worker(tx: Tx, assignment_id: int, worker_id: int) -> sqlite3.Row | None:
+def get_with_worker(tx: SyncTx, assignment_id: int, worker_id: int) -> sqlite3.Row | None:
     """The presser's row with the assignment they pressed (its columns NULL if there is none);
     None if the presser is not a known worker. One query for the answer path."""
-    return await tx.one(
+    return tx.one(
         """
         SELECT w.language, w.consented_at, w.paused, w.waiting_since, w.blocked_at,
                a.id, a.worker_id, a.pack_pk, a.status, a.expires_at, t.task_id
@@ -61,8 +61,8 @@ async def get_with_worker(tx: Tx, assignment_id: int, worker_id: int) -> sqlite3
     )
 
 
-async def open_for(tx: Tx, worker_id: int) -> sqlite3.Row | None:
-    return await tx.one(
+def open_for(tx: SyncTx, worker_id: int) -> sqlite3.Row | None:
+    return tx.one(
         """
         SELECT a.*, t.task_id, t.content FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
         WHERE a.worker_id = ? AND a.status = 'open'
@@ -71,9 +71,9 @@ async def open_for(tx: Tx, worker_id: int) -> sqlite3.Row | None:
     )
 
 
-async def record_answer(tx: Tx, assignment_id: int, answer: str, now: str) -> bool:
+def record_answer(tx: SyncTx, assignment_id: int, answer: str, now: str) -> bool:
     """Closes an open assignment with its answer; False if it was not open (nothing changed)."""
-    changed = await tx.execute(
+    changed = tx.execute(
         "UPDATE assignments SET status = 'answered', answer = ?, closed_at = ?"
         " WHERE id = ? AND status = 'open'",
         (answer, now, assignment_id),
@@ -81,25 +81,25 @@ async def record_answer(tx: Tx, assignment_id: int, answer: str, now: str) -> bo
     return bool(changed)
 
 
-async def close_unanswered(tx: Tx, assignment_id: int, status: str, now: str) -> bool:
+def close_unanswered(tx: SyncTx, assignment_id: int, status: str, now: str) -> bool:
     """Skipped, expired or released: the slot goes back to the pool (a retired task stays out)."""
-    changed = await tx.execute(
+    changed = tx.execute(
         "UPDATE assignments SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'",
         (status, now, assignment_id),
     )
     return bool(changed)
 
 
-async def expired(tx: Tx, now: str, limit: int = 1000) -> list[sqlite3.Row]:
-    return await tx.all(
+def expired(tx: SyncTx, now: str, limit: int = 1000) -> list[sqlite3.Row]:
+    return tx.all(
         "SELECT id, task_pk, worker_id FROM assignments"
         " WHERE status = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
         (now, limit),
     )
 
 
-async def counts_since(tx: Tx, worker_id: int, since: str) -> int:
-    value = await tx.value(
+def counts_since(tx: SyncTx, worker_id: int, since: str) -> int:
+    value = tx.value(
         "SELECT COUNT(*) FROM assignments"
         " WHERE worker_id = ? AND status = 'answered' AND closed_at >= ?",
         (worker_id, since),

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def to_db_time(moment: datetime) -> str:
@@ -69,6 +71,38 @@ class Tx:
 
     async def value(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.one(sql, params)
+        return None if row is None else row[0]
+
+
+class SyncTx:
+    """A transaction run whole on the database thread: plain sqlite3 calls, no hop per query.
+
+    The hot units of work (an answer press: check, store, credit, lease the next task) are
+    written against this: one trip to the database thread instead of one per statement, which
+    was a quarter of the bot's CPU per answer."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Runs one statement; returns the number of rows it changed."""
+        return self.conn.execute(sql, params).rowcount
+
+    def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Runs an INSERT; returns the new rowid."""
+        rowid = self.conn.execute(sql, params).lastrowid
+        assert rowid is not None
+        return rowid
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def value(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = self.one(sql, params)
         return None if row is None else row[0]
 
 
@@ -127,6 +161,29 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
+    async def run(
+        self, unit: Callable[Concatenate[SyncTx, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Runs `unit(tx, ...)` as one transaction (BEGIN IMMEDIATE .. COMMIT, ROLLBACK on any
+        exception) in a single trip to the database thread, and returns what it returns."""
+        async with self._lock:
+            # aiosqlite 0.22 has no public way to run a callable on its thread; `_execute` is
+            # the method its own public calls use (pinned in pyproject.toml, checked by tests).
+            result: T = await self.conn._execute(  # type: ignore[no-untyped-call]
+                _in_transaction, self.conn._conn, unit, args, kwargs
+            )
+            return result
+
+    async def run_read(
+        self, unit: Callable[Concatenate[SyncTx, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Like `run`, for units that only read (a deferred transaction: no write lock)."""
+        async with self._lock:
+            result: T = await self.conn._execute(  # type: ignore[no-untyped-call]
+                _in_transaction, self.conn._conn, unit, args, kwargs, "BEGIN"
+            )
+            return result
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A consistent read (a deferred transaction that only reads)."""
@@ -159,6 +216,23 @@ class Database:
             )
             applied.append(version)
         return applied
+
+
+def _in_transaction(
+    conn: sqlite3.Connection,
+    unit: Callable[..., T],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    begin: str = "BEGIN IMMEDIATE",
+) -> T:
+    conn.execute(begin)
+    try:
+        result = unit(SyncTx(conn), *args, **kwargs)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
 
 
 def available_migrations() -> list[tuple[int, str, str]]:

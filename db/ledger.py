@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from db.core import Tx
+from db.core import SyncTx
 
 
-async def credit(
-    tx: Tx,
+def credit(
+    tx: SyncTx,
     *,
     worker_id: int,
     kind: str,
@@ -19,7 +19,7 @@ async def credit(
     pack_pk: int | None = None,
 ) -> bool:
     """Appends one entry; False (and nothing written) if its key is already in the ledger."""
-    changed = await tx.execute(
+    changed = tx.execute(
         """
         INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason, idempotency_key,
                             assignment_id, pack_pk, created_at)
@@ -41,9 +41,9 @@ async def credit(
     return bool(changed)
 
 
-async def earned(tx: Tx, worker_id: int, since: str = "") -> dict[str, int]:
+def earned(tx: SyncTx, worker_id: int, since: str = "") -> dict[str, int]:
     """What the worker earned (every entry but payouts) per currency, in micro-units."""
-    rows = await tx.all(
+    rows = tx.all(
         "SELECT currency, SUM(amount_micros) FROM ledger"
         " WHERE worker_id = ? AND created_at >= ? AND kind != 'payout'"
         " GROUP BY currency ORDER BY currency",

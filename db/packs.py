@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from db.core import Tx
+from db.core import SyncTx, Tx
 
 # (task_id, content, gold, explanation): the columns a pack file sets on a task row.
 TaskRow = tuple[str, str, str | None, str | None]
@@ -52,9 +52,14 @@ async def get_pack(tx: Tx, pack_id: str) -> sqlite3.Row | None:
     return await tx.one("SELECT * FROM packs WHERE id = ?", (pack_id,))
 
 
-async def get_pack_by_pk(tx: Tx, pack_pk: int) -> sqlite3.Row | None:
+def get_pack_by_pk(tx: SyncTx, pack_pk: int) -> sqlite3.Row | None:
     """The packs row with this primary key, or None."""
-    return await tx.one("SELECT * FROM packs WHERE pk = ?", (pack_pk,))
+    return tx.one("SELECT * FROM packs WHERE pk = ?", (pack_pk,))
+
+
+def active_packs(tx: SyncTx) -> list[sqlite3.Row]:
+    """Packs open for work, highest priority first, then in load order."""
+    return tx.all("SELECT * FROM packs WHERE status = 'active' ORDER BY priority DESC, pk")
 
 
 async def list_packs(tx: Tx, status: str | None = None) -> list[sqlite3.Row]:

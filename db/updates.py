@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from db.core import Tx
+from db.core import SyncTx
 
 
-async def claim(tx: Tx, update_id: int, now: str) -> bool:
+def claim(tx: SyncTx, update_id: int, now: str) -> bool:
     """True the first time an update id is claimed, False for a redelivery."""
-    changed = await tx.execute(
+    changed = tx.execute(
         "INSERT INTO processed_updates (update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (update_id, now),
     )
     return bool(changed)
 
 
-async def prune(tx: Tx, before: str) -> int:
-    return await tx.execute("DELETE FROM processed_updates WHERE at < ?", (before,))
+def prune(tx: SyncTx, before: str) -> int:
+    return tx.execute("DELETE FROM processed_updates WHERE at < ?", (before,))

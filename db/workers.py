@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from db.core import Tx
+from db.core import SyncTx
 
 
-async def upsert(
-    tx: Tx,
+def upsert(
+    tx: SyncTx,
     worker_id: int,
     *,
     first_name: str,
@@ -18,7 +18,7 @@ async def upsert(
     now: str,
 ) -> sqlite3.Row:
     """Creates the worker or refreshes their profile; writing to us lifts a 'blocked' mark."""
-    row = await tx.one(
+    row = tx.one(
         """
         INSERT INTO workers (id, first_name, username, language_code, language,
                              created_at, last_seen_at)
@@ -39,48 +39,48 @@ async def upsert(
     return row
 
 
-async def get(tx: Tx, worker_id: int) -> sqlite3.Row | None:
-    return await tx.one("SELECT * FROM workers WHERE id = ?", (worker_id,))
+def get(tx: SyncTx, worker_id: int) -> sqlite3.Row | None:
+    return tx.one("SELECT * FROM workers WHERE id = ?", (worker_id,))
 
 
-async def touch(tx: Tx, worker_id: int, now: str) -> sqlite3.Row | None:
+def touch(tx: SyncTx, worker_id: int, now: str) -> sqlite3.Row | None:
     """Marks the worker seen (and reachable again); returns their row, None if unknown."""
-    return await tx.one(
+    return tx.one(
         "UPDATE workers SET last_seen_at = ?, blocked_at = NULL WHERE id = ? RETURNING *",
         (now, worker_id),
     )
 
 
-async def set_consented(tx: Tx, worker_id: int, now: str) -> None:
-    await tx.execute(
+def set_consented(tx: SyncTx, worker_id: int, now: str) -> None:
+    tx.execute(
         "UPDATE workers SET consented_at = COALESCE(consented_at, ?), paused = 0 WHERE id = ?",
         (now, worker_id),
     )
 
 
-async def set_paused(tx: Tx, worker_id: int, paused: bool) -> None:
-    await tx.execute("UPDATE workers SET paused = ? WHERE id = ?", (int(paused), worker_id))
+def set_paused(tx: SyncTx, worker_id: int, paused: bool) -> None:
+    tx.execute("UPDATE workers SET paused = ? WHERE id = ?", (int(paused), worker_id))
 
 
-async def set_language(tx: Tx, worker_id: int, language: str) -> None:
-    await tx.execute(
+def set_language(tx: SyncTx, worker_id: int, language: str) -> None:
+    tx.execute(
         "UPDATE workers SET language = ?, language_chosen = 1 WHERE id = ?", (language, worker_id)
     )
 
 
-async def set_blocked(tx: Tx, worker_id: int, now: str) -> None:
-    await tx.execute(
+def set_blocked(tx: SyncTx, worker_id: int, now: str) -> None:
+    tx.execute(
         "UPDATE workers SET blocked_at = ?, waiting_since = NULL WHERE id = ?", (now, worker_id)
     )
 
 
-async def set_waiting(tx: Tx, worker_id: int, since: str | None) -> None:
-    await tx.execute("UPDATE workers SET waiting_since = ? WHERE id = ?", (since, worker_id))
+def set_waiting(tx: SyncTx, worker_id: int, since: str | None) -> None:
+    tx.execute("UPDATE workers SET waiting_since = ? WHERE id = ?", (since, worker_id))
 
 
-async def waiting(tx: Tx, limit: int) -> list[sqlite3.Row]:
+def waiting(tx: SyncTx, limit: int) -> list[sqlite3.Row]:
     """Workers who ran out of work and may be told of new work, longest waiting first."""
-    return await tx.all(
+    return tx.all(
         """
         SELECT * FROM workers
         WHERE waiting_since IS NOT NULL AND blocked_at IS NULL AND paused = 0

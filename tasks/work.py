@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Literal
 
-from db import Database, Tx, from_db_time, to_db_time
+from db import Database, SyncTx, from_db_time, to_db_time
 from db import assignments as assignments_db
 from db import ledger as ledger_db
 from db import packs as packs_db
@@ -47,14 +48,13 @@ class WorkerView:
     waiting: bool
 
     @classmethod
-    def from_row(cls, row: object) -> WorkerView:
-        r = row  # sqlite3.Row
+    def from_row(cls, row: sqlite3.Row, worker_id: int | None = None) -> WorkerView:
         return cls(
-            id=r["id"],  # type: ignore[index]
-            language=r["language"],  # type: ignore[index]
-            consented=r["consented_at"] is not None,  # type: ignore[index]
-            paused=bool(r["paused"]),  # type: ignore[index]
-            waiting=r["waiting_since"] is not None,  # type: ignore[index]
+            id=row["id"] if worker_id is None else worker_id,
+            language=row["language"],
+            consented=row["consented_at"] is not None,
+            paused=bool(row["paused"]),
+            waiting=row["waiting_since"] is not None,
         )
 
 
@@ -113,7 +113,10 @@ class Balance:
 
 
 class WorkService:
-    """The worker loop over one database; the clock is injected so tests can move time."""
+    """The worker loop over one database; the clock is injected so tests can move time.
+
+    Each public method is one unit of work: its body (the `_name` twin) runs whole, as one
+    transaction, in a single trip to the database thread (`Database.run`)."""
 
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
@@ -122,13 +125,13 @@ class WorkService:
         self._active: tuple[float, list[PackInfo]] | None = None
 
     # -- packs, cached per version (a pack row changes only on load, replace or status change)
-    def _pack_from_row(self, row: object) -> PackInfo:
-        pk = row["pk"]  # type: ignore[index]
+    def _pack_from_row(self, row: sqlite3.Row) -> PackInfo:
+        pk = row["pk"]
         # updated_at alone could repeat within one clock tick; the header says what changed.
-        version = row["updated_at"] + row["status"] + row["header"]  # type: ignore[index]
+        version = row["updated_at"] + row["status"] + row["header"]
         cached = self._packs.get(pk)
         if cached is None or cached[0] != version:
-            cached = (version, PackInfo.from_row(row))  # type: ignore[arg-type]
+            cached = (version, PackInfo.from_row(row))
             self._packs[pk] = cached
         return cached[1]
 
@@ -136,22 +139,29 @@ class WorkService:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""
         self._active = None
 
-    async def _active_packs(self, tx: Tx) -> list[PackInfo]:
+    def _active_packs(self, tx: SyncTx) -> list[PackInfo]:
         # Read at most once a second: a pack loaded, paused or closed from the CLI (another
         # process) is seen within that second, and the answer path saves a query.
         now = time.monotonic()
         if self._active is None or now - self._active[0] >= ACTIVE_PACKS_TTL:
-            rows = await packs_db.list_packs(tx, "active")
+            rows = packs_db.active_packs(tx)
             self._active = (now, [self._pack_from_row(row) for row in rows])
         return self._active[1]
 
-    async def _pack(self, tx: Tx, pack_pk: int) -> PackInfo:
+    def _pack(self, tx: SyncTx, pack_pk: int) -> PackInfo:
         cached = self._packs.get(pack_pk)
         if cached is not None:
             return cached[1]
-        row = await packs_db.get_pack_by_pk(tx, pack_pk)
+        row = packs_db.get_pack_by_pk(tx, pack_pk)
         assert row is not None
         return self._pack_from_row(row)
+
+    async def active_packs(self) -> list[PackInfo]:
+        return await self.db.run_read(self._active_packs)
+
+    async def claim_update(self, update_id: int) -> bool:
+        """True the first time an update is seen; False when Telegram delivers it again."""
+        return await self.db.run(updates_db.claim, update_id, to_db_time(self.clock.now()))
 
     # -- the loop
     async def meet(
@@ -164,85 +174,97 @@ class WorkService:
         default_language: str,
     ) -> tuple[WorkerView, list[PackSummary]]:
         """Registers or refreshes a worker (writing to us lifts a block); lists open work."""
-        now = to_db_time(self.clock.now())
-        async with self.db.transaction() as tx:
-            row = await workers_db.upsert(
-                tx,
-                worker_id,
-                first_name=first_name,
-                username=username,
-                language_code=language_code,
-                language=language_for(language_code, default_language),
-                now=now,
-            )
-            packs = await self._active_packs(tx)
+        return await self.db.run(
+            self._meet,
+            worker_id,
+            first_name,
+            username,
+            language_code,
+            language_for(language_code, default_language),
+        )
+
+    def _meet(
+        self,
+        tx: SyncTx,
+        worker_id: int,
+        first_name: str,
+        username: str | None,
+        language_code: str | None,
+        language: str,
+    ) -> tuple[WorkerView, list[PackSummary]]:
+        row = workers_db.upsert(
+            tx,
+            worker_id,
+            first_name=first_name,
+            username=username,
+            language_code=language_code,
+            language=language,
+            now=to_db_time(self.clock.now()),
+        )
         summaries = [
-            PackSummary(p.id, p.title, p.description, p.reward_micros, p.currency) for p in packs
+            PackSummary(p.id, p.title, p.description, p.reward_micros, p.currency)
+            for p in self._active_packs(tx)
         ]
         return WorkerView.from_row(row), summaries
 
-    async def active_packs(self) -> list[PackInfo]:
-        async with self.db.read() as tx:
-            return await self._active_packs(tx)
-
-    async def claim_update(self, update_id: int) -> bool:
-        """True the first time an update is seen; False when Telegram delivers it again."""
-        async with self.db.transaction() as tx:
-            return await updates_db.claim(tx, update_id, to_db_time(self.clock.now()))
-
     async def worker(self, worker_id: int) -> WorkerView | None:
-        async with self.db.read() as tx:
-            row = await workers_db.get(tx, worker_id)
+        row = await self.db.run_read(workers_db.get, worker_id)
         return None if row is None else WorkerView.from_row(row)
 
     async def consent(self, worker_id: int) -> tuple[WorkerView, Next | None] | None:
         """The worker agrees to the rules; their first task comes in the same unit of work.
         A second press (a stale button) changes nothing and hands out nothing: next is None."""
+        return await self.db.run(self._consent, worker_id)
+
+    def _consent(self, tx: SyncTx, worker_id: int) -> tuple[WorkerView, Next | None] | None:
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            before = await workers_db.touch(tx, worker_id, to_db_time(now))
-            if before is None:
-                return None
-            if before["consented_at"] is not None:
-                return WorkerView.from_row(before), None
-            await workers_db.set_consented(tx, worker_id, to_db_time(now))
-            row = await workers_db.get(tx, worker_id)
-            worker = WorkerView.from_row(row)
-            return worker, await self._next(tx, worker, now, check_open=True)
+        before = workers_db.touch(tx, worker_id, to_db_time(now))
+        if before is None:
+            return None
+        if before["consented_at"] is not None:
+            return WorkerView.from_row(before), None
+        workers_db.set_consented(tx, worker_id, to_db_time(now))
+        row = workers_db.get(tx, worker_id)
+        assert row is not None
+        worker = WorkerView.from_row(row)
+        return worker, self._next(tx, worker, now, check_open=True)
 
     async def resume(self, worker_id: int) -> tuple[WorkerView, Next] | None:
         """/task: pushes start again; the open task if there is one, else a new one."""
+        return await self.db.run(self._resume, worker_id)
+
+    def _resume(self, tx: SyncTx, worker_id: int) -> tuple[WorkerView, Next] | None:
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            row = await workers_db.touch(tx, worker_id, to_db_time(now))
-            if row is None:
-                return None
-            if row["paused"]:
-                await workers_db.set_paused(tx, worker_id, False)
-            worker = WorkerView.from_row(row)
-            worker = WorkerView(worker.id, worker.language, worker.consented, False, worker.waiting)
-            return worker, await self._next(tx, worker, now, check_open=True)
+        row = workers_db.touch(tx, worker_id, to_db_time(now))
+        if row is None:
+            return None
+        if row["paused"]:
+            workers_db.set_paused(tx, worker_id, False)
+        worker = replace(WorkerView.from_row(row), paused=False)
+        return worker, self._next(tx, worker, now, check_open=True)
 
     async def pause(self, worker_id: int) -> WorkerView | None:
         """/pause: no more pushes; an open task goes back to the pool at once."""
+        return await self.db.run(self._pause, worker_id)
+
+    def _pause(self, tx: SyncTx, worker_id: int) -> WorkerView | None:
         now = to_db_time(self.clock.now())
-        async with self.db.transaction() as tx:
-            row = await workers_db.touch(tx, worker_id, now)
-            if row is None:
-                return None
-            await workers_db.set_paused(tx, worker_id, True)
-            await workers_db.set_waiting(tx, worker_id, None)
-            await self._release_open(tx, worker_id, now)
-            worker = WorkerView.from_row(row)
-        return WorkerView(worker.id, worker.language, worker.consented, True, False)
+        row = workers_db.touch(tx, worker_id, now)
+        if row is None:
+            return None
+        workers_db.set_paused(tx, worker_id, True)
+        workers_db.set_waiting(tx, worker_id, None)
+        self._release_open(tx, worker_id, now)
+        return replace(WorkerView.from_row(row), paused=True, waiting=False)
 
     async def set_language(self, worker_id: int, language: str) -> WorkerView | None:
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
-        now = to_db_time(self.clock.now())
-        async with self.db.transaction() as tx:
-            await workers_db.set_language(tx, worker_id, language)
-            row = await workers_db.touch(tx, worker_id, now)
+        return await self.db.run(self._set_language, worker_id, language)
+
+    def _set_language(self, tx: SyncTx, worker_id: int, language: str) -> WorkerView | None:
+        workers_db.set_language(tx, worker_id, language)
+        row = workers_db.touch(tx, worker_id, to_db_time(self.clock.now()))
         return None if row is None else WorkerView.from_row(row)
 
     async def submit(
@@ -251,88 +273,86 @@ class WorkService:
         """An answer (choice = option index) or a skip (None): stored once, credited once,
         and the next task handed out, all in one transaction. A redelivered or repeated press
         finds the assignment closed and changes nothing."""
+        return await self.db.run(self._submit, worker_id, assignment_id, choice)
+
+    def _submit(
+        self, tx: SyncTx, worker_id: int, assignment_id: int, choice: int | None
+    ) -> AnswerResult:
         now = self.clock.now()
         now_s = to_db_time(now)
-        async with self.db.transaction() as tx:
-            found = await assignments_db.get_with_worker(tx, assignment_id, worker_id)
-            if found is None:
-                return AnswerResult(Outcome.UNKNOWN_WORKER)
-            if found["blocked_at"] is not None:
-                await workers_db.touch(tx, worker_id, now_s)  # pressing proves they are back
-            worker = WorkerView(
-                id=worker_id,
-                language=found["language"],
-                consented=found["consented_at"] is not None,
-                paused=bool(found["paused"]),
-                waiting=found["waiting_since"] is not None,
-            )
-            if found["id"] is None:
-                return AnswerResult(Outcome.INVALID, worker)
-            if found["worker_id"] != worker_id:
-                return AnswerResult(Outcome.NOT_YOURS, worker)
-            pack = await self._pack(tx, found["pack_pk"])
-            if choice is not None and not 0 <= choice < len(pack.options):
-                return AnswerResult(Outcome.INVALID, worker)
-            status = found["status"]
-            if status in ("answered", "skipped"):
-                # Show the worker where they are: after a double tap this is the screen they
-                # already have (the edit is a no-op); after a crash between the commit and the
-                # edit, it is the task they never saw.
-                following = await self._next(tx, worker, now, check_open=True)
-                return AnswerResult(Outcome.ALREADY, worker, next=following)
-            if status == "open" and from_db_time(found["expires_at"]) <= now:
-                await assignments_db.close_unanswered(tx, assignment_id, "expired", now_s)
-                status = "expired"
-            if status != "open":
-                # A late press: not counted. Hand out work unless another task is already open.
-                current = await assignments_db.open_for(tx, worker_id)
-                late_next = None if current is not None else await self._next(tx, worker, now)
-                return AnswerResult(Outcome.EXPIRED, worker, next=late_next)
-            if choice is None:
-                await assignments_db.close_unanswered(tx, assignment_id, "skipped", now_s)
-                return AnswerResult(Outcome.SKIPPED, worker, next=await self._next(tx, worker, now))
-            option = pack.options[choice]
-            await assignments_db.record_answer(tx, assignment_id, option.id, now_s)
-            await ledger_db.credit(
-                tx,
-                worker_id=worker_id,
-                kind="reward",
-                amount_micros=pack.reward_micros,
-                currency=pack.currency,
-                reason=f"{pack.id}/{found['task_id']}",
-                idempotency_key=f"reward:{assignment_id}",
-                now=now_s,
-                assignment_id=assignment_id,
-                pack_pk=pack.pk,
-            )
-            return AnswerResult(
-                Outcome.RECORDED,
-                worker,
-                option=option,
-                reward_micros=pack.reward_micros,
-                currency=pack.currency,
-                next=await self._next(tx, worker, now),
-            )
+        found = assignments_db.get_with_worker(tx, assignment_id, worker_id)
+        if found is None:
+            return AnswerResult(Outcome.UNKNOWN_WORKER)
+        if found["blocked_at"] is not None:
+            workers_db.touch(tx, worker_id, now_s)  # pressing proves they are back
+        worker = WorkerView.from_row(found, worker_id)
+        if found["id"] is None:
+            return AnswerResult(Outcome.INVALID, worker)
+        if found["worker_id"] != worker_id:
+            return AnswerResult(Outcome.NOT_YOURS, worker)
+        pack = self._pack(tx, found["pack_pk"])
+        if choice is not None and not 0 <= choice < len(pack.options):
+            return AnswerResult(Outcome.INVALID, worker)
+        status = found["status"]
+        if status in ("answered", "skipped"):
+            # Show the worker where they are: after a double tap this is the screen they
+            # already have (the edit is a no-op); after a crash between the commit and the
+            # edit, it is the task they never saw.
+            following = self._next(tx, worker, now, check_open=True)
+            return AnswerResult(Outcome.ALREADY, worker, next=following)
+        if status == "open" and from_db_time(found["expires_at"]) <= now:
+            assignments_db.close_unanswered(tx, assignment_id, "expired", now_s)
+            status = "expired"
+        if status != "open":
+            # A late press: not counted. Hand out work unless another task is already open.
+            current = assignments_db.open_for(tx, worker_id)
+            late_next = None if current is not None else self._next(tx, worker, now)
+            return AnswerResult(Outcome.EXPIRED, worker, next=late_next)
+        if choice is None:
+            assignments_db.close_unanswered(tx, assignment_id, "skipped", now_s)
+            return AnswerResult(Outcome.SKIPPED, worker, next=self._next(tx, worker, now))
+        option = pack.options[choice]
+        assignments_db.record_answer(tx, assignment_id, option.id, now_s)
+        ledger_db.credit(
+            tx,
+            worker_id=worker_id,
+            kind="reward",
+            amount_micros=pack.reward_micros,
+            currency=pack.currency,
+            reason=f"{pack.id}/{found['task_id']}",
+            idempotency_key=f"reward:{assignment_id}",
+            now=now_s,
+            assignment_id=assignment_id,
+            pack_pk=pack.pk,
+        )
+        return AnswerResult(
+            Outcome.RECORDED,
+            worker,
+            option=option,
+            reward_micros=pack.reward_micros,
+            currency=pack.currency,
+            next=self._next(tx, worker, now),
+        )
 
-    async def _next(
-        self, tx: Tx, worker: WorkerView, now: datetime, *, check_open: bool = False
+    def _next(
+        self, tx: SyncTx, worker: WorkerView, now: datetime, *, check_open: bool = False
     ) -> Next:
         if not worker.consented:
             return NoTask("consent")
         if worker.paused:
             return NoTask("paused")
         if check_open:
-            current = await assignments_db.open_for(tx, worker.id)
+            current = assignments_db.open_for(tx, worker.id)
             if current is not None and from_db_time(current["expires_at"]) <= now:
-                await assignments_db.close_unanswered(tx, current["id"], "expired", to_db_time(now))
+                assignments_db.close_unanswered(tx, current["id"], "expired", to_db_time(now))
             elif current is not None:
-                pack = await self._pack(tx, current["pack_pk"])
+                pack = self._pack(tx, current["pack_pk"])
                 return TaskCard(current["id"], pack, json.loads(current["content"])["text"])
-        for pack in await self._active_packs(tx):
-            task = await assignments_db.pick(tx, pack.pk, worker.id)
+        for pack in self._active_packs(tx):
+            task = assignments_db.pick(tx, pack.pk, worker.id)
             if task is None:
                 continue
-            assignment_id = await assignments_db.lease(
+            assignment_id = assignments_db.lease(
                 tx,
                 worker_id=worker.id,
                 task_pk=task["pk"],
@@ -341,54 +361,57 @@ class WorkService:
                 expires_at=to_db_time(now + timedelta(seconds=pack.lease_seconds)),
             )
             if worker.waiting:
-                await workers_db.set_waiting(tx, worker.id, None)
+                workers_db.set_waiting(tx, worker.id, None)
             return TaskCard(assignment_id, pack, json.loads(task["content"])["text"])
         if not worker.waiting:
-            await workers_db.set_waiting(tx, worker.id, to_db_time(now))
+            workers_db.set_waiting(tx, worker.id, to_db_time(now))
         return NoTask("empty")
 
-    async def _release_open(self, tx: Tx, worker_id: int, now: str) -> None:
-        current = await assignments_db.open_for(tx, worker_id)
+    def _release_open(self, tx: SyncTx, worker_id: int, now: str) -> None:
+        current = assignments_db.open_for(tx, worker_id)
         if current is not None:
-            await assignments_db.close_unanswered(tx, current["id"], "released", now)
+            assignments_db.close_unanswered(tx, current["id"], "released", now)
 
     # -- scheduler and delivery faults
     async def expire_leases(self, batch: int = 1000) -> int:
         """Returns expired leases to the pool; a late press on them is then refused."""
         total = 0
         while True:
-            now = to_db_time(self.clock.now())
-            async with self.db.transaction() as tx:
-                rows = await assignments_db.expired(tx, now, batch)
-                for row in rows:
-                    await assignments_db.close_unanswered(tx, row["id"], "expired", now)
-            total += len(rows)
-            if len(rows) < batch:
+            count = await self.db.run(self._expire_leases, batch)
+            total += count
+            if count < batch:
                 return total
+
+    def _expire_leases(self, tx: SyncTx, batch: int) -> int:
+        now = to_db_time(self.clock.now())
+        rows = assignments_db.expired(tx, now, batch)
+        for row in rows:
+            assignments_db.close_unanswered(tx, row["id"], "expired", now)
+        return len(rows)
 
     async def mark_blocked(self, worker_id: int) -> None:
         """Telegram said 403: push nothing more until they write to us again."""
+        await self.db.run(self._mark_blocked, worker_id)
+
+    def _mark_blocked(self, tx: SyncTx, worker_id: int) -> None:
         now = to_db_time(self.clock.now())
-        async with self.db.transaction() as tx:
-            await workers_db.set_blocked(tx, worker_id, now)
-            await self._release_open(tx, worker_id, now)
+        workers_db.set_blocked(tx, worker_id, now)
+        self._release_open(tx, worker_id, now)
 
     async def workers_to_tell_of_new_work(self, limit: int = 200) -> list[WorkerView]:
         """Waiting workers for whom a task is now available (nothing is leased here)."""
-        async with self.db.read() as tx:
-            rows = await workers_db.waiting(tx, limit)
-            packs = await self._active_packs(tx)
-            ready = []
-            for row in rows:
-                for pack in packs:
-                    if await assignments_db.pick(tx, pack.pk, row["id"]) is not None:
-                        ready.append(WorkerView.from_row(row))
-                        break
-        return ready
+        return await self.db.run_read(self._workers_to_tell, limit)
+
+    def _workers_to_tell(self, tx: SyncTx, limit: int) -> list[WorkerView]:
+        packs = self._active_packs(tx)
+        return [
+            WorkerView.from_row(row)
+            for row in workers_db.waiting(tx, limit)
+            if any(assignments_db.pick(tx, pack.pk, row["id"]) is not None for pack in packs)
+        ]
 
     async def told_of_new_work(self, worker_id: int) -> None:
-        async with self.db.transaction() as tx:
-            await workers_db.set_waiting(tx, worker_id, None)
+        await self.db.run(workers_db.set_waiting, worker_id, None)
 
     async def balance(self, worker_id: int, zone: tzinfo) -> Balance:
         """Tasks and earnings this week (from Monday 00:00 in the worker's zone) and in all."""
@@ -396,16 +419,15 @@ class WorkService:
         monday = (local - timedelta(days=local.weekday())).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        week_start = to_db_time(monday)
-        async with self.db.read() as tx:
-            return Balance(
-                tasks_this_week=await assignments_db.counts_since(tx, worker_id, week_start),
-                tasks_total=await assignments_db.counts_since(tx, worker_id, ""),
-                earned_this_week=await ledger_db.earned(tx, worker_id, week_start),
-                earned_total=await ledger_db.earned(tx, worker_id),
-            )
+        return await self.db.run_read(self._balance, worker_id, to_db_time(monday))
+
+    def _balance(self, tx: SyncTx, worker_id: int, week_start: str) -> Balance:
+        return Balance(
+            tasks_this_week=assignments_db.counts_since(tx, worker_id, week_start),
+            tasks_total=assignments_db.counts_since(tx, worker_id, ""),
+            earned_this_week=ledger_db.earned(tx, worker_id, week_start),
+            earned_total=ledger_db.earned(tx, worker_id),
+        )
 
     async def prune_processed_updates(self, keep: timedelta = timedelta(days=2)) -> int:
-        before = to_db_time(self.clock.now() - keep)
-        async with self.db.transaction() as tx:
-            return await updates_db.prune(tx, before)
+        return await self.db.run(updates_db.prune, to_db_time(self.clock.now() - keep))
