@@ -27,9 +27,10 @@ from bot.settings import Settings
 from bot.telegram_bot import WorkBot
 from bot.texts import t
 from db import Database
-from handlers import worker
+from handlers import earnings, quality, worker
 from handlers.deps import KEY, Services
 from tasks.clock import Clock
+from tasks.earnings import EarningsService
 from tasks.work import WorkService
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,10 @@ def build_application(
         .post_shutdown(_on_shutdown)
         .build()
     )
-    app.bot_data[KEY] = Services(work, settings.default_language, settings.tz)
+    earnings = EarningsService(db, clock)
+    app.bot_data[KEY] = Services(
+        work, earnings, settings.default_language, settings.tz, settings.operator_ids
+    )
     register(app)
     return app
 
@@ -80,11 +84,13 @@ def build_application(
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """The table of contents: which update goes to which handler."""
     app.add_handler(TypeHandler(Update, _claim_messages), group=-1)
+    # Feature modules first: their commands and button patterns before the catch-alls below.
+    quality.register(app)
+    earnings.register(app)
     app.add_handler(CommandHandler("start", worker.start))
     app.add_handler(CommandHandler("task", worker.next_task))
     app.add_handler(CommandHandler("pause", worker.pause))
     app.add_handler(CommandHandler("help", worker.show_help))
-    app.add_handler(CommandHandler("balance", worker.show_balance))
     app.add_handler(CommandHandler("language", worker.choose_language))
     app.add_handler(CallbackQueryHandler(worker.press))
     app.add_handler(ChatMemberHandler(worker.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -10,8 +10,10 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
+from bot import cli_earnings, cli_quality
 from bot.settings import EXIT_BAD_SETTINGS, Settings, settings_or_exit
 
 EXIT_REFUSED = 1
@@ -41,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--keep", type=Path, help="keep the demo database at this path")
 
+    # Feature commands (quality: disputes, export; earnings: statements, payouts, bonus).
+    feature_commands: list[Any] = [cli_quality, cli_earnings]
+    for feature in feature_commands:
+        feature.add_commands(commands)
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.command == "run" else logging.WARNING,
@@ -51,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(run_demo(workers=args.workers, seed=args.seed, keep=args.keep))
     settings = settings_or_exit()
+    for feature in feature_commands:
+        code: int | None = feature.run(args, settings)
+        if code is not None:
+            return code
     if args.command == "run":
         return run_bot(settings, args.webhook, args.port, args.listen)
     if args.command == "load-pack":

@@ -31,6 +31,7 @@ from bot.simulator import (
 from bot.simulator.crowd import truth_oracle
 from db import Database
 from tasks.clock import Clock
+from tasks.earnings import EarningsService
 from tasks.money import format_amount
 from tasks.packs import load_pack, pack_progress
 from tasks.work import WorkService
@@ -128,11 +129,12 @@ async def _summary(
 ) -> None:
     async with Database(db_path) as db:
         work = WorkService(db)
+        earnings = EarningsService(db)
         progress = next(r for r in await pack_progress(db) if r.id == SAMPLE)
         rows = []
         for agent in crowd.stats.values():
             worker = await work.worker(agent.user_id)
-            balance = await work.balance(agent.user_id, UTC)
+            balance = await earnings.balance(agent.user_id, UTC)
             earned = balance.earned_total.get(progress.currency, 0)
             rows.append(
                 [

@@ -1,5 +1,5 @@
-"""Every worker-facing string, in French and English. Values are HTML (Telegram parse mode):
-placeholders hold text that the renderer escapes first."""
+"""Every worker-facing string, in French and English (with the feature files bot/texts_*.py).
+Values are HTML (Telegram parse mode): placeholders hold text that the renderer escapes first."""
 
 from __future__ import annotations
 
@@ -122,18 +122,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "/start: the rules and the open work"
         ),
     },
-    "balance": {
-        "fr": (
-            "<b>Vos gains</b>\n\n"
-            "Cette semaine : {week_tasks} tâches, {week_amount}\n"
-            "Au total : {total_tasks} tâches, {total_amount}"
-        ),
-        "en": (
-            "<b>Your earnings</b>\n\n"
-            "This week: {week_tasks} tasks, {week_amount}\n"
-            "In all: {total_tasks} tasks, {total_amount}"
-        ),
-    },
     "language_prompt": {"fr": "Choisissez votre langue :", "en": "Choose your language:"},
     "language_set": {"fr": "Langue : français.", "en": "Language: English."},
     "cmd_task": {"fr": "Recevoir une tâche", "en": "Get a task"},
@@ -150,6 +138,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 LANGUAGES = ("fr", "en")
+
+# Feature catalogues live beside this one (one file each, same shape) and join it here.
+from bot.texts_earnings import EARNINGS  # noqa: E402
+from bot.texts_quality import QUALITY  # noqa: E402
+
+for _extra in (QUALITY, EARNINGS):
+    _clash = CATALOGUE.keys() & _extra.keys()
+    assert not _clash, f"text keys defined twice: {sorted(_clash)}"
+    CATALOGUE.update(_extra)
 
 
 def t(language: str, key: str, **values: Any) -> str:

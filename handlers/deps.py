@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import CallbackContext
 
+from tasks.earnings import EarningsService
 from tasks.work import WorkService
 
 KEY = "services"
@@ -16,8 +17,10 @@ KEY = "services"
 @dataclass
 class Services:
     work: WorkService
+    earnings: EarningsService
     default_language: str
     zone: ZoneInfo
+    operator_ids: frozenset[int]
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -7,7 +7,7 @@ from html import escape
 from bot.texts import t
 from handlers.callbacks import answer_data, skip_data
 from tasks.money import format_amount
-from tasks.work import Balance, NoTask, PackSummary, TaskCard
+from tasks.work import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
 TWO_PER_ROW_MAX = 16  # option labels up to this length sit two to a row
@@ -104,21 +104,3 @@ def new_work_screen(language: str) -> Screen:
 def language_screen(language: str) -> Screen:
     keyboard = ((("Français", "lang:fr"), ("English", "lang:en")),)
     return t(language, "language_prompt"), keyboard
-
-
-def amounts(earned: dict[str, int], language: str) -> str:
-    if not earned:
-        return format_amount(0, "EUR", language)
-    return " + ".join(format_amount(v, cur, language) for cur, v in sorted(earned.items()))
-
-
-def balance_screen(balance: Balance, language: str) -> Screen:
-    text = t(
-        language,
-        "balance",
-        week_tasks=balance.tasks_this_week,
-        week_amount=amounts(balance.earned_this_week, language),
-        total_tasks=balance.tasks_total,
-        total_amount=amounts(balance.earned_total, language),
-    )
-    return text, None

@@ -29,7 +29,8 @@ def _next_screen(
     return render.no_task_screen(result_next, language, notice)
 
 
-async def _meet(update: Update, context: Context) -> WorkerView:
+async def meet(update: Update, context: Context) -> WorkerView:
+    """Registers or refreshes the sender (writing to the bot makes them reachable again)."""
     user = update.effective_user
     assert user is not None
     deps = services(context)
@@ -90,14 +91,14 @@ async def _push(context: Context, worker_id: int) -> None:
 
 async def next_task(update: Update, context: Context) -> None:
     """/task: tasks come again; the open one if any, else a new one."""
-    await _meet(update, context)
+    await meet(update, context)
     assert update.effective_user is not None
     await _push(context, update.effective_user.id)
 
 
 async def pause(update: Update, context: Context) -> None:
     """/pause: no more tasks until /task."""
-    await _meet(update, context)
+    await meet(update, context)
     assert update.effective_user is not None
     deps = services(context)
     worker = await deps.work.pause(update.effective_user.id)
@@ -107,28 +108,20 @@ async def pause(update: Update, context: Context) -> None:
 
 async def show_help(update: Update, context: Context) -> None:
     """/help: what the buttons and commands do."""
-    worker = await _meet(update, context)
+    worker = await meet(update, context)
     await send(context.bot, services(context).work, worker.id, (t(worker.language, "help"), None))
-
-
-async def show_balance(update: Update, context: Context) -> None:
-    """/balance: tasks done and amount earned, this week and in all."""
-    worker = await _meet(update, context)
-    deps = services(context)
-    balance = await deps.work.balance(worker.id, deps.zone)
-    await send(context.bot, deps.work, worker.id, render.balance_screen(balance, worker.language))
 
 
 async def choose_language(update: Update, context: Context) -> None:
     """/language: two buttons, Français and English."""
-    worker = await _meet(update, context)
+    worker = await meet(update, context)
     deps = services(context)
     await send(context.bot, deps.work, worker.id, render.language_screen(worker.language))
 
 
 async def other_message(update: Update, context: Context) -> None:
     """Anything else: a pointer to /help (and the worker is known to be reachable again)."""
-    worker = await _meet(update, context)
+    worker = await meet(update, context)
     deps = services(context)
     await send(context.bot, deps.work, worker.id, (t(worker.language, "unknown_command"), None))
 
@@ -256,4 +249,4 @@ async def membership_changed(update: Update, context: Context) -> None:
     if change.new_chat_member.status == "kicked":
         await deps.work.mark_blocked(change.from_user.id)
     elif change.new_chat_member.status == "member":
-        await _meet(update, context)
+        await meet(update, context)

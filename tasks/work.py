@@ -1,7 +1,7 @@
 """The worker loop's use cases: each one unit of work, one transaction.
 
 consent, next task, answer or skip (record, credit, hand out the next task), pause, expire
-leases, blocked workers, telling waiting workers about new work, balance.
+leases, blocked workers, telling waiting workers about new work. Earnings: tasks/earnings.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -102,14 +102,6 @@ class PackSummary:
     description: str | None
     reward_micros: int
     currency: str
-
-
-@dataclass(frozen=True)
-class Balance:
-    tasks_this_week: int
-    tasks_total: int
-    earned_this_week: dict[str, int]
-    earned_total: dict[str, int]
 
 
 class WorkService:
@@ -412,22 +404,6 @@ class WorkService:
 
     async def told_of_new_work(self, worker_id: int) -> None:
         await self.db.run(workers_db.set_waiting, worker_id, None)
-
-    async def balance(self, worker_id: int, zone: tzinfo) -> Balance:
-        """Tasks and earnings this week (from Monday 00:00 in the worker's zone) and in all."""
-        local = self.clock.now().astimezone(zone)
-        monday = (local - timedelta(days=local.weekday())).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        return await self.db.run_read(self._balance, worker_id, to_db_time(monday))
-
-    def _balance(self, tx: SyncTx, worker_id: int, week_start: str) -> Balance:
-        return Balance(
-            tasks_this_week=assignments_db.counts_since(tx, worker_id, week_start),
-            tasks_total=assignments_db.counts_since(tx, worker_id, ""),
-            earned_this_week=ledger_db.earned(tx, worker_id, week_start),
-            earned_total=ledger_db.earned(tx, worker_id),
-        )
 
     async def prune_processed_updates(self, keep: timedelta = timedelta(days=2)) -> int:
         return await self.db.run(updates_db.prune, to_db_time(self.clock.now() - keep))

@@ -244,27 +244,6 @@ async def test_waiting_workers_hear_of_new_work_once(work: WorkService, load: Lo
     assert await work.workers_to_tell_of_new_work() == []
 
 
-async def test_balance_sums_are_exact_per_week(
-    work: WorkService, load: Loader, clock: FakeClock
-) -> None:
-    from zoneinfo import ZoneInfo
-
-    await load(tasks=5, overlap=1, reward="0.005")
-    card = await join(work, 1)
-    for _ in range(3):
-        assert isinstance(card, TaskCard)
-        card = (await answer(work, 1, card)).next
-    clock.advance(days=7)
-    resumed = await work.resume(1)  # the lease ran out meanwhile: a fresh task
-    assert resumed is not None and isinstance(resumed[1], TaskCard)
-    assert resumed[1].assignment_id != getattr(card, "assignment_id", None)
-    await answer(work, 1, resumed[1])
-    balance = await work.balance(1, ZoneInfo("Europe/Paris"))
-    assert balance.tasks_this_week == 1 and balance.tasks_total == 4
-    assert balance.earned_this_week == {"EUR": 5_000}
-    assert balance.earned_total == {"EUR": 20_000}
-
-
 async def test_the_next_task_pick_uses_the_index(db: Database, load: Loader) -> None:
     await load(tasks=50)
     async with db.read() as tx:
