@@ -85,7 +85,10 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
         app.run_polling(poll_interval=POLL_INTERVAL, allowed_updates=updates)
         return 0
     parsed = urlparse(webhook)
-    if parsed.scheme != "https" or not parsed.netloc:
+    # Telegram calls only https webhooks; a self-hosted Bot API server (--local) may call http.
+    local_api = not settings.telegram_api_url.startswith("https://api.telegram.org")
+    allowed = ("https", "http") if local_api else ("https",)
+    if parsed.scheme not in allowed or not parsed.netloc:
         print(f"error: --webhook: not an https URL: {webhook!r}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
