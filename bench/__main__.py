@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.bench_e2e", "bench.bench_pick", "bench.bench_import"]
+BENCHMARKS = ["bench.bench_e2e", "bench.bench_pick", "bench.bench_import", "bench.bench_statements"]
 
 
 def main() -> int:

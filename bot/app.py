@@ -35,7 +35,7 @@ from tasks.work import WorkService
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("task", "pause", "balance", "language", "help", "start")
+COMMANDS = ("task", "pause", "balance", "score", "language", "help", "start")
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # A pause between two getUpdates calls: when workers press fast, one call brings several presses
 # instead of one (fewer Bot API calls per answer); 20 ms is far below what a person can notice.
@@ -73,7 +73,7 @@ def build_application(
         .post_shutdown(_on_shutdown)
         .build()
     )
-    earnings = EarningsService(db, clock)
+    earnings = EarningsService(db, clock, config=settings.earnings_config())
     app.bot_data[KEY] = Services(
         work, earnings, settings.default_language, settings.tz, settings.operator_ids
     )

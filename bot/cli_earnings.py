@@ -1,17 +1,226 @@
-"""`python -m bot` commands of the earnings features (statements, payouts, bonus)."""
+"""`python -m bot` commands of the earnings features: statements, payouts, bonus.
+
+statements preview [--week YYYY-Www]   what the week's statements say (writes nothing)
+statements send [--week YYYY-Www]      compute what is due (or that week) and send it now
+payouts export --min AMOUNT [--currency EUR] [--out FILE]
+payouts mark-paid FILE                 idempotent: the same file twice pays once
+bonus WORKER AMOUNT --reason "..." [--currency EUR] [--key KEY]
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import html
+import re
+import sys
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings
+from bot.settings import EXIT_BAD_SETTINGS, Settings
+
+EXIT_REFUSED = 1
 
 
 def add_commands(commands: Any) -> None:
     """Adds this feature's subcommands to the CLI's subparsers."""
+    statements = commands.add_parser("statements", help="weekly statements: preview or send")
+    statements.add_argument("action", choices=("preview", "send"))
+    statements.add_argument("--week", help="an ISO week, e.g. 2026-W48 (default: last week)")
+
+    payouts = commands.add_parser("payouts", help="export unpaid balances, record payouts")
+    actions = payouts.add_subparsers(dest="payouts_action", required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="CSV of workers owed at least --min")
+    export.add_argument("--min", required=True, metavar="AMOUNT", help="e.g. 10.00")
+    export.add_argument("--currency", help="only this currency (default: every one)")
+    export.add_argument("--out", type=Path, help="write here instead of standard output")
+    mark = actions.add_parser("mark-paid", help="record an exported file as paid (idempotent)")
+    mark.add_argument("file", type=Path)
+
+    bonus = commands.add_parser("bonus", help="grant a bonus; the reason is shown to the worker")
+    bonus.add_argument("worker", type=int, help="the worker's Telegram id")
+    bonus.add_argument("amount", help="a decimal amount, e.g. 2.50")
+    bonus.add_argument("--reason", required=True)
+    bonus.add_argument("--currency", default="EUR")
+    bonus.add_argument("--key", help="idempotency key (default: worker, amount, reason, date)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int | None:
     """Runs the command if it is one of this feature's (returns its exit code), else None."""
+    if args.command == "statements":
+        return asyncio.run(statements_command(settings, args.action, args.week))
+    if args.command == "payouts" and args.payouts_action == "export":
+        return export_command(settings, args.min, args.currency, args.out)
+    if args.command == "payouts":
+        return mark_paid_command(settings, args.file)
+    if args.command == "bonus":
+        return asyncio.run(bonus_command(settings, args))
     return None
+
+
+def plain(text: str) -> str:
+    """A message's HTML as a terminal shows it."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+async def statements_command(settings: Settings, action: str, week_text: str | None) -> int:
+    from db import Database
+    from handlers.earnings import amounts, statement_screen
+    from tasks.earnings import parse_week, shift_week, week_bounds, week_of
+    from tasks.statements import StatementService
+
+    config = settings.earnings_config()
+    try:
+        week = parse_week(week_text) if week_text else None
+    except ValueError as exc:
+        print(f"error: --week: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    async with Database(settings.database_path) as db:
+        service = StatementService(db, config)
+        if action == "preview":
+            shown = week or shift_week(week_of(service.clock.now(), config.zone), -1)
+            preview = await service.preview(shown)
+            start, end = week_bounds(shown, config.zone)
+            print(
+                f"week {shown} ({start.date()} to {end.date() - timedelta(days=1)},"
+                f" {settings.timezone}):"
+                f" {preview.workers:,} statements"
+            )
+            print(
+                f"  earned {amounts(preview.earned, 'en')}, unpaid {amounts(preview.unpaid, 'en')}"
+            )
+            if preview.top_ups:
+                print(f"  fair-pay top-ups still to add: {amounts(preview.top_ups, 'en')}")
+            if preview.counts:
+                stored = ", ".join(
+                    f"{n:,} {status}" for status, n in sorted(preview.counts.items())
+                )
+                print(f"  already stored: {stored}")
+            for sample in preview.samples:
+                print(f"\n--- worker {sample.worker_id} ---")
+                print(plain(statement_screen(sample, "en")[0]))
+            return 0
+        if not settings.bot_token:
+            print(
+                "error: setting BOT_TOKEN: missing (sending needs the bot's token)", file=sys.stderr
+            )
+            return EXIT_BAD_SETTINGS
+        if week is not None:
+            inserted = await service.compute_week(week) if week not in await _computed(db) else 0
+            await service.make_due_now(week)
+            print(f"week {week}: {inserted:,} statements computed")
+        else:
+            for done, count in (await service.compute_due()).items():
+                print(f"week {done}: {count:,} statements computed")
+        report = await _send(settings, db, service)
+        print(f"sent now: {report} (workers in quiet hours get theirs when they end)")
+        if week is not None:
+            counts = await service.week_counts(week)
+            print(f"week {week}: " + ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items())))
+    return 0
+
+
+async def _computed(db: Any) -> list[str]:
+    from db import statements as statements_db
+
+    weeks: list[str] = await db.run_read(statements_db.computed_weeks)
+    return weeks
+
+
+async def _send(settings: Settings, db: Any, service: Any) -> Any:
+    from bot.broadcast import Broadcaster
+    from bot.ratelimit import PacedRateLimiter
+    from bot.request import AiohttpRequest
+    from bot.telegram_bot import WorkBot
+    from tasks.work import WorkService
+
+    assert settings.bot_token
+    bot = WorkBot(
+        settings.bot_token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_file_url,
+        request=AiohttpRequest(connection_pool_size=8),
+        rate_limiter=PacedRateLimiter(send_rate=settings.send_rate),
+    )
+    async with bot:
+        return await Broadcaster(bot, WorkService(db), service).drain()
+
+
+def export_command(settings: Settings, minimum: str, currency: str | None, out: Path | None) -> int:
+    from db import Database
+    from tasks.money import MoneyError, parse_amount, to_micros
+    from tasks.payouts import PayoutRow, unpaid_at_least, write_csv
+
+    try:
+        min_micros = to_micros(parse_amount(minimum))
+    except MoneyError as exc:
+        print(f"error: --min: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+
+    async def owed() -> list[PayoutRow]:
+        async with Database(settings.database_path) as db:
+            return await unpaid_at_least(db, min_micros, currency.upper() if currency else None)
+
+    rows = asyncio.run(owed())
+    if out is None:
+        write_csv(rows, sys.stdout)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as stream:
+            write_csv(rows, stream)
+        print(f"{len(rows):,} workers written to {out}", file=sys.stderr)
+    return 0
+
+
+def mark_paid_command(settings: Settings, file: Path) -> int:
+    from db import Database
+    from handlers.earnings import amounts
+    from tasks.payouts import MarkPaidReport, PayoutError, mark_paid, read_csv
+
+    if not file.is_file():
+        print(f"error: no such file: {file}", file=sys.stderr)
+        return EXIT_REFUSED
+
+    async def record() -> MarkPaidReport:
+        async with Database(settings.database_path) as db:
+            return await mark_paid(db, rows)
+
+    try:
+        rows = read_csv(file)
+        report = asyncio.run(record())
+    except PayoutError as exc:
+        print(f"refused, nothing recorded:\n{exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(
+        f"batch {report.digest}: {len(report.recorded):,} payouts recorded"
+        f" ({amounts(report.totals(), 'en')}), {len(report.already):,} already recorded before;"
+        " each worker is told by the bot"
+    )
+    return 0
+
+
+async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
+    from db import Database
+    from tasks.money import MoneyError, parse_amount, to_micros
+    from tasks.payouts import PayoutError, grant_bonus
+
+    try:
+        micros = to_micros(parse_amount(args.amount))
+        async with Database(settings.database_path) as db:
+            result = await grant_bonus(
+                db,
+                args.worker,
+                micros,
+                args.currency.upper(),
+                args.reason,
+                zone=settings.tz,
+                key=args.key,
+            )
+    except (MoneyError, PayoutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if result.created:
+        print(f"bonus recorded (key {result.key}); the worker is told by the bot")
+    else:
+        print(f"already recorded (key {result.key}): nothing paid twice")
+    return 0

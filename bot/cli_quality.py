@@ -1,17 +1,127 @@
-"""`python -m bot` commands of the quality features (disputes, export)."""
+"""`python -m bot` commands of the quality features:
+
+    python -m bot disputes                                   open disputes, gold under review
+    python -m bot disputes accept ID [--correct OPTION | --retire]
+    python -m bot disputes reject ID --reason "..."
+    python -m bot disputes review PACK TASK (--keep | --correct OPTION | --retire)
+    python -m bot export PACK --format csv|jsonl [--raw] [--out FILE]
+
+They call the same use cases as the operators' buttons in Telegram; workers are told by the bot
+(the messages wait in the database's outbox until the running bot sends them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
+from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
 
+EXIT_REFUSED = 1
+
 
 def add_commands(commands: Any) -> None:
     """Adds this feature's subcommands to the CLI's subparsers."""
+    disputes = commands.add_parser("disputes", help="list, accept or reject disputes on gold")
+    actions = disputes.add_subparsers(dest="dispute_action", metavar="ACTION")
+    accept = actions.add_parser("accept", help="the worker was right: correct or retire the gold")
+    accept.add_argument("id", type=int)
+    how = accept.add_mutually_exclusive_group()
+    how.add_argument("--correct", metavar="OPTION", help="the right option (default: the worker's)")
+    how.add_argument("--retire", action="store_true", help="retire the gold item")
+    reject = actions.add_parser("reject", help="the gold answer stands; the worker gets the reason")
+    reject.add_argument("id", type=int)
+    reject.add_argument("--reason", required=True)
+    review = actions.add_parser("review", help="review a gold item flagged for review")
+    review.add_argument("pack")
+    review.add_argument("task")
+    verdict = review.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--keep", action="store_true", help="the gold answer is right")
+    verdict.add_argument("--correct", metavar="OPTION")
+    verdict.add_argument("--retire", action="store_true")
+
+    export = commands.add_parser("export", help="a pack's results or raw answers (CSV or JSONL)")
+    export.add_argument("pack")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--raw", action="store_true", help="one row per answer (crowd-kit)")
+    export.add_argument("--out", type=Path, help="write to this file (default: stdout)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int | None:
     """Runs the command if it is one of this feature's (returns its exit code), else None."""
+    if args.command == "disputes":
+        return asyncio.run(disputes_command(args, settings))
+    if args.command == "export":
+        return asyncio.run(export_command(args, settings))
     return None
+
+
+async def disputes_command(args: argparse.Namespace, settings: Settings) -> int:
+    from db import Database
+    from tasks.quality_service import QualityRules, QualityService
+
+    async with Database(settings.database_path) as db:
+        service = QualityService(db, QualityRules())
+        action = args.dispute_action
+        if action is None:
+            views, flagged = await service.disputes()
+            print(format_disputes(views, flagged))
+            return 0
+        if action == "accept":
+            result = await service.accept(args.id, correct=args.correct, retire=args.retire)
+        elif action == "reject":
+            result = await service.reject(args.id, args.reason)
+        else:
+            verdict = "keep" if args.keep else ("retire" if args.retire else "correct")
+            result = await service.review(args.pack, args.task, verdict, args.correct)
+    print(
+        result.message if result.ok else f"error: {result.message}",
+        file=sys.stdout if result.ok else sys.stderr,
+    )
+    return 0 if result.ok else EXIT_REFUSED
+
+
+def format_disputes(views: list[Any], flagged: list[Any]) -> str:
+    lines = []
+    if not views:
+        lines.append("no open dispute")
+    for view in views:
+        flag = " [gold under review]" if view.flagged else ""
+        lines.append(f"#{view.id}  {view.pack_id}/{view.task_id}{flag}  worker {view.worker_id}")
+        lines.append(f"    text:     {view.text[:200]}")
+        lines.append(f"    expected: {view.expected}   worker answered: {view.answer}")
+        if view.comment:
+            lines.append(f"    comment:  {view.comment}")
+    if flagged:
+        lines.append("")
+        lines.append("gold flagged for review (not counting until reviewed):")
+        lines += [f"    {row['pack_id']}/{row['task_id']} (gold {row['gold']})" for row in flagged]
+    if views or flagged:
+        lines.append("")
+        lines.append(
+            "accept ID [--correct OPTION | --retire] | reject ID --reason TEXT"
+            " | review PACK TASK --keep|--correct OPTION|--retire"
+        )
+    return "\n".join(lines)
+
+
+async def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    from db import Database
+    from tasks.export import UnknownPack, export_pack
+
+    async with Database(settings.database_path) as db:
+        try:
+            if args.out is None:
+                count = await export_pack(db, args.pack, sys.stdout, fmt=args.format, raw=args.raw)
+            else:
+                with args.out.open("w", encoding="utf-8", newline="") as out:
+                    count = await export_pack(db, args.pack, out, fmt=args.format, raw=args.raw)
+        except UnknownPack:
+            print(f"error: no pack {args.pack!r} (python -m bot packs lists them)", file=sys.stderr)
+            return EXIT_REFUSED
+    if args.out is not None:
+        print(f"{count.rows} rows written to {args.out}", file=sys.stderr)
+    return 0

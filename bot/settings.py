@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tasks.earnings import WEEKDAYS, EarningsConfig, QuietHours
+from tasks.money import MoneyError, parse_amount, to_micros
 
 EXIT_BAD_SETTINGS = 2
 
@@ -27,6 +32,12 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=25.0, gt=0)
     # The secret Telegram sends back with each webhook call; random per run when unset.
     webhook_secret: str | None = None
+    # Earnings: the fair-pay floor per hour (in each pack's currency), weekly statements, payouts.
+    min_hourly_rate: str = "12.00"
+    statement_day: str = "monday"
+    statement_time: str = "09:00"
+    quiet_hours: str = "22:00-08:00"
+    payout_day: int = 1
 
     @field_validator("bot_token")
     @classmethod
@@ -64,6 +75,58 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
         return value
 
+    @field_validator("min_hourly_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            amount = parse_amount(value)
+        except MoneyError:
+            amount = Decimal(-1)
+        if amount <= 0:
+            raise ValueError(f"not a positive decimal amount per hour: {value!r} (e.g. 12.00)")
+        return value.strip()
+
+    @field_validator("statement_day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        day = value.strip().lower()
+        matches = [name for name in WEEKDAYS if len(day) >= 3 and name.startswith(day)]
+        if len(matches) != 1:
+            raise ValueError(f"not a day of the week: {value!r} (e.g. monday)")
+        return matches[0]
+
+    @field_validator("statement_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        parse_clock_time(value)
+        return value.strip()
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value.strip()
+
+    @field_validator("payout_day", mode="before")
+    @classmethod
+    def _payout_day(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().isdigit():
+            raise ValueError(f"not a day of the month: {value!r} (1 to 28)")
+        if not 1 <= int(value) <= 28:  # type: ignore[call-overload]
+            raise ValueError(f"not a day of the month: {value!r} (1 to 28, every month has it)")
+        return int(value)  # type: ignore[call-overload]
+
+    def earnings_config(self) -> EarningsConfig:
+        """What the earnings features need from the settings (a domain object)."""
+        return EarningsConfig(
+            zone=self.tz,
+            min_hourly_micros=to_micros(parse_amount(self.min_hourly_rate)),
+            statement_weekday=WEEKDAYS.index(self.statement_day),
+            statement_time=parse_clock_time(self.statement_time),
+            quiet_hours=parse_quiet_hours(self.quiet_hours),
+            payout_day=self.payout_day,
+        )
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -75,6 +138,30 @@ class Settings(BaseSettings):
     @property
     def api_file_url(self) -> str:
         return f"{self.telegram_api_url}/file/bot"
+
+
+def parse_clock_time(text: str) -> time:
+    """'09:00' as a time of day; a ValueError that says what is expected otherwise."""
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text.strip())
+    if not match:
+        raise ValueError(f"not a time of day: {text!r} (HH:MM, e.g. 09:00)")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_quiet_hours(text: str) -> QuietHours | None:
+    """'22:00-08:00' (may wrap midnight); 'off' or '' for none."""
+    if text.strip().lower() in ("", "off", "none"):
+        return None
+    start, sep, end = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        quiet = QuietHours(parse_clock_time(start), parse_clock_time(end))
+    except ValueError:
+        raise ValueError(f"not a range of hours: {text!r} (e.g. 22:00-08:00, or off)") from None
+    if quiet.start == quiet.end:
+        raise ValueError(f"an empty range: {text!r} (use off for no quiet hours)")
+    return quiet
 
 
 class SettingsError(Exception):

@@ -108,6 +108,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "/task : recevoir une tâche (reprendre)\n"
             "/pause : ne plus recevoir de tâche\n"
             "/balance : vos tâches et vos gains\n"
+            "/score : votre score sur les questions de contrôle\n"
             "/language : changer de langue\n"
             "/start : les règles et les travaux ouverts"
         ),
@@ -118,6 +119,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "/task: get a task (resume)\n"
             "/pause: stop receiving tasks\n"
             "/balance: your tasks and earnings\n"
+            "/score: your score on check questions\n"
             "/language: change language\n"
             "/start: the rules and the open work"
         ),

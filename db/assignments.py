@@ -26,12 +26,20 @@ def pick(tx: SyncTx, pack_pk: int, worker_id: int) -> sqlite3.Row | None:
 
 
 def lease(
-    tx: SyncTx, *, worker_id: int, task_pk: int, pack_pk: int, now: str, expires_at: str
+    tx: SyncTx,
+    *,
+    worker_id: int,
+    task_pk: int,
+    pack_pk: int,
+    now: str,
+    expires_at: str,
+    is_gold: bool = False,
 ) -> int:
+    """Hands a task out; a gold task takes no slot (gold has no overlap limit)."""
     return tx.insert(
-        "INSERT INTO assignments (worker_id, task_pk, pack_pk, status, delivered_at, expires_at)"
-        " VALUES (?, ?, ?, 'open', ?, ?)",
-        (worker_id, task_pk, pack_pk, now, expires_at),
+        "INSERT INTO assignments (worker_id, task_pk, pack_pk, status, delivered_at, expires_at,"
+        " is_gold) VALUES (?, ?, ?, 'open', ?, ?, ?)",
+        (worker_id, task_pk, pack_pk, now, expires_at, int(is_gold)),
     )
 
 
@@ -51,7 +59,8 @@ def get_with_worker(tx: SyncTx, assignment_id: int, worker_id: int) -> sqlite3.R
     return tx.one(
         """
         SELECT w.language, w.consented_at, w.paused, w.waiting_since, w.blocked_at,
-               a.id, a.worker_id, a.pack_pk, a.status, a.expires_at, t.task_id
+               a.id, a.worker_id, a.pack_pk, a.status, a.expires_at, t.task_id,
+               a.task_pk, a.is_gold, a.delivered_at, t.gold, t.explanation, t.content
         FROM workers AS w
         LEFT JOIN assignments AS a ON a.id = ?
         LEFT JOIN tasks AS t ON t.pk = a.task_pk
@@ -71,12 +80,14 @@ def open_for(tx: SyncTx, worker_id: int) -> sqlite3.Row | None:
     )
 
 
-def record_answer(tx: SyncTx, assignment_id: int, answer: str, now: str) -> bool:
+def record_answer(
+    tx: SyncTx, assignment_id: int, answer: str, now: str, seconds: float | None = None
+) -> bool:
     """Closes an open assignment with its answer; False if it was not open (nothing changed)."""
     changed = tx.execute(
-        "UPDATE assignments SET status = 'answered', answer = ?, closed_at = ?"
+        "UPDATE assignments SET status = 'answered', answer = ?, closed_at = ?, seconds = ?"
         " WHERE id = ? AND status = 'open'",
-        (answer, now, assignment_id),
+        (answer, now, seconds, assignment_id),
     )
     return bool(changed)
 

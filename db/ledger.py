@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from db.core import SyncTx
 
 
@@ -50,3 +52,62 @@ def earned(tx: SyncTx, worker_id: int, since: str = "") -> dict[str, int]:
         (worker_id, since),
     )
     return {row[0]: int(row[1]) for row in rows}
+
+
+def _by_currency(rows: list[sqlite3.Row]) -> dict[str, int]:
+    return {row[0]: int(row[1]) for row in rows if row[1]}
+
+
+def earned_between(tx: SyncTx, worker_id: int, start: str, end: str) -> dict[str, int]:
+    """Earned (every entry but payouts) in [start, end), per currency."""
+    return _by_currency(
+        tx.all(
+            "SELECT currency, SUM(amount_micros) FROM ledger"
+            " WHERE worker_id = ? AND created_at >= ? AND created_at < ? AND kind != 'payout'"
+            " GROUP BY currency ORDER BY currency",
+            (worker_id, start, end),
+        )
+    )
+
+
+def unpaid(tx: SyncTx, worker_id: int, before: str | None = None) -> dict[str, int]:
+    """What is owed: every entry summed (payouts are negative), per currency; zeros left out."""
+    return _by_currency(
+        tx.all(
+            "SELECT currency, SUM(amount_micros) FROM ledger"
+            " WHERE worker_id = ? AND (? IS NULL OR created_at < ?)"
+            " GROUP BY currency ORDER BY currency",
+            (worker_id, before, before),
+        )
+    )
+
+
+def paid(tx: SyncTx, worker_id: int) -> dict[str, int]:
+    """Paid out in all, per currency (a positive amount)."""
+    return _by_currency(
+        tx.all(
+            "SELECT currency, -SUM(amount_micros) FROM ledger"
+            " WHERE worker_id = ? AND kind = 'payout' GROUP BY currency ORDER BY currency",
+            (worker_id,),
+        )
+    )
+
+
+def has_key(tx: SyncTx, idempotency_key: str) -> bool:
+    return bool(tx.value("SELECT 1 FROM ledger WHERE idempotency_key = ?", (idempotency_key,)))
+
+
+def unpaid_balances(tx: SyncTx, min_micros: int, currency: str | None) -> list[sqlite3.Row]:
+    """Workers owed at least `min_micros` in a currency: (worker_id, name, currency, micros)."""
+    return tx.all(
+        """
+        SELECT l.worker_id, COALESCE(NULLIF(w.first_name, ''), w.username, '') AS name, l.currency,
+               SUM(l.amount_micros) AS micros
+        FROM ledger AS l JOIN workers AS w ON w.id = l.worker_id
+        WHERE (? IS NULL OR l.currency = ?)
+        GROUP BY l.worker_id, l.currency
+        HAVING SUM(l.amount_micros) >= ? AND SUM(l.amount_micros) > 0
+        ORDER BY l.currency, l.worker_id
+        """,
+        (currency, currency, min_micros),
+    )

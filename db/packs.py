@@ -222,12 +222,14 @@ class TaskWriter:
 
 async def task_totals(tx: Tx, pack_pk: int, overlap: int) -> sqlite3.Row:
     """For the tasks in service of a pack: tasks, complete, answers, capped (answers counted up
-    to the overlap per task, for a percentage that cannot pass 100)."""
+    to the overlap per task, for a percentage that cannot pass 100). A task closed early by
+    dynamic overlap (`done`) is complete; so is a gold task (a check, not work to finish)."""
     row = await tx.one(
         "SELECT COUNT(*) AS tasks,"
-        " COALESCE(SUM(answers >= :overlap), 0) AS complete,"
+        " COALESCE(SUM(answers >= :overlap OR done = 1 OR gold IS NOT NULL), 0) AS complete,"
         " COALESCE(SUM(answers), 0) AS answers,"
-        " COALESCE(SUM(MIN(answers, :overlap)), 0) AS capped"
+        " COALESCE(SUM(CASE WHEN done = 1 OR gold IS NOT NULL THEN :overlap"
+        " ELSE MIN(answers, :overlap) END), 0) AS capped"
         " FROM tasks WHERE pack_pk = :pk AND retired = 0",
         {"pk": pack_pk, "overlap": overlap},
     )

@@ -6,6 +6,8 @@ Shapes (all well under Telegram's 64 bytes):
   consent                            the consent button
   go                                 "new work has arrived: start"
   lang:<fr|en>                       the language picker
+  d:<assignment id>                  dispute a missed check question
+  op:<dispute id>:<fix|retire|reject>  an operator's decision on a dispute
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 _ANSWER = re.compile(r"a:([1-9][0-9]{0,17}):([0-9])")
 _SKIP = re.compile(r"s:([1-9][0-9]{0,17})")
 _LANG = re.compile(r"lang:(fr|en)")
+_DISPUTE = re.compile(r"d:([1-9][0-9]{0,17})")
+_REVIEW = re.compile(r"op:([1-9][0-9]{0,17}):(fix|retire|reject)")
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,18 @@ class Language:
     language: str
 
 
-Callback = Answer | Simple | Language
+@dataclass(frozen=True)
+class Dispute:
+    assignment_id: int
+
+
+@dataclass(frozen=True)
+class Review:
+    dispute_id: int
+    action: str  # "fix" | "retire" | "reject"
+
+
+Callback = Answer | Simple | Language | Dispute | Review
 
 
 def parse(data: str | None) -> Callback | None:
@@ -49,6 +64,10 @@ def parse(data: str | None) -> Callback | None:
         return Simple(data)
     if match := _LANG.fullmatch(data):
         return Language(match[1])
+    if match := _DISPUTE.fullmatch(data):
+        return Dispute(int(match[1]))
+    if match := _REVIEW.fullmatch(data):
+        return Review(int(match[1]), match[2])
     return None
 
 
@@ -58,3 +77,11 @@ def answer_data(assignment_id: int, choice: int) -> str:
 
 def skip_data(assignment_id: int) -> str:
     return f"s:{assignment_id}"
+
+
+def dispute_data(assignment_id: int) -> str:
+    return f"d:{assignment_id}"
+
+
+def review_data(dispute_id: int, action: str) -> str:
+    return f"op:{dispute_id}:{action}"

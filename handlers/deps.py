@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from telegram import Update
 from telegram.ext import CallbackContext
 
 from tasks.earnings import EarningsService
-from tasks.work import WorkService
+from tasks.work import WorkerView, WorkService
 
 KEY = "services"
 
@@ -27,3 +28,18 @@ def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
     found = context.bot_data[KEY]
     assert isinstance(found, Services)
     return found
+
+
+async def meet(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> WorkerView:
+    """Registers or refreshes the sender (writing to the bot makes them reachable again)."""
+    user = update.effective_user
+    assert user is not None
+    deps = services(context)
+    worker, _ = await deps.work.meet(
+        user.id,
+        first_name=user.first_name,
+        username=user.username,
+        language_code=user.language_code,
+        default_language=deps.default_language,
+    )
+    return worker

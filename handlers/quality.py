@@ -1,9 +1,267 @@
-"""Quality in Telegram: feedback on checks, disputes, /score (filled in by the quality issue)."""
+"""Quality in Telegram: /score, the Dispute button and its comment, operators' /disputes with
+accept/reject, and the job that sends the quality outbox (messages the CLI queued too)."""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import logging
+from html import escape
+from typing import Any
+
+from telegram import CallbackQuery, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.texts import t
+from handlers import callbacks, render, worker
+from handlers.delivery import send, toast
+from handlers.deps import KEY, Services, meet, services
+from tasks.quality_service import DisputeOutcome, DisputeView, PackScore, QualityService
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+
+QUALITY_KEY = "quality"
+OUTBOX_SECONDS = 3.0
+DISPUTES_SHOWN = 5
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Handlers of the quality features, registered before the worker loop's catch-alls."""
+    deps: Services = app.bot_data[KEY]
+    app.bot_data[QUALITY_KEY] = QualityService(deps.work.db, deps.work.quality, deps.work.clock)
+    app.add_handler(CommandHandler("score", show_score))
+    app.add_handler(CommandHandler("disputes", list_disputes))
+    app.add_handler(CallbackQueryHandler(dispute, pattern=r"^d:"))
+    app.add_handler(CallbackQueryHandler(review, pattern=r"^op:"))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, text_reply)
+    )
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(send_outbox, interval=OUTBOX_SECONDS, first=1, name="outbox")
+
+
+def quality(context: Context) -> QualityService:
+    found = context.bot_data[QUALITY_KEY]
+    assert isinstance(found, QualityService)
+    return found
+
+
+def esc(text: str) -> str:
+    return escape(text, quote=False)
+
+
+async def show_score(update: Update, context: Context) -> None:
+    """/score: the worker's standing on each pack, with the threshold and the rules."""
+    me = await meet(update, context)
+    deps = services(context)
+    scores = await quality(context).score(me.id)
+    await send(context.bot, deps.work, me.id, (score_text(scores, me.language, deps), None))
+
+
+def score_text(scores: list[PackScore], language: str, deps: Services) -> str:
+    if not scores:
+        return t(language, "score_none")
+    lines = [t(language, "score_header")]
+    for score in scores:
+        values: dict[str, Any] = {
+            "pack": esc(score.pack_title),
+            "score": render.percent(score.accuracy, language),
+            "threshold": render.percent(score.min_accuracy, language),
+            "correct": score.window_correct,
+            "total": score.window_total,
+            "retry": render.when(score.retry_at, language, deps.zone),
+        }
+        if score.state in ("training", "failed"):
+            values.update(
+                correct=score.train_correct,
+                total=score.train_total,
+                n=score.qualification,
+                mark=render.percent(score.pass_mark, language),
+            )
+        lines.append(t(language, f"score_{score.state}", **values))
+    lines += ["", t(language, "score_rules", window=scores[0].window)]
+    return "\n".join(lines)
+
+
+async def dispute(update: Update, context: Context) -> None:
+    """The Dispute button under a missed check question: recorded in one tap."""
+    query = update.callback_query
+    assert query is not None
+    deps = services(context)
+    parsed = callbacks.parse(query.data)
+    if not isinstance(parsed, callbacks.Dispute):
+        await toast(context.bot, query.id, t(deps.default_language, "invalid_toast"))
+        return
+    me = await deps.work.worker(query.from_user.id)
+    lang = me.language if me else deps.default_language
+    outcome = await quality(context).open_dispute(query.from_user.id, parsed.assignment_id)
+    if outcome is DisputeOutcome.NOT_ALLOWED:
+        log.warning("refused dispute %r from user %s", query.data, query.from_user.id)
+        await toast(context.bot, query.id, t(lang, "dispute_not_allowed_toast"))
+        return
+    if outcome is DisputeOutcome.ALREADY:
+        await toast(context.bot, query.id, t(lang, "dispute_already_toast"))
+        return
+    await toast(context.bot, query.id, t(lang, "dispute_sent_toast"))
+    if query.message is not None:
+        await _drop_keyboard(context, query)
+    await send(context.bot, deps.work, query.from_user.id, (t(lang, "dispute_sent"), None))
+
+
+async def _drop_keyboard(context: Context, query: CallbackQuery) -> None:
+    assert query.message is not None
+    try:
+        await context.bot.edit_message_reply_markup(
+            query.message.chat.id, query.message.message_id, reply_markup=None
+        )
+    except Exception as exc:  # the text stays readable either way
+        log.info("keyboard not removed: %s", exc)
+
+
+async def text_reply(update: Update, context: Context) -> None:
+    """A text message: the comment of a dispute, or an operator's reason for a rejection, when
+    one was just asked for; anything else gets the usual pointer to /help."""
+    user = update.effective_user
+    message = update.message
+    if user is None or message is None or message.text is None:
+        return
+    pending = await quality(context).take_input(user.id)
+    if pending is None:
+        await worker.other_message(update, context)
+        return
+    kind, ref_id = pending
+    me = await meet(update, context)
+    deps = services(context)
+    if kind == "dispute_comment":
+        await quality(context).comment(ref_id, message.text)
+        await send(context.bot, deps.work, user.id, (t(me.language, "comment_saved"), None))
+        return
+    if user.id not in deps.operator_ids:
+        await worker.other_message(update, context)
+        return
+    result = await quality(context).reject(ref_id, message.text)
+    key = "op_done" if result.ok else "op_failed"
+    await send(
+        context.bot, deps.work, user.id, (t(me.language, key, message=esc(result.message)), None)
+    )
+
+
+async def list_disputes(update: Update, context: Context) -> None:
+    """/disputes (operators only): open disputes with their accept and reject buttons."""
+    user = update.effective_user
+    deps = services(context)
+    if user is None or user.id not in deps.operator_ids:
+        await worker.other_message(update, context)
+        return
+    me = await meet(update, context)
+    lang = me.language
+    views, flagged = await quality(context).disputes()
+    if not views:
+        text = t(lang, "op_no_disputes")
+        if flagged:
+            text += "\n" + ", ".join(esc(f"{row['pack_id']}/{row['task_id']}") for row in flagged)
+        await send(context.bot, deps.work, user.id, (text, None))
+        return
+    names = ", ".join(esc(f"{row['pack_id']}/{row['task_id']}") for row in flagged) or "-"
+    header = t(lang, "op_disputes_header", n=len(views), flagged=names)
+    await send(context.bot, deps.work, user.id, (header, None))
+    for view in views[:DISPUTES_SHOWN]:
+        await send(context.bot, deps.work, user.id, dispute_screen(view, lang))
+    if len(views) > DISPUTES_SHOWN:
+        more = t(lang, "op_more", n=len(views) - DISPUTES_SHOWN)
+        await send(context.bot, deps.work, user.id, (more, None))
+
+
+def dispute_screen(view: DisputeView, language: str) -> render.Screen:
+    text = t(
+        language,
+        "op_dispute",
+        id=view.id,
+        pack=esc(view.pack_id),
+        task=esc(view.task_id),
+        flag=t(language, "op_flagged") if view.flagged else "",
+        text=esc(render.shorten(view.text, 500)),
+        expected=esc(view.expected_label),
+        answer=esc(view.answer_label),
+        explanation=esc(view.explanation or "-"),
+        comment=esc(view.comment or "-"),
+    )
+    keyboard = (
+        ((t(language, "op_fix_button", label=view.answer_label[:30]), _review(view, "fix")),),
+        (
+            (t(language, "op_retire_button"), _review(view, "retire")),
+            (t(language, "op_reject_button"), _review(view, "reject")),
+        ),
+    )
+    return text, keyboard
+
+
+def _review(view: DisputeView, action: str) -> str:
+    return callbacks.review_data(view.id, action)
+
+
+async def review(update: Update, context: Context) -> None:
+    """An operator's button on a dispute: correct, retire, or reject (the reason comes next)."""
+    query = update.callback_query
+    assert query is not None
+    deps = services(context)
+    parsed = callbacks.parse(query.data)
+    if not isinstance(parsed, callbacks.Review) or query.from_user.id not in deps.operator_ids:
+        log.warning("refused review %r from user %s", query.data, query.from_user.id)
+        await toast(context.bot, query.id, t(deps.default_language, "invalid_toast"))
+        return
+    me = await deps.work.worker(query.from_user.id)
+    lang = me.language if me else deps.default_language
+    service = quality(context)
+    if parsed.action == "reject":
+        await service.ask_input(query.from_user.id, "reject_reason", parsed.dispute_id)
+        await toast(context.bot, query.id, None)
+        prompt = t(lang, "op_reason_prompt", id=parsed.dispute_id)
+        await send(context.bot, deps.work, query.from_user.id, (prompt, None))
+        return
+    if parsed.action == "retire":
+        result = await service.accept(parsed.dispute_id, retire=True)
+    else:
+        result = await service.accept(parsed.dispute_id)
+    key = "op_done" if result.ok else "op_failed"
+    await toast(context.bot, query.id, None)
+    if query.message is not None:
+        await _drop_keyboard(context, query)
+    await send(
+        context.bot,
+        deps.work,
+        query.from_user.id,
+        (t(lang, key, message=esc(result.message)), None),
+    )
+
+
+async def send_outbox(context: Context) -> None:
+    """Sends what the quality features queued (also from the CLI): verdicts on disputes,
+    lifted pauses, operator alerts. Operator messages go to every OPERATOR_IDS user."""
+    deps = services(context)
+    service = quality(context)
+    for message in await service.outgoing():
+        params = {key: _param(value) for key, value in message.params.items()}
+        if message.worker_id is not None:
+            lang = message.language or deps.default_language
+            text = t(lang, message.text_key, **params)
+            await send(context.bot, deps.work, message.worker_id, (text, None))
+        else:
+            text = t(deps.default_language, message.text_key, **params)
+            if not deps.operator_ids:
+                log.info("operator notice (no OPERATOR_IDS set): %s", text)
+            for operator in sorted(deps.operator_ids):
+                await send(context.bot, deps.work, operator, (text, None))
+        await service.sent(message.id)
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, str):
+        return esc(render.shorten(value, 300))
+    return value

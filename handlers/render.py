@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from html import escape
+from zoneinfo import ZoneInfo
 
 from bot.texts import t
-from handlers.callbacks import answer_data, skip_data
+from handlers.callbacks import answer_data, dispute_data, skip_data
 from tasks.money import format_amount
+from tasks.quality_service import Decision, Feedback, News
 from tasks.work import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
@@ -33,11 +37,17 @@ Keyboard = tuple[tuple[Button, ...], ...]
 Screen = tuple[str, Keyboard | None]
 
 
-def task_screen(card: TaskCard, language: str, notice: str | None = None) -> Screen:
+def task_screen(
+    card: TaskCard, language: str, notice: str | None = None, zone: tzinfo | None = None
+) -> Screen:
     pack = card.pack
     lines = []
     if notice:
         lines += [notice, ""]
+    if card.news:
+        lines += [news_text(card.news, language, zone), ""]
+    if card.training is not None:
+        lines.append(t(language, "training_header", i=card.training[0], n=card.training[1]))
     lines += [
         t(
             language,
@@ -59,13 +69,130 @@ def task_screen(card: TaskCard, language: str, notice: str | None = None) -> Scr
     return "\n".join(lines), tuple(tuple(row) for row in rows)
 
 
-def no_task_screen(reason: NoTask, language: str, notice: str | None = None) -> Screen:
-    key = {"empty": "no_task", "paused": "paused", "consent": "need_consent"}[reason.reason]
+def no_task_screen(
+    reason: NoTask, language: str, notice: str | None = None, zone: tzinfo | None = None
+) -> Screen:
+    key = {
+        "empty": "no_task",
+        "paused": "paused",
+        "consent": "need_consent",
+        "held": "no_task_held",
+    }[reason.reason]
     text = t(language, key)
+    if reason.news:
+        text = f"{news_text(reason.news, language, zone)}\n\n{text}"
     return (f"{notice}\n\n{text}" if notice else text), None
 
 
-def packs_list(packs: list[PackSummary], language: str) -> str:
+# -- quality: feedback and standing ----------------------------------------------------------
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def when(moment: datetime | None, language: str, zone: tzinfo | None) -> str:
+    """A retry time in the worker's words: "on 24/11 at 09:00"."""
+    if moment is None:
+        return "-"
+    local = moment.astimezone(zone or UTC_ZONE)
+    return t(language, "retry_at", date=local.strftime("%d/%m"), time=local.strftime("%H:%M"))
+
+
+def percent(share: float, language: str) -> str:
+    text = f"{100 * share:.0f} %" if language == "fr" else f"{100 * share:.0f}%"
+    return text
+
+
+def news_text(news: Sequence[News], language: str, zone: tzinfo | None) -> str:
+    return "\n\n".join(
+        feedback_text(item, language)
+        if isinstance(item, Feedback)
+        else decision_text(item, language, zone)
+        for item in news
+    )
+
+
+def feedback_text(item: Feedback, language: str) -> str:
+    lines = []
+    if item.training is not None:
+        lines.append(
+            t(
+                language,
+                "feedback_training",
+                i=item.training[0],
+                n=item.training[1],
+                pack=esc(item.pack_title),
+            )
+        )
+    else:
+        lines.append(t(language, "feedback_check", pack=esc(item.pack_title)))
+    lines.append(f"<i>{esc(shorten(item.text, 300))}</i>")
+    if item.correct:
+        lines.append(t(language, "feedback_right", expected=esc(item.expected)))
+    else:
+        lines.append(
+            t(language, "feedback_wrong", answered=esc(item.answered), expected=esc(item.expected))
+        )
+    if item.explanation:
+        lines.append(t(language, "feedback_why", explanation=esc(item.explanation)))
+    if not item.correct:
+        lines.append(t(language, "feedback_dispute_hint"))
+    return "\n".join(lines)
+
+
+def decision_text(item: Decision, language: str, zone: tzinfo | None) -> str:
+    pack = esc(item.pack_title)
+    retry = when(item.retry_at, language, zone)
+    if item.kind == "training":
+        return t(language, "training_intro", pack=pack, n=item.qualification)
+    if item.kind == "retraining":
+        return t(language, "retraining_intro", pack=pack, n=item.qualification)
+    if item.kind == "stopped":
+        return t(language, "stopped_no_gold", pack=pack)
+    threshold = percent(item.threshold, language)
+    if item.kind == "passed":
+        return t(
+            language,
+            "passed",
+            pack=pack,
+            correct=item.correct,
+            total=item.total,
+            threshold=threshold,
+        )
+    if item.kind == "failed":
+        return t(
+            language,
+            "failed",
+            pack=pack,
+            correct=item.correct,
+            total=item.total,
+            threshold=threshold,
+            retry=retry,
+        )
+    why = t(
+        language,
+        f"why_{item.reason}",
+        score=percent(item.score, language),
+        threshold=threshold,
+        correct=item.correct,
+        total=item.total,
+    )
+    return t(language, "suspended", pack=pack, why=why, retry=retry)
+
+
+def news_screen(news: Sequence[News], language: str, zone: tzinfo | None) -> Screen:
+    """What an answer taught or decided, in place of the answered task; a missed check
+    question gets its Dispute button."""
+    buttons = tuple(
+        ((t(language, "dispute_button"), dispute_data(item.assignment_id)),)
+        for item in news
+        if isinstance(item, Feedback) and not item.correct
+    )
+    return news_text(news, language, zone), buttons or None
+
+
+def packs_list(packs: list[PackSummary], language: str, rates: dict[str, str] | None = None) -> str:
+    """The open packs with their reward per task and, once measured, the expected hourly rate
+    (`rates`: pack id -> "about 12.40 EUR/h")."""
     if not packs:
         return t(language, "no_packs")
     lines = []
@@ -76,6 +203,8 @@ def packs_list(packs: list[PackSummary], language: str) -> str:
             title=esc(pack.title),
             reward=format_amount(pack.reward_micros, pack.currency, language),
         )
+        if rates and pack.id in rates:
+            line += f" ({esc(rates[pack.id])})"
         if pack.description:
             line += f"\n  <i>{esc(shorten(pack.description, 300))}</i>"
         lines.append(line)
@@ -83,13 +212,17 @@ def packs_list(packs: list[PackSummary], language: str) -> str:
 
 
 def welcome_screen(
-    name: str, packs: list[PackSummary], lease_minutes: int, language: str
+    name: str,
+    packs: list[PackSummary],
+    lease_minutes: int,
+    language: str,
+    rates: dict[str, str] | None = None,
 ) -> Screen:
     text = t(
         language,
         "welcome",
         name=esc(name),
-        packs=packs_list(packs, language),
+        packs=packs_list(packs, language, rates),
         lease=t(language, "minutes", n=lease_minutes),
     )
     keyboard = (((t(language, "consent_button"), "consent"),),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import tzinfo
 from html import escape
 from typing import Any
 
@@ -13,35 +14,24 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.texts import t
 from handlers import callbacks, render
 from handlers.delivery import edit, send, toast
-from handlers.deps import services
+from handlers.deps import meet, services
+from handlers.earnings import expected_rate_text
 from tasks.money import format_amount
-from tasks.work import AnswerResult, NoTask, Outcome, TaskCard, WorkerView
+from tasks.work import AnswerResult, NoTask, Outcome, TaskCard
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 
 def _next_screen(
-    result_next: TaskCard | NoTask, language: str, notice: str | None
+    result_next: TaskCard | NoTask,
+    language: str,
+    notice: str | None,
+    zone: tzinfo | None = None,
 ) -> render.Screen:
     if isinstance(result_next, TaskCard):
-        return render.task_screen(result_next, language, notice)
-    return render.no_task_screen(result_next, language, notice)
-
-
-async def meet(update: Update, context: Context) -> WorkerView:
-    """Registers or refreshes the sender (writing to the bot makes them reachable again)."""
-    user = update.effective_user
-    assert user is not None
-    deps = services(context)
-    worker, _ = await deps.work.meet(
-        user.id,
-        first_name=user.first_name,
-        username=user.username,
-        language_code=user.language_code,
-        default_language=deps.default_language,
-    )
-    return worker
+        return render.task_screen(result_next, language, notice, zone)
+    return render.no_task_screen(result_next, language, notice, zone)
 
 
 async def drop_replayed_update(update: Update, context: Context) -> None:
@@ -64,19 +54,30 @@ async def start(update: Update, context: Context) -> None:
         default_language=deps.default_language,
     )
     lang = worker.language
+    rates = await _expected_rates(context, lang)
     if worker.consented:
         text = t(
             lang,
             "welcome_back",
             name=escape(user.first_name, quote=False),
-            packs=render.packs_list(packs, lang),
+            packs=render.packs_list(packs, lang, rates),
         )
         await send(context.bot, deps.work, user.id, (text, None))
         await _push(context, user.id)
         return
     lease = min((p.lease_seconds for p in await deps.work.active_packs()), default=300)
-    screen = render.welcome_screen(user.first_name, packs, max(1, lease // 60), lang)
+    screen = render.welcome_screen(user.first_name, packs, max(1, lease // 60), lang, rates)
     await send(context.bot, deps.work, user.id, screen)
+
+
+async def _expected_rates(context: Context, language: str) -> dict[str, str]:
+    """Each pack's expected hourly rate, as workers read it before they consent."""
+    rates = {}
+    for rate in await services(context).earnings.pack_rates():
+        text = expected_rate_text(rate.hourly_micros, rate.currency, language)
+        if text is not None:
+            rates[rate.pack_id] = text
+    return rates
 
 
 async def _push(context: Context, worker_id: int) -> None:
@@ -86,7 +87,8 @@ async def _push(context: Context, worker_id: int) -> None:
     if resumed is None:
         return
     worker, following = resumed
-    await send(context.bot, deps.work, worker_id, _next_screen(following, worker.language, None))
+    screen = _next_screen(following, worker.language, None, deps.zone)
+    await send(context.bot, deps.work, worker_id, screen)
 
 
 async def next_task(update: Update, context: Context) -> None:
@@ -139,10 +141,12 @@ async def press(update: Update, context: Context) -> None:
         await answer_task(update, context, query, parsed)
     elif isinstance(parsed, callbacks.Language):
         await set_language(context, query, parsed.language)
-    elif parsed.action == "consent":
+    elif isinstance(parsed, callbacks.Simple) and parsed.action == "consent":
         await consent(context, query)
-    else:
+    elif isinstance(parsed, callbacks.Simple):
         await start_new_work(context, query)
+    else:  # the quality buttons have their own handlers (handlers/quality.py)
+        await toast(context.bot, query.id, t(services(context).default_language, "invalid_toast"))
 
 
 async def answer_task(
@@ -163,9 +167,19 @@ async def answer_task(
         )
     jobs: list[Any] = [toast(context.bot, query.id, toast_text)]
     message = query.message
+    if message is not None and result.news:
+        # What the answer taught (a check question's answer) stays in the chat, in place of
+        # the task; the next task comes as a new message below it.
+        taught = render.news_screen(result.news, lang, deps.zone)
+        jobs.append(edit(context.bot, deps.work, message.chat.id, message.message_id, taught))
+        await asyncio.gather(*jobs)
+        if result.next is not None:
+            screen = _next_screen(result.next, lang, None, deps.zone)
+            await send(context.bot, deps.work, message.chat.id, screen)
+        return
     if message is not None:
         if result.next is not None:
-            screen = _next_screen(result.next, lang, notice)
+            screen = _next_screen(result.next, lang, notice, deps.zone)
             jobs.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
         elif result.outcome is Outcome.EXPIRED:
             screen = (t(lang, "expired"), None)
@@ -215,7 +229,7 @@ async def consent(context: Context, query: CallbackQuery) -> None:
             )
         except Exception as exc:  # the rules stay readable either way
             log.info("consent keyboard not removed: %s", exc)
-    await send(context.bot, deps.work, worker.id, _next_screen(following, lang, None))
+    await send(context.bot, deps.work, worker.id, _next_screen(following, lang, None, deps.zone))
 
 
 async def start_new_work(context: Context, query: CallbackQuery) -> None:
@@ -226,7 +240,7 @@ async def start_new_work(context: Context, query: CallbackQuery) -> None:
     if resumed is None or query.message is None:
         return
     worker, following = resumed
-    screen = _next_screen(following, worker.language, None)
+    screen = _next_screen(following, worker.language, None, deps.zone)
     await edit(context.bot, deps.work, query.message.chat.id, query.message.message_id, screen)
 
 

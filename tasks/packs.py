@@ -48,6 +48,7 @@ from pydantic import (
     ValidationInfo,
     field_serializer,
     field_validator,
+    model_validator,
     with_config,
 )
 from pydantic_core import ErrorDetails
@@ -129,6 +130,61 @@ class OptionSpec(BaseModel):
     label: OptionLabel
 
 
+Share = Annotated[float, Strict(), Field(ge=0, le=1)]
+
+
+class QualityBlock(BaseModel):
+    """The `quality` block of a pack header: gold, qualification, trust and overlap settings.
+
+    Every field is optional (the defaults are in tasks/quality.py's QualitySettings); the stored
+    header keeps what the operator wrote. docs/quality.md says what each one does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gold_ratio: Annotated[float, Field(ge=0, le=1)] = 0.1
+    qualification: Annotated[int, Strict(), Field(ge=0, le=50)] = 5
+    pass_mark: Annotated[float, Field(ge=0, le=1)] = 0.8
+    min_accuracy: Annotated[float, Field(ge=0, le=1)] = 0.7
+    min_gold_answers: Annotated[int, Strict(), Field(ge=2, le=500)] = 5
+    window: Annotated[int, Strict(), Field(ge=2, le=500)] = 10
+    min_seconds: Annotated[float, Field(ge=0, le=3600)] | None = None
+    retry_after_hours: Annotated[float, Field(ge=0, le=8760)] = 24
+    train_paid: Annotated[bool, Strict()] = True
+    gold_floor: Annotated[float, Field(ge=0, le=0.9)] = 0.03
+    target_confidence: Annotated[float, Field(ge=0.5, le=1)] = 0.9
+    min_overlap: Annotated[int, Strict(), Field(ge=1, le=50)] = 2
+    max_overlap: Annotated[int, Strict(), Field(ge=1, le=100)] | None = None
+    fast_streak: Annotated[int, Strict(), Field(ge=2, le=100)] = 5
+
+    @field_validator(
+        "gold_ratio",
+        "pass_mark",
+        "min_accuracy",
+        "min_seconds",
+        "retry_after_hours",
+        "gold_floor",
+        "target_confidence",
+        mode="before",
+    )
+    @classmethod
+    def _number(cls, value: object) -> object:
+        if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
+            raise ValueError(f"must be a number, not {_json_kind(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QualityBlock:
+        if self.max_overlap is not None and self.min_overlap > self.max_overlap:
+            raise ValueError(
+                f"min_overlap ({self.min_overlap}) is more than max_overlap ({self.max_overlap})"
+            )
+        if "gold_floor" in self.model_fields_set and self.gold_floor > self.gold_ratio:
+            raise ValueError(
+                f"gold_floor ({self.gold_floor}) is more than gold_ratio ({self.gold_ratio})"
+            )
+        return self
+
+
 class PackHeader(BaseModel):
     """Everything in a pack but its tasks."""
 
@@ -144,8 +200,12 @@ class PackHeader(BaseModel):
     currency: Currency = "EUR"
     overlap: Annotated[int, Strict(), Field(ge=1, le=50)] = 3
     lease_seconds: Annotated[int, Strict(), Field(ge=30, le=86400)] = 300
-    quality: Annotated[dict[str, Any], Strict()] | None = None
+    quality: QualityBlock | None = None
     top_up: Annotated[bool, Strict()] = False
+
+    @field_serializer("quality")
+    def _quality_as_written(self, quality: QualityBlock | None) -> dict[str, Any] | None:
+        return None if quality is None else quality.model_dump(mode="json", exclude_unset=True)
 
     @field_validator("reward", mode="before")
     @classmethod
@@ -319,6 +379,8 @@ def _describe(error: ErrorDetails, allowed: Sequence[str]) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
+        if error["loc"][:1] == ("quality",):
+            allowed = tuple(QualityBlock.model_fields)
         return f'unknown field "{last}" (allowed: {", ".join(allowed)})'
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
@@ -346,12 +408,15 @@ def _describe(error: ErrorDetails, allowed: Sequence[str]) -> str:
     if kind in ("tuple_type", "list_type"):
         return f"must be an array, not {_json_kind(value)}"
     if kind in ("greater_than_equal", "less_than_equal"):
-        return f"must be between {_bounds(last)} (got {value})"
+        return f"must be between {_bounds(error['loc'])} (got {value})"
+    if kind in ("float_type", "float_parsing"):
+        return f"must be a number, not {_json_kind(value)}"
     return str(error["msg"])
 
 
-def _bounds(name: object) -> str:
-    info = PackHeader.model_fields.get(str(name))
+def _bounds(loc: tuple[int | str, ...]) -> str:
+    model: type[BaseModel] = QualityBlock if loc[:1] == ("quality",) else PackHeader
+    info = model.model_fields.get(str(loc[-1]) if loc else "")
     low = high = None
     for meta in info.metadata if info else ():
         low = getattr(meta, "ge", low)
@@ -1159,6 +1224,7 @@ __all__ = [
     "PackProgress",
     "PackReader",
     "PackStatus",
+    "QualityBlock",
     "TaskBatch",
     "TaskSpec",
     "TaskType",

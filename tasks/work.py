@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import sqlite3
 import time
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from db import updates as updates_db
 from db import workers as workers_db
 from tasks.clock import Clock
 from tasks.packs import Option, PackInfo
+from tasks.quality_service import AnsweredTask, Choice, News, QualityRules
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +67,14 @@ class TaskCard:
     assignment_id: int
     pack: PackInfo
     text: str
+    training: tuple[int, int] | None = None  # (question, of) while qualifying: said openly
+    news: tuple[News, ...] = ()  # standing changes to tell before this task
 
 
 @dataclass(frozen=True)
 class NoTask:
-    reason: Literal["empty", "paused", "consent"]
+    reason: Literal["empty", "paused", "consent", "held"]  # held: quality keeps them off
+    news: tuple[News, ...] = ()
 
 
 Next = TaskCard | NoTask
@@ -93,6 +98,7 @@ class AnswerResult:
     reward_micros: int = 0
     currency: str = ""
     next: Next | None = None
+    news: tuple[News, ...] = ()  # what this answer taught (feedback) or decided
 
 
 @dataclass(frozen=True)
@@ -110,9 +116,12 @@ class WorkService:
     Each public method is one unit of work: its body (the `_name` twin) runs whole, as one
     transaction, in a single trip to the database thread (`Database.run`)."""
 
-    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+    def __init__(
+        self, db: Database, clock: Clock | None = None, rng: random.Random | None = None
+    ) -> None:
         self.db = db
         self.clock = clock or Clock()
+        self.quality = QualityRules(rng)
         self._packs: dict[int, tuple[str, PackInfo]] = {}
         self._active: tuple[float, list[PackInfo]] | None = None
 
@@ -130,6 +139,7 @@ class WorkService:
     def forget_packs(self) -> None:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""
         self._active = None
+        self.quality.forget()
 
     def _active_packs(self, tx: SyncTx) -> list[PackInfo]:
         # Read at most once a second: a pack loaded, paused or closed from the CLI (another
@@ -302,28 +312,47 @@ class WorkService:
             return AnswerResult(Outcome.EXPIRED, worker, next=late_next)
         if choice is None:
             assignments_db.close_unanswered(tx, assignment_id, "skipped", now_s)
+            self.quality.count_draw(tx, pack, worker_id)
             return AnswerResult(Outcome.SKIPPED, worker, next=self._next(tx, worker, now))
         option = pack.options[choice]
-        assignments_db.record_answer(tx, assignment_id, option.id, now_s)
-        ledger_db.credit(
-            tx,
-            worker_id=worker_id,
-            kind="reward",
-            amount_micros=pack.reward_micros,
-            currency=pack.currency,
-            reason=f"{pack.id}/{found['task_id']}",
-            idempotency_key=f"reward:{assignment_id}",
-            now=now_s,
+        seconds = (now - from_db_time(found["delivered_at"])).total_seconds()
+        assignments_db.record_answer(tx, assignment_id, option.id, now_s, seconds)
+        reward = pack.reward_micros
+        if found["is_gold"] and self.quality.unpaid_training(tx, pack, worker_id):
+            reward = 0
+        else:
+            ledger_db.credit(
+                tx,
+                worker_id=worker_id,
+                kind="reward",
+                amount_micros=reward,
+                currency=pack.currency,
+                reason=f"{pack.id}/{found['task_id']}",
+                idempotency_key=f"reward:{assignment_id}",
+                now=now_s,
+                assignment_id=assignment_id,
+                pack_pk=pack.pk,
+            )
+        answered = AnsweredTask(
             assignment_id=assignment_id,
-            pack_pk=pack.pk,
+            worker_id=worker_id,
+            task_pk=found["task_pk"],
+            is_gold=bool(found["is_gold"]),
+            gold=found["gold"],
+            explanation=found["explanation"],
+            text=json.loads(found["content"])["text"],
+            option_id=option.id,
+            seconds=seconds,
         )
+        news = self.quality.after_answer(tx, pack, answered, now)
         return AnswerResult(
             Outcome.RECORDED,
             worker,
             option=option,
-            reward_micros=pack.reward_micros,
+            reward_micros=reward,
             currency=pack.currency,
             next=self._next(tx, worker, now),
+            news=tuple(news),
         )
 
     def _next(
@@ -339,25 +368,49 @@ class WorkService:
                 assignments_db.close_unanswered(tx, current["id"], "expired", to_db_time(now))
             elif current is not None:
                 pack = self._pack(tx, current["pack_pk"])
-                return TaskCard(current["id"], pack, json.loads(current["content"])["text"])
+                training = None
+                if current["is_gold"]:
+                    training = self.quality.training_position(tx, worker.id, pack)
+                text = json.loads(current["content"])["text"]
+                return TaskCard(current["id"], pack, text, training)
+        news: list[News] = []
+        held = False
         for pack in self._active_packs(tx):
-            task = assignments_db.pick(tx, pack.pk, worker.id)
-            if task is None:
+            choice = self.quality.choose(tx, worker.id, pack, now, news)
+            if choice == "held":
+                held = True
                 continue
-            assignment_id = assignments_db.lease(
-                tx,
-                worker_id=worker.id,
-                task_pk=task["pk"],
-                pack_pk=pack.pk,
-                now=to_db_time(now),
-                expires_at=to_db_time(now + timedelta(seconds=pack.lease_seconds)),
-            )
-            if worker.waiting:
-                workers_db.set_waiting(tx, worker.id, None)
-            return TaskCard(assignment_id, pack, json.loads(task["content"])["text"])
+            if choice is None:
+                continue
+            return self._lease(tx, worker, pack, choice, now, news)
         if not worker.waiting:
             workers_db.set_waiting(tx, worker.id, to_db_time(now))
-        return NoTask("empty")
+        return NoTask("held" if held else "empty", tuple(news))
+
+    def _lease(
+        self,
+        tx: SyncTx,
+        worker: WorkerView,
+        pack: PackInfo,
+        choice: Choice,
+        now: datetime,
+        news: list[News],
+    ) -> TaskCard:
+        task = choice.task
+        assignment_id = assignments_db.lease(
+            tx,
+            worker_id=worker.id,
+            task_pk=task["pk"],
+            pack_pk=pack.pk,
+            now=to_db_time(now),
+            expires_at=to_db_time(now + timedelta(seconds=pack.lease_seconds)),
+            is_gold=choice.is_gold,
+        )
+        self.quality.after_lease(tx, pack, choice)
+        if worker.waiting:
+            workers_db.set_waiting(tx, worker.id, None)
+        text = json.loads(task["content"])["text"]
+        return TaskCard(assignment_id, pack, text, choice.training, tuple(news))
 
     def _release_open(self, tx: SyncTx, worker_id: int, now: str) -> None:
         current = assignments_db.open_for(tx, worker_id)
@@ -396,10 +449,11 @@ class WorkService:
 
     def _workers_to_tell(self, tx: SyncTx, limit: int) -> list[WorkerView]:
         packs = self._active_packs(tx)
+        now = self.clock.now()
         return [
             WorkerView.from_row(row)
             for row in workers_db.waiting(tx, limit)
-            if any(assignments_db.pick(tx, pack.pk, row["id"]) is not None for pack in packs)
+            if any(self.quality.available(tx, row["id"], pack, now) for pack in packs)
         ]
 
     async def told_of_new_work(self, worker_id: int) -> None:

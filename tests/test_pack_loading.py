@@ -140,8 +140,9 @@ async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: 
     assert [r[0] for r in rows] == ["t0", "t1", "t2", "t3", "g"]
     assert json.loads(rows[0][1]) == {"text": "review 0 <b>&amp;</b> «ok»"}
     assert "«ok»" in rows[0][1]  # stored as UTF-8, not \u escapes
-    assert rows[4][2:] == ("pos", "Happy.", 0, 3, 0)
-    assert all(r[4:] == (0, 3, 0) for r in rows)
+    # A gold task takes no overlap slots: it is served by the gold pick, once to each worker.
+    assert rows[4][2:] == ("pos", "Happy.", 0, 0, 0)
+    assert all(r[4:] == (0, 3, 0) for r in rows[:4])
 
 
 async def test_reload_without_replace_is_refused(
@@ -237,7 +238,7 @@ async def test_replace_keeps_answers_and_retires_missing_tasks(
         " ORDER BY pk",
     )
     assert rows == [
-        ("t0", '{"text": "new text"}', "pos", "Yes.", 2, 2, 0),
+        ("t0", '{"text": "new text"}', "pos", "Yes.", 2, 0, 0),  # now gold: no overlap slots
         ("t1", '{"text": "review 1"}', None, None, 1, 3, 0),
         ("t2", '{"text": "review 2"}', None, None, 0, 3, 0),  # one open lease
         ("t3", '{"text": "review 3 <b>&amp;</b> «ok»"}', None, None, 1, 0, 1),

@@ -5,7 +5,10 @@
 
 Prints ``ready <base_url>`` once listening. Control endpoints on the same port:
 ``POST /sim/start`` starts the crowd, ``POST /sim/stop`` stops it, ``GET /sim/stats`` returns
-statistics as JSON. SIGTERM/SIGINT stop everything and print the final statistics (JSON).
+statistics as JSON, ``GET /sim/latency?reset=1`` the press-to-next-screen latencies since the
+last reset (count, p50, p95, p99, max in ms), ``POST /sim/users?first=ID&count=N`` adds N users
+who already started the bot (broadcast benchmarks). SIGTERM/SIGINT stop everything and print
+the final statistics (JSON).
 """
 
 from __future__ import annotations
@@ -92,10 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def latency_summary(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+    return {
+        "count": len(ordered),
+        "p50_ms": pick(0.50),
+        "p95_ms": pick(0.95),
+        "p99_ms": pick(0.99),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
 def full_stats(sim: SimulatorServer, crowd: Crowd) -> dict[str, Any]:
     summary = crowd.summary()
     return {
         "calls": dict(sim.calls),
+        "calls_ok": dict(sim.calls_ok),
         "presses_total": summary["presses_total"],
         "by_kind": summary["by_kind"],
         "callback_answers": len(sim.callback_answers),
@@ -147,6 +168,19 @@ async def run(args: argparse.Namespace, truth: dict[str, str]) -> dict[str, Any]
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(full_stats(sim, crowd))
 
+    async def latency(request: web.Request) -> web.Response:
+        values = list(sim.press_latencies)
+        if request.query.get("reset"):
+            sim.press_latencies.clear()
+        return web.json_response(latency_summary(values))
+
+    async def add_users(request: web.Request) -> web.Response:
+        first, count = int(request.query["first"]), int(request.query["count"])
+        sim.add_started_users(first, count)
+        return web.json_response({"ok": True, "users": len(sim.users)})
+
+    sim.app.router.add_get("/sim/latency", latency)
+    sim.app.router.add_post("/sim/users", add_users)
     sim.app.router.add_post("/sim/start", start_crowd)
     sim.app.router.add_post("/sim/stop", stop_crowd)
     sim.app.router.add_get("/sim/stats", stats)

@@ -6,7 +6,9 @@ buttons in its chat. It relies on four callback_data prefixes of our bot and not
 * ``consent...``  a consent button: press it;
 * ``a:...``       an answer option of a task (the button's label is the option);
 * ``s:...``       skip the task;
-* ``go...``       "new work available": press it to get work.
+* ``go...``       "new work available": press it to get work;
+* ``d:...``       dispute a check question: a worker who ``disputes`` presses it when the
+                  answer it gave is the truth (the check's expected answer is wrong).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ CONSENT_PREFIX = "consent"
 ANSWER_PREFIX = "a:"
 SKIP_PREFIX = "s:"
 GO_PREFIX = "go"
+DISPUTE_PREFIX = "d:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +62,10 @@ class AgentProfile:
     skip_rate: float = 0.02
     think: tuple[float, float] = (0.0, 0.0)
     language_code: str = "fr"
+    disputes: bool = False  # disputes a check it answered truly and was told was wrong
 
 
-CAREFUL = AgentProfile("careful", 0.9)
+CAREFUL = AgentProfile("careful", 0.9, disputes=True)
 CARELESS = AgentProfile("careless", 0.7)
 SPAMMER_RANDOM = AgentProfile("spammer_random", 0.0, skip_rate=0.0)
 SPAMMER_FIRST = AgentProfile("spammer_first", 0.0, skip_rate=0.0)
@@ -85,6 +89,7 @@ class AgentStats:
     unknown: int = 0  # option presses on tasks the oracle does not know
     press_errors: int = 0  # presses refused (message vanished meanwhile)
     represses: int = 0  # presses repeated after ``repress_after`` seconds of silence
+    disputes: int = 0  # Dispute buttons pressed
     answers_by_label: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
@@ -102,6 +107,7 @@ class AgentStats:
             "unknown": self.unknown,
             "press_errors": self.press_errors,
             "represses": self.represses,
+            "disputes": self.disputes,
             "answers_by_label": dict(self.answers_by_label),
         }
 
@@ -152,6 +158,7 @@ class _Agent:
         self.rng = random.Random(crowd.seed * 1_000_003 + user_id)
         self.pressed: set[tuple[int, str, tuple[str | None, ...]]] = set()
         self.last_task: tuple[int, str] | None = None  # (message_id, callback_data) pressed
+        self.chosen: dict[int, str] = {}  # message_id -> label last pressed on it
 
     @property
     def done(self) -> bool:
@@ -214,12 +221,16 @@ class _Agent:
             if consent and consent[0].callback_data is not None:
                 if self._press(msg, consent[0].callback_data):
                     self.stats.consent_presses += 1
-        # 2. the latest task
+        # 2. a check question it answered truly but was told was wrong: dispute it
+        if self.profile.disputes:
+            for msg in fresh:
+                self._maybe_dispute(msg)
+        # 3. the latest task
         tasks = [m for m in fresh if m.buttons_with_prefix(ANSWER_PREFIX)]
         if tasks:
             await self._answer(tasks[-1])
             return
-        # 3. "new work available"
+        # 4. "new work available"
         for msg in reversed(fresh):
             go = msg.buttons_with_prefix(GO_PREFIX)
             if go and go[0].callback_data is not None:
@@ -253,6 +264,7 @@ class _Agent:
         if self._press(msg, choice.callback_data):
             self.stats.answers += 1
             self.stats.answers_by_label[choice.text] += 1
+            self.chosen[msg.message_id] = choice.text
             if truth is None:
                 self.stats.unknown += 1
             elif choice.text == truth:
@@ -272,6 +284,15 @@ class _Agent:
             return right
         wrong = [b for b in options if b.text != truth]
         return self.rng.choice(wrong) if wrong else right
+
+    def _maybe_dispute(self, msg: SimMessage) -> None:
+        buttons = msg.buttons_with_prefix(DISPUTE_PREFIX)
+        if not buttons or buttons[0].callback_data is None or self.crowd.oracle is None:
+            return
+        truth = self.crowd.oracle(msg.text, [])
+        if truth is not None and truth == self.chosen.get(msg.message_id):
+            if self._press(msg, buttons[0].callback_data):
+                self.stats.disputes += 1
 
     def _repress(self) -> None:
         """Nothing happened for a while after a press: tap the same button again."""

@@ -598,6 +598,10 @@ class SimulatorServer:
 
         # counters
         self.calls: Counter[str] = Counter()
+        self.calls_ok: Counter[str] = Counter()
+        # Press-to-next-screen latency: from a press to the bot's next edit or message in that chat.
+        self.press_latencies: deque[float] = deque(maxlen=200_000)
+        self._pressed_at: dict[int, float] = {}
         self.call_log: deque[tuple[float, str, bool]] = deque(maxlen=10_000)
 
         # users and chats
@@ -783,6 +787,7 @@ class SimulatorServer:
             self.call_log.append((time.monotonic(), method, False))
             return self._response(err.body(), err.status)
         self.call_log.append((time.monotonic(), method, True))
+        self.calls_ok[method] += 1
         return self._response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
@@ -1157,6 +1162,7 @@ class SimulatorServer:
         chat.next_message_id += 1
         chat.messages[msg.message_id] = msg
         if from_bot:
+            self._screen_changed(chat.chat_id)
             chat._emit(ChatEvent("message", copy.copy(msg), {}, time=time.time()))
         return msg
 
@@ -1344,7 +1350,18 @@ class SimulatorServer:
             raise _bad("message can't be edited")
         return chat, msg
 
+    def _screen_changed(self, chat_id: int) -> None:
+        pressed = self._pressed_at.pop(chat_id, None)
+        if pressed is not None:
+            self.press_latencies.append(time.monotonic() - pressed)
+
+    def add_started_users(self, first_id: int, count: int, language_code: str = "en") -> None:
+        """Many users who already wrote to the bot (so it may message them): for benchmarks."""
+        for user_id in range(first_id, first_id + count):
+            self.add_user(user_id, f"User{user_id}", language_code).started = True
+
     def _apply_edit(self, chat: SimChat, msg: SimMessage) -> JSONDict:
+        self._screen_changed(chat.chat_id)
         msg.edited_count += 1
         msg.edit_date = int(time.time())
         chat._emit(ChatEvent("edit", copy.copy(msg), {}, time=time.time()))
@@ -1626,6 +1643,7 @@ class SimulatorServer:
         seq = next(self._callback_ids)
         query_id = str(self._callback_base + seq)
         now = time.monotonic()
+        self._pressed_at.setdefault(user_id, now)
         self._callbacks[query_id] = _PendingCallback(user_id, now)
         if seq % 1024 == 0 and len(self._callbacks) > 4096:
             limit = now - self.callback_timeout

@@ -1,0 +1,168 @@
+"""Exports of a pack: aggregated results or raw answers, as CSV or JSONL, streamed.
+
+Results: one row per task in service (task, label, confidence, answers, votes per option, gold
+flag), the label by trust-weighted voting, plus Dawid-Skene over the whole pack (ds_label,
+ds_confidence). Raw: one row per stored answer (task, worker, label, seconds, gold, correct,
+counted, time); `task`, `worker`, `label` are the columns crowd-kit reads as they are.
+
+Memory: rows are written as the database yields them. Dawid-Skene needs every answer at once:
+it holds them as three integer arrays (24 bytes per answer), never as Python objects.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, TextIO
+
+import numpy as np
+
+from db import Database, SyncTx
+from db import quality as quality_db
+from tasks.packs import PackInfo
+from tasks.quality import Vote, dawid_skene, trust_weight, weighted_vote
+
+Format = Literal["csv", "jsonl"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class UnknownPack(Exception):
+    pass
+
+
+def neutralise(cell: str) -> str:
+    """A CSV cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+@dataclass(frozen=True)
+class ExportCount:
+    rows: int
+
+
+async def export_pack(
+    db: Database, pack_id: str, out: TextIO, *, fmt: Format = "csv", raw: bool = False
+) -> ExportCount:
+    """Writes the pack's results (or raw answers) to `out` in one consistent read."""
+    return await db.run_read(_export, pack_id, out, fmt, raw)
+
+
+def _export(tx: SyncTx, pack_id: str, out: TextIO, fmt: Format, raw: bool) -> ExportCount:
+    row = quality_db.pack_by_id(tx, pack_id)
+    if row is None:
+        raise UnknownPack(pack_id)
+    pack = PackInfo.from_row(row)
+    if raw:
+        columns = ["task", "worker", "label", "seconds", "gold", "correct", "counted", "time"]
+        records: Iterator[dict[str, Any]] = _raw_rows(tx, pack)
+    else:
+        columns = ["task", "label", "confidence", "answers"]
+        columns += [f"votes_{option.id}" for option in pack.options]
+        columns += ["gold", "ds_label", "ds_confidence"]
+        records = _result_rows(tx, pack)
+    return ExportCount(_write(records, columns, out, fmt))
+
+
+def _write(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, fmt: Format) -> int:
+    count = 0
+    if fmt == "jsonl":
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        cells = []
+        for name in columns:
+            value = record.get(name)
+            if name.startswith("votes_"):
+                value = record["votes"].get(name[6:], 0)
+            if value is None:
+                cells.append("")
+            elif isinstance(value, bool):
+                cells.append("true" if value else "false")
+            elif isinstance(value, str):
+                cells.append(neutralise(value))
+            else:
+                cells.append(str(value))
+        writer.writerow(cells)
+        count += 1
+    return count
+
+
+def _raw_rows(tx: SyncTx, pack: PackInfo) -> Iterator[dict[str, Any]]:
+    for row in quality_db.iter_raw_answers(tx, pack.pk):
+        gold = bool(row["is_gold"]) and row["gold"] is not None
+        yield {
+            "task": row["task_id"],
+            "worker": row["worker_id"],
+            "label": row["answer"],
+            "seconds": None if row["seconds"] is None else round(row["seconds"], 3),
+            "gold": gold,
+            "correct": (row["answer"] == row["gold"]) if gold else None,
+            "counted": not row["excluded"],
+            "time": row["closed_at"],
+        }
+
+
+def _grouped(tx: SyncTx, pack: PackInfo) -> Iterator[tuple[int, list[Any]]]:
+    rows = quality_db.iter_task_votes(tx, pack.pk)
+    for pk, group in itertools.groupby(rows, key=lambda row: row["pk"]):
+        yield pk, list(group)
+
+
+def _dawid_skene(tx: SyncTx, pack: PackInfo) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Dawid-Skene posteriors, one row per task in the order _grouped yields them."""
+    labels_index = {option.id: i for i, option in enumerate(pack.options)}
+    tasks, workers, labels = array("q"), array("q"), array("q")
+    worker_index: dict[int, int] = {}
+    n_tasks = 0
+    for _, group in _grouped(tx, pack):
+        for row in group:
+            if row["answer"] is not None and row["answer"] in labels_index:
+                tasks.append(n_tasks)
+                workers.append(worker_index.setdefault(row["worker_id"], len(worker_index)))
+                labels.append(labels_index[row["answer"]])
+        n_tasks += 1
+    return dawid_skene(
+        np.frombuffer(tasks, dtype=np.int64),
+        np.frombuffer(workers, dtype=np.int64),
+        np.frombuffer(labels, dtype=np.int64),
+        n_tasks,
+        max(len(worker_index), 1),
+        len(pack.options),
+    )
+
+
+def _result_rows(tx: SyncTx, pack: PackInfo) -> Iterator[dict[str, Any]]:
+    posterior = _dawid_skene(tx, pack)
+    options = [option.id for option in pack.options]
+    for index, (_, group) in enumerate(_grouped(tx, pack)):
+        votes = [
+            Vote(
+                row["answer"],
+                trust_weight(0.5 if row["accuracy"] is None else row["accuracy"], len(options)),
+            )
+            for row in group
+            if row["answer"] is not None
+        ]
+        label, confidence = weighted_vote(votes)
+        counts = {option: 0 for option in options}
+        for vote in votes:
+            counts[vote.label] = counts.get(vote.label, 0) + 1
+        has_answers = bool(votes)
+        yield {
+            "task": group[0]["task_id"],
+            "label": label,
+            "confidence": round(confidence, 4) if has_answers else None,
+            "answers": len(votes),
+            "votes": counts,
+            "gold": group[0]["gold"] is not None,
+            "ds_label": options[int(posterior[index].argmax())] if has_answers else None,
+            "ds_confidence": round(float(posterior[index].max()), 4) if has_answers else None,
+        }

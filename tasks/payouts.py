@@ -1,0 +1,223 @@
+"""Payouts and bonuses: ledger entries with idempotency keys, and a notice to the worker.
+
+- Export: workers whose unpaid balance reaches a minimum, per currency, as CSV
+  (id, name, amount, currency; amounts as exact decimal strings).
+- Mark paid: each row of that file becomes a payout entry (a negative amount) keyed
+  `payout:<file digest>:<worker>:<currency>`, where the digest is of the rows themselves (not the
+  bytes): running the same file twice pays nothing twice. All or nothing: a row for an unknown
+  worker, or more than the worker is owed, refuses the whole file.
+- Bonus: keyed `bonus:<worker>:<amount>:<currency>:<reason digest>:<date>` unless a key is given,
+  so the same command run twice the same day by mistake pays once.
+Each new entry queues one notice (table `notices`) that the bot sends, paced, outside quiet hours.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+from typing import TextIO
+
+from db import Database, SyncTx, to_db_time
+from db import ledger as ledger_db
+from db import payouts as payouts_db
+from tasks.clock import Clock
+from tasks.money import MoneyError, from_micros, parse_amount, to_micros
+
+CSV_HEADER = ["id", "name", "amount", "currency"]
+
+
+class PayoutError(ValueError):
+    """A payout file or a bonus refused, with every reason."""
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    worker_id: int
+    name: str
+    amount_micros: int
+    currency: str
+
+
+@dataclass
+class MarkPaidReport:
+    recorded: list[PayoutRow] = field(default_factory=list)
+    already: list[PayoutRow] = field(default_factory=list)
+    digest: str = ""
+
+    def totals(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for row in self.recorded:
+            out[row.currency] = out.get(row.currency, 0) + row.amount_micros
+        return out
+
+
+async def unpaid_at_least(
+    db: Database, min_micros: int, currency: str | None = None
+) -> list[PayoutRow]:
+    rows = await db.run_read(ledger_db.unpaid_balances, min_micros, currency)
+    return [PayoutRow(row[0], row[1], int(row[3]), row[2]) for row in rows]
+
+
+def write_csv(rows: Iterable[PayoutRow], out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        amount = f"{from_micros(row.amount_micros):f}"
+        writer.writerow([row.worker_id, row.name, amount, row.currency])
+
+
+def read_csv(path: Path) -> list[PayoutRow]:
+    """The rows of a payout file; every bad line listed in one PayoutError."""
+    text = path.read_text(encoding="utf-8-sig")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header[:4]] != CSV_HEADER:
+        raise PayoutError(f"{path}: the first line must be {','.join(CSV_HEADER)}")
+    rows, errors = [], []
+    for line, values in enumerate(reader, start=2):
+        if not values or not any(v.strip() for v in values):
+            continue
+        try:
+            worker, name, amount, currency = (v.strip() for v in values[:4])
+            micros = to_micros(parse_amount(amount))
+            if micros <= 0:
+                raise MoneyError(f"not a positive amount: {amount!r}")
+            if not currency.isalpha() or len(currency) != 3:
+                raise MoneyError(f"not a currency code: {currency!r}")
+            rows.append(PayoutRow(int(worker), name, micros, currency.upper()))
+        except (ValueError, MoneyError) as exc:
+            errors.append(f"line {line}: {exc}")
+    if errors:
+        raise PayoutError("\n".join(errors))
+    return rows
+
+
+def file_digest(rows: list[PayoutRow]) -> str:
+    """What identifies a payout batch: its rows, whatever the file's spacing or order."""
+    canonical = "\n".join(
+        sorted(f"{r.worker_id},{r.amount_micros},{r.currency}" for r in rows)
+    ).encode()
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+async def mark_paid(
+    db: Database, rows: list[PayoutRow], clock: Clock | None = None
+) -> MarkPaidReport:
+    """Records a payout batch once; refuses it whole if any row is wrong."""
+    now = to_db_time((clock or Clock()).now())
+    return await db.run(_mark_paid, rows, file_digest(rows), now)
+
+
+def _mark_paid(tx: SyncTx, rows: list[PayoutRow], digest: str, now: str) -> MarkPaidReport:
+    report = MarkPaidReport(digest=digest)
+    errors = []
+    seen: set[tuple[int, str]] = set()
+    for row in rows:
+        if (row.worker_id, row.currency) in seen:
+            errors.append(f"worker {row.worker_id}: {row.currency} listed twice")
+            continue
+        seen.add((row.worker_id, row.currency))
+        key = f"payout:{digest}:{row.worker_id}:{row.currency}"
+        if ledger_db.has_key(tx, key):
+            report.already.append(row)
+            continue
+        if not payouts_db.worker_exists(tx, row.worker_id):
+            errors.append(f"worker {row.worker_id}: unknown")
+            continue
+        owed = ledger_db.unpaid(tx, row.worker_id).get(row.currency, 0)
+        if row.amount_micros > owed:
+            errors.append(
+                f"worker {row.worker_id}: {from_micros(row.amount_micros)} {row.currency}"
+                f" is more than the {from_micros(owed)} {row.currency} owed"
+            )
+            continue
+        ledger_db.credit(
+            tx,
+            worker_id=row.worker_id,
+            kind="payout",
+            amount_micros=-row.amount_micros,
+            currency=row.currency,
+            reason=f"payout batch {digest}",
+            idempotency_key=key,
+            now=now,
+        )
+        payouts_db.add_notice(
+            tx,
+            worker_id=row.worker_id,
+            key=key,
+            kind="payout",
+            params={"amount_micros": row.amount_micros, "currency": row.currency},
+            now=now,
+        )
+        report.recorded.append(row)
+    if errors:
+        raise PayoutError("\n".join(errors))  # the transaction rolls back: nothing recorded
+    return report
+
+
+@dataclass(frozen=True)
+class BonusResult:
+    created: bool
+    key: str
+
+
+def bonus_key(worker_id: int, micros: int, currency: str, reason: str, day: str) -> str:
+    digest = hashlib.sha256(reason.strip().encode()).hexdigest()[:12]
+    return f"bonus:{worker_id}:{micros}:{currency}:{digest}:{day}"
+
+
+async def grant_bonus(
+    db: Database,
+    worker_id: int,
+    micros: int,
+    currency: str,
+    reason: str,
+    *,
+    zone: tzinfo,
+    key: str | None = None,
+    clock: Clock | None = None,
+) -> BonusResult:
+    """A bonus with the reason the worker will read; once per key (see the module's note)."""
+    if micros <= 0:
+        raise PayoutError("a bonus is a positive amount")
+    if not reason.strip():
+        raise PayoutError("a bonus needs a reason (--reason), shown to the worker")
+    moment = (clock or Clock()).now()
+    key = key or bonus_key(
+        worker_id, micros, currency, reason, moment.astimezone(zone).date().isoformat()
+    )
+    return await db.run(
+        _grant_bonus, worker_id, micros, currency, reason.strip(), key, to_db_time(moment)
+    )
+
+
+def _grant_bonus(
+    tx: SyncTx, worker_id: int, micros: int, currency: str, reason: str, key: str, now: str
+) -> BonusResult:
+    if not payouts_db.worker_exists(tx, worker_id):
+        raise PayoutError(f"worker {worker_id}: unknown (they must have written to the bot)")
+    created = ledger_db.credit(
+        tx,
+        worker_id=worker_id,
+        kind="bonus",
+        amount_micros=micros,
+        currency=currency,
+        reason=reason,
+        idempotency_key=key,
+        now=now,
+    )
+    if created:
+        payouts_db.add_notice(
+            tx,
+            worker_id=worker_id,
+            key=key,
+            kind="bonus",
+            params={"amount_micros": micros, "currency": currency, "reason": reason},
+            now=now,
+        )
+    return BonusResult(created, key)

@@ -1,0 +1,372 @@
+"""Weekly statements: computed once per week in bulk, then delivered once per worker and week.
+
+The `statements` table (UNIQUE(worker_id, week)) is the truth; a scheduler job only triggers
+`compute_due` and the sender (bot/broadcast.py), at start-up and every few minutes, so a week
+missed while the bot was down is computed and sent late, once. Delivery is at-least-once: a
+row is claimed ('sending') before its send and marked 'sent' right after; if the process dies
+between the two, the claim runs out and the statement is sent again (docs/earnings.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from db import Database, SyncTx, from_db_time, to_db_time
+from db import ledger as ledger_db
+from db import statements as statements_db
+from db.statements import DeliveryTable
+from tasks.clock import Clock
+from tasks.earnings import (
+    EarningsConfig,
+    PackRate,
+    _pack_rates,
+    hourly_micros,
+    next_payout,
+    shift_week,
+    week_bounds,
+    week_monday,
+    week_of,
+)
+
+CLAIM_SECONDS = 120  # a claimed row not marked within this was lost with its sender: resend
+MAX_ATTEMPTS = 5  # then 'failed', with the last error kept
+CHUNK_WORKERS = 2000  # workers per transaction when computing a week (answers go in between)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One currency of a statement (micro-units; active time in milliseconds)."""
+
+    earned: int
+    top_up: int
+    unpaid: int
+    active_ms: int
+
+    @property
+    def hourly(self) -> int | None:
+        return hourly_micros(self.earned, self.active_ms)
+
+
+@dataclass(frozen=True)
+class Statement:
+    worker_id: int
+    week: str
+    tasks: int
+    checks: int
+    correct: int
+    lines: dict[str, StatementLine]
+    next_payout: date
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, payout: date) -> Statement:
+        figures: dict[str, dict[str, int]] = json.loads(row["figures"])
+        return cls(
+            worker_id=row["worker_id"],
+            week=row["week"] if "week" in row.keys() else "",
+            tasks=int(row["tasks"]),
+            checks=int(row["checks"]),
+            correct=int(row["correct"]),
+            lines={cur: StatementLine(**values) for cur, values in sorted(figures.items())},
+            next_payout=payout,
+        )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A payout or a bonus, told to the worker (params: amount_micros, currency, reason)."""
+
+    kind: Literal["payout", "bonus"]
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    table: DeliveryTable
+    row_id: int
+    worker_id: int
+    language: str
+    attempts: int
+    content: Statement | Notice
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: recorded, never retried
+    FAILED = "failed"  # retried later with backoff, up to MAX_ATTEMPTS
+
+
+@dataclass(frozen=True)
+class TopUpPack:
+    pack_pk: int
+    pack_id: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    week: str
+    workers: int
+    earned: dict[str, int]
+    unpaid: dict[str, int]
+    top_ups: dict[str, int]  # top-ups the week would add (not yet in the ledger)
+    samples: list[Statement]
+    counts: dict[str, int]  # statements already stored for the week, by status
+
+
+class StatementService:
+    def __init__(self, db: Database, config: EarningsConfig, clock: Clock | None = None) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock or Clock()
+        self._zones: dict[str | None, tzinfo] = {}
+
+    def zone_of(self, name: str | None) -> tzinfo:
+        """A worker's own time zone when known and valid, else TIMEZONE."""
+        zone = self._zones.get(name)
+        if zone is None:
+            zone = self.config.zone
+            if name:
+                try:
+                    zone = ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError):
+                    pass
+            self._zones[name] = zone
+        return zone
+
+    # -- computing ------------------------------------------------------------------------------
+
+    async def due_weeks(self) -> list[str]:
+        """Closed weeks not computed yet: the last one at first, then every week since the last
+        computed one (a week missed during downtime is caught up)."""
+        last_closed = shift_week(week_of(self.clock.now(), self.config.zone), -1)
+        done = await self.db.run_read(statements_db.computed_weeks)
+        if not done:
+            return [last_closed]
+        weeks = []
+        week = shift_week(done[-1], 1)
+        while week <= last_closed:
+            weeks.append(week)
+            week = shift_week(week, 1)
+        return weeks
+
+    async def compute_due(self) -> dict[str, int]:
+        """Computes every due week; returns the statements inserted per week."""
+        return {week: await self.compute_week(week) for week in await self.due_weeks()}
+
+    def due_at(self, week: str, zone: tzinfo) -> datetime:
+        """When the week's statement goes out in `zone`: STATEMENT_DAY STATEMENT_TIME of the next
+        week there, not before the week has ended in TIMEZONE, and not in quiet hours."""
+        day = week_monday(week) + timedelta(days=7 + self.config.statement_weekday)
+        moment = datetime.combine(day, self.config.statement_time, tzinfo=zone)
+        moment = max(moment, week_bounds(week, self.config.zone)[1])
+        if self.config.quiet_hours is not None:
+            moment = self.config.quiet_hours.next_allowed(moment, zone)
+        return moment
+
+    async def compute_week(self, week: str) -> int:
+        """Top-ups, then one statement per worker who earned that week or is owed money; in
+        chunks of workers, each one transaction; rows already there are kept (idempotent)."""
+        start, end = week_bounds(week, self.config.zone)
+        if end > self.clock.now():
+            raise ValueError(f"week {week} has not ended yet")
+        zones = await self.db.run_read(statements_db.worker_zones)
+        due = {name: to_db_time(self.due_at(week, self.zone_of(name))) for name in zones}
+        top_up_packs = await self._top_up_packs(end)
+        workers = await self.db.run_read(statements_db.ledger_workers)
+        params: dict[str, Any] = {
+            "week": week,
+            "start": to_db_time(start),
+            "end": to_db_time(end),
+            "break_ms": self.config.break_ms,
+            "zones": json.dumps(due),
+            "default_due": to_db_time(self.due_at(week, self.config.zone)),
+        }
+        inserted = 0
+        for chunk in range(0, len(workers), CHUNK_WORKERS):
+            ids = workers[chunk : chunk + CHUNK_WORKERS]
+            params.update(lo=ids[0], hi=ids[-1], now=to_db_time(self.clock.now()))
+            inserted += await self.db.run(self._compute_chunk, params, top_up_packs)
+        await self.db.run(statements_db.record_week, week, inserted, to_db_time(self.clock.now()))
+        return inserted
+
+    async def _top_up_packs(self, end: datetime) -> list[TopUpPack]:
+        """Packs with `top_up: true` whose implied hourly rate is below MIN_HOURLY_RATE."""
+        rates: list[PackRate] = await self.db.run_read(_pack_rates, self.config, to_db_time(end))
+        return [
+            TopUpPack(rate.pack_pk, rate.pack_id, rate.currency)
+            for rate in rates
+            if rate.top_up and rate.below_floor
+        ]
+
+    def _compute_chunk(
+        self, tx: SyncTx, params: dict[str, Any], top_up_packs: list[TopUpPack]
+    ) -> int:
+        for pack in top_up_packs:
+            for worker_id, amount in self._top_ups(tx, params, pack):
+                ledger_db.credit(
+                    tx,
+                    worker_id=worker_id,
+                    kind="top_up",
+                    amount_micros=amount,
+                    currency=pack.currency,
+                    reason=f"fair-pay top-up: {pack.pack_id}, week {params['week']}",
+                    idempotency_key=f"top_up:{worker_id}:{pack.pack_id}:{params['week']}",
+                    pack_pk=pack.pack_pk,
+                    now=top_up_time(params["end"]),
+                )
+        return statements_db.insert_week(tx, params)
+
+    def _top_ups(
+        self, tx: SyncTx, params: dict[str, Any], pack: TopUpPack
+    ) -> list[tuple[int, int]]:
+        """(worker, amount) bringing each worker's rate on the pack that week up to the floor."""
+        rows = statements_db.pack_week_activity(tx, {**params, "pack": pack.pack_pk})
+        owed = []
+        for row in rows:
+            floor = -(-self.config.min_hourly_micros * int(row["active_ms"]) // 3_600_000)
+            missing = floor - int(row["earned"])
+            if missing > 0:
+                owed.append((int(row["worker_id"]), missing))
+        return owed
+
+    async def preview(self, week: str, samples: int = 3) -> Preview:
+        """What the week's statements say (and the top-ups it would add), writing nothing."""
+        start, end = week_bounds(week, self.config.zone)
+        top_up_packs = await self._top_up_packs(end)
+        payout = self.next_payout()
+        return await self.db.run_read(
+            self._preview, week, start, end, top_up_packs, samples, payout
+        )
+
+    def _preview(
+        self,
+        tx: SyncTx,
+        week: str,
+        start: datetime,
+        end: datetime,
+        top_up_packs: list[TopUpPack],
+        samples: int,
+        payout: date,
+    ) -> Preview:
+        params: dict[str, Any] = {
+            "week": week,
+            "start": to_db_time(start),
+            "end": to_db_time(end),
+            "break_ms": self.config.break_ms,
+            "lo": -(2**63),
+            "hi": 2**63 - 1,
+        }
+        top_ups: dict[str, int] = {}
+        for pack in top_up_packs:
+            for worker_id, amount in self._top_ups(tx, params, pack):
+                key = f"top_up:{worker_id}:{pack.pack_id}:{week}"
+                if not ledger_db.has_key(tx, key):
+                    top_ups[pack.currency] = top_ups.get(pack.currency, 0) + amount
+        earned: dict[str, int] = {}
+        unpaid: dict[str, int] = {}
+        shown: list[Statement] = []
+        rows = statements_db.week_figures(tx, params)
+        for row in rows:
+            statement = Statement.from_row(row, payout)
+            for currency, line in statement.lines.items():
+                earned[currency] = earned.get(currency, 0) + line.earned
+                unpaid[currency] = unpaid.get(currency, 0) + line.unpaid
+            if len(shown) < samples:
+                shown.append(replace(statement, week=week))
+        counts = statements_db.count_week(tx, week)
+        return Preview(week, len(rows), earned, unpaid, top_ups, shown, counts)
+
+    async def make_due_now(self, week: str) -> int:
+        return await self.db.run(statements_db.make_due_now, week, to_db_time(self.clock.now()))
+
+    async def week_counts(self, week: str) -> dict[str, int]:
+        return await self.db.run_read(statements_db.count_week, week)
+
+    # -- delivering -----------------------------------------------------------------------------
+
+    def next_payout(self) -> date:
+        today = self.clock.now().astimezone(self.config.zone).date()
+        return next_payout(today, self.config.payout_day)
+
+    async def claim(self, limit: int) -> tuple[list[Delivery], int]:
+        """Claims up to `limit` deliveries due now (notices first); rows of workers in quiet
+        hours wait for their end, rows of blocked workers are closed. Returns the claimed ones
+        and how many rows were looked at (0: nothing is due)."""
+        return await self.db.run(self._claim, self.clock.now(), limit)
+
+    def _claim(self, tx: SyncTx, now: datetime, limit: int) -> tuple[list[Delivery], int]:
+        stamp = to_db_time(now)
+        until = to_db_time(now + timedelta(seconds=CLAIM_SECONDS))
+        payout = self.next_payout()
+        claimed: list[Delivery] = []
+        looked = 0
+        tables: tuple[DeliveryTable, ...] = ("notices", "statements")
+        for table in tables:
+            rows = statements_db.pending(tx, table, stamp, limit - len(claimed))
+            looked += len(rows)
+            for row in rows:
+                if row["blocked_at"] is not None:
+                    statements_db.finish(tx, table, row["id"], "blocked", stamp)
+                    continue
+                quiet = self.config.quiet_hours
+                if quiet is not None:
+                    allowed = quiet.next_allowed(now, self.zone_of(row["timezone"]))
+                    if allowed > now:
+                        statements_db.postpone(tx, table, row["id"], to_db_time(allowed))
+                        continue
+                statements_db.claim(tx, table, row["id"], until)
+                content: Statement | Notice
+                if table == "statements":
+                    content = Statement.from_row(row, payout)
+                else:
+                    content = Notice(row["kind"], json.loads(row["params"]))
+                claimed.append(
+                    Delivery(
+                        table,
+                        row["id"],
+                        row["worker_id"],
+                        row["language"],
+                        row["attempts"] + 1,
+                        content,
+                    )
+                )
+        return claimed, looked
+
+    async def release(self, deliveries: list[Delivery]) -> None:
+        """Claimed but not sent (the sender is stopping): due again now, not after the claim."""
+        if deliveries:
+            await self.db.run(self._release, deliveries, to_db_time(self.clock.now()))
+
+    def _release(self, tx: SyncTx, deliveries: list[Delivery], now: str) -> None:
+        for item in deliveries:
+            statements_db.release(tx, item.table, item.row_id, now)
+
+    async def record(self, delivery: Delivery, outcome: Outcome, error: str = "") -> None:
+        """What came of a send: right after it, one small transaction."""
+        await self.db.run(self._record, delivery, outcome, error, self.clock.now())
+
+    def _record(
+        self, tx: SyncTx, delivery: Delivery, outcome: Outcome, error: str, now: datetime
+    ) -> None:
+        stamp = to_db_time(now)
+        if outcome is Outcome.FAILED and delivery.attempts < MAX_ATTEMPTS:
+            backoff = timedelta(minutes=2**delivery.attempts)
+            statements_db.retry_later(
+                tx, delivery.table, delivery.row_id, to_db_time(now + backoff), error[:500]
+            )
+            return
+        statements_db.finish(
+            tx, delivery.table, delivery.row_id, outcome.value, stamp, error or None
+        )
+
+
+def top_up_time(week_end: str) -> str:
+    """A top-up is dated at the last instant of the week it makes up for, so that week's sums,
+    its statement and /balance's "last week" include it."""
+    return to_db_time(from_db_time(week_end) - timedelta(microseconds=1))

@@ -1,0 +1,145 @@
+"""Payouts and bonuses as an operator runs them: export who is owed, mark the file paid (twice
+by mistake: paid once), grant a bonus whose reason the worker reads."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from db import Database
+from tasks.clock import FakeClock
+from tasks.payouts import (
+    PayoutError,
+    PayoutRow,
+    grant_bonus,
+    mark_paid,
+    read_csv,
+    unpaid_at_least,
+    write_csv,
+)
+
+
+async def owed(db: Database, worker: int, micros: int, currency: str = "EUR") -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT OR IGNORE INTO workers (id, first_name, language, created_at, last_seen_at)"
+            " VALUES (?, ?, 'fr', 'x', 'x')",
+            (worker, f"Worker {worker}"),
+        )
+        await tx.execute(
+            "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
+            " idempotency_key, created_at) VALUES (?, 'reward', ?, ?, 'r', ?, 'x')",
+            (worker, micros, currency, f"seed:{worker}:{currency}:{micros}"),
+        )
+
+
+async def value(db: Database, sql: str) -> object:
+    async with db.read() as tx:
+        return await tx.value(sql)
+
+
+async def test_export_lists_who_is_owed_at_least_the_minimum_in_exact_amounts(
+    db: Database, tmp_path: Path
+) -> None:
+    await owed(db, 1, 12_345_678)
+    await owed(db, 2, 3_000_000)
+    await owed(db, 1, 10_000_000, "USD")
+    rows = await unpaid_at_least(db, 10_000_000)
+    out = io.StringIO()
+    write_csv(rows, out)
+    assert out.getvalue().splitlines() == [
+        "id,name,amount,currency",
+        "1,Worker 1,12.345678,EUR",
+        "1,Worker 1,10,USD",
+    ]
+    path = tmp_path / "pay.csv"
+    path.write_text(out.getvalue())
+    assert read_csv(path) == [
+        PayoutRow(1, "Worker 1", 12_345_678, "EUR"),
+        PayoutRow(1, "Worker 1", 10_000_000, "USD"),
+    ]
+
+
+async def test_marking_the_same_file_paid_twice_pays_once(db: Database) -> None:
+    await owed(db, 1, 20_000_000)
+    batch = [PayoutRow(1, "Worker 1", 15_000_000, "EUR")]
+    first = await mark_paid(db, batch, FakeClock())
+    second = await mark_paid(db, batch, FakeClock())
+    assert (len(first.recorded), len(second.recorded), len(second.already)) == (1, 0, 1)
+    assert await value(db, "SELECT SUM(amount_micros) FROM ledger WHERE worker_id = 1") == (
+        5_000_000
+    )
+    assert await value(db, "SELECT COUNT(*) FROM notices WHERE kind = 'payout'") == 1
+
+
+async def test_a_file_paying_more_than_is_owed_is_refused_whole(db: Database) -> None:
+    await owed(db, 1, 20_000_000)
+    await owed(db, 2, 1_000_000)
+    batch = [PayoutRow(1, "a", 5_000_000, "EUR"), PayoutRow(2, "b", 2_000_000, "EUR")]
+    with pytest.raises(PayoutError, match="worker 2"):
+        await mark_paid(db, batch)
+    assert await value(db, "SELECT COUNT(*) FROM ledger WHERE kind = 'payout'") == 0
+
+
+async def test_the_same_bonus_run_twice_by_mistake_pays_once(db: Database) -> None:
+    await owed(db, 1, 1)
+    clock = FakeClock()
+    zone = clock.now().tzinfo
+    assert zone is not None
+    first = await grant_bonus(db, 1, 2_000_000, "EUR", "Gold streak", zone=zone, clock=clock)
+    again = await grant_bonus(db, 1, 2_000_000, "EUR", "Gold streak", zone=zone, clock=clock)
+    assert first.created and not again.created and first.key == again.key
+    keyed = await grant_bonus(db, 1, 2_000_000, "EUR", "Gold streak", zone=zone, key="extra-1")
+    assert keyed.created
+    assert await value(db, "SELECT COUNT(*) FROM ledger WHERE kind = 'bonus'") == 2
+    assert await value(db, "SELECT COUNT(*) FROM notices WHERE kind = 'bonus'") == 2
+
+
+def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_PATH": str(db), "PTB_TIMEDELTA": "1"}
+    env.pop("BOT_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=db.parent,
+    )
+
+
+async def test_the_payout_commands_from_export_to_mark_paid_twice(tmp_path: Path) -> None:
+    path = tmp_path / "cli.sqlite3"
+    async with Database(path) as db:
+        await owed(db, 7, 25_500_000)
+        await owed(db, 8, 4_000_000)
+    export = cli("payouts", "export", "--min", "10", "--out", str(tmp_path / "p.csv"), db=path)
+    assert export.returncode == 0, export.stderr
+    assert (tmp_path / "p.csv").read_text().splitlines()[1:] == ["7,Worker 7,25.5,EUR"]
+    first = cli("payouts", "mark-paid", str(tmp_path / "p.csv"), db=path)
+    second = cli("payouts", "mark-paid", str(tmp_path / "p.csv"), db=path)
+    assert "1 payouts recorded" in first.stdout and "25.50 EUR" in first.stdout
+    assert "0 payouts recorded" in second.stdout and "1 already recorded" in second.stdout
+    bonus = cli("bonus", "8", "1.50", "--reason", "Thanks", db=path)
+    assert bonus.returncode == 0 and "key bonus:8:1500000:EUR:" in bonus.stdout
+    assert "already recorded" in cli("bonus", "8", "1.50", "--reason", "Thanks", db=path).stdout
+    bad = cli("bonus", "8", "1.5x", "--reason", "Thanks", db=path)
+    assert bad.returncode == 1 and "not a decimal amount" in bad.stderr
+    preview = cli("statements", "preview", "--week", "2026-W48", db=path)
+    assert preview.returncode == 0 and "week 2026-W48" in preview.stdout
+    bad_setting = subprocess.run(
+        [sys.executable, "-m", "bot", "packs"],
+        env={**os.environ, "DATABASE_PATH": str(path), "QUIET_HOURS": "late"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad_setting.returncode == 2
+    assert bad_setting.stderr.strip().splitlines() == [
+        "error: setting QUIET_HOURS: not a range of hours: 'late' (e.g. 22:00-08:00, or off)"
+    ]
