@@ -34,6 +34,7 @@ from tasks.clock import Clock
 from tasks.earnings import EarningsService
 from tasks.money import format_amount
 from tasks.packs import load_pack, pack_progress
+from tasks.quality_service import QualityRules, QualityService
 from tasks.work import WorkService
 
 SAMPLE = "demo-reviews"
@@ -111,8 +112,9 @@ async def _follow_progress(db_path: Path, tasks: int, timeout: float) -> bool:
             rows = await pack_progress(db)
             row = next(r for r in rows if r.id == SAMPLE)
             line = (
-                f"  {row.tasks_complete}/{row.tasks} tasks complete,"
-                f" {row.answers}/{row.answers_wanted} answers, {row.open_leases} open leases"
+                f"  {row.tasks_complete}/{row.tasks} tasks complete ({row.percent:.0f}%),"
+                f" {row.answers} answers stored (check questions included),"
+                f" {row.open_leases} open leases"
             )
             if line != last:
                 print(line, flush=True)
@@ -130,10 +132,12 @@ async def _summary(
     async with Database(db_path) as db:
         work = WorkService(db)
         earnings = EarningsService(db)
+        quality = QualityService(db, QualityRules())
         progress = next(r for r in await pack_progress(db) if r.id == SAMPLE)
         rows = []
         for agent in crowd.stats.values():
             worker = await work.worker(agent.user_id)
+            standing = next(iter(await quality.score(agent.user_id)), None)
             balance = await earnings.balance(agent.user_id, UTC)
             earned = balance.earned_total.get(progress.currency, 0)
             rows.append(
@@ -144,6 +148,7 @@ async def _summary(
                     str(agent.skips),
                     format_amount(earned, progress.currency),
                     _agreement(agent.correct, agent.wrong),
+                    standing.state if standing else "-",
                     "yes" if worker and worker.consented else "no",
                 ]
             )
@@ -165,7 +170,9 @@ async def _summary(
     print()
     print("Earnings per worker:")
     print(
-        format_table(["worker", "kind", "answers", "skips", "earned", "right", "consented"], rows)
+        format_table(
+            ["worker", "kind", "answers", "skips", "earned", "right", "standing", "consented"], rows
+        )
     )
     if not done:
         print("\nthe demo did not complete every task in time", file=sys.stderr)
