@@ -5,7 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.bench_e2e", "bench.bench_pick", "bench.bench_import", "bench.bench_statements"]
+BENCHMARKS = [
+    "bench.bench_e2e",
+    "bench.bench_pick",
+    "bench.bench_import",
+    "bench.bench_quality",
+    "bench.bench_statements",
+]
 
 
 def main() -> int:

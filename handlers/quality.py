@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -251,14 +252,23 @@ async def send_outbox(context: Context) -> None:
         if message.worker_id is not None:
             lang = message.language or deps.default_language
             text = t(lang, message.text_key, **params)
-            await send(context.bot, deps.work, message.worker_id, (text, None))
+            await _deliver(context, deps, message.worker_id, text)
         else:
             text = t(deps.default_language, message.text_key, **params)
             if not deps.operator_ids:
                 log.info("operator notice (no OPERATOR_IDS set): %s", text)
             for operator in sorted(deps.operator_ids):
-                await send(context.bot, deps.work, operator, (text, None))
+                await _deliver(context, deps, operator, text)
         await service.sent(message.id)
+
+
+async def _deliver(context: Context, deps: Services, chat_id: int, text: str) -> None:
+    """A 400 for one recipient (an operator who never opened the bot: "chat not found") is
+    theirs alone: it must not hold up the rest of the outbox, nor resend to the others."""
+    try:
+        await send(context.bot, deps.work, chat_id, (text, None))
+    except BadRequest as exc:
+        log.warning("outbox message to %s not delivered: %s", chat_id, exc)
 
 
 def _param(value: Any) -> Any:

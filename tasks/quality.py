@@ -107,7 +107,7 @@ def judge(results: Sequence[bool], s: QualitySettings) -> Standing:
     )
     if len(training) < s.qualification:
         return standing
-    if standing.train_score < s.pass_mark:
+    if s.qualification > 0 and standing.train_score < s.pass_mark:  # no training: none to fail
         return _with(standing, "failed", "qualification")
     if _below(standing, s):
         return _with(standing, "suspended", "accuracy")
