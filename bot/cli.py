@@ -128,11 +128,11 @@ async def load_pack_command(settings: Settings, file: Path, replace: bool) -> in
 async def packs_command(settings: Settings) -> int:
     """Progress of every pack with its fair pay (median time per task, implied hourly rate),
     and a warning for each pack whose rate is below MIN_HOURLY_RATE."""
-    from bot.progress import format_table
+    from bot.progress import format_progress
     from db import Database
     from tasks.earnings import EarningsService, round_to_cents
     from tasks.money import format_amount
-    from tasks.packs import pack_progress
+    from tasks.packs import PackProgress, pack_progress
 
     async with Database(settings.database_path) as db:
         rows = await pack_progress(db)
@@ -141,30 +141,19 @@ async def packs_command(settings: Settings) -> int:
         print("no pack loaded yet (python -m bot load-pack FILE)")
         return 0
     by_id = {rate.pack_id: rate for rate in rates}
-    headers = ["pack", "status", "tasks", "complete", "answers/wanted", "%", "open leases"]
-    headers += ["reward", "spent", "median s/task", "rate/h", "top_up"]
-    body = []
-    for row in rows:
+
+    def fair_pay(row: PackProgress) -> list[str]:
         rate = by_id.get(row.id)
-        hourly = None if rate is None else rate.hourly_micros
-        median = None if rate is None else rate.median_seconds
-        body.append(
-            [
-                row.id,
-                row.status,
-                f"{row.tasks:,}",
-                f"{row.tasks_complete:,}",
-                f"{row.answers:,}/{row.answers_wanted:,}",
-                f"{row.percent:.1f}%",
-                f"{row.open_leases:,}",
-                format_amount(row.reward_micros, row.currency),
-                format_amount(row.spent_micros, row.currency),
-                "-" if median is None else f"{median:.1f}",
-                "-" if hourly is None else format_amount(round_to_cents(hourly), row.currency),
-                "on" if rate is not None and rate.top_up else "off",
-            ]
-        )
-    print(format_table(headers, body))
+        if rate is None:
+            return ["-", "-", "off"]
+        hourly, median = rate.hourly_micros, rate.median_seconds
+        return [
+            "-" if median is None else f"{median:.1f}",
+            "-" if hourly is None else format_amount(round_to_cents(hourly), row.currency),
+            "on" if rate.top_up else "off",
+        ]
+
+    print(format_progress(rows, ["median s/task", "rate/h", "top_up"], fair_pay))
     floor = settings.min_hourly_rate
     for rate in rates:
         if rate.below_floor and rate.hourly_micros is not None:

@@ -6,7 +6,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from tasks.money import format_amount
@@ -136,8 +136,12 @@ def format_load_report(report: LoadReport) -> str:
     )
 
 
-def format_progress(rows: list[PackProgress]) -> str:
-    """The `packs` table of the CLI."""
+def format_progress(
+    rows: list[PackProgress],
+    extra_headers: Sequence[str] = (),
+    extra: Callable[[PackProgress], list[str]] | None = None,
+) -> str:
+    """The `packs` table of the CLI; `extra` adds columns (the fair-pay figures) to each row."""
     if not rows:
         return "no packs loaded"
     headers = [
@@ -150,6 +154,7 @@ def format_progress(rows: list[PackProgress]) -> str:
         "open leases",
         "reward",
         "spent",
+        *extra_headers,
     ]
     body = [
         [
@@ -162,6 +167,7 @@ def format_progress(rows: list[PackProgress]) -> str:
             f"{row.open_leases:,}",
             format_amount(row.reward_micros, row.currency),
             format_amount(row.spent_micros, row.currency),
+            *(extra(row) if extra else []),
         ]
         for row in rows
     ]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.simulator import SimulatorServer
 from db import Database
 from tasks.clock import FakeClock
 from tasks.packs import load_pack
@@ -52,6 +53,18 @@ def write_pack(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimulatorServer]:
+    """The local Bot API server, with no simulated user yet."""
+    async with SimulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "bot.sqlite3"
 
 
 @pytest.fixture

@@ -8,11 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.simulator import CAREFUL, Crowd, SimulatorServer
 from db import Database
@@ -20,12 +17,6 @@ from tasks.clock import Clock
 from tasks.packs import load_pack
 
 WORKERS = 8
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer() as server:
-        yield server
 
 
 def start_bot_process(sim: SimulatorServer, db_path: Path) -> subprocess.Popen[bytes]:

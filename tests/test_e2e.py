@@ -23,17 +23,6 @@ StartBot = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer() as server:
-        yield server
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "bot.sqlite3"
-
-
-@pytest.fixture
 def load_into(db_path: Path, write_pack: Callable[..., Path]) -> Callable[..., Awaitable[None]]:
     async def loader(pack_id: str = "reviews", tasks: int = 5, **header: Any) -> None:
         async with Database(db_path) as db:

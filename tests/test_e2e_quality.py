@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +57,6 @@ def write_pack(folder: Path) -> tuple[Path, dict[str, str]]:
     path = folder / "checked.json"
     path.write_text(json.dumps(pack), encoding="utf-8")
     return path, truth
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer() as server:
-        yield server
 
 
 async def standings(db_path: Path) -> dict[int, Any]:

@@ -33,17 +33,6 @@ def clock_at(moment: datetime) -> OffsetClock:
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer() as server:
-        yield server
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "bot.sqlite3"
-
-
-@pytest.fixture
 async def start_bot(
     sim: SimulatorServer, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[StartBot]:
