@@ -57,6 +57,11 @@ def get_pack_by_pk(tx: SyncTx, pack_pk: int) -> sqlite3.Row | None:
     return tx.one("SELECT * FROM packs WHERE pk = ?", (pack_pk,))
 
 
+def all_packs(tx: SyncTx) -> list[sqlite3.Row]:
+    """Every pack, highest priority first, then in load order."""
+    return tx.all("SELECT * FROM packs ORDER BY priority DESC, pk")
+
+
 def active_packs(tx: SyncTx) -> list[sqlite3.Row]:
     """Packs open for work, highest priority first, then in load order."""
     return tx.all("SELECT * FROM packs WHERE status = 'active' ORDER BY priority DESC, pk")

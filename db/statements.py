@@ -217,3 +217,35 @@ def release(tx: SyncTx, table: DeliveryTable, row_id: int, now: str) -> None:
         " WHERE id = ? AND status = 'sending'",
         (now, row_id),
     )
+
+
+def worker_work(tx: SyncTx, worker_id: int, last_start: str, this_start: str) -> sqlite3.Row:
+    """A worker's answered tasks: this week, last week, in all, and on check questions."""
+    row = tx.one(
+        """
+        SELECT SUM(a.closed_at >= :this) AS this_week,
+               SUM(a.closed_at >= :last AND a.closed_at < :this) AS last_week,
+               COUNT(*) AS total,
+               SUM(t.gold IS NOT NULL) AS checks,
+               SUM(t.gold IS NOT NULL AND a.answer = t.gold) AS correct
+        FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
+        WHERE a.worker_id = :worker AND a.status = 'answered'
+        """,
+        {"this": this_start, "last": last_start, "worker": worker_id},
+    )
+    assert row is not None
+    return row
+
+
+def active_ms_by_currency(tx: SyncTx, worker_id: int, break_ms: int) -> dict[str, int]:
+    """A worker's active time (milliseconds, breaks left out) per currency of the packs."""
+    rows = tx.all(
+        f"""
+        SELECT p.currency, SUM({ACTIVE_MS})
+        FROM assignments AS a JOIN packs AS p ON p.pk = a.pack_pk
+        WHERE a.worker_id = :worker AND a.status = 'answered'
+        GROUP BY p.currency
+        """,
+        {"worker": worker_id, "break_ms": break_ms},
+    )
+    return {row[0]: int(row[1]) for row in rows if row[1]}

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from db import Database, SyncTx, to_db_time
 from db import ledger as ledger_db
+from db import packs as packs_db
 from db import statements as statements_db
 from tasks.clock import Clock
 from tasks.money import MICROS
@@ -222,28 +223,8 @@ class EarningsService:
 def _balance(
     tx: SyncTx, worker_id: int, last_start: str, this_start: str, this_end: str, break_ms: int
 ) -> Balance:
-    work = tx.one(
-        """
-        SELECT SUM(a.closed_at >= :this) AS this_week,
-               SUM(a.closed_at >= :last AND a.closed_at < :this) AS last_week,
-               COUNT(*) AS total,
-               SUM(t.gold IS NOT NULL) AS checks,
-               SUM(t.gold IS NOT NULL AND a.answer = t.gold) AS correct
-        FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
-        WHERE a.worker_id = :worker AND a.status = 'answered'
-        """,
-        {"this": this_start, "last": last_start, "worker": worker_id},
-    )
-    assert work is not None
-    active = tx.all(
-        f"""
-        SELECT p.currency, SUM({statements_db.ACTIVE_MS})
-        FROM assignments AS a JOIN packs AS p ON p.pk = a.pack_pk
-        WHERE a.worker_id = :worker AND a.status = 'answered'
-        GROUP BY p.currency
-        """,
-        {"worker": worker_id, "break_ms": break_ms},
-    )
+    work = statements_db.worker_work(tx, worker_id, last_start, this_start)
+    active = statements_db.active_ms_by_currency(tx, worker_id, break_ms)
     return Balance(
         tasks_this_week=int(work["this_week"] or 0),
         tasks_last_week=int(work["last_week"] or 0),
@@ -255,13 +236,13 @@ def _balance(
         paid=ledger_db.paid(tx, worker_id),
         checks=int(work["checks"] or 0),
         correct=int(work["correct"] or 0),
-        active_ms={row[0]: int(row[1]) for row in active if row[1]},
+        active_ms=active,
     )
 
 
 def _pack_rates(tx: SyncTx, config: EarningsConfig, now: str) -> list[PackRate]:
     rates = []
-    for pack in tx.all("SELECT * FROM packs ORDER BY priority DESC, pk"):
+    for pack in packs_db.all_packs(tx):
         answers, median_ms = statements_db.pack_task_times(tx, pack["pk"], config.break_ms, now)
         median = None if median_ms is None else Decimal(median_ms) / 1000
         hourly = expected_hourly_rate(pack["reward_micros"], median)
