@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from tasks.earnings import EarningsService
-from tasks.work import WorkerView, WorkService
+from tasks.work import PackSummary, WorkerView, WorkService
 
 KEY = "services"
 
@@ -32,14 +32,21 @@ def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
 
 async def meet(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> WorkerView:
     """Registers or refreshes the sender (writing to the bot makes them reachable again)."""
+    worker, _ = await meet_with_packs(update, context)
+    return worker
+
+
+async def meet_with_packs(
+    update: Update, context: CallbackContext[Any, Any, Any, Any]
+) -> tuple[WorkerView, list[PackSummary]]:
+    """`meet`, and the packs open for work, in the same unit of work."""
     user = update.effective_user
     assert user is not None
     deps = services(context)
-    worker, _ = await deps.work.meet(
+    return await deps.work.meet(
         user.id,
         first_name=user.first_name,
         username=user.username,
         language_code=user.language_code,
         default_language=deps.default_language,
     )
-    return worker

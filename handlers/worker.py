@@ -14,7 +14,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.texts import t
 from handlers import callbacks, render
 from handlers.delivery import edit, send, toast
-from handlers.deps import meet, services
+from handlers.deps import meet, meet_with_packs, services
 from handlers.earnings import expected_rate_text
 from tasks.money import format_amount
 from tasks.work import AnswerResult, NoTask, Outcome, TaskCard
@@ -46,13 +46,7 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     deps = services(context)
-    worker, packs = await deps.work.meet(
-        user.id,
-        first_name=user.first_name,
-        username=user.username,
-        language_code=user.language_code,
-        default_language=deps.default_language,
-    )
+    worker, packs = await meet_with_packs(update, context)
     lang = worker.language
     rates = await _expected_rates(context, lang)
     if worker.consented:

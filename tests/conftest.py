@@ -7,15 +7,17 @@ import os
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.app import build_application, start_polling, stop_polling
+from bot.settings import load_settings
 from bot.simulator import SimulatorServer
 from db import Database
-from tasks.clock import FakeClock
+from tasks.clock import Clock, FakeClock
 from tasks.packs import load_pack
 from tasks.work import WorkService
 
@@ -65,6 +67,42 @@ async def sim() -> AsyncIterator[SimulatorServer]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "bot.sqlite3"
+
+
+RunBot = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def run_bot(sim: SimulatorServer, db_path: Path) -> AsyncIterator[RunBot]:
+    """Starts the Application that `run` builds, polling the simulator, on `db_path`:
+    `await run_bot(clock=None, before_start=None, **settings)`. Stopped at the end of the test."""
+    running: list[Any] = []
+
+    async def start(
+        clock: Clock | None = None,
+        before_start: Callable[[Any], None] | None = None,
+        **settings: Any,
+    ) -> Any:
+        app = build_application(
+            load_settings(
+                bot_token=sim.token,
+                telegram_api_url=sim.base_url,
+                database_path=db_path,
+                _env_file=None,
+                **settings,
+            ),
+            clock=clock,
+        )
+        if before_start is not None:
+            before_start(app)
+        await start_polling(app)
+        running.append(app)
+        return app
+
+    yield start
+    for app in running:
+        if app.running:
+            await stop_polling(app)
 
 
 @pytest.fixture

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import bot.jobs
-from bot.app import build_application, start_polling, stop_polling
-from bot.settings import load_settings
+from bot.app import stop_polling
 from bot.simulator import SimulatorServer
 from db import Database
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
+from tests.conftest import RunBot
 from tests.e2e_helpers import answer_data, has_button, is_task, join, press_and_wait, text_has
 
-StartBot = Callable[..., Awaitable[Any]]
+StartBot = RunBot
 
 
 @pytest.fixture
@@ -33,29 +33,10 @@ def load_into(db_path: Path, write_pack: Callable[..., Path]) -> Callable[..., A
 
 
 @pytest.fixture
-async def start_bot(
-    sim: SimulatorServer, db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[StartBot]:
+def start_bot(run_bot: RunBot, monkeypatch: pytest.MonkeyPatch) -> RunBot:
     monkeypatch.setattr(bot.jobs, "LEASE_CHECK_SECONDS", 0.2)
     monkeypatch.setattr(bot.jobs, "NEW_WORK_CHECK_SECONDS", 0.3)
-    running: list[Any] = []
-
-    async def start(clock: Clock | None = None) -> Any:
-        settings = load_settings(
-            bot_token=sim.token,
-            telegram_api_url=sim.base_url,
-            database_path=db_path,
-            _env_file=None,
-        )
-        app = build_application(settings, clock=clock)
-        await start_polling(app)
-        running.append(app)
-        return app
-
-    yield start
-    for app in running:
-        if app.running:
-            await stop_polling(app)
+    return run_bot
 
 
 async def stored(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:

@@ -7,7 +7,6 @@ draw is pinned, so each story is the same on every run and the workers are drive
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,12 @@ import pytest
 
 import bot.jobs
 import handlers.quality
-from bot.app import build_application, start_polling, stop_polling
-from bot.settings import load_settings
 from bot.simulator import ChatEvent, SimMessage, SimulatorServer
 from db import Database
 from handlers.deps import KEY
 from tasks.clock import Clock
 from tasks.packs import load_pack
-from tests.conftest import OPTIONS
+from tests.conftest import OPTIONS, RunBot
 from tests.e2e_helpers import has_button, is_task, join, press_and_wait, text_has
 
 OPERATOR = 900
@@ -33,7 +30,7 @@ TITLE = "Checked <reviews> & co"
 G00_TEXT = "Is 2 < 3 & 5 > 4? <b>not bold</b>"
 G00_WHY = "Both <comparisons> hold & that is Positive"
 
-StartBot = Callable[..., Awaitable[Any]]
+StartBot = RunBot
 
 
 def checked_pack(folder: Path, **quality: Any) -> Path:
@@ -64,37 +61,25 @@ def checked_pack(folder: Path, **quality: Any) -> Path:
 
 
 @pytest.fixture
-async def start_bot(
-    sim: SimulatorServer, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[StartBot]:
+def start_bot(
+    run_bot: RunBot, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> StartBot:
     """Loads the checked pack and starts the bot with OPERATOR_IDS (900 unless told)."""
     monkeypatch.setattr(bot.jobs, "LEASE_CHECK_SECONDS", 0.2)
     monkeypatch.setattr(handlers.quality, "OUTBOX_SECONDS", 0.2)
-    running: list[Any] = []
+
+    def always_check(app: Any) -> None:
+        # The draw that decides "a check question now?" (a secret, seeded hash) always says
+        # yes, and picks the gold in pack order.
+        monkeypatch.setattr(app.bot_data[KEY].work.quality, "draw", lambda *_: 0.0)
 
     async def start(operators: str = str(OPERATOR), **quality: Any) -> Any:
         async with Database(db_path) as db:
             report = await load_pack(db, checked_pack(tmp_path, **quality), clock=Clock())
         assert report.ok, report.errors
-        settings = load_settings(
-            bot_token=sim.token,
-            telegram_api_url=sim.base_url,
-            database_path=db_path,
-            operator_ids=operators,
-            _env_file=None,
-        )
-        app = build_application(settings)
-        # The draw that decides "a check question now?" (a secret, seeded hash) always says
-        # yes, and picks the gold in pack order.
-        monkeypatch.setattr(app.bot_data[KEY].work.quality, "draw", lambda *_: 0.0)
-        await start_polling(app)
-        running.append(app)
-        return app
+        return await run_bot(before_start=always_check, operator_ids=operators)
 
-    yield start
-    for app in running:
-        if app.running:
-            await stop_polling(app)
+    return start
 
 
 async def rows(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:

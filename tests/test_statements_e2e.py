@@ -5,7 +5,7 @@ hours; and a bonus or payout recorded from the command line reaches the worker."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 import bot.jobs
-from bot.app import build_application, start_polling, stop_polling
-from bot.settings import load_settings
+from bot.app import stop_polling
 from bot.simulator import SimulatorServer
 from db import Database, to_db_time
 from tasks.clock import OffsetClock
 from tasks.payouts import PayoutRow, grant_bonus, mark_paid
+from tests.conftest import RunBot
 
-StartBot = Callable[..., Awaitable[Any]]
+StartBot = RunBot
 # Wednesday 2 December 2026, 12:00 in Paris: last week (2026-W48) is due since Monday 09:00.
 WEDNESDAY_NOON = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)
 LAST_WEEK = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -33,29 +33,13 @@ def clock_at(moment: datetime) -> OffsetClock:
 
 
 @pytest.fixture
-async def start_bot(
-    sim: SimulatorServer, db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[StartBot]:
+def start_bot(run_bot: RunBot, monkeypatch: pytest.MonkeyPatch) -> StartBot:
     monkeypatch.setattr(bot.jobs, "STATEMENT_CHECK_SECONDS", 0.3)
-    running: list[Any] = []
 
     async def start(clock: OffsetClock, send_rate: float = 25) -> Any:
-        settings = load_settings(
-            bot_token=sim.token,
-            telegram_api_url=sim.base_url,
-            database_path=db_path,
-            send_rate=send_rate,
-            _env_file=None,
-        )
-        app = build_application(settings, clock=clock)
-        await start_polling(app)
-        running.append(app)
-        return app
+        return await run_bot(clock, send_rate=send_rate)
 
-    yield start
-    for app in running:
-        if app.running:
-            await stop_polling(app)
+    return start
 
 
 async def seed_workers(sim: SimulatorServer, db_path: Path, count: int) -> list[int]:
