@@ -24,11 +24,11 @@ from bot.processor import PerUserUpdateProcessor
 from bot.ratelimit import PacedRateLimiter
 from bot.request import AiohttpRequest
 from bot.settings import Settings
-from bot.telegram_bot import WorkBot
-from bot.texts import t
 from db import Database
 from handlers import earnings, quality, worker
 from handlers.deps import KEY, Services
+from handlers.telegram_bot import WorkBot
+from handlers.texts import t
 from tasks.clock import Clock
 from tasks.earnings import EarningsService
 from tasks.work import WorkService

@@ -132,7 +132,7 @@ async def _send(settings: Settings, db: Any, service: Any) -> Any:
     from bot.broadcast import Broadcaster
     from bot.ratelimit import PacedRateLimiter
     from bot.request import AiohttpRequest
-    from bot.telegram_bot import WorkBot
+    from handlers.telegram_bot import WorkBot
     from tasks.work import WorkService
 
     assert settings.bot_token

@@ -1,5 +1,13 @@
 """Storage: the SQLite schema, its numbered migrations, and the queries behind small functions."""
 
-from db.core import Database, SyncTx, Tx, from_db_time, to_db_time
+from db.core import Database, SyncTx, Tx, from_db_time, read_only, to_db_time, unit_of_work
 
-__all__ = ["Database", "SyncTx", "Tx", "from_db_time", "to_db_time"]
+__all__ = [
+    "Database",
+    "SyncTx",
+    "Tx",
+    "from_db_time",
+    "read_only",
+    "to_db_time",
+    "unit_of_work",
+]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import wraps
 from importlib import resources
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import aiosqlite
 
@@ -184,6 +185,12 @@ class Database:
             )
             return result
 
+    async def query(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[sqlite3.Row]:
+        """The rows of one read-only statement, in a transaction of its own (tests, tools)."""
+        return await self.run_read(_all, sql, params)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A consistent read (a deferred transaction that only reads)."""
@@ -235,6 +242,10 @@ def _in_transaction(
     return result
 
 
+def _all(tx: SyncTx, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+    return tx.all(sql, params)
+
+
 def available_migrations() -> list[tuple[int, str, str]]:
     """The migrations shipped in db/migrations, as (version, name, sql), in order."""
     found = []
@@ -243,3 +254,45 @@ def available_migrations() -> list[tuple[int, str, str]]:
             version = int(entry.name.split("_", 1)[0])
             found.append((version, entry.name[:-4], entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+class HasDatabase(Protocol):
+    db: Database
+
+
+S = TypeVar("S", bound=HasDatabase)
+
+
+def unit_of_work(
+    body: Callable[Concatenate[S, SyncTx, P], T],
+) -> Callable[Concatenate[S, P], Awaitable[T]]:
+    """The one way a service runs a use case: `body(self, tx, ...)` is written as plain sqlite3
+    calls and runs whole, as one transaction, in one trip to the database thread.
+
+        @unit_of_work
+        def pause(self, tx: SyncTx, worker_id: int) -> WorkerView | None: ...
+
+        await service.pause(worker_id)      # BEGIN IMMEDIATE .. COMMIT, ROLLBACK on error
+
+    A body that needs another use case's work calls a plain helper taking `tx`, never another
+    decorated method (that would be a second transaction)."""
+
+    async def run(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self.db.run(_bound, body, self, *args, **kwargs)
+
+    return wraps(body)(run)  # type: ignore[return-value]
+
+
+def read_only(
+    body: Callable[Concatenate[S, SyncTx, P], T],
+) -> Callable[Concatenate[S, P], Awaitable[T]]:
+    """`unit_of_work` for bodies that only read (a deferred transaction: no write lock)."""
+
+    async def run(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self.db.run_read(_bound, body, self, *args, **kwargs)
+
+    return wraps(body)(run)  # type: ignore[return-value]
+
+
+def _bound(tx: SyncTx, body: Callable[..., T], owner: Any, /, *args: Any, **kwargs: Any) -> T:
+    return body(owner, tx, *args, **kwargs)

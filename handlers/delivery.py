@@ -9,8 +9,8 @@ import logging
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden
 
-from bot.telegram_bot import WorkBot
 from handlers.render import Keyboard, Screen
+from handlers.telegram_bot import WorkBot
 from tasks.work import WorkService
 
 log = logging.getLogger(__name__)

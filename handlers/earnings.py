@@ -9,10 +9,10 @@ from html import escape
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.texts import t
 from handlers.delivery import send
 from handlers.deps import meet, services
 from handlers.render import Screen
+from handlers.texts import t
 from tasks.earnings import Balance, hourly_micros, next_payout, round_to_cents, week_monday
 from tasks.money import format_amount
 from tasks.statements import Notice, Statement

@@ -18,10 +18,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.texts import t
 from handlers import callbacks, render, worker
 from handlers.delivery import send, toast
 from handlers.deps import KEY, Services, meet, services
+from handlers.texts import t
 from tasks.quality_service import DisputeOutcome, DisputeView, PackScore, QualityService
 
 log = logging.getLogger(__name__)

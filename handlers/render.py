@@ -7,8 +7,8 @@ from datetime import datetime, tzinfo
 from html import escape
 from zoneinfo import ZoneInfo
 
-from bot.texts import t
 from handlers.callbacks import answer_data, dispute_data, skip_data
+from handlers.texts import t
 from tasks.money import format_amount
 from tasks.quality_service import Decision, Feedback, News
 from tasks.work import NoTask, PackSummary, TaskCard

@@ -11,11 +11,11 @@ from typing import Any
 from telegram import CallbackQuery, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.texts import t
 from handlers import callbacks, render
 from handlers.delivery import edit, send, toast
 from handlers.deps import meet, meet_with_packs, services
 from handlers.earnings import expected_rate_text
+from handlers.texts import t
 from tasks.money import format_amount
 from tasks.work import AnswerResult, NoTask, Outcome, TaskCard
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from db import Database, SyncTx, from_db_time, to_db_time
+from db import Database, SyncTx, from_db_time, to_db_time, unit_of_work
 from db import assignments as assignments_db
 from db import ledger as ledger_db
 from db import packs as packs_db
@@ -245,11 +245,9 @@ class WorkService:
         worker = replace(WorkerView.from_row(row), paused=False)
         return worker, self._next(tx, worker, now, check_open=True)
 
-    async def pause(self, worker_id: int) -> WorkerView | None:
+    @unit_of_work
+    def pause(self, tx: SyncTx, worker_id: int) -> WorkerView | None:
         """/pause: no more pushes; an open task goes back to the pool at once."""
-        return await self.db.run(self._pause, worker_id)
-
-    def _pause(self, tx: SyncTx, worker_id: int) -> WorkerView | None:
         now = to_db_time(self.clock.now())
         row = workers_db.touch(tx, worker_id, now)
         if row is None:

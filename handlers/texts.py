@@ -1,4 +1,4 @@
-"""Every worker-facing string, in French and English (with the feature files bot/texts_*.py).
+"""Every worker-facing string, in French and English (with the feature files texts_*.py).
 Values are HTML (Telegram parse mode): placeholders hold text that the renderer escapes first."""
 
 from __future__ import annotations
@@ -142,8 +142,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
 LANGUAGES = ("fr", "en")
 
 # Feature catalogues live beside this one (one file each, same shape) and join it here.
-from bot.texts_earnings import EARNINGS  # noqa: E402
-from bot.texts_quality import QUALITY  # noqa: E402
+from handlers.texts_earnings import EARNINGS  # noqa: E402
+from handlers.texts_quality import QUALITY  # noqa: E402
 
 for _extra in (QUALITY, EARNINGS):
     _clash = CATALOGUE.keys() & _extra.keys()
