@@ -134,7 +134,7 @@ async def simulate(spam_share: float, seed: int, quality: dict[str, object]) -> 
                 at, worker, card = heapq.heappop(events)
                 clock.advance(seconds=at - (clock.now() - start).total_seconds())
                 kind = kinds[worker]
-                result = await work.submit(
+                result = await work.answer(
                     worker_id=worker,
                     assignment_id=card.assignment_id,
                     choice=choose(kind, truth[card.text], rng),

@@ -25,7 +25,7 @@ from bot.ratelimit import PacedRateLimiter
 from bot.request import AiohttpRequest
 from bot.settings import Settings
 from db import Database
-from handlers import earnings, quality, worker
+from handlers import callbacks, earnings, quality, worker
 from handlers.deps import KEY, Services
 from handlers.telegram_bot import WorkBot
 from handlers.texts import t
@@ -92,7 +92,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("pause", worker.pause))
     app.add_handler(CommandHandler("help", worker.show_help))
     app.add_handler(CommandHandler("language", worker.choose_language))
-    app.add_handler(CallbackQueryHandler(worker.press))
+    app.add_handler(CallbackQueryHandler(worker.answer_task, pattern=callbacks.ANSWER))
+    app.add_handler(CallbackQueryHandler(worker.skip_task, pattern=callbacks.SKIP))
+    app.add_handler(CallbackQueryHandler(worker.consent, pattern=callbacks.CONSENT))
+    app.add_handler(CallbackQueryHandler(worker.start_new_work, pattern=callbacks.NEW_WORK))
+    app.add_handler(CallbackQueryHandler(worker.set_language, pattern=callbacks.LANGUAGE))
+    app.add_handler(CallbackQueryHandler(worker.refuse_button))  # anything else
     app.add_handler(ChatMemberHandler(worker.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE, worker.other_message))
     app.add_error_handler(_log_error)

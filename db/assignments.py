@@ -6,9 +6,56 @@ table (migration 001), so the next-task pick reads one partial index and never c
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from dataclasses import dataclass
 
 from db.core import SyncTx
+from db.workers import Worker, worker_from
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A task handed to a worker, with what the worker is shown and what it is checked against."""
+
+    id: int
+    worker_id: int
+    pack_pk: int
+    task_pk: int
+    task_id: str
+    status: str  # open | answered | skipped | expired | released
+    delivered_at: str
+    expires_at: str
+    is_gold: bool
+    text: str
+    gold: str | None
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class Press:
+    """Who pressed, and the assignment their button names (None: no such assignment)."""
+
+    worker: Worker
+    assignment: Assignment | None
+
+
+def _assignment(row: sqlite3.Row) -> Assignment:
+    return Assignment(
+        id=row["id"],
+        worker_id=row["worker_id"],
+        pack_pk=row["pack_pk"],
+        task_pk=row["task_pk"],
+        task_id=row["task_id"],
+        status=row["status"],
+        delivered_at=row["delivered_at"],
+        expires_at=row["expires_at"],
+        is_gold=bool(row["is_gold"]),
+        text=json.loads(row["content"])["text"],
+        gold=row["gold"],
+        explanation=row["explanation"],
+    )
+
 
 PICK_SQL = """
 SELECT t.pk, t.task_id, t.content
@@ -43,20 +90,10 @@ def lease(
     )
 
 
-def get(tx: SyncTx, assignment_id: int) -> sqlite3.Row | None:
-    return tx.one(
-        """
-        SELECT a.*, t.task_id, t.content FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
-        WHERE a.id = ?
-        """,
-        (assignment_id,),
-    )
-
-
-def get_with_worker(tx: SyncTx, assignment_id: int, worker_id: int) -> sqlite3.Row | None:
-    """The presser's row with the assignment they pressed (its columns NULL if there is none);
-    None if the presser is not a known worker. One query for the answer path."""
-    return tx.one(
+def press(tx: SyncTx, assignment_id: int, worker_id: int) -> Press | None:
+    """The presser with the assignment they pressed; None if the presser is not a known worker.
+    One query for the answer path."""
+    row = tx.one(
         """
         SELECT w.language, w.consented_at, w.paused, w.waiting_since, w.blocked_at,
                a.id, a.worker_id, a.pack_pk, a.status, a.expires_at, t.task_id,
@@ -68,16 +105,23 @@ def get_with_worker(tx: SyncTx, assignment_id: int, worker_id: int) -> sqlite3.R
         """,
         (assignment_id, worker_id),
     )
+    worker = worker_from(row, worker_id)
+    if row is None or worker is None:
+        return None
+    return Press(worker, None if row["id"] is None else _assignment(row))
 
 
-def open_for(tx: SyncTx, worker_id: int) -> sqlite3.Row | None:
-    return tx.one(
+def open_for(tx: SyncTx, worker_id: int) -> Assignment | None:
+    """The worker's open assignment (at most one: a partial unique index)."""
+    row = tx.one(
         """
-        SELECT a.*, t.task_id, t.content FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
+        SELECT a.*, t.task_id, t.content, t.gold, t.explanation
+        FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
         WHERE a.worker_id = ? AND a.status = 'open'
         """,
         (worker_id,),
     )
+    return None if row is None else _assignment(row)
 
 
 def record_answer(
@@ -101,18 +145,11 @@ def close_unanswered(tx: SyncTx, assignment_id: int, status: str, now: str) -> b
     return bool(changed)
 
 
-def expired(tx: SyncTx, now: str, limit: int = 1000) -> list[sqlite3.Row]:
-    return tx.all(
-        "SELECT id, task_pk, worker_id FROM assignments"
-        " WHERE status = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+def expire(tx: SyncTx, now: str, limit: int = 1000) -> int:
+    """Closes up to `limit` open assignments whose lease ran out; returns how many."""
+    return tx.execute(
+        "UPDATE assignments SET status = 'expired', closed_at = ?1 WHERE id IN ("
+        " SELECT id FROM assignments WHERE status = 'open' AND expires_at <= ?1"
+        " ORDER BY expires_at LIMIT ?2)",
         (now, limit),
     )
-
-
-def counts_since(tx: SyncTx, worker_id: int, since: str) -> int:
-    value = tx.value(
-        "SELECT COUNT(*) FROM assignments"
-        " WHERE worker_id = ? AND status = 'answered' AND closed_at >= ?",
-        (worker_id, since),
-    )
-    return int(value or 0)

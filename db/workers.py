@@ -3,8 +3,35 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 from db.core import SyncTx
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A worker as the domain sees them: who, in which language, and what they agreed to."""
+
+    id: int
+    language: str
+    consented: bool
+    paused: bool
+    waiting: bool  # ran out of work: told once when more arrives
+    blocked: bool  # Telegram said 403: nothing is pushed until they write again
+
+
+def worker_from(row: sqlite3.Row | None, worker_id: int | None = None) -> Worker | None:
+    """A row of `workers` (or a query that selects its columns) as a Worker."""
+    if row is None:
+        return None
+    return Worker(
+        id=row["id"] if worker_id is None else worker_id,
+        language=row["language"],
+        consented=row["consented_at"] is not None,
+        paused=bool(row["paused"]),
+        waiting=row["waiting_since"] is not None,
+        blocked=row["blocked_at"] is not None,
+    )
 
 
 def upsert(
@@ -16,7 +43,7 @@ def upsert(
     language_code: str | None,
     language: str,
     now: str,
-) -> sqlite3.Row:
+) -> Worker:
     """Creates the worker or refreshes their profile; writing to us lifts a 'blocked' mark."""
     row = tx.one(
         """
@@ -35,19 +62,22 @@ def upsert(
         """,
         (worker_id, first_name, username, language_code, language, now, now),
     )
-    assert row is not None
-    return row
+    worker = worker_from(row)
+    assert worker is not None
+    return worker
 
 
-def get(tx: SyncTx, worker_id: int) -> sqlite3.Row | None:
-    return tx.one("SELECT * FROM workers WHERE id = ?", (worker_id,))
+def get(tx: SyncTx, worker_id: int) -> Worker | None:
+    return worker_from(tx.one("SELECT * FROM workers WHERE id = ?", (worker_id,)))
 
 
-def touch(tx: SyncTx, worker_id: int, now: str) -> sqlite3.Row | None:
-    """Marks the worker seen (and reachable again); returns their row, None if unknown."""
-    return tx.one(
-        "UPDATE workers SET last_seen_at = ?, blocked_at = NULL WHERE id = ? RETURNING *",
-        (now, worker_id),
+def touch(tx: SyncTx, worker_id: int, now: str) -> Worker | None:
+    """Marks the worker seen (and reachable again); returns them, None if unknown."""
+    return worker_from(
+        tx.one(
+            "UPDATE workers SET last_seen_at = ?, blocked_at = NULL WHERE id = ? RETURNING *",
+            (now, worker_id),
+        )
     )
 
 
@@ -78,9 +108,9 @@ def set_waiting(tx: SyncTx, worker_id: int, since: str | None) -> None:
     tx.execute("UPDATE workers SET waiting_since = ? WHERE id = ?", (since, worker_id))
 
 
-def waiting(tx: SyncTx, limit: int) -> list[sqlite3.Row]:
+def waiting(tx: SyncTx, limit: int) -> list[Worker]:
     """Workers who ran out of work and may be told of new work, longest waiting first."""
-    return tx.all(
+    rows = tx.all(
         """
         SELECT * FROM workers
         WHERE waiting_since IS NOT NULL AND blocked_at IS NULL AND paused = 0
@@ -89,3 +119,4 @@ def waiting(tx: SyncTx, limit: int) -> list[sqlite3.Row]:
         """,
         (limit,),
     )
+    return [worker for worker in map(worker_from, rows) if worker is not None]

@@ -1,13 +1,18 @@
-"""callback_data is client-supplied: parsed strictly, to one of a few shapes, or refused.
+"""callback_data is client-supplied: each shape is one strict pattern, routed to one handler.
 
 Shapes (all well under Telegram's 64 bytes):
-  a:<assignment id>:<option index>   an answer
-  s:<assignment id>                  a skip
-  consent                            the consent button
-  go                                 "new work has arrived: start"
-  lang:<fr|en>                       the language picker
-  d:<assignment id>                  dispute a missed check question
-  op:<dispute id>:<fix|retire|reject>  an operator's decision on a dispute
+  a:<assignment id>:<option index>      an answer                       ANSWER
+  s:<assignment id>                     a skip                          SKIP
+  consent                               the consent button              CONSENT
+  go                                    "new work has arrived: start"   NEW_WORK
+  lang:<fr|en>                          the language picker             LANGUAGE
+  d:<assignment id>                     dispute a missed check question DISPUTE
+  op:<dispute id>:<fix|retire|reject>   an operator's dispute decision  REVIEW
+
+The patterns are anchored at both ends with \\Z (not $, which would accept a trailing newline),
+so PTB's `CallbackQueryHandler(pattern=...)`, which uses `re.match`, matches whole strings only;
+anything else reaches the catch-all handler, which refuses it. A match says only that the data
+has a shape: whether the assignment is the presser's and still open is the domain's to check.
 """
 
 from __future__ import annotations
@@ -15,27 +20,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ANSWER = re.compile(r"a:([1-9][0-9]{0,17}):([0-9])")
-_SKIP = re.compile(r"s:([1-9][0-9]{0,17})")
-_LANG = re.compile(r"lang:(fr|en)")
-_DISPUTE = re.compile(r"d:([1-9][0-9]{0,17})")
-_REVIEW = re.compile(r"op:([1-9][0-9]{0,17}):(fix|retire|reject)")
-
-
-@dataclass(frozen=True)
-class Answer:
-    assignment_id: int
-    choice: int | None  # None: a skip
-
-
-@dataclass(frozen=True)
-class Simple:
-    action: str  # "consent" | "go"
-
-
-@dataclass(frozen=True)
-class Language:
-    language: str
+_ID = r"([1-9][0-9]{0,17})"  # a positive SQLite rowid, at most 18 digits (never overflows)
+ANSWER = re.compile(rf"a:{_ID}:([0-9])\Z")
+SKIP = re.compile(rf"s:{_ID}\Z")
+CONSENT = re.compile(r"consent\Z")
+NEW_WORK = re.compile(r"go\Z")
+LANGUAGE = re.compile(r"lang:(fr|en)\Z")
+DISPUTE = re.compile(rf"d:{_ID}\Z")
+REVIEW = re.compile(rf"op:{_ID}:(fix|retire|reject)\Z")
 
 
 @dataclass(frozen=True)
@@ -49,26 +41,14 @@ class Review:
     action: str  # "fix" | "retire" | "reject"
 
 
-Callback = Answer | Simple | Language | Dispute | Review
+def parse_dispute(data: str | None) -> Dispute | None:
+    match = DISPUTE.match(data or "")
+    return None if match is None else Dispute(int(match[1]))
 
 
-def parse(data: str | None) -> Callback | None:
-    """The callback's meaning, or None for anything not exactly one of our shapes."""
-    if data is None or len(data) > 64:
-        return None
-    if match := _ANSWER.fullmatch(data):
-        return Answer(int(match[1]), int(match[2]))
-    if match := _SKIP.fullmatch(data):
-        return Answer(int(match[1]), None)
-    if data in ("consent", "go"):
-        return Simple(data)
-    if match := _LANG.fullmatch(data):
-        return Language(match[1])
-    if match := _DISPUTE.fullmatch(data):
-        return Dispute(int(match[1]))
-    if match := _REVIEW.fullmatch(data):
-        return Review(int(match[1]), match[2])
-    return None
+def parse_review(data: str | None) -> Review | None:
+    match = REVIEW.match(data or "")
+    return None if match is None else Review(int(match[1]), match[2])
 
 
 def answer_data(assignment_id: int, choice: int) -> str:

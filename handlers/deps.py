@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from tasks.earnings import EarningsService
-from tasks.work import PackSummary, WorkerView, WorkService
+from tasks.work import PackSummary, Worker, WorkService
 
 KEY = "services"
 
@@ -30,7 +30,7 @@ def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
     return found
 
 
-async def meet(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> WorkerView:
+async def meet(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> Worker:
     """Registers or refreshes the sender (writing to the bot makes them reachable again)."""
     worker, _ = await meet_with_packs(update, context)
     return worker
@@ -38,7 +38,7 @@ async def meet(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> 
 
 async def meet_with_packs(
     update: Update, context: CallbackContext[Any, Any, Any, Any]
-) -> tuple[WorkerView, list[PackSummary]]:
+) -> tuple[Worker, list[PackSummary]]:
     """`meet`, and the packs open for work, in the same unit of work."""
     user = update.effective_user
     assert user is not None

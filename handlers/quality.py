@@ -38,8 +38,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.bot_data[QUALITY_KEY] = QualityService(deps.work.db, deps.work.quality, deps.work.clock)
     app.add_handler(CommandHandler("score", show_score))
     app.add_handler(CommandHandler("disputes", list_disputes))
-    app.add_handler(CallbackQueryHandler(dispute, pattern=r"^d:"))
-    app.add_handler(CallbackQueryHandler(review, pattern=r"^op:"))
+    app.add_handler(CallbackQueryHandler(dispute, pattern=callbacks.DISPUTE))
+    app.add_handler(CallbackQueryHandler(review, pattern=callbacks.REVIEW))
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, text_reply)
     )
@@ -95,8 +95,8 @@ async def dispute(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     deps = services(context)
-    parsed = callbacks.parse(query.data)
-    if not isinstance(parsed, callbacks.Dispute):
+    parsed = callbacks.parse_dispute(query.data)
+    if parsed is None:
         await toast(context.bot, query.id, t(deps.default_language, "invalid_toast"))
         return
     me = await deps.work.worker(query.from_user.id)
@@ -212,8 +212,8 @@ async def review(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     deps = services(context)
-    parsed = callbacks.parse(query.data)
-    if not isinstance(parsed, callbacks.Review) or query.from_user.id not in deps.operator_ids:
+    parsed = callbacks.parse_review(query.data)
+    if parsed is None or query.from_user.id not in deps.operator_ids:
         log.warning("refused review %r from user %s", query.data, query.from_user.id)
         await toast(context.bot, query.id, t(deps.default_language, "invalid_toast"))
         return

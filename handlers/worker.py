@@ -11,7 +11,7 @@ from typing import Any
 from telegram import CallbackQuery, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from handlers import callbacks, render
+from handlers import render
 from handlers.delivery import edit, send, toast
 from handlers.deps import meet, meet_with_packs, services
 from handlers.earnings import expected_rate_text
@@ -122,51 +122,54 @@ async def other_message(update: Update, context: Context) -> None:
     await send(context.bot, deps.work, worker.id, (t(worker.language, "unknown_command"), None))
 
 
-async def press(update: Update, context: Context) -> None:
-    """Any button: parsed strictly, then routed; the press is always answered."""
+async def refuse_button(update: Update, context: Context) -> None:
+    """A button whose data has none of our shapes (forged, or from another bot): refused."""
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data)
-    if parsed is None:
-        log.warning("refused callback_data %r from user %s", query.data, query.from_user.id)
-        await toast(context.bot, query.id, t(services(context).default_language, "invalid_toast"))
-        return
-    if isinstance(parsed, callbacks.Answer):
-        await answer_task(update, context, query, parsed)
-    elif isinstance(parsed, callbacks.Language):
-        await set_language(context, query, parsed.language)
-    elif isinstance(parsed, callbacks.Simple) and parsed.action == "consent":
-        await consent(context, query)
-    elif isinstance(parsed, callbacks.Simple):
-        await start_new_work(context, query)
-    else:  # the quality buttons have their own handlers (handlers/quality.py)
-        await toast(context.bot, query.id, t(services(context).default_language, "invalid_toast"))
+    log.warning("refused callback_data %r from user %s", query.data, query.from_user.id)
+    await toast(context.bot, query.id, t(services(context).default_language, "invalid_toast"))
 
 
-async def answer_task(
-    update: Update, context: Context, query: CallbackQuery, parsed: callbacks.Answer
-) -> None:
-    """An answer or a skip: stored once, acknowledged, and the message becomes the next task."""
-    deps = services(context)
-    result = await deps.work.submit(
+async def answer_task(update: Update, context: Context) -> None:
+    """An option button: stored once, acknowledged, and the message becomes the next task."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    result = await services(context).work.answer(
         worker_id=query.from_user.id,
-        assignment_id=parsed.assignment_id,
-        choice=parsed.choice,
+        assignment_id=int(context.match[1]),
+        choice=int(context.match[2]),
     )
+    await _show_result(context, query, result)
+
+
+async def skip_task(update: Update, context: Context) -> None:
+    """The Skip button: the task goes back to the others and the next one comes."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    result = await services(context).work.skip(
+        worker_id=query.from_user.id, assignment_id=int(context.match[1])
+    )
+    await _show_result(context, query, result)
+
+
+async def _show_result(context: Context, query: CallbackQuery, result: AnswerResult) -> None:
+    """The toast, and the task message edited into what comes next: the two calls go out
+    together, neither waits for the other."""
+    deps = services(context)
     lang = result.worker.language if result.worker else deps.default_language
     toast_text, notice = _acknowledgement(result, lang)
     if result.outcome in (Outcome.NOT_YOURS, Outcome.INVALID):
         log.warning(
             "refused %s callback %r from user %s", result.outcome, query.data, query.from_user.id
         )
-    jobs: list[Any] = [toast(context.bot, query.id, toast_text)]
+    calls: list[Any] = [toast(context.bot, query.id, toast_text)]
     message = query.message
     if message is not None and result.news:
         # What the answer taught (a check question's answer) stays in the chat, in place of
         # the task; the next task comes as a new message below it.
         taught = render.news_screen(result.news, lang, deps.zone)
-        jobs.append(edit(context.bot, deps.work, message.chat.id, message.message_id, taught))
-        await asyncio.gather(*jobs)
+        calls.append(edit(context.bot, deps.work, message.chat.id, message.message_id, taught))
+        await asyncio.gather(*calls)
         if result.next is not None:
             screen = _next_screen(result.next, lang, None, deps.zone)
             await send(context.bot, deps.work, message.chat.id, screen)
@@ -174,11 +177,11 @@ async def answer_task(
     if message is not None:
         if result.next is not None:
             screen = _next_screen(result.next, lang, notice, deps.zone)
-            jobs.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
+            calls.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
         elif result.outcome is Outcome.EXPIRED:
             screen = (t(lang, "expired"), None)
-            jobs.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
-    await asyncio.gather(*jobs)
+            calls.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
+    await asyncio.gather(*calls)
 
 
 def _acknowledgement(result: AnswerResult, lang: str) -> tuple[str | None, str | None]:
@@ -203,8 +206,10 @@ def _acknowledgement(result: AnswerResult, lang: str) -> tuple[str | None, str |
     return t(lang, "invalid_toast"), None
 
 
-async def consent(context: Context, query: CallbackQuery) -> None:
+async def consent(update: Update, context: Context) -> None:
     """The consent button: recorded once; the first task comes as a new message."""
+    query = update.callback_query
+    assert query is not None
     deps = services(context)
     consented = await deps.work.consent(query.from_user.id)
     if consented is None:
@@ -226,8 +231,10 @@ async def consent(context: Context, query: CallbackQuery) -> None:
     await send(context.bot, deps.work, worker.id, _next_screen(following, lang, None, deps.zone))
 
 
-async def start_new_work(context: Context, query: CallbackQuery) -> None:
+async def start_new_work(update: Update, context: Context) -> None:
     """The "new work has arrived" button: the message becomes the task."""
+    query = update.callback_query
+    assert query is not None
     deps = services(context)
     resumed = await deps.work.resume(query.from_user.id)
     await toast(context.bot, query.id, None)
@@ -238,10 +245,12 @@ async def start_new_work(context: Context, query: CallbackQuery) -> None:
     await edit(context.bot, deps.work, query.message.chat.id, query.message.message_id, screen)
 
 
-async def set_language(context: Context, query: CallbackQuery, language: str) -> None:
+async def set_language(update: Update, context: Context) -> None:
     """A language button: the worker's choice is kept over their phone's setting."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
     deps = services(context)
-    worker = await deps.work.set_language(query.from_user.id, language)
+    worker = await deps.work.set_language(query.from_user.id, context.match[1])
     await toast(context.bot, query.id, None)
     if worker is not None and query.message is not None:
         screen = (t(worker.language, "language_set"), None)

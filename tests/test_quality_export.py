@@ -47,7 +47,7 @@ async def answered_pack(db: Database, clock: FakeClock, tmp_path: Path) -> None:
         card = consented[1]
         while isinstance(card, TaskCard):
             clock.advance(seconds=4)
-            result = await work.submit(worker_id=worker, assignment_id=card.assignment_id, choice=0)
+            result = await work.answer(worker_id=worker, assignment_id=card.assignment_id, choice=0)
             card = result.next  # type: ignore[assignment]
 
 

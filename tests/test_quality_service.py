@@ -102,7 +102,7 @@ async def work_on(
         if not isinstance(card, TaskCard):
             break
         clock.advance(seconds=5)
-        result = await work.submit(
+        result = await work.answer(
             worker_id=worker_id, assignment_id=card.assignment_id, choice=choose(card)
         )
         assert result.outcome is Outcome.RECORDED
@@ -261,7 +261,7 @@ async def test_too_fast_answers_in_a_row_lead_to_a_suspension(
     for _ in range(6):
         assert isinstance(card, TaskCard)
         clock.advance(seconds=1)  # 1 s per answer: faster than min_seconds (3)
-        result = await work.submit(
+        result = await work.answer(
             worker_id=1, assignment_id=card.assignment_id, choice=honest(truth)(card)
         )
         reasons += [n.reason for n in result.news if isinstance(n, Decision)]

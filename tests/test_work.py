@@ -31,7 +31,10 @@ async def join(work: WorkService, worker_id: int, consent: bool = True) -> TaskC
 
 
 async def answer(work: WorkService, worker_id: int, card: TaskCard, choice: int | None = 0) -> Any:
-    return await work.submit(worker_id=worker_id, assignment_id=card.assignment_id, choice=choice)
+    """Presses an option (or Skip, for None) on the task card."""
+    if choice is None:
+        return await work.skip(worker_id=worker_id, assignment_id=card.assignment_id)
+    return await work.answer(worker_id=worker_id, assignment_id=card.assignment_id, choice=choice)
 
 
 def test_language_follows_the_phone_then_the_default() -> None:
@@ -88,8 +91,8 @@ async def test_a_press_delivered_again_after_a_crash_stores_nothing_more(
     card = await join(work, 1)
     assert isinstance(card, TaskCard)
     kwargs = {"worker_id": 1, "assignment_id": card.assignment_id, "choice": 0}
-    assert (await work.submit(**kwargs)).outcome is Outcome.RECORDED
-    assert (await work.submit(**kwargs)).outcome is Outcome.ALREADY
+    assert (await work.answer(**kwargs)).outcome is Outcome.RECORDED
+    assert (await work.answer(**kwargs)).outcome is Outcome.ALREADY
     async with db.read() as tx:
         assert await tx.value("SELECT COUNT(*) FROM ledger") == 1
         assert await tx.value("SELECT COUNT(*) FROM assignments WHERE status = 'open'") == 1
@@ -102,9 +105,9 @@ async def test_forged_presses_store_nothing(work: WorkService, load: Loader, db:
     assert isinstance(mine, TaskCard)
     assert (await answer(work, 2, mine)).outcome is Outcome.NOT_YOURS
     assert (await answer(work, 1, mine, 3)).outcome is Outcome.INVALID  # 3 options: 0..2
-    unknown = await work.submit(worker_id=1, assignment_id=999_999, choice=0)
+    unknown = await work.answer(worker_id=1, assignment_id=999_999, choice=0)
     assert unknown.outcome is Outcome.INVALID
-    stranger = await work.submit(worker_id=42, assignment_id=mine.assignment_id, choice=0)
+    stranger = await work.answer(worker_id=42, assignment_id=mine.assignment_id, choice=0)
     assert stranger.outcome is Outcome.UNKNOWN_WORKER
     async with db.read() as tx:
         assert await tx.value("SELECT COUNT(*) FROM ledger") == 0
