@@ -6,14 +6,12 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -21,17 +19,13 @@ from telegram.ext import (
 
 from bot import jobs
 from bot.processor import PerUserUpdateProcessor
-from bot.ratelimit import PacedRateLimiter
-from bot.request import AiohttpRequest
 from bot.settings import Settings
+from bot.wiring import build_bot, build_services
 from db import Database
 from handlers import callbacks, earnings, quality, worker
 from handlers.deps import KEY, Services
-from handlers.telegram_bot import WorkBot
 from handlers.texts import t
 from tasks.clock import Clock
-from tasks.earnings import EarningsService
-from tasks.work import WorkService
 
 log = logging.getLogger(__name__)
 
@@ -50,21 +44,7 @@ def build_application(
     concurrency: int = 64,
 ) -> Application:  # type: ignore[type-arg]
     """Builds the bot; the database opens in post_init, on the Application's own loop."""
-    if not settings.bot_token:
-        raise ValueError("BOT_TOKEN is not set")
-    db = Database(settings.database_path)
-    work = WorkService(db, clock)
-    limiter = PacedRateLimiter(send_rate=settings.send_rate)
-    limiter.enabled = rate_limits
-    telegram_bot = WorkBot(
-        settings.bot_token,
-        base_url=settings.api_base_url,
-        base_file_url=settings.api_file_url,
-        request=AiohttpRequest(connection_pool_size=8),
-        get_updates_request=AiohttpRequest(connection_pool_size=1, read_timeout=40),
-        rate_limiter=limiter,
-        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
-    )
+    telegram_bot = build_bot(settings, rate_limits=rate_limits)
     app = (
         ApplicationBuilder()
         .bot(telegram_bot)
@@ -73,10 +53,7 @@ def build_application(
         .post_shutdown(_on_shutdown)
         .build()
     )
-    earnings = EarningsService(db, clock, config=settings.earnings_config())
-    app.bot_data[KEY] = Services(
-        work, earnings, settings.default_language, settings.tz, settings.operator_ids
-    )
+    app.bot_data[KEY] = build_services(settings, Database(settings.database_path), clock)
     register(app)
     return app
 
@@ -104,7 +81,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _claim_messages(update: Update, context: Any) -> None:
-    # Answers claim their update inside their own transaction; messages claim theirs here.
+    # Commands and messages claim their update id here, so a redelivered command is dropped.
+    # Button presses claim nothing: the assignment's state makes a press safe to repeat (a
+    # press on an assignment already closed stores and pays nothing).
     if update.message is not None:
         await worker.drop_replayed_update(update, context)
 

@@ -1,0 +1,45 @@
+"""The one place that builds what the bot, the CLI and the demo share: the Bot (transport,
+rate limiter, defaults) and the services over one database."""
+
+from __future__ import annotations
+
+from telegram.constants import ParseMode
+from telegram.ext import Defaults
+
+from bot.ratelimit import PacedRateLimiter
+from bot.request import AiohttpRequest
+from bot.settings import Settings
+from db import Database
+from handlers.deps import Services
+from handlers.telegram_bot import WorkBot
+from tasks.clock import Clock
+from tasks.earnings import EarningsService
+from tasks.work import WorkService
+
+# Connections to the Bot API for everything but getUpdates (which has its own, held open by
+# long polling).
+API_CONNECTIONS = 8
+
+
+def build_bot(settings: Settings, *, rate_limits: bool = True) -> WorkBot:
+    """The Bot: the aiohttp transport, sends paced under Telegram's limits, HTML parse mode."""
+    if not settings.bot_token:
+        raise ValueError("BOT_TOKEN is not set")
+    limiter = PacedRateLimiter(send_rate=settings.send_rate)
+    limiter.enabled = rate_limits
+    return WorkBot(
+        settings.bot_token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_file_url,
+        request=AiohttpRequest(connection_pool_size=API_CONNECTIONS),
+        get_updates_request=AiohttpRequest(connection_pool_size=1, read_timeout=40),
+        rate_limiter=limiter,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
+    )
+
+
+def build_services(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
+    """The use cases over one database, sharing one clock and one pack cache."""
+    work = WorkService(db, clock)
+    earnings = EarningsService(db, clock, config=settings.earnings_config())
+    return Services(work, earnings, settings.default_language, settings.tz, settings.operator_ids)
