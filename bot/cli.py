@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import secrets
 import sys
@@ -20,6 +21,24 @@ EXIT_REFUSED = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; expected failures end as one line on stderr and a non-zero exit."""
+    from db import DatabaseUnavailable
+
+    try:
+        return _main(argv)
+    except DatabaseUnavailable as exc:
+        print(f"error: setting DATABASE_PATH: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    except BrokenPipeError:
+        # The reader went away (`... | head -1`): stop quietly, and keep Python from
+        # complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Petites Mains: fair, well-run annotation on Telegram."
     )
@@ -79,6 +98,7 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
             file=sys.stderr,
         )
         return EXIT_BAD_SETTINGS
+    asyncio.run(_check_database(settings))  # a bad DATABASE_PATH: one line, before connecting
     app = build_application(settings)
     updates = ALLOWED_UPDATES
     if webhook is None:
@@ -104,6 +124,13 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
         allowed_updates=updates,
     )
     return 0
+
+
+async def _check_database(settings: Settings) -> None:
+    from db import Database
+
+    async with Database(settings.database_path):
+        pass
 
 
 async def load_pack_command(settings: Settings, file: Path, replace: bool) -> int:

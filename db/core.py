@@ -35,6 +35,45 @@ def from_db_time(text: str) -> datetime:
     return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened at its path (a folder, not SQLite, read-only, ...)."""
+
+
+def _prepare_folder(path: Path) -> None:
+    if path.is_dir():
+        raise DatabaseUnavailable(f"{path} is a folder, not a database file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise DatabaseUnavailable(f"{path}: {exc.filename or path.parent} is not a folder") from exc
+    except OSError as exc:
+        raise DatabaseUnavailable(f"{path}: cannot create its folder ({exc.strerror})") from exc
+
+
+def _probe(path: str) -> None:
+    """Opens and reads the file once on this thread, so that a path that cannot hold a database
+    fails here, before a connection thread exists to be left behind."""
+    try:
+        probe = sqlite3.connect(path)
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"{path}: cannot open it ({exc})") from exc
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"{path}: {_reason(exc)}") from exc
+    finally:
+        probe.close()
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "not a database" in text:
+        return "not an SQLite database (file is not a database)"
+    if "readonly" in text or "read-only" in text:
+        return "read-only: the bot needs to write there"
+    return text
+
+
 class Tx:
     """A connection inside an open transaction: what repository functions receive."""
 
@@ -117,18 +156,29 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> Database:
+        """Opens (creating it and its folder if needed) and migrates the database. Raises
+        DatabaseUnavailable, with a reason a person can act on, when the path cannot hold one;
+        nothing is left running then (an open connection's thread would keep the process)."""
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _prepare_folder(Path(self.path))
+            _probe(self.path)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a power
-        # loss can take back the last transactions. FULL can be set for that (DATABASE_SYNCHRONOUS).
-        await conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
-        self._conn = conn
-        await self.migrate()
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a
+            # power loss can take back the last transactions.
+            await conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=10000")
+            self._conn = conn
+            await self.migrate()
+        except BaseException as exc:
+            self._conn = None
+            await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise DatabaseUnavailable(f"{self.path}: {_reason(exc)}") from exc
+            raise
         return self
 
     async def close(self) -> None:
