@@ -6,14 +6,18 @@ from decimal import Decimal, InvalidOperation
 
 MICROS = 1_000_000
 _MICRO = Decimal(1) / MICROS
+# No single amount the product handles (a reward, a bonus, a payout floor, an hourly rate) comes
+# near this; a bound keeps every sum of ledger entries far inside SQLite's 64-bit integers.
+MAX_AMOUNT = Decimal(1_000_000_000)
 
 
 class MoneyError(ValueError):
     pass
 
 
-def parse_amount(text: str) -> Decimal:
-    """A decimal string ('0.02', '0.005') as an exact Decimal; no floats, NaN, > 6 places."""
+def parse_amount(text: str, maximum: Decimal = MAX_AMOUNT) -> Decimal:
+    """A decimal string ('0.02', '0.005') as an exact Decimal; no floats, NaN, more than 6
+    decimal places, or more than `maximum` either way."""
     if not isinstance(text, str):
         raise MoneyError('an amount is written as a decimal string, e.g. "0.02"')
     try:
@@ -22,6 +26,8 @@ def parse_amount(text: str) -> Decimal:
         raise MoneyError(f"not a decimal amount: {text!r}") from None
     if not amount.is_finite():
         raise MoneyError(f"not a finite amount: {text!r}")
+    if abs(amount) > maximum:
+        raise MoneyError(f"too large: {text!r} (at most {maximum:,})")
     if amount != amount.quantize(_MICRO):
         raise MoneyError(f"at most 6 decimal places: {text!r}")
     return amount
