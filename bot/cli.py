@@ -18,6 +18,8 @@ from bot import cli_earnings, cli_quality
 from bot.settings import EXIT_BAD_SETTINGS, Settings, settings_or_exit
 
 EXIT_REFUSED = 1
+EXIT_UNREACHABLE = 3
+log = logging.getLogger("bot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,6 +74,9 @@ def _main(argv: Sequence[str] | None) -> int:
         level=logging.INFO if args.command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Each scheduler run ("Running job ...", "... executed successfully") every few seconds at
+    # INFO would drown what matters; the jobs log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -98,7 +103,10 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
             file=sys.stderr,
         )
         return EXIT_BAD_SETTINGS
-    asyncio.run(_check_database(settings))  # a bad DATABASE_PATH: one line, before connecting
+    # A bad DATABASE_PATH or an unreachable Bot API: one line each, before PTB starts.
+    code = asyncio.run(_preflight(settings))
+    if code:
+        return code
     app = build_application(settings)
     updates = ALLOWED_UPDATES
     if webhook is None:
@@ -126,11 +134,57 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
     return 0
 
 
-async def _check_database(settings: Settings) -> None:
+CONNECT_ATTEMPTS = 5
+
+
+async def _preflight(
+    settings: Settings, attempts: int = CONNECT_ATTEMPTS, first_delay: float = 1.0
+) -> int:
+    """Opens the database and asks the Bot API who the bot is, retrying a few times with one
+    line each; says which bot runs on which database. The token never appears in the output."""
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    from bot.wiring import build_bot
     from db import Database
 
     async with Database(settings.database_path):
         pass
+    bot = build_bot(settings)
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            async with bot:
+                me = bot.bot
+            log.info("bot @%s on database %s", me.username, settings.database_path)
+            return 0
+        except InvalidToken:
+            print(
+                "error: setting BOT_TOKEN: the Bot API refused this token (revoked or mistyped;"
+                " ask @BotFather)",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_SETTINGS
+        except (NetworkError, TelegramError, OSError) as exc:
+            reason = _without(str(exc) or type(exc).__name__, settings.bot_token)
+            if attempt == attempts:
+                print(
+                    f"error: cannot reach the Bot API at {settings.telegram_api_url} after"
+                    f" {attempts} attempts: {reason}",
+                    file=sys.stderr,
+                )
+                return EXIT_UNREACHABLE
+            print(
+                f"cannot reach the Bot API at {settings.telegram_api_url} ({reason});"
+                f" retrying in {delay:.0f} s",
+                file=sys.stderr,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    return EXIT_UNREACHABLE
+
+
+def _without(text: str, secret: str | None) -> str:
+    return text.replace(secret, "<BOT_TOKEN>") if secret else text
 
 
 async def load_pack_command(settings: Settings, file: Path, replace: bool) -> int:

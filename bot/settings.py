@@ -8,6 +8,7 @@ from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -17,6 +18,7 @@ from tasks.earnings import WEEKDAYS, EarningsConfig, QuietHours
 from tasks.money import MoneyError, parse_amount, to_micros
 
 EXIT_BAD_SETTINGS = 2
+MAX_HOURLY_RATE = Decimal(10_000)
 
 
 class Settings(BaseSettings):
@@ -51,8 +53,19 @@ class Settings(BaseSettings):
     @field_validator("telegram_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
+        # Checked here, whole: an address that only fails when the bot calls it would put the
+        # token (part of every call's URL) into the error message.
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        parts = urlsplit(value)
+        try:
+            port_ok = parts.port is None or 0 < parts.port < 65536
+        except ValueError:
+            port_ok = False
+        if not parts.hostname or not port_ok or parts.query or parts.fragment:
+            raise ValueError(f"not a server address: {value!r} (e.g. https://api.telegram.org)")
+        if any(c.isspace() for c in value) or parts.username or parts.password:
+            raise ValueError(f"not a server address: {value!r} (e.g. https://api.telegram.org)")
         return value.rstrip("/")
 
     @field_validator("operator_ids", mode="before")
@@ -79,11 +92,14 @@ class Settings(BaseSettings):
     @classmethod
     def _rate(cls, value: str) -> str:
         try:
-            amount = parse_amount(value)
+            amount = parse_amount(value, maximum=MAX_HOURLY_RATE)
         except MoneyError:
             amount = Decimal(-1)
         if amount <= 0:
-            raise ValueError(f"not a positive decimal amount per hour: {value!r} (e.g. 12.00)")
+            raise ValueError(
+                f"not a positive decimal amount per hour up to {MAX_HOURLY_RATE}: {value!r}"
+                " (e.g. 12.00)"
+            )
         return value.strip()
 
     @field_validator("statement_day")

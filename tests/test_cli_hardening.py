@@ -3,12 +3,17 @@ or a hang."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bot.cli import EXIT_UNREACHABLE, _preflight
+from bot.settings import load_settings
+from bot.simulator import SimulatorServer
 from tests.helpers import cli
 
 
@@ -56,3 +61,57 @@ def test_a_reader_that_goes_away_ends_the_output_quietly(tmp_path: Path) -> None
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+async def test_run_with_a_refused_token_says_so_without_printing_it(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    token = "999:NotTheSimulatorsToken"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env={
+            **os.environ,
+            "DATABASE_PATH": str(tmp_path / "db.sqlite3"),
+            "BOT_TOKEN": token,
+            "TELEGRAM_API_URL": sim.base_url,
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 2
+    assert err.decode().strip() == (
+        "error: setting BOT_TOKEN: the Bot API refused this token (revoked or mistyped;"
+        " ask @BotFather)"
+    )
+    assert token.split(":")[1] not in (out + err).decode()
+
+
+async def test_an_unreachable_bot_api_is_one_line_per_try_then_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(
+        bot_token="123:SecretPart",
+        telegram_api_url="http://127.0.0.1:9",  # the discard port: nothing listens
+        database_path=tmp_path / "db.sqlite3",
+        _env_file=None,
+    )
+    code = await _preflight(settings, attempts=3, first_delay=0.01)
+    err = capsys.readouterr().err
+    assert code == EXIT_UNREACHABLE
+    lines = err.strip().splitlines()
+    assert len(lines) == 3 and "Traceback" not in err and "SecretPart" not in err
+    assert lines[0].startswith("cannot reach the Bot API at http://127.0.0.1:9 (")
+    assert lines[-1].startswith("error: cannot reach the Bot API at http://127.0.0.1:9 after 3")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://exa mple.org", "https://", "https://host:99999", "https://h/?q=1", "ftp://h"]
+)
+def test_a_malformed_api_url_is_refused_at_settings_time(tmp_path: Path, url: str) -> None:
+    result = cli("packs", db=tmp_path / "db.sqlite3", TELEGRAM_API_URL=url)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: setting TELEGRAM_API_URL: ")
