@@ -133,5 +133,6 @@ async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
     if app.running:
         await app.stop()
     await app.shutdown()
+    await app.bot.shutdown()  # a start-up cut short leaves the HTTP sessions to close
     if app.post_shutdown is not None:
         await app.post_shutdown(app)

@@ -44,6 +44,7 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Petites Mains: fair, well-run annotation on Telegram."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the bot (long polling, or a webhook)")
@@ -60,7 +61,7 @@ def _main(argv: Sequence[str] | None) -> int:
     commands.add_parser("packs", help="progress of every pack")
 
     demo = commands.add_parser("demo", help="the whole loop on a local simulator, no token")
-    demo.add_argument("--workers", type=int, default=30)
+    demo.add_argument("--workers", type=_workers, default=30, help="simulated workers, 1 to 500")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--keep", type=Path, help="keep the demo database at this path")
 
@@ -135,6 +136,21 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
 
 
 CONNECT_ATTEMPTS = 5
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("petites-mains")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 500:
+        raise argparse.ArgumentTypeError(f"not a number of workers from 1 to 500: {text!r}")
+    return int(text)
 
 
 async def _preflight(

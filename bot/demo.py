@@ -90,8 +90,8 @@ async def run_demo(
                 if count:
                     crowd.add(replace(profile, think=THINK), count, name)
             print(f"simulated Bot API at {sim.base_url}; {workers} simulated workers start now")
-            await start_polling(app)
             try:
+                await start_polling(app)
                 run_started = time.monotonic()
                 await crowd.start()
                 done = await _follow_progress(db_path, report.tasks_total, timeout)

@@ -9,6 +9,13 @@ from telegram.ext import ExtBot
 
 
 class WorkBot(ExtBot[Any]):
+    async def shutdown(self) -> None:
+        """Closes the HTTP sessions even when start-up was interrupted before the bot counted
+        as initialized (Ctrl-C during getMe): ExtBot.shutdown alone would skip them."""
+        await super().shutdown()
+        for request in self._request:
+            await request.shutdown()
+
     async def edit_text_lean(
         self,
         chat_id: int,

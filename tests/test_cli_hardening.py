@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,40 @@ def test_a_malformed_api_url_is_refused_at_settings_time(tmp_path: Path, url: st
     result = cli("packs", db=tmp_path / "db.sqlite3", TELEGRAM_API_URL=url)
     assert result.returncode == 2
     assert result.stderr.startswith("error: setting TELEGRAM_API_URL: ")
+
+
+def test_ctrl_c_in_the_demo_exits_quietly_and_leaves_no_folder(tmp_path: Path) -> None:
+    environment = {**os.environ, "TMPDIR": str(tmp_path), "PTB_TIMEDELTA": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--workers", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        # A shell's background job ignores SIGINT; a person's terminal does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "simulated workers start now" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # the demo's temporary folder is gone
+
+
+def test_version_and_a_negative_crowd() -> None:
+    version = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert version.returncode == 0 and version.stdout.startswith("python -m bot 0.")
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--workers", "-3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "not a number of workers from 1 to 500: '-3'" in refused.stderr
