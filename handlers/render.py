@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
-from html import escape
+from html import escape, unescape
 from zoneinfo import ZoneInfo
 
 from handlers.callbacks import answer_data, dispute_data, skip_data
@@ -14,6 +15,10 @@ from tasks.quality_service import Decision, Feedback, News
 from tasks.work import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
+TITLE_SHOWN = 200  # a pack title's own limit: shortened only to make room for the task
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, after entities are parsed
+PACKS_LIST_BUDGET = 2400  # of the welcome screen's 4,096 (the rules take about 1,000)
+_TAG = re.compile(r"<[^>]*>")
 TWO_PER_ROW_MAX = 16  # option labels up to this length sit two to a row
 
 
@@ -40,25 +45,39 @@ Screen = tuple[str, Keyboard | None]
 def task_screen(
     card: TaskCard, language: str, notice: str | None = None, zone: tzinfo | None = None
 ) -> Screen:
+    """The task, its options and Skip. Fits Telegram's 4,096 characters whatever the pack holds:
+    the instructions, then the title, then the news and the notice give way, never the task."""
     pack = card.pack
-    lines = []
-    if notice:
-        lines += [notice, ""]
-    if card.news:
-        lines += [news_text(card.news, language, zone), ""]
+    news = news_text(card.news, language, zone) if card.news else None
+    training = None
     if card.training is not None:
-        lines.append(t(language, "training_header", i=card.training[0], n=card.training[1]))
-    lines += [
-        t(
-            language,
-            "task_header",
-            title=esc(pack.title),
-            reward=format_amount(pack.reward_micros, pack.currency, language),
-        ),
-        f"<i>{esc(shorten(pack.instructions, INSTRUCTIONS_SHOWN))}</i>",
-        "",
-        esc(card.text),
-    ]
+        training = t(language, "training_header", i=card.training[0], n=card.training[1])
+    reward = format_amount(pack.reward_micros, pack.currency, language)
+    body = esc(card.text)
+
+    def compose(instructions: int, title: int, with_news: bool, with_notice: bool) -> str:
+        lines = []
+        if notice and with_notice:
+            lines += [notice, ""]
+        if news and with_news:
+            lines += [news, ""]
+        if training:
+            lines.append(training)
+        lines.append(
+            t(language, "task_header", title=esc(shorten(pack.title, title)), reward=reward)
+        )
+        if instructions:
+            lines.append(f"<i>{esc(shorten(pack.instructions, instructions))}</i>")
+        lines += ["", body]
+        return "\n".join(lines)
+
+    text = first_that_fits(
+        compose(INSTRUCTIONS_SHOWN, TITLE_SHOWN, True, True),
+        lambda: compose(80, TITLE_SHOWN, True, True),
+        lambda: compose(0, 60, True, True),
+        lambda: compose(0, 60, False, True),
+        lambda: compose(0, 40, False, False),
+    )
     buttons = [
         (option.label, answer_data(card.assignment_id, index))
         for index, option in enumerate(pack.options)
@@ -66,7 +85,25 @@ def task_screen(
     width = 2 if all(len(option.label) <= TWO_PER_ROW_MAX for option in pack.options) else 1
     rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
     rows.append([(t(language, "skip_button"), skip_data(card.assignment_id))])
-    return "\n".join(lines), tuple(tuple(row) for row in rows)
+    return text, tuple(tuple(row) for row in rows)
+
+
+def visible_length(html_text: str) -> int:
+    """What Telegram counts against its limits: the text once the HTML is parsed, in UTF-16
+    code units (an emoji outside the BMP counts two), leading and trailing space trimmed."""
+    plain = unescape(_TAG.sub("", html_text)).strip()
+    return len(plain.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def first_that_fits(full: str, *shorter: Callable[[], str], limit: int = MESSAGE_LIMIT) -> str:
+    """`full` if Telegram would take it, else the first shorter version that fits (the last
+    one is built to always fit)."""
+    text = full
+    for make in shorter:
+        if visible_length(text) <= limit:
+            return text
+        text = make()
+    return text
 
 
 def no_task_screen(
@@ -192,11 +229,12 @@ def news_screen(news: Sequence[News], language: str, zone: tzinfo | None) -> Scr
 
 def packs_list(packs: list[PackSummary], language: str, rates: dict[str, str] | None = None) -> str:
     """The open packs with their reward per task and, once measured, the expected hourly rate
-    (`rates`: pack id -> "about 12.40 EUR/h")."""
+    (`rates`: pack id -> "about 12.40 EUR/h"). Within PACKS_LIST_BUDGET characters however many
+    packs are open: descriptions go first, then the packs past the budget are counted."""
     if not packs:
         return t(language, "no_packs")
-    lines = []
-    for pack in packs:
+
+    def entry(pack: PackSummary, with_description: bool) -> str:
         line = t(
             language,
             "pack_line",
@@ -205,8 +243,19 @@ def packs_list(packs: list[PackSummary], language: str, rates: dict[str, str] | 
         )
         if rates and pack.id in rates:
             line += f" ({esc(rates[pack.id])})"
-        if pack.description:
+        if pack.description and with_description:
             line += f"\n  <i>{esc(shorten(pack.description, 300))}</i>"
+        return line
+
+    full = "\n".join(entry(pack, True) for pack in packs)
+    if visible_length(full) <= PACKS_LIST_BUDGET:
+        return full
+    lines: list[str] = []
+    for count, pack in enumerate(packs):
+        line = entry(pack, False)
+        more = t(language, "more_packs", n=len(packs) - count)
+        if visible_length("\n".join([*lines, line, more])) > PACKS_LIST_BUDGET:
+            return "\n".join([*lines, more])
         lines.append(line)
     return "\n".join(lines)
 

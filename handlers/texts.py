@@ -43,6 +43,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "• <b>{title}</b> : {reward} par tâche",
         "en": "• <b>{title}</b>: {reward} per task",
     },
+    "more_packs": {
+        "fr": "… et {n} autres travaux ouverts.",
+        "en": "… and {n} more open packs.",
+    },
     "no_packs": {
         "fr": "• Aucun travail ouvert pour l'instant ; nous vous préviendrons.",
         "en": "• No open work right now; we will let you know.",
