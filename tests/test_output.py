@@ -65,7 +65,7 @@ def test_a_full_disk_is_one_clear_error_and_leaves_nothing(
 
     monkeypatch.setattr(os, "fsync", no_space)  # the disk fills as the file is flushed
     target = tmp_path / "out.csv"
-    with pytest.raises(OutputError, match="cannot write .*out.csv: No space left on device"):
+    with pytest.raises(OutputError, match=r"cannot write .*out\.csv: No space left on device"):
         with output_file(target) as out:
             out.write("a,b\n")
     assert list(tmp_path.iterdir()) == []
