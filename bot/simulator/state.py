@@ -74,11 +74,6 @@ class SimMessage:
     edit_date: int | None = None
 
     @property
-    def version(self) -> tuple[int, int]:
-        """(message_id, edited_count): identifies what the user saw."""
-        return (self.message_id, self.edited_count)
-
-    @property
     def buttons(self) -> list[Button]:
         if not self.reply_markup:
             return []
