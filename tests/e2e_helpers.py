@@ -1,8 +1,17 @@
-"""Driving the real bot through the simulator, as a worker on a phone would."""
+"""Driving the real bot through the simulator, as a worker on a phone would; and the raw
+calls and keyboards the simulator's own tests (tests/simulator/) make as a bot would."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from aiohttp import ClientSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot.simulator import ChatEvent, SimMessage, SimulatorServer
+
+USER = 42  # the user who has started the bot in the simulator tests' `sim` fixture
 
 
 def is_task(event: ChatEvent) -> bool:
@@ -50,3 +59,19 @@ async def press_and_wait(
     params = answer["params"]
     assert isinstance(params, dict)
     return params, sim.chat(user_id).messages.get(message.message_id)
+
+
+async def call(
+    http: ClientSession, sim: SimulatorServer, method: str, **params: Any
+) -> tuple[int, dict[str, Any]]:
+    """A raw form-urlencoded call, complex values JSON-encoded like PTB does."""
+    form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+    url = f"{sim.base_url}/bot{sim.token}/{method}"
+    async with http.post(url, data=form) as resp:
+        return resp.status, await resp.json()
+
+
+def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )

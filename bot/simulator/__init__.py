@@ -23,18 +23,10 @@ from .crowd import (
     truth_oracle,
 )
 from .html import EntityParseError, parse_html, utf16_len
-from .server import (
-    SENDING_METHODS,
-    ApiError,
-    Button,
-    ChatEvent,
-    Fault,
-    SimChat,
-    SimMessage,
-    SimulatorServer,
-    SimUser,
-    StoredFile,
-)
+from .limits import SENDING_METHODS, Fault
+from .protocol import ApiError
+from .server import SimulatorServer
+from .state import Button, ChatEvent, SimChat, SimMessage, SimUser
 
 __all__ = [
     "CAREFUL",
@@ -56,7 +48,6 @@ __all__ = [
     "SimMessage",
     "SimUser",
     "SimulatorServer",
-    "StoredFile",
     "parse_html",
     "truth_oracle",
     "utf16_len",

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .server import Button, ChatEvent, SimMessage, SimulatorServer
+from .server import SimulatorServer
+from .state import Button, ChatEvent, SimMessage
 
 __all__ = [
     "CAREFUL",
