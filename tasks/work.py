@@ -122,19 +122,16 @@ class WorkService:
         self.db = db
         self.clock = clock or Clock()
         self.quality = QualityRules(rng)
-        self._packs: dict[int, tuple[str, PackInfo]] = {}
+        self._packs: dict[int, PackInfo] = {}
         self._active: tuple[float, list[PackInfo]] | None = None
 
-    # -- packs, cached per version (a pack row changes only on load, replace or status change)
-    def _pack_from_row(self, row: sqlite3.Row) -> PackInfo:
-        pk = row["pk"]
-        # updated_at alone could repeat within one clock tick; the header says what changed.
-        version = row["updated_at"] + row["status"] + row["header"]
-        cached = self._packs.get(pk)
-        if cached is None or cached[0] != version:
-            cached = (version, PackInfo.from_row(row))
-            self._packs[pk] = cached
-        return cached[1]
+    # -- packs, cached while unchanged (a pack changes only on load, replace or status change)
+    def _cached(self, pack: PackInfo) -> PackInfo:
+        # The same object while the pack is the same: QualityRules keeps its settings by it.
+        cached = self._packs.get(pack.pk)
+        if cached is None or cached != pack:
+            self._packs[pack.pk] = cached = pack
+        return cached
 
     def forget_packs(self) -> None:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""
@@ -146,17 +143,16 @@ class WorkService:
         # process) is seen within that second, and the answer path saves a query.
         now = time.monotonic()
         if self._active is None or now - self._active[0] >= ACTIVE_PACKS_TTL:
-            rows = packs_db.active_packs(tx)
-            self._active = (now, [self._pack_from_row(row) for row in rows])
+            self._active = (now, [self._cached(pack) for pack in packs_db.active_packs(tx)])
         return self._active[1]
 
     def _pack(self, tx: SyncTx, pack_pk: int) -> PackInfo:
         cached = self._packs.get(pack_pk)
         if cached is not None:
-            return cached[1]
-        row = packs_db.get_pack_by_pk(tx, pack_pk)
-        assert row is not None
-        return self._pack_from_row(row)
+            return cached
+        pack = packs_db.pack_by_pk(tx, pack_pk)
+        assert pack is not None
+        return self._cached(pack)
 
     async def active_packs(self) -> list[PackInfo]:
         return await self.db.run_read(self._active_packs)
