@@ -72,9 +72,6 @@ class ErrorList:
     def __bool__(self) -> bool:
         return self.total > 0
 
-    def __len__(self) -> int:
-        return self.total
-
     def as_list(self) -> list[PackError]:
         """The kept errors by line, then '... and N more errors' when some were dropped."""
         errors = self.items

@@ -49,7 +49,6 @@ class LoadReport:
     currency: str = "EUR"
     overlap: int = 0
     reward_micros: int = 0
-    tasks_read: int = 0  # task objects read from the file, valid or not
     error_count: int = 0  # all errors found, including those past the MAX_ERRORS listed
 
 
@@ -119,7 +118,6 @@ def _load(
                     errors=reader.errors.as_list(),
                     error_count=reader.errors.total,
                     currency=header.currency if header else "EUR",
-                    tasks_read=reader.tasks_read,
                 )
             )
         return report
@@ -196,7 +194,6 @@ def _write(
         currency=header.currency,
         overlap=header.overlap,
         reward_micros=header.reward_micros,
-        tasks_read=reader.tasks_read,
     )
 
 
