@@ -143,27 +143,26 @@ def pack_by_pk(tx: SyncTx, pack_pk: int) -> PackInfo | None:
 
 
 def all_packs(tx: SyncTx) -> list[PackInfo]:
-    """Every pack, highest priority first, then in load order."""
-    return [_pack(row) for row in tx.all("SELECT * FROM packs ORDER BY priority DESC, pk")]
+    """Every pack, in load order."""
+    return [_pack(row) for row in tx.all("SELECT * FROM packs ORDER BY pk")]
 
 
 def active_packs(tx: SyncTx) -> list[PackInfo]:
-    """Packs open for work, highest priority first, then in load order."""
-    rows = tx.all("SELECT * FROM packs WHERE status = 'active' ORDER BY priority DESC, pk")
-    return [_pack(row) for row in rows]
+    """Packs open for work, in load order."""
+    return [_pack(row) for row in tx.all("SELECT * FROM packs WHERE status = 'active' ORDER BY pk")]
 
 
 def insert_pack(tx: SyncTx, pack: PackColumns, now: str) -> int:
-    """A new packs row (status 'active', priority 0); returns its pk."""
+    """A new packs row (status 'active'); returns its pk."""
     return tx.insert(
-        f"INSERT INTO packs ({', '.join(_PACK_COLUMNS)}, status, priority, created_at, updated_at)"
-        f" VALUES ({', '.join('?' for _ in _PACK_COLUMNS)}, 'active', 0, ?, ?)",
+        f"INSERT INTO packs ({', '.join(_PACK_COLUMNS)}, status, created_at, updated_at)"
+        f" VALUES ({', '.join('?' for _ in _PACK_COLUMNS)}, 'active', ?, ?)",
         (*pack.params(), now, now),
     )
 
 
 def update_pack(tx: SyncTx, pack_pk: int, pack: PackColumns, now: str) -> None:
-    """Rewrites the header columns of a pack (status, priority and created_at are kept)."""
+    """Rewrites the header columns of a pack (status and created_at are kept)."""
     assignments = ", ".join(f"{name} = ?" for name in _PACK_COLUMNS)
     tx.execute(
         f"UPDATE packs SET {assignments}, updated_at = ? WHERE pk = ?",
@@ -179,8 +178,8 @@ def insert_scratch_pack(tx: SyncTx, now: str) -> int:
     """
     return tx.insert(
         "INSERT INTO packs (id, title, instructions, type, options, reward_micros, currency,"
-        " overlap, lease_seconds, header, status, priority, created_at, updated_at)"
-        " VALUES (?, '', '', '', '[]', 1, '', 1, 1, '{}', 'closed', 0, ?, ?)",
+        " overlap, lease_seconds, header, status, created_at, updated_at)"
+        " VALUES (?, '', '', '', '[]', 1, '', 1, 1, '{}', 'closed', ?, ?)",
         (f"~scratch-{now}", now, now),
     )
 

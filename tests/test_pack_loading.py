@@ -51,9 +51,7 @@ async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: 
     )
     assert info.description == "Short reviews."
     assert info.header["reward"] == "0.02" and info.header["top_up"] is False
-    assert await table(db, "SELECT created_at, updated_at, priority FROM packs") == [
-        (LOADED_AT, LOADED_AT, 0)
-    ]
+    assert await table(db, "SELECT created_at, updated_at FROM packs") == [(LOADED_AT, LOADED_AT)]
 
     rows = await table(
         db,
