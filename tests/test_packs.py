@@ -3,6 +3,7 @@ reports with its line, task and field. Duplicate ids are found by a load (test_p
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -293,3 +294,16 @@ def test_bom_and_ndjson(tmp_path: Path) -> None:
     )
     check = check_pack(path)
     assert check.ok and check.tasks == 1
+
+
+def test_the_pack_domain_reads_no_rows_and_knows_no_telegram() -> None:
+    """tasks/packs gets records from db/ (sqlite3 stops there) and never talks to Telegram."""
+    package = Path(__file__).resolve().parent.parent / "tasks" / "packs"
+    for module in package.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+        assert not imported & {"sqlite3", "aiosqlite", "telegram", "bot", "handlers"}, module

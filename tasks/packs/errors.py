@@ -43,10 +43,10 @@ class PackError:
 
 
 class ErrorList:
-    """The errors of a pack: the `cap` with the lowest line numbers are kept, all are counted."""
+    """The errors of a pack: the MAX_ERRORS with the lowest lines are kept, all are counted."""
 
-    def __init__(self, cap: int | None = None) -> None:
-        self.cap = cap or MAX_ERRORS
+    def __init__(self) -> None:
+        self.cap = MAX_ERRORS
         self.total = 0
         # A heap whose top is the kept error with the highest line (the latest, on a tie): the one
         # to drop when an error with a lower line comes in over the cap.

@@ -52,9 +52,9 @@ class PackReader:
     tasks. Use as a context manager; call read_header() before batches().
     """
 
-    def __init__(self, source: Path, *, batch_size: int | None = None) -> None:
+    def __init__(self, source: Path) -> None:
         self.source = source
-        self.batch_size = batch_size or BATCH_SIZE
+        self.batch_size = BATCH_SIZE
         self.jsonl = source.suffix.lower() in JSONL_SUFFIXES
         self.errors = ErrorList()
         self.header: PackHeader | None = None
