@@ -18,6 +18,9 @@ from tests.conftest import LOADED_AT, add_answer, json_task_line, make_tasks, ta
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "samples" / "demo-reviews.json"
 
 
+# -- a new pack --------------------------------------------------------------------------------
+
+
 async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: FakeClock) -> None:
     tasks = [*make_tasks(4), {"id": "g", "text": "gold", "gold": "pos", "explanation": "Happy."}]
     seen: list[tuple[int, int, int]] = []
@@ -66,6 +69,15 @@ async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: 
     assert all(r[4:] == (0, 3, 0) for r in rows[:4])
 
 
+async def test_sample_pack_loads(db: Database, clock: FakeClock) -> None:
+    report = await load_pack(db, SAMPLE, clock=clock)
+    assert report.ok and report.pack_id == "demo-reviews"
+    assert report.budget_micros == report.tasks_total * 3 * 20_000
+
+
+# -- refused: nothing imported, every error listed ---------------------------------------------
+
+
 async def test_reload_without_replace_is_refused(
     db: Database, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -109,6 +121,40 @@ async def test_duplicate_ids_name_both_lines(
     assert "first on line 2" in error.message
 
 
+async def test_duplicates_across_batches_and_error_cap(
+    db: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "BATCH_SIZE", 3)
+    monkeypatch.setattr(errors, "MAX_ERRORS", 4)
+    tasks = [*make_tasks(7), {"id": "t1", "text": "again"}, {"id": "t8", "text": "x"}]
+    tasks += [{"id": "t8", "text": "again"}, {"id": "t5", "text": "again"}]
+    tasks += [{"id": f"e{n}", "text": ""} for n in range(5)]
+    report = await load_pack(db, write_pack_file(tmp_path / "p.jsonl", tasks), clock=clock)
+    assert not report.ok
+    assert report.error_count == 8
+    kept = report.errors[:-1]
+    assert [(e.line, e.task_id) for e in kept[:3]] == [(9, "t1"), (11, "t8"), (12, "t5")]
+    assert [e.message for e in kept[:3]] == [
+        "duplicate task id (first on line 3)",
+        "duplicate task id (first on line 10)",
+        "duplicate task id (first on line 7)",
+    ]
+    assert str(report.errors[-1]) == "... and 4 more errors"
+    assert await table(db, "SELECT COUNT(*) FROM tasks") == [(0,)]
+
+
+async def test_invalid_header_still_reports_task_errors(
+    db: Database, tmp_path: Path, clock: FakeClock
+) -> None:
+    tasks = [*make_tasks(2), {"id": "t0", "text": "dup"}]
+    report = await load_pack(
+        db, write_pack_file(tmp_path / "p.json", tasks, reward=0.02), clock=clock
+    )
+    assert [(e.task_id, e.field) for e in report.errors] == [(None, "reward"), ("t0", "id")]
+    assert report.pack_id == "reviews"
+    assert await table(db, "SELECT COUNT(*) FROM packs") == [(0,)]
+
+
 async def test_a_cancelled_load_imports_nothing(
     db: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -136,38 +182,7 @@ async def test_a_cancelled_load_imports_nothing(
     assert (await load_pack(db, path, clock=clock)).tasks_total == 10
 
 
-async def test_invalid_header_still_reports_task_errors(
-    db: Database, tmp_path: Path, clock: FakeClock
-) -> None:
-    tasks = [*make_tasks(2), {"id": "t0", "text": "dup"}]
-    report = await load_pack(
-        db, write_pack_file(tmp_path / "p.json", tasks, reward=0.02), clock=clock
-    )
-    assert [(e.task_id, e.field) for e in report.errors] == [(None, "reward"), ("t0", "id")]
-    assert report.pack_id == "reviews"
-    assert await table(db, "SELECT COUNT(*) FROM packs") == [(0,)]
-
-
-async def test_duplicates_across_batches_and_error_cap(
-    db: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(reader, "BATCH_SIZE", 3)
-    monkeypatch.setattr(errors, "MAX_ERRORS", 4)
-    tasks = [*make_tasks(7), {"id": "t1", "text": "again"}, {"id": "t8", "text": "x"}]
-    tasks += [{"id": "t8", "text": "again"}, {"id": "t5", "text": "again"}]
-    tasks += [{"id": f"e{n}", "text": ""} for n in range(5)]
-    report = await load_pack(db, write_pack_file(tmp_path / "p.jsonl", tasks), clock=clock)
-    assert not report.ok
-    assert report.error_count == 8
-    kept = report.errors[:-1]
-    assert [(e.line, e.task_id) for e in kept[:3]] == [(9, "t1"), (11, "t8"), (12, "t5")]
-    assert [e.message for e in kept[:3]] == [
-        "duplicate task id (first on line 3)",
-        "duplicate task id (first on line 10)",
-        "duplicate task id (first on line 7)",
-    ]
-    assert str(report.errors[-1]) == "... and 4 more errors"
-    assert await table(db, "SELECT COUNT(*) FROM tasks") == [(0,)]
+# -- replace: answers kept, missing tasks retired ----------------------------------------------
 
 
 async def test_replace_keeps_answers_and_retires_missing_tasks(
@@ -259,9 +274,3 @@ async def test_replace_with_a_duplicate_is_refused_and_changes_nothing(
         ("t0", 3, 0),
         ("t1", 3, 0),
     ]
-
-
-async def test_sample_pack_loads(db: Database, clock: FakeClock) -> None:
-    report = await load_pack(db, SAMPLE, clock=clock)
-    assert report.ok and report.pack_id == "demo-reviews"
-    assert report.budget_micros == report.tasks_total * 3 * 20_000

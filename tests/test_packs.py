@@ -296,6 +296,9 @@ def test_bom_and_ndjson(tmp_path: Path) -> None:
     assert check.ok and check.tasks == 1
 
 
+# -- layering ---------------------------------------------------------------------------------
+
+
 def test_the_pack_domain_reads_no_rows_and_knows_no_telegram() -> None:
     """tasks/packs gets records from db/ (sqlite3 stops there) and never talks to Telegram."""
     package = Path(__file__).resolve().parent.parent / "tasks" / "packs"
