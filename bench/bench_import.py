@@ -62,11 +62,10 @@ async def run(pack: Path, size: int, workdir: Path) -> tuple[int, float]:
                 for error in report.errors[:20]:
                     print(error, file=sys.stderr)
                 raise SystemExit(f"the pack was refused ({report.error_count} errors)")
-            async with db.read() as tx:
-                stored = await tx.value(
-                    "SELECT COUNT(*) FROM tasks t JOIN packs p ON p.pk = t.pack_pk WHERE p.id = ?",
-                    (report.pack_id,),
-                )
+            ((stored,),) = await db.query(
+                "SELECT COUNT(*) FROM tasks t JOIN packs p ON p.pk = t.pack_pk WHERE p.id = ?",
+                (report.pack_id,),
+            )
             assert stored == report.tasks_total, (stored, report.tasks_total)
             return report.tasks_total, elapsed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -20,6 +21,9 @@ class ProgressBar:
 
     update() can be called as often as wanted: it redraws at most ~10 times a second. The
     instance is also a load_pack on_progress callback: bar(bytes_read, total_bytes, tasks).
+
+    load_pack calls it on the database thread while the event loop goes on: a lock keeps each
+    update and the final finish() whole, so two threads never draw over each other.
     """
 
     def __init__(
@@ -42,6 +46,7 @@ class ProgressBar:
         self._done = 0
         self._tasks = 0
         self._drawn = False
+        self._lock = threading.Lock()
 
     def __call__(self, done_bytes: int, total_bytes: int, tasks: int) -> None:
         if total_bytes and total_bytes != self.total_bytes:
@@ -49,22 +54,24 @@ class ProgressBar:
         self.update(done_bytes, tasks)
 
     def update(self, done_bytes: int, tasks: int) -> None:
-        self._done, self._tasks = done_bytes, tasks
-        if not self.enabled:
-            return
-        now = self._clock()
-        if self._last_draw is not None and now - self._last_draw < self._interval:
-            return
-        self._last_draw = now
-        self._draw(now)
+        with self._lock:
+            self._done, self._tasks = done_bytes, tasks
+            if not self.enabled:
+                return
+            now = self._clock()
+            if self._last_draw is not None and now - self._last_draw < self._interval:
+                return
+            self._last_draw = now
+            self._draw(now)
 
     def finish(self) -> None:
         """Draws the final state and ends the line (nothing when nothing was drawn)."""
-        if not self.enabled or not self._drawn:
-            return
-        self._draw(self._clock())
-        self.stream.write("\n")
-        self.stream.flush()
+        with self._lock:
+            if not self.enabled or not self._drawn:
+                return
+            self._draw(self._clock())
+            self.stream.write("\n")
+            self.stream.flush()
 
     def render(self, now: float | None = None, width: int | None = None) -> str:
         """The bar's text, e.g. 'loading big.jsonl [#####.....]  50%  500,000 tasks  120,000/s'."""

@@ -1,19 +1,190 @@
-"""SQL for task packs: loading a pack and its tasks, listing packs, their progress and status.
+"""SQL for task packs: the packs table as PackInfo records, loading a pack's tasks, progress.
 
-The domain (tasks/packs.py) validates and decides; these functions only read and write rows.
-Every function takes the Tx of a unit of work opened by the caller (db.transaction()/db.read()).
+The domain (tasks/packs/) validates and decides; these functions only read and write rows, and
+give rows back as the dataclasses below (sqlite3.Row never leaves db/). Every function takes the
+SyncTx of a unit of work the caller runs (`Database.run` / `Database.run_read`).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from db.core import SyncTx, Tx
+from db.core import SyncTx
 
 # (task_id, content, gold, explanation): the columns a pack file sets on a task row.
 TaskRow = tuple[str, str, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """A loaded pack as the serving code sees it (a packs row, its JSON columns decoded)."""
+
+    pk: int
+    id: str
+    title: str
+    instructions: str
+    type: str
+    options: tuple[Option, ...]
+    reward_micros: int
+    currency: str
+    overlap: int
+    lease_seconds: int
+    status: str
+    description: str | None
+    # The whole validated header as the operator wrote it (the quality block, top_up...).
+    # Compared, so that equal PackInfos mean the same settings; not hashed (a dict).
+    header: dict[str, Any] = field(hash=False)
+
+    def option_label(self, option_id: str) -> str | None:
+        for option in self.options:
+            if option.id == option_id:
+                return option.label
+        return None
+
+
+@dataclass(frozen=True)
+class PackColumns:
+    """What a pack file sets on its packs row (status, created_at... are the database's)."""
+
+    id: str
+    title: str
+    instructions: str
+    type: str
+    options: tuple[Option, ...]
+    reward_micros: int
+    currency: str
+    overlap: int
+    lease_seconds: int
+    header: str  # the validated header as JSON
+
+    def params(self) -> tuple[Any, ...]:
+        """The values in the order of _PACK_COLUMNS."""
+        options = [{"id": option.id, "label": option.label} for option in self.options]
+        return (
+            self.id,
+            self.title,
+            self.instructions,
+            self.type,
+            json.dumps(options, ensure_ascii=False),
+            self.reward_micros,
+            self.currency,
+            self.overlap,
+            self.lease_seconds,
+            self.header,
+        )
+
+
+@dataclass(frozen=True)
+class TaskTotals:
+    """The tasks in service of one pack, summed (see task_totals)."""
+
+    tasks: int
+    complete: int
+    answers: int
+    capped: int
+
+
+_PACK_COLUMNS = (
+    "id",
+    "title",
+    "instructions",
+    "type",
+    "options",
+    "reward_micros",
+    "currency",
+    "overlap",
+    "lease_seconds",
+    "header",
+)
+
+
+def _pack(row: sqlite3.Row) -> PackInfo:
+    header = json.loads(row["header"])
+    return PackInfo(
+        pk=row["pk"],
+        id=row["id"],
+        title=row["title"],
+        instructions=row["instructions"],
+        type=row["type"],
+        options=tuple(Option(item["id"], item["label"]) for item in json.loads(row["options"])),
+        reward_micros=row["reward_micros"],
+        currency=row["currency"],
+        overlap=row["overlap"],
+        lease_seconds=row["lease_seconds"],
+        status=row["status"],
+        description=header.get("description"),
+        header=header,
+    )
+
+
+# -- the packs table -------------------------------------------------------------------------
+
+
+def pack_by_id(tx: SyncTx, pack_id: str) -> PackInfo | None:
+    """The pack with this id (the operator's slug), or None."""
+    row = tx.one("SELECT * FROM packs WHERE id = ?", (pack_id,))
+    return None if row is None else _pack(row)
+
+
+def pack_by_pk(tx: SyncTx, pack_pk: int) -> PackInfo | None:
+    """The pack with this primary key, or None."""
+    row = tx.one("SELECT * FROM packs WHERE pk = ?", (pack_pk,))
+    return None if row is None else _pack(row)
+
+
+def all_packs(tx: SyncTx) -> list[PackInfo]:
+    """Every pack, in load order."""
+    return [_pack(row) for row in tx.all("SELECT * FROM packs ORDER BY pk")]
+
+
+def active_packs(tx: SyncTx) -> list[PackInfo]:
+    """Packs open for work, in load order."""
+    return [_pack(row) for row in tx.all("SELECT * FROM packs WHERE status = 'active' ORDER BY pk")]
+
+
+def insert_pack(tx: SyncTx, pack: PackColumns, now: str) -> int:
+    """A new packs row (status 'active'); returns its pk."""
+    return tx.insert(
+        f"INSERT INTO packs ({', '.join(_PACK_COLUMNS)}, status, created_at, updated_at)"
+        f" VALUES ({', '.join('?' for _ in _PACK_COLUMNS)}, 'active', ?, ?)",
+        (*pack.params(), now, now),
+    )
+
+
+def update_pack(tx: SyncTx, pack_pk: int, pack: PackColumns, now: str) -> None:
+    """Rewrites the header columns of a pack (status and created_at are kept)."""
+    assignments = ", ".join(f"{name} = ?" for name in _PACK_COLUMNS)
+    tx.execute(
+        f"UPDATE packs SET {assignments}, updated_at = ? WHERE pk = ?",
+        (*pack.params(), now, pack_pk),
+    )
+
+
+def insert_scratch_pack(tx: SyncTx, now: str) -> int:
+    """A placeholder pack row for checking a pack whose header is invalid.
+
+    Its tasks still go through TaskWriter so that duplicate ids are found; the caller always rolls
+    the transaction back. The id starts with '~', which no pack slug can.
+    """
+    return tx.insert(
+        "INSERT INTO packs (id, title, instructions, type, options, reward_micros, currency,"
+        " overlap, lease_seconds, header, status, created_at, updated_at)"
+        " VALUES (?, '', '', '', '[]', 1, '', 1, 1, '{}', 'closed', ?, ?)",
+        (f"~scratch-{now}", now, now),
+    )
+
+
+# -- a load: the tasks of one pack ------------------------------------------------------------
 
 # While a load runs, `remaining` marks each existing task of the pack: -1 = not (yet) seen in the
 # file (see mark_tasks_unseen); a task the file updates gets -1 - n, n being the number of the
@@ -33,85 +204,10 @@ ON CONFLICT (pack_pk, task_id) DO UPDATE SET
 WHERE tasks.remaining = -1
 """
 
-_PACK_COLUMNS = (
-    "id",
-    "title",
-    "instructions",
-    "type",
-    "options",
-    "reward_micros",
-    "currency",
-    "overlap",
-    "lease_seconds",
-    "header",
-)
 
-
-async def get_pack(tx: Tx, pack_id: str) -> sqlite3.Row | None:
-    """The packs row with this id (the operator's slug), or None."""
-    return await tx.one("SELECT * FROM packs WHERE id = ?", (pack_id,))
-
-
-def get_pack_by_pk(tx: SyncTx, pack_pk: int) -> sqlite3.Row | None:
-    """The packs row with this primary key, or None."""
-    return tx.one("SELECT * FROM packs WHERE pk = ?", (pack_pk,))
-
-
-def all_packs(tx: SyncTx) -> list[sqlite3.Row]:
-    """Every pack, highest priority first, then in load order."""
-    return tx.all("SELECT * FROM packs ORDER BY priority DESC, pk")
-
-
-def active_packs(tx: SyncTx) -> list[sqlite3.Row]:
-    """Packs open for work, highest priority first, then in load order."""
-    return tx.all("SELECT * FROM packs WHERE status = 'active' ORDER BY priority DESC, pk")
-
-
-async def list_packs(tx: Tx, status: str | None = None) -> list[sqlite3.Row]:
-    """Rows of the packs table, highest priority first, then in load order."""
-    if status is None:
-        return await tx.all("SELECT * FROM packs ORDER BY priority DESC, pk")
-    return await tx.all(
-        "SELECT * FROM packs WHERE status = ? ORDER BY priority DESC, pk", (status,)
-    )
-
-
-async def insert_pack(tx: Tx, values: dict[str, Any], now: str) -> int:
-    """A new packs row (status 'active', priority 0); `values` holds the _PACK_COLUMNS."""
-    params = [values[name] for name in _PACK_COLUMNS]
-    return await tx.insert(
-        f"INSERT INTO packs ({', '.join(_PACK_COLUMNS)}, status, priority, created_at, updated_at)"
-        f" VALUES ({', '.join('?' for _ in _PACK_COLUMNS)}, 'active', 0, ?, ?)",
-        (*params, now, now),
-    )
-
-
-async def update_pack(tx: Tx, pack_pk: int, values: dict[str, Any], now: str) -> None:
-    """Rewrites the header columns of a pack (status, priority and created_at are kept)."""
-    assignments = ", ".join(f"{name} = ?" for name in _PACK_COLUMNS)
-    await tx.execute(
-        f"UPDATE packs SET {assignments}, updated_at = ? WHERE pk = ?",
-        (*[values[name] for name in _PACK_COLUMNS], now, pack_pk),
-    )
-
-
-async def insert_scratch_pack(tx: Tx, now: str) -> int:
-    """A placeholder pack row for checking a pack whose header is invalid.
-
-    Its tasks still go through TaskWriter so that duplicate ids are found; the caller always rolls
-    the transaction back. The id starts with '~', which no pack slug can.
-    """
-    return await tx.insert(
-        "INSERT INTO packs (id, title, instructions, type, options, reward_micros, currency,"
-        " overlap, lease_seconds, header, status, priority, created_at, updated_at)"
-        " VALUES (?, '', '', '', '[]', 1, '', 1, 1, '{}', 'closed', 0, ?, ?)",
-        (f"~scratch-{now}", now, now),
-    )
-
-
-async def answers_by_option(tx: Tx, pack_pk: int) -> dict[str, int]:
+def answers_by_option(tx: SyncTx, pack_pk: int) -> dict[str, int]:
     """How many stored assignments of the pack chose each answer."""
-    rows = await tx.all(
+    rows = tx.all(
         "SELECT answer, COUNT(*) FROM assignments"
         " WHERE pack_pk = ? AND answer IS NOT NULL GROUP BY answer",
         (pack_pk,),
@@ -119,35 +215,33 @@ async def answers_by_option(tx: Tx, pack_pk: int) -> dict[str, int]:
     return {row[0]: row[1] for row in rows}
 
 
-async def count_tasks(tx: Tx, pack_pk: int) -> int:
+def count_tasks(tx: SyncTx, pack_pk: int) -> int:
     """All task rows of a pack, retired ones included."""
-    return int(await tx.value("SELECT COUNT(*) FROM tasks WHERE pack_pk = ?", (pack_pk,)))
+    return int(tx.value("SELECT COUNT(*) FROM tasks WHERE pack_pk = ?", (pack_pk,)))
 
 
-async def mark_tasks_unseen(tx: Tx, pack_pk: int) -> None:
+def mark_tasks_unseen(tx: SyncTx, pack_pk: int) -> None:
     """Starts a replace: every task of the pack counts as absent from the file until upserted."""
-    await tx.execute("UPDATE tasks SET remaining = -1 WHERE pack_pk = ?", (pack_pk,))
+    tx.execute("UPDATE tasks SET remaining = -1 WHERE pack_pk = ?", (pack_pk,))
 
 
-async def retire_unseen_tasks(tx: Tx, pack_pk: int) -> int:
+def retire_unseen_tasks(tx: SyncTx, pack_pk: int) -> int:
     """Ends a replace: tasks the file no longer has are retired (answers kept, never served).
 
     Returns how many tasks were newly retired (ones retired by an earlier replace not counted).
     """
-    retired = await tx.execute(
+    retired = tx.execute(
         "UPDATE tasks SET retired = 1, remaining = 0"
         " WHERE pack_pk = ? AND remaining = -1 AND retired = 0",
         (pack_pk,),
     )
-    await tx.execute(
-        "UPDATE tasks SET remaining = 0 WHERE pack_pk = ? AND remaining = -1", (pack_pk,)
-    )
+    tx.execute("UPDATE tasks SET remaining = 0 WHERE pack_pk = ? AND remaining = -1", (pack_pk,))
     return retired
 
 
-async def recompute_remaining(tx: Tx, pack_pk: int, overlap: int) -> None:
+def recompute_remaining(tx: SyncTx, pack_pk: int, overlap: int) -> None:
     """remaining = max(0, overlap - answers - open leases) for every task of the pack in service."""
-    await tx.execute(
+    tx.execute(
         "UPDATE tasks SET remaining = MAX(0, ? - answers - ("
         "  SELECT COUNT(*) FROM assignments a WHERE a.task_pk = tasks.pk AND a.status = 'open'"
         ")) WHERE pack_pk = ? AND retired = 0",
@@ -155,16 +249,16 @@ async def recompute_remaining(tx: Tx, pack_pk: int, overlap: int) -> None:
     )
 
 
-async def set_cache_size(tx: Tx, kibibytes: int) -> int:
+def set_cache_size(tx: SyncTx, kibibytes: int) -> int:
     """Sets the page cache of the connection (in KiB); returns the previous PRAGMA value."""
-    previous = int(await tx.value("PRAGMA cache_size"))
-    await tx.execute(f"PRAGMA cache_size = -{int(kibibytes)}")
+    previous = int(tx.value("PRAGMA cache_size"))
+    tx.execute(f"PRAGMA cache_size = -{int(kibibytes)}")
     return previous
 
 
-async def restore_cache_size(tx: Tx, pragma_value: int) -> None:
+def restore_cache_size(tx: SyncTx, pragma_value: int) -> None:
     """Puts back a value returned by set_cache_size."""
-    await tx.execute(f"PRAGMA cache_size = {int(pragma_value)}")
+    tx.execute(f"PRAGMA cache_size = {int(pragma_value)}")
 
 
 class TaskWriter:
@@ -176,7 +270,7 @@ class TaskWriter:
     recompute_remaining.
     """
 
-    def __init__(self, tx: Tx, pack_pk: int, remaining: int) -> None:
+    def __init__(self, tx: SyncTx, pack_pk: int, remaining: int) -> None:
         if remaining < 1:
             raise ValueError("new tasks need remaining >= 1")
         self._tx = tx
@@ -184,7 +278,7 @@ class TaskWriter:
         self._remaining = int(remaining)
         self._batches = 0
 
-    async def write(self, rows: Sequence[TaskRow]) -> list[int]:
+    def write(self, rows: Sequence[TaskRow]) -> list[int]:
         """Writes the rows; returns the indexes of those refused as duplicates, in order.
 
         A duplicate is a task_id already written earlier in this load (in this batch or an
@@ -196,11 +290,9 @@ class TaskWriter:
         tx = self._tx
         self._batches += 1
         marker = -1 - self._batches
-        last_pk = int(await tx.value("SELECT COALESCE(MAX(pk), 0) FROM tasks"))
+        last_pk = int(tx.value("SELECT COALESCE(MAX(pk), 0) FROM tasks"))
         sql = _UPSERT_TASK.format(pack_pk=self._pack_pk, remaining=self._remaining, updated=marker)
-        cursor = await tx.conn.executemany(sql, rows)
-        written = cursor.rowcount
-        await cursor.close()
+        written = tx.conn.executemany(sql, rows).rowcount
         if written == len(rows):
             return []
         # Which task ids did this batch write (insert: a new pk; update: this batch's marker)?
@@ -208,7 +300,7 @@ class TaskWriter:
         written_here: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            found = await tx.all(
+            found = tx.all(
                 "SELECT task_id, pk, remaining FROM tasks"
                 f" WHERE pack_pk = ? AND task_id IN ({', '.join('?' for _ in chunk)})",
                 (self._pack_pk, *chunk),
@@ -225,43 +317,41 @@ class TaskWriter:
         return duplicates
 
 
-async def task_totals(tx: Tx, pack_pk: int, overlap: int) -> sqlite3.Row:
+# -- progress --------------------------------------------------------------------------------
+
+
+def task_totals(tx: SyncTx, pack_pk: int, overlap: int) -> TaskTotals:
     """For the tasks in service of a pack: tasks, complete, answers, capped (answers counted up
     to the overlap per task, for a percentage that cannot pass 100). A task closed early by
     dynamic overlap (`done`) is complete; so is a gold task (a check, not work to finish)."""
-    row = await tx.one(
-        "SELECT COUNT(*) AS tasks,"
-        " COALESCE(SUM(answers >= :overlap OR done = 1 OR gold IS NOT NULL), 0) AS complete,"
-        " COALESCE(SUM(answers), 0) AS answers,"
-        " COALESCE(SUM(CASE WHEN done = 1 OR gold IS NOT NULL THEN :overlap"
-        " ELSE MIN(answers, :overlap) END), 0) AS capped"
-        " FROM tasks WHERE pack_pk = :pk AND retired = 0",
+    row = tx.one(
+        """
+        SELECT COUNT(*) AS tasks,
+               COALESCE(SUM(answers >= :overlap OR done = 1 OR gold IS NOT NULL), 0) AS complete,
+               COALESCE(SUM(answers), 0) AS answers,
+               COALESCE(SUM(CASE WHEN done = 1 OR gold IS NOT NULL THEN :overlap
+                                 ELSE MIN(answers, :overlap) END), 0) AS capped
+        FROM tasks
+        WHERE pack_pk = :pk AND retired = 0
+        """,
         {"pk": pack_pk, "overlap": overlap},
     )
     assert row is not None
-    return row
+    return TaskTotals(row["tasks"], row["complete"], row["answers"], row["capped"])
 
 
-async def open_leases_by_pack(tx: Tx) -> dict[int, int]:
+def open_leases_by_pack(tx: SyncTx) -> dict[int, int]:
     """Open assignments (tasks handed out, not yet answered or expired) per pack pk."""
-    rows = await tx.all(
+    rows = tx.all(
         "SELECT pack_pk, COUNT(*) FROM assignments WHERE status = 'open' GROUP BY pack_pk"
     )
     return {row[0]: row[1] for row in rows}
 
 
-async def rewards_by_pack(tx: Tx) -> dict[int, int]:
+def rewards_by_pack(tx: SyncTx) -> dict[int, int]:
     """Sum of the 'reward' ledger entries (micros) per pack pk."""
-    rows = await tx.all(
+    rows = tx.all(
         "SELECT pack_pk, SUM(amount_micros) FROM ledger"
         " WHERE kind = 'reward' AND pack_pk IS NOT NULL GROUP BY pack_pk"
     )
     return {row[0]: row[1] for row in rows}
-
-
-async def set_pack_status(tx: Tx, pack_id: str, status: str, now: str) -> bool:
-    """Sets a pack's status; False when no pack has this id."""
-    changed = await tx.execute(
-        "UPDATE packs SET status = ?, updated_at = ? WHERE id = ?", (status, now, pack_id)
-    )
-    return changed > 0

@@ -7,7 +7,6 @@ implied hourly rate is its reward over the median active time of its answers.
 
 from __future__ import annotations
 
-import json
 import time as monotonic
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -243,21 +242,21 @@ def _balance(
 def _pack_rates(tx: SyncTx, config: EarningsConfig, now: str) -> list[PackRate]:
     rates = []
     for pack in packs_db.all_packs(tx):
-        answers, median_ms = statements_db.pack_task_times(tx, pack["pk"], config.break_ms, now)
+        answers, median_ms = statements_db.pack_task_times(tx, pack.pk, config.break_ms, now)
         median = None if median_ms is None else Decimal(median_ms) / 1000
-        hourly = expected_hourly_rate(pack["reward_micros"], median)
+        hourly = expected_hourly_rate(pack.reward_micros, median)
         rates.append(
             PackRate(
-                pack_pk=pack["pk"],
-                pack_id=pack["id"],
-                title=pack["title"],
-                status=pack["status"],
-                reward_micros=pack["reward_micros"],
-                currency=pack["currency"],
+                pack_pk=pack.pk,
+                pack_id=pack.id,
+                title=pack.title,
+                status=pack.status,
+                reward_micros=pack.reward_micros,
+                currency=pack.currency,
                 answers=answers,
                 median_seconds=median,
                 hourly_micros=hourly,
-                top_up=bool(json.loads(pack["header"]).get("top_up", False)),
+                top_up=bool(pack.header.get("top_up", False)),
                 below_floor=hourly is not None and hourly < config.min_hourly_micros,
             )
         )

@@ -22,6 +22,7 @@ from typing import Any, Literal, TextIO
 import numpy as np
 
 from db import Database, SyncTx
+from db import packs as packs_db
 from db import quality as quality_db
 from tasks.packs import PackInfo
 from tasks.quality import Vote, dawid_skene, trust_weight, weighted_vote
@@ -52,10 +53,9 @@ async def export_pack(
 
 
 def _export(tx: SyncTx, pack_id: str, out: TextIO, fmt: Format, raw: bool) -> ExportCount:
-    row = quality_db.pack_by_id(tx, pack_id)
-    if row is None:
+    pack = packs_db.pack_by_id(tx, pack_id)
+    if pack is None:
         raise UnknownPack(pack_id)
-    pack = PackInfo.from_row(row)
     if raw:
         columns = ["task", "worker", "label", "seconds", "gold", "correct", "counted", "time"]
         records: Iterator[dict[str, Any]] = _raw_rows(tx, pack)

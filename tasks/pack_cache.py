@@ -1,12 +1,12 @@
 """The packs as the answer path needs them, read once and shared by every service.
 
-A pack row changes only when it is loaded, replaced, paused, resumed or closed; PackInfo is
-rebuilt only then. The list of active packs is read at most once a second, so a pack loaded or
-paused from the CLI (another process) is seen within that second and a press saves a query."""
+A pack row changes only when it is loaded, replaced, paused, resumed or closed; the cached
+PackInfo is kept while the pack reads the same. The list of active packs is read at most once a
+second, so a pack loaded or paused from the CLI (another process) is seen within that second and
+a press saves a query."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from db import SyncTx
@@ -19,18 +19,16 @@ ACTIVE_PACKS_TTL = 1.0  # seconds
 class PackCache:
     def __init__(self, ttl: float = ACTIVE_PACKS_TTL) -> None:
         self.ttl = ttl
-        self._packs: dict[int, tuple[str, PackInfo]] = {}
+        self._packs: dict[int, PackInfo] = {}
         self._active: tuple[float, list[PackInfo]] | None = None
 
-    def _from_row(self, row: sqlite3.Row) -> PackInfo:
-        pk = row["pk"]
-        # updated_at alone could repeat within one clock tick; the header says what changed.
-        version = row["updated_at"] + row["status"] + row["header"]
-        cached = self._packs.get(pk)
-        if cached is None or cached[0] != version:
-            cached = (version, PackInfo.from_row(row))
-            self._packs[pk] = cached
-        return cached[1]
+    def _cached(self, pack: PackInfo) -> PackInfo:
+        # The same object while the pack is the same (header included): QualityRules keeps its
+        # settings by it.
+        cached = self._packs.get(pack.pk)
+        if cached is None or cached != pack:
+            self._packs[pack.pk] = cached = pack
+        return cached
 
     def forget(self) -> None:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""
@@ -40,15 +38,15 @@ class PackCache:
         """The packs open for work, in the order they are offered."""
         now = time.monotonic()
         if self._active is None or now - self._active[0] >= self.ttl:
-            self._active = (now, [self._from_row(row) for row in packs_db.active_packs(tx)])
+            self._active = (now, [self._cached(pack) for pack in packs_db.active_packs(tx)])
         return self._active[1]
 
     def get(self, tx: SyncTx, pack_pk: int) -> PackInfo:
         """Any pack by its key (a paused or closed pack still has answers to judge)."""
         cached = self._packs.get(pack_pk)
         if cached is not None:
-            return cached[1]
-        row = packs_db.get_pack_by_pk(tx, pack_pk)
-        if row is None:
+            return cached
+        pack = packs_db.pack_by_pk(tx, pack_pk)
+        if pack is None:
             raise LookupError(f"no pack with key {pack_pk}")
-        return self._from_row(row)
+        return self._cached(pack)

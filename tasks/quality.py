@@ -30,7 +30,7 @@ Reason = Literal["qualification", "accuracy", "too_fast", "same_button", "no_gol
 
 @dataclass(frozen=True)
 class QualitySettings:
-    """A pack's `quality` block, defaults filled in (validated in tasks/packs.py)."""
+    """A pack's `quality` block, defaults filled in (validated in tasks/packs/format.py)."""
 
     gold_ratio: float = 0.1
     qualification: int = 5

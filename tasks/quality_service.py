@@ -693,9 +693,9 @@ class QualityService:
     def _pack(self, tx: SyncTx, pack_pk: int) -> PackInfo:
         from db import packs as packs_db
 
-        row = packs_db.get_pack_by_pk(tx, pack_pk)
-        assert row is not None
-        return PackInfo.from_row(row)
+        pack = packs_db.pack_by_pk(tx, pack_pk)
+        assert pack is not None
+        return pack
 
     # -- workers -------------------------------------------------------------------------
 

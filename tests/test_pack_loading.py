@@ -1,101 +1,24 @@
-"""Loading packs into a real (temporary) SQLite database."""
+"""Loading packs into a real (temporary) SQLite database: all or nothing, replaces, duplicates."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from db import Database
 from db import packs as db_packs
-from tasks import packs
 from tasks.clock import FakeClock
-from tasks.packs import PackInfo, load_pack, pack_progress, set_pack_status
+from tasks.packs import errors, load_pack, reader
+from tests.conftest import LOADED_AT, add_answer, json_task_line, make_tasks, table, write_pack_file
 
-HEADER: dict[str, Any] = {
-    "id": "reviews",
-    "title": "Reviews",
-    "instructions": "Pick the sentiment.",
-    "description": "Short reviews.",
-    "type": "single_choice",
-    "options": [
-        {"id": "pos", "label": "Positive"},
-        {"id": "neg", "label": "Negative"},
-        {"id": "neu", "label": "Neutral"},
-    ],
-    "reward": "0.02",
-    "overlap": 3,
-    "lease_seconds": 120,
-}
-NOW = "2026-11-23T08:00:00.000000Z"
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "samples" / "demo-reviews.json"
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "t.sqlite3") as database:
-        yield database
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-def write_pack(path: Path, tasks: list[dict[str, Any]], **header: Any) -> Path:
-    if path.suffix == ".jsonl":
-        lines = [json.dumps({**HEADER, **header}), *(json.dumps(task) for task in tasks)]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    else:
-        path.write_text(json.dumps({**HEADER, **header, "tasks": tasks}, indent=1), "utf-8")
-    return path
-
-
-def make_tasks(count: int, start: int = 0) -> list[dict[str, Any]]:
-    return [{"id": f"t{n}", "text": f"review {n} <b>&amp;</b> «ok»"} for n in range(start, count)]
-
-
-async def table(db: Database, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    async with db.read() as tx:
-        return [tuple(row) for row in await tx.all(sql, params)]
-
-
-async def add_answer(
-    db: Database, task_id: str, worker: int, answer: str | None, status: str = "answered"
-) -> None:
-    """A worker, an assignment of the task (answered or open) and, when answered, its reward."""
-    async with db.transaction() as tx:
-        await tx.execute(
-            "INSERT OR IGNORE INTO workers (id, first_name, language, created_at, last_seen_at)"
-            " VALUES (?, 'w', 'en', ?, ?)",
-            (worker, NOW, NOW),
-        )
-        task = await tx.one("SELECT pk, pack_pk FROM tasks WHERE task_id = ?", (task_id,))
-        assert task is not None
-        assignment = await tx.insert(
-            "INSERT INTO assignments (worker_id, task_pk, pack_pk, status, answer, delivered_at,"
-            " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (worker, task["pk"], task["pack_pk"], status, answer, NOW, NOW),
-        )
-        if status == "answered":
-            await tx.execute(
-                "UPDATE tasks SET answers = answers + 1, remaining = MAX(0, remaining - 1)"
-                " WHERE pk = ?",
-                (task["pk"],),
-            )
-            await tx.execute(
-                "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
-                " idempotency_key, assignment_id, pack_pk, created_at)"
-                " VALUES (?, 'reward', 20000, 'EUR', 'answer', ?, ?, ?, ?)",
-                (worker, f"reward:{assignment}", assignment, task["pack_pk"], NOW),
-            )
-        else:
-            await tx.execute(
-                "UPDATE tasks SET remaining = MAX(0, remaining - 1) WHERE pk = ?", (task["pk"],)
-            )
+# -- a new pack --------------------------------------------------------------------------------
 
 
 async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: FakeClock) -> None:
@@ -103,7 +26,9 @@ async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: 
     seen: list[tuple[int, int, int]] = []
     report = await load_pack(
         db,
-        write_pack(tmp_path / "p.json", tasks),
+        write_pack_file(
+            tmp_path / "p.json", tasks, description="Short reviews.", lease_seconds=120
+        ),
         clock=clock,
         on_progress=lambda *args: seen.append(args),
     )
@@ -113,12 +38,11 @@ async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: 
     assert report.budget_micros == 5 * 3 * 20_000 and report.currency == "EUR"
     assert seen and seen[-1][0] == seen[-1][1] and seen[-1][2] == 5
 
-    async with db.read() as tx:
-        row = await db_packs.get_pack(tx, "reviews")
-        assert row is not None
-        info = PackInfo.from_row(row)
-        assert [pack["id"] for pack in await db_packs.list_packs(tx)] == ["reviews"]
-        assert await db_packs.list_packs(tx, "paused") == []
+    info = await db.run_read(db_packs.pack_by_id, "reviews")
+    assert info is not None
+    assert [(pack.id, pack.status) for pack in await db.run_read(db_packs.all_packs)] == [
+        ("reviews", "active")
+    ]
     assert info.title == "Reviews" and info.type == "single_choice" and info.status == "active"
     assert [option.id for option in info.options] == ["pos", "neg", "neu"]
     assert info.option_label("neg") == "Negative"
@@ -130,7 +54,7 @@ async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: 
     )
     assert info.description == "Short reviews."
     assert info.header["reward"] == "0.02" and info.header["top_up"] is False
-    assert row["created_at"] == row["updated_at"] == NOW and row["priority"] == 0
+    assert await table(db, "SELECT created_at, updated_at FROM packs") == [(LOADED_AT, LOADED_AT)]
 
     rows = await table(
         db,
@@ -145,10 +69,19 @@ async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: 
     assert all(r[4:] == (0, 3, 0) for r in rows[:4])
 
 
+async def test_sample_pack_loads(db: Database, clock: FakeClock) -> None:
+    report = await load_pack(db, SAMPLE, clock=clock)
+    assert report.ok and report.pack_id == "demo-reviews"
+    assert report.budget_micros == report.tasks_total * 3 * 20_000
+
+
+# -- refused: nothing imported, every error listed ---------------------------------------------
+
+
 async def test_reload_without_replace_is_refused(
     db: Database, tmp_path: Path, clock: FakeClock
 ) -> None:
-    path = write_pack(tmp_path / "p.jsonl", make_tasks(3))
+    path = write_pack_file(tmp_path / "p.jsonl", make_tasks(3))
     assert (await load_pack(db, path, clock=clock)).ok
     report = await load_pack(db, path, clock=clock)
     assert not report.ok
@@ -162,7 +95,7 @@ async def test_reload_without_replace_is_refused(
 
 async def test_bad_pack_imports_nothing(db: Database, tmp_path: Path, clock: FakeClock) -> None:
     tasks = [*make_tasks(3), {"id": "t1", "text": "dup"}, {"id": "x", "text": "x", "gold": "?"}]
-    report = await load_pack(db, write_pack(tmp_path / "p.jsonl", tasks), clock=clock)
+    report = await load_pack(db, write_pack_file(tmp_path / "p.jsonl", tasks), clock=clock)
     assert not report.ok and report.tasks_total == 0
     assert [(e.line, e.task_id, e.field) for e in report.errors] == [
         (5, "t1", "id"),
@@ -173,25 +106,30 @@ async def test_bad_pack_imports_nothing(db: Database, tmp_path: Path, clock: Fak
     assert await table(db, "SELECT COUNT(*) FROM tasks") == [(0,)]
 
 
-async def test_invalid_header_still_reports_task_errors(
+async def test_duplicate_ids_name_both_lines(
     db: Database, tmp_path: Path, clock: FakeClock
 ) -> None:
-    tasks = [*make_tasks(2), {"id": "t0", "text": "dup"}]
-    report = await load_pack(db, write_pack(tmp_path / "p.json", tasks, reward=0.02), clock=clock)
-    assert [(e.task_id, e.field) for e in report.errors] == [(None, "reward"), ("t0", "id")]
-    assert report.pack_id == "reviews"
-    assert await table(db, "SELECT COUNT(*) FROM packs") == [(0,)]
+    pack = [{"id": "x", "text": "one"}, {"id": "y", "text": "two"}, {"id": "x", "text": "three"}]
+    report = await load_pack(db, write_pack_file(tmp_path / "pack.json", pack), clock=clock)
+    (error,) = report.errors
+    assert (error.line, error.task_id, error.field) == (json_task_line(2), "x", "id")
+    assert f"first on line {json_task_line(0)}" in error.message
+
+    report = await load_pack(db, write_pack_file(tmp_path / "pack.jsonl", pack), clock=clock)
+    (error,) = report.errors
+    assert (error.line, error.task_id) == (4, "x")
+    assert "first on line 2" in error.message
 
 
 async def test_duplicates_across_batches_and_error_cap(
     db: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(packs, "BATCH_SIZE", 3)
-    monkeypatch.setattr(packs, "MAX_ERRORS", 4)
+    monkeypatch.setattr(reader, "BATCH_SIZE", 3)
+    monkeypatch.setattr(errors, "MAX_ERRORS", 4)
     tasks = [*make_tasks(7), {"id": "t1", "text": "again"}, {"id": "t8", "text": "x"}]
     tasks += [{"id": "t8", "text": "again"}, {"id": "t5", "text": "again"}]
     tasks += [{"id": f"e{n}", "text": ""} for n in range(5)]
-    report = await load_pack(db, write_pack(tmp_path / "p.jsonl", tasks), clock=clock)
+    report = await load_pack(db, write_pack_file(tmp_path / "p.jsonl", tasks), clock=clock)
     assert not report.ok
     assert report.error_count == 8
     kept = report.errors[:-1]
@@ -205,10 +143,52 @@ async def test_duplicates_across_batches_and_error_cap(
     assert await table(db, "SELECT COUNT(*) FROM tasks") == [(0,)]
 
 
+async def test_invalid_header_still_reports_task_errors(
+    db: Database, tmp_path: Path, clock: FakeClock
+) -> None:
+    tasks = [*make_tasks(2), {"id": "t0", "text": "dup"}]
+    report = await load_pack(
+        db, write_pack_file(tmp_path / "p.json", tasks, reward=0.02), clock=clock
+    )
+    assert [(e.task_id, e.field) for e in report.errors] == [(None, "reward"), ("t0", "id")]
+    assert report.pack_id == "reviews"
+    assert await table(db, "SELECT COUNT(*) FROM packs") == [(0,)]
+
+
+async def test_a_cancelled_load_imports_nothing(
+    db: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a load: the load runs on the database thread, stops after its batch and
+    is rolled back; the database is free for the next load."""
+    monkeypatch.setattr(reader, "BATCH_SIZE", 2)
+    path = write_pack_file(tmp_path / "p.jsonl", make_tasks(10))
+    loop = asyncio.get_running_loop()
+    cancelled = threading.Event()
+    batches: list[int] = []
+
+    def cancel_the_load(done: int, total: int, tasks: int) -> None:
+        batches.append(tasks)
+        if len(batches) == 1:  # on the database thread: cancel, and wait until it took
+            loop.call_soon_threadsafe(load.cancel)
+            assert cancelled.wait(5)
+
+    load = asyncio.create_task(load_pack(db, path, clock=clock, on_progress=cancel_the_load))
+    load.add_done_callback(lambda _: cancelled.set())
+    with pytest.raises(asyncio.CancelledError):
+        await load
+    assert await table(db, "SELECT COUNT(*) FROM packs") == [(0,)]
+    assert await table(db, "SELECT COUNT(*) FROM tasks") == [(0,)]
+    assert batches == [2]
+    assert (await load_pack(db, path, clock=clock)).tasks_total == 10
+
+
+# -- replace: answers kept, missing tasks retired ----------------------------------------------
+
+
 async def test_replace_keeps_answers_and_retires_missing_tasks(
     db: Database, tmp_path: Path, clock: FakeClock
 ) -> None:
-    first = write_pack(tmp_path / "v1.jsonl", make_tasks(4))
+    first = write_pack_file(tmp_path / "v1.jsonl", make_tasks(4))
     assert (await load_pack(db, first, clock=clock)).ok
     await add_answer(db, "t0", worker=1, answer="pos")
     await add_answer(db, "t0", worker=2, answer="neg")
@@ -221,7 +201,7 @@ async def test_replace_keeps_answers_and_retires_missing_tasks(
     tasks = [{"id": "t0", "text": "new text", "gold": "pos", "explanation": "Yes."}]
     tasks += [{"id": "t1", "text": "review 1"}, {"id": "t2", "text": "review 2"}]
     tasks += [{"id": "t4", "text": "review 4"}]
-    second = write_pack(tmp_path / "v2.jsonl", tasks, overlap=4, title="Reviews v2")
+    second = write_pack_file(tmp_path / "v2.jsonl", tasks, overlap=4, title="Reviews v2")
 
     refused = await load_pack(db, second, clock=clock)
     assert not refused.ok and "already exists" in refused.errors[0].message
@@ -245,19 +225,13 @@ async def test_replace_keeps_answers_and_retires_missing_tasks(
         ("t4", '{"text": "review 4"}', None, None, 0, 4, 0),
     ]
     assert await table(db, "SELECT COUNT(*) FROM assignments") == [(5,)]
-    async with db.read() as tx:
-        pack = await db_packs.get_pack(tx, "reviews")
-    assert pack is not None
-    assert (pack["title"], pack["overlap"], pack["updated_at"]) == (
-        "Reviews v2",
-        4,
-        "2026-11-23T09:00:00.000000Z",
-    )
-    assert pack["created_at"] == NOW
+    assert await table(db, "SELECT title, overlap, updated_at, created_at FROM packs") == [
+        ("Reviews v2", 4, "2026-11-23T09:00:00.000000Z", LOADED_AT)
+    ]
 
     # Bringing t3 back un-retires it; its answer still counts.
     tasks.append({"id": "t3", "text": "back"})
-    third = write_pack(tmp_path / "v3.jsonl", tasks, overlap=4)
+    third = write_pack_file(tmp_path / "v3.jsonl", tasks, overlap=4)
     report = await load_pack(db, third, replace=True, clock=clock)
     assert (report.tasks_added, report.tasks_updated, report.tasks_retired) == (0, 5, 0)
     assert await table(
@@ -268,12 +242,14 @@ async def test_replace_keeps_answers_and_retires_missing_tasks(
 async def test_replace_cannot_remove_used_options(
     db: Database, tmp_path: Path, clock: FakeClock
 ) -> None:
-    assert (await load_pack(db, write_pack(tmp_path / "v1.json", make_tasks(2)), clock=clock)).ok
+    assert (
+        await load_pack(db, write_pack_file(tmp_path / "v1.json", make_tasks(2)), clock=clock)
+    ).ok
     await add_answer(db, "t0", worker=1, answer="neu")
     await add_answer(db, "t1", worker=1, answer="neu")
     await add_answer(db, "t1", worker=2, answer="pos")
     options = [{"id": "pos", "label": "Positive"}, {"id": "neg", "label": "Negative"}]
-    path = write_pack(tmp_path / "v2.json", make_tasks(3), options=options)
+    path = write_pack_file(tmp_path / "v2.json", make_tasks(3), options=options)
     report = await load_pack(db, path, replace=True, clock=clock)
     assert not report.ok
     (error,) = report.errors
@@ -285,10 +261,12 @@ async def test_replace_cannot_remove_used_options(
 async def test_replace_with_a_duplicate_is_refused_and_changes_nothing(
     db: Database, tmp_path: Path, clock: FakeClock
 ) -> None:
-    assert (await load_pack(db, write_pack(tmp_path / "v1.jsonl", make_tasks(2)), clock=clock)).ok
+    assert (
+        await load_pack(db, write_pack_file(tmp_path / "v1.jsonl", make_tasks(2)), clock=clock)
+    ).ok
     tasks = [{"id": "t0", "text": "a"}, {"id": "t0", "text": "b"}]
     report = await load_pack(
-        db, write_pack(tmp_path / "v2.jsonl", tasks), replace=True, clock=clock
+        db, write_pack_file(tmp_path / "v2.jsonl", tasks), replace=True, clock=clock
     )
     assert [(e.line, e.task_id) for e in report.errors] == [(3, "t0")]
     assert "first on line 2" in report.errors[0].message
@@ -296,39 +274,3 @@ async def test_replace_with_a_duplicate_is_refused_and_changes_nothing(
         ("t0", 3, 0),
         ("t1", 3, 0),
     ]
-
-
-async def test_progress_numbers(db: Database, tmp_path: Path, clock: FakeClock) -> None:
-    assert (await load_pack(db, write_pack(tmp_path / "a.json", make_tasks(4)), clock=clock)).ok
-    other = write_pack(tmp_path / "b.json", make_tasks(2), id="other", overlap=1, reward="0.5")
-    assert (await load_pack(db, other, clock=clock)).ok
-    for worker in (1, 2, 3):
-        await add_answer(db, "t0", worker=worker, answer="pos")
-    await add_answer(db, "t1", worker=1, answer="neg")
-    await add_answer(db, "t2", worker=1, answer=None, status="open")
-
-    reviews, second = await pack_progress(db)
-    assert (reviews.id, reviews.status, reviews.tasks) == ("reviews", "active", 4)
-    assert (reviews.tasks_complete, reviews.answers, reviews.answers_wanted) == (1, 4, 12)
-    assert reviews.open_leases == 1
-    assert reviews.spent_micros == 4 * 20_000
-    assert reviews.percent == pytest.approx(100 * 4 / 12)
-    assert (second.id, second.tasks, second.answers_wanted, second.percent) == ("other", 2, 2, 0)
-    assert (second.reward_micros, second.spent_micros) == (500_000, 0)
-
-
-async def test_set_pack_status(db: Database, tmp_path: Path, clock: FakeClock) -> None:
-    assert (await load_pack(db, write_pack(tmp_path / "a.json", make_tasks(1)), clock=clock)).ok
-    assert await set_pack_status(db, "reviews", "paused", clock=clock)
-    assert not await set_pack_status(db, "nope", "closed", clock=clock)
-    with pytest.raises(ValueError):
-        await set_pack_status(db, "reviews", "deleted", clock=clock)  # type: ignore[arg-type]
-    async with db.read() as tx:
-        assert [row["id"] for row in await db_packs.list_packs(tx, "paused")] == ["reviews"]
-    assert (await pack_progress(db))[0].status == "paused"
-
-
-async def test_sample_pack_loads(db: Database, clock: FakeClock) -> None:
-    report = await load_pack(db, SAMPLE, clock=clock)
-    assert report.ok and report.pack_id == "demo-reviews"
-    assert report.budget_micros == report.tasks_total * 3 * 20_000

@@ -1,84 +1,45 @@
-"""Pack format and validation, without a database; and the CLI formatting helpers."""
+"""Pack format and validation, without a database: what the reader accepts, and every error it
+reports with its line, task and field. Duplicate ids are found by a load (test_pack_loading)."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.progress import ProgressBar, format_load_report, format_progress, format_table
-from tasks.packs import (
-    MAX_ERRORS,
-    LoadReport,
-    PackError,
-    PackHeader,
-    PackProgress,
-    TaskSpec,
-    _TaskDict,
-    task_content,
-    validate_pack,
+from tasks.packs import MAX_ERRORS, PackError, PackHeader, TaskSpec, task_content
+from tasks.packs.format import TaskDict
+from tests.conftest import (
+    PACK_HEADER,
+    check_pack,
+    json_task_line,
+    make_tasks,
+    write_pack_file,
 )
 
 SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples"
 
-HEADER: dict[str, Any] = {
-    "id": "reviews",
-    "title": "Reviews",
-    "instructions": "Pick the sentiment.",
-    "type": "single_choice",
-    "options": [
-        {"id": "pos", "label": "Positive"},
-        {"id": "neg", "label": "Negative"},
-        {"id": "neu", "label": "Neutral"},
-    ],
-    "reward": "0.02",
-}
-
 
 def write_json(tmp_path: Path, tasks: list[Any], name: str = "pack.json", **header: Any) -> Path:
-    """One field per line and one task per line: the line of task i is 10 + i + 1."""
-    fields = {**HEADER, **header}
-    lines = ["{"]
-    lines += [f"  {json.dumps(key)}: {json.dumps(value)}," for key, value in fields.items()]
-    lines.append('  "tasks": [')
-    lines += [f"    {json.dumps(task)}," for task in tasks[:-1]]
-    lines += [f"    {json.dumps(task)}" for task in tasks[-1:]]
-    lines += ["  ]", "}"]
-    path = tmp_path / name
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_pack_file(tmp_path / name, tasks, jsonl=False, **header)
 
 
-def task_line(tasks_before: int, header_fields: int = len(HEADER)) -> int:
-    """The line of a task in write_json's layout."""
-    return 1 + header_fields + 1 + tasks_before + 1
-
-
-def write_jsonl(tmp_path: Path, lines: list[Any], name: str = "pack.jsonl", **header: Any) -> Path:
-    path = tmp_path / name
-    text = [json.dumps({**HEADER, **header})]
-    text += [line if isinstance(line, str) else json.dumps(line) for line in lines]
-    path.write_text("\n".join(text) + "\n", encoding="utf-8")
-    return path
-
-
-def tasks(count: int, **extra: Any) -> list[dict[str, Any]]:
-    return [{"id": f"t-{n:04d}", "text": f"review number {n}", **extra} for n in range(count)]
+def write_jsonl(tmp_path: Path, tasks: list[Any], name: str = "pack.jsonl", **header: Any) -> Path:
+    return write_pack_file(tmp_path / name, tasks, jsonl=True, **header)
 
 
 def messages(path: Path) -> list[str]:
-    return [str(error) for error in validate_pack(path).errors]
+    return [str(error) for error in check_pack(path).errors]
 
 
 # -- the happy path ------------------------------------------------------------------------
 
 
 def test_valid_json_pack(tmp_path: Path) -> None:
-    path = write_json(tmp_path, [*tasks(3), {"id": "g", "text": "gold", "gold": "neu"}])
-    check = validate_pack(path)
+    path = write_json(tmp_path, [*make_tasks(3), {"id": "g", "text": "gold", "gold": "neu"}])
+    check = check_pack(path)
     assert check.ok, check.errors
     assert check.tasks == 4
     header = check.header
@@ -90,7 +51,9 @@ def test_valid_json_pack(tmp_path: Path) -> None:
 
 
 def test_header_json_keeps_reward_as_string(tmp_path: Path) -> None:
-    header = PackHeader.model_validate({**HEADER, "reward": "0.005", "quality": {"gold_ratio": 1}})
+    header = PackHeader.model_validate(
+        {**PACK_HEADER, "reward": "0.005", "quality": {"gold_ratio": 1}}
+    )
     stored = json.loads(header.to_json())
     assert stored["reward"] == "0.005"
     assert stored["quality"] == {"gold_ratio": 1}
@@ -99,7 +62,7 @@ def test_header_json_keeps_reward_as_string(tmp_path: Path) -> None:
 
 
 def test_sample_pack_is_valid_and_truth_covers_it() -> None:
-    check = validate_pack(SAMPLES / "demo-reviews.json")
+    check = check_pack(SAMPLES / "demo-reviews.json")
     assert check.ok, check.errors
     assert check.header is not None and check.header.id == "demo-reviews"
     assert 100 <= check.tasks <= 200
@@ -121,7 +84,7 @@ def test_task_content_is_the_json_of_the_text() -> None:
 
 
 def test_task_spec_and_fast_path_agree() -> None:
-    assert set(TaskSpec.model_fields) == set(_TaskDict.__annotations__)
+    assert set(TaskSpec.model_fields) == set(TaskDict.__annotations__)
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -145,29 +108,29 @@ def test_every_error_is_reported_with_line_and_task(tmp_path: Path) -> None:
         {"id": "f", "text": "fine", "explanation": "no gold"},
     ]
     path = write_json(tmp_path, pack)
-    check = validate_pack(path)
+    check = check_pack(path)
     assert not check.ok
     found = {(error.line, error.task_id, error.field) for error in check.errors}
     assert found == {
-        (task_line(1), "b", "gold"),
-        (task_line(2), "c", "text"),
-        (task_line(3), "d", "colour"),
-        (task_line(5), "f", "explanation"),
+        (json_task_line(1), "b", "gold"),
+        (json_task_line(2), "c", "text"),
+        (json_task_line(3), "d", "colour"),
+        (json_task_line(5), "f", "explanation"),
     }
     assert check.tasks == 2  # a and e
 
 
 def test_gold_not_an_option(tmp_path: Path) -> None:
-    path = write_json(tmp_path, [*tasks(1), {"id": "t-0042", "text": "hmm", "gold": "maybe"}])
+    path = write_json(tmp_path, [*make_tasks(1), {"id": "t-0042", "text": "hmm", "gold": "maybe"}])
     assert messages(path) == [
-        f'line {task_line(1)}, task "t-0042", field "gold":'
+        f'line {json_task_line(1)}, task "t-0042", field "gold":'
         ' "maybe" is not one of the options (pos, neg, neu)'
     ]
 
 
 def test_reward_as_a_number_is_refused(tmp_path: Path) -> None:
-    path = write_json(tmp_path, tasks(1), reward=0.02)
-    (error,) = validate_pack(path).errors
+    path = write_json(tmp_path, make_tasks(1), reward=0.02)
+    (error,) = check_pack(path).errors
     assert error.field == "reward"
     assert error.message == 'write the reward as a string, e.g. "0.02"'
     assert error.line == 7  # the "reward" line
@@ -178,35 +141,24 @@ def test_reward_as_a_number_is_refused(tmp_path: Path) -> None:
     [("0", "more than 0"), ("-1", "more than 0"), ("0.0000001", "6 decimal"), ("abc", "decimal")],
 )
 def test_bad_rewards(tmp_path: Path, reward: str, expected: str) -> None:
-    (error,) = validate_pack(write_json(tmp_path, tasks(1), reward=reward)).errors
+    (error,) = check_pack(write_json(tmp_path, make_tasks(1), reward=reward)).errors
     assert error.field == "reward" and expected in error.message
 
 
 def test_sub_cent_reward_is_fine(tmp_path: Path) -> None:
-    check = validate_pack(write_json(tmp_path, tasks(1), reward="0.005"))
+    check = check_pack(write_json(tmp_path, make_tasks(1), reward="0.005"))
     assert check.ok and check.header is not None and check.header.reward_micros == 5_000
 
 
-def test_duplicate_ids_name_both_lines(tmp_path: Path) -> None:
-    pack = [{"id": "x", "text": "one"}, {"id": "y", "text": "two"}, {"id": "x", "text": "three"}]
-    (error,) = validate_pack(write_json(tmp_path, pack)).errors
-    assert (error.line, error.task_id, error.field) == (task_line(2), "x", "id")
-    assert f"first on line {task_line(0)}" in error.message
-
-    (error,) = validate_pack(write_jsonl(tmp_path, pack)).errors
-    assert (error.line, error.task_id) == (4, "x")
-    assert "first on line 2" in error.message
-
-
 def test_too_long_text(tmp_path: Path) -> None:
-    (error,) = validate_pack(write_json(tmp_path, [{"id": "long", "text": "é" * 3600}])).errors
+    (error,) = check_pack(write_json(tmp_path, [{"id": "long", "text": "é" * 3600}])).errors
     assert (error.task_id, error.field) == ("long", "text")
     assert error.message == "has 3600 characters, at most 3500"
 
 
 def test_unknown_fields(tmp_path: Path) -> None:
     path = write_json(tmp_path, [{"id": "a", "text": "b", "glod": "pos"}], overlapp=3)
-    errors = validate_pack(path).errors
+    errors = check_pack(path).errors
     assert [(error.task_id, error.field) for error in errors] == [(None, "overlapp"), ("a", "glod")]
     assert 'unknown field "overlapp"' in errors[0].message
     assert 'unknown field "glod"' in errors[1].message
@@ -215,14 +167,14 @@ def test_unknown_fields(tmp_path: Path) -> None:
 def test_header_field_errors(tmp_path: Path) -> None:
     path = write_json(
         tmp_path,
-        tasks(1),
+        make_tasks(1),
         id="Not A Slug",
         currency="eur",
         lease_seconds=10,
         type="rating",
         title="",
     )
-    fields = {error.field: error.message for error in validate_pack(path).errors}
+    fields = {error.field: error.message for error in check_pack(path).errors}
     assert set(fields) == {"id", "currency", "lease_seconds", "type", "title"}
     assert "not a valid id" in fields["id"]
     assert "ISO 4217" in fields["currency"]
@@ -239,33 +191,33 @@ def test_header_field_errors(tmp_path: Path) -> None:
     ],
 )
 def test_option_rules(tmp_path: Path, options: list[dict[str, str]], expected: str) -> None:
-    (error,) = validate_pack(write_json(tmp_path, tasks(1), options=options)).errors
+    (error,) = check_pack(write_json(tmp_path, make_tasks(1), options=options)).errors
     assert error.field == "options" and expected in error.message
 
 
 def test_option_label_too_long(tmp_path: Path) -> None:
     options = [{"id": "a", "label": "A" * 41}, {"id": "b", "label": "B"}]
-    (error,) = validate_pack(write_json(tmp_path, tasks(1), options=options)).errors
+    (error,) = check_pack(write_json(tmp_path, make_tasks(1), options=options)).errors
     assert error.field == "options[0].label"
 
 
 def test_quality_must_be_an_object(tmp_path: Path) -> None:
-    (error,) = validate_pack(write_json(tmp_path, tasks(1), quality=[1])).errors
+    (error,) = check_pack(write_json(tmp_path, make_tasks(1), quality=[1])).errors
     assert error.field == "quality" and "object" in error.message
 
 
 def test_task_id_must_be_a_string(tmp_path: Path) -> None:
-    (error,) = validate_pack(write_json(tmp_path, [{"id": 42, "text": "x"}])).errors
+    (error,) = check_pack(write_json(tmp_path, [{"id": 42, "text": "x"}])).errors
     assert error.field == "id" and error.message == 'write the id as a string: "42"'
 
 
 def test_no_tasks(tmp_path: Path) -> None:
     path = tmp_path / "empty.json"
-    path.write_text(json.dumps({**HEADER, "tasks": []}), encoding="utf-8")
-    assert [e.message for e in validate_pack(path).errors] == ["the pack has no tasks"]
-    path.write_text(json.dumps(HEADER), encoding="utf-8")
-    assert [e.field for e in validate_pack(path).errors] == ["tasks"]
-    assert [e.message for e in validate_pack(write_jsonl(tmp_path, [])).errors] == [
+    path.write_text(json.dumps({**PACK_HEADER, "tasks": []}), encoding="utf-8")
+    assert [e.message for e in check_pack(path).errors] == ["the pack has no tasks"]
+    path.write_text(json.dumps(PACK_HEADER), encoding="utf-8")
+    assert [e.field for e in check_pack(path).errors] == ["tasks"]
+    assert [e.message for e in check_pack(write_jsonl(tmp_path, [])).errors] == [
         "the pack has no tasks"
     ]
 
@@ -273,23 +225,23 @@ def test_no_tasks(tmp_path: Path) -> None:
 def test_invalid_json_reports_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{\n  "id": "x",\n  "title": oops\n}\n', encoding="utf-8")
-    (error,) = validate_pack(path).errors
+    (error,) = check_pack(path).errors
     assert error.line == 3 and "column 12" in error.message
 
 
 def test_jsonl_content_in_a_json_file_gets_a_hint(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path, tasks(2), name="pack.json")
-    (error,) = validate_pack(path).errors
+    path = write_jsonl(tmp_path, make_tasks(2), name="pack.json")
+    (error,) = check_pack(path).errors
     assert error.line == 2 and ".jsonl extension" in error.message
 
 
 def test_json_lines_of_tasks_on_shared_lines(tmp_path: Path) -> None:
-    text = json.dumps({**HEADER, "tasks": []})[:-3]  # a compact header, then tasks
+    text = json.dumps({**PACK_HEADER, "tasks": []})[:-3]  # a compact header, then tasks
     text += '[\n{"id": "a", "text": "x"}, {"id": "b", "text": "y", "gold": "no"},\n\n'
     text += '  {"id": "c",\n   "text": ""}]}'
     path = tmp_path / "compact.json"
     path.write_text(text, encoding="utf-8")
-    errors = validate_pack(path).errors
+    errors = check_pack(path).errors
     assert [(e.line, e.task_id, e.field) for e in errors] == [(2, "b", "gold"), (4, "c", "text")]
 
 
@@ -305,7 +257,7 @@ def test_jsonl_bad_lines_do_not_stop_validation(tmp_path: Path) -> None:
             {"id": "d", "text": "fine"},
         ],
     )
-    check = validate_pack(path)
+    check = check_pack(path)
     assert check.tasks == 2
     found = [(error.line, error.task_id, error.field) for error in check.errors]
     assert found == [(3, None, None), (5, None, None), (6, "c", "gold")]
@@ -315,114 +267,29 @@ def test_jsonl_bad_lines_do_not_stop_validation(tmp_path: Path) -> None:
 
 def test_jsonl_header_errors_and_tasks_still_checked(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path, [{"id": "a", "text": "x", "gold": "maybe"}], reward=1)
-    found = [(error.line, error.field) for error in validate_pack(path).errors]
+    found = [(error.line, error.field) for error in check_pack(path).errors]
     assert found == [(1, "reward"), (2, "gold")]
 
 
 def test_errors_are_capped(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path, [{"id": f"t{n}", "text": ""} for n in range(MAX_ERRORS + 5)])
-    errors = validate_pack(path).errors
+    errors = check_pack(path).errors
     assert len(errors) == MAX_ERRORS + 1
     assert str(errors[-1]) == "... and 5 more errors"
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    (error,) = validate_pack(tmp_path / "missing.jsonl").errors
+    (error,) = check_pack(tmp_path / "missing.jsonl").errors
     assert "cannot read" in error.message
 
 
 def test_bom_and_ndjson(tmp_path: Path) -> None:
     path = tmp_path / "pack.ndjson"
     path.write_bytes(
-        b"\xef\xbb\xbf" + json.dumps(HEADER).encode() + b"\r\n" + b'{"id": "a", "text": "x"}\r\n'
+        b"\xef\xbb\xbf"
+        + json.dumps(PACK_HEADER).encode()
+        + b"\r\n"
+        + b'{"id": "a", "text": "x"}\r\n'
     )
-    check = validate_pack(path)
+    check = check_pack(path)
     assert check.ok and check.tasks == 1
-
-
-# -- CLI helpers ------------------------------------------------------------------------------
-
-
-def test_format_table_aligns_numbers_right() -> None:
-    table = format_table(["pack", "tasks", "%"], [["a", "1,000", "5.0%"], ["bb", "7", "100.0%"]])
-    assert table.splitlines() == [
-        "pack  tasks       %",
-        "----  -----  ------",
-        "a     1,000    5.0%",
-        "bb        7  100.0%",
-    ]
-
-
-def test_format_load_report() -> None:
-    ok = LoadReport(
-        "demo-reviews",
-        ok=True,
-        created=True,
-        tasks_added=120,
-        tasks_total=120,
-        budget_micros=7_200_000,
-        overlap=3,
-        reward_micros=20_000,
-    )
-    assert format_load_report(ok) == (
-        'pack "demo-reviews" loaded: 120 tasks (120 added), overlap 3, reward 0.02 EUR,'
-        " budget 7.20 EUR"
-    )
-    errors = [
-        PackError(3, "a", "gold", "bad"),
-        PackError(None, None, None, "... and 2 more errors"),
-    ]
-    refused = LoadReport("x", ok=False, errors=errors, error_count=3)
-    assert format_load_report(refused).splitlines() == [
-        'pack "x" refused: 3 errors, nothing imported',
-        '  line 3, task "a", field "gold": bad',
-        "  ... and 2 more errors",
-    ]
-
-
-def test_format_progress() -> None:
-    row = PackProgress(
-        id="demo",
-        title="Demo",
-        status="active",
-        type="single_choice",
-        tasks=150,
-        tasks_complete=10,
-        answers=40,
-        answers_wanted=450,
-        open_leases=2,
-        reward_micros=20_000,
-        currency="EUR",
-        spent_micros=800_000,
-        percent=40 / 450 * 100,
-    )
-    text = format_progress([row])
-    assert "demo" in text and "40/450" in text and "8.9%" in text and "0.80 EUR" in text
-    assert format_progress([]) == "no packs loaded"
-
-
-class FakeTty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_bar_only_on_a_terminal_and_throttled() -> None:
-    quiet = io.StringIO()
-    bar = ProgressBar(100, "loading", quiet)
-    bar.update(50, 10)
-    bar.finish()
-    assert quiet.getvalue() == ""
-
-    now = [0.0]
-    tty = FakeTty()
-    bar = ProgressBar(1000, "loading", tty, clock=lambda: now[0])
-    now[0] = 1.0
-    bar(500, 1000, 100)
-    bar.update(600, 120)  # within 0.1 s: not redrawn
-    assert tty.getvalue().count("\r") == 1
-    assert "50%" in tty.getvalue() and "100 tasks" in tty.getvalue()
-    now[0] = 2.0
-    bar.update(1000, 200)
-    bar.finish()
-    assert tty.getvalue().endswith("\n")
-    assert "100%" in tty.getvalue() and "100 tasks/s" in tty.getvalue()

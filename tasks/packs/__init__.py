@@ -1,0 +1,57 @@
+"""Task packs: the file format an operator loads, its validation, loading, and packs in service.
+
+A pack is a file of annotation tasks with a header that says how to answer them and what an
+answer pays: JSON (the header fields plus a ``tasks`` array) or JSONL (the header on the first
+line, then one task per line). Header fields: ``id`` (a slug), ``title``, ``instructions``,
+optional ``description``, ``type``, ``options``, ``reward`` (a decimal string), ``currency``,
+``overlap``, ``lease_seconds``, optional ``quality`` and ``top_up``. Task fields: ``id``,
+``text``, optional ``gold`` and ``explanation``. Unknown fields are errors (usually typos).
+
+One module per idea:
+
+- format.py: the header and task fields as pydantic models; adding an answer type starts there.
+- errors.py: PackError (line, task id, field, message) and the capped ErrorList.
+- reader.py: PackReader, the header then the tasks in batches (jsonscan.py: JSON positions).
+- loading.py: load_pack, all or nothing in one unit of work on the database thread.
+- catalogue.py: PackInfo (a pack in service) and pack_progress.
+
+The names other modules use are importable from here: ``from tasks.packs import load_pack``.
+"""
+
+from tasks.packs.catalogue import Option, PackInfo, PackProgress, pack_progress
+from tasks.packs.errors import MAX_ERRORS, ErrorList, PackError
+from tasks.packs.format import (
+    TYPE_RULES,
+    OptionSpec,
+    PackHeader,
+    QualityBlock,
+    TaskSpec,
+    TaskType,
+    TypeRules,
+    task_content,
+)
+from tasks.packs.loading import LoadReport, ProgressCallback, load_pack
+from tasks.packs.reader import PackReader, TaskBatch
+
+__all__ = [
+    "MAX_ERRORS",
+    "TYPE_RULES",
+    "ErrorList",
+    "LoadReport",
+    "Option",
+    "OptionSpec",
+    "PackError",
+    "PackHeader",
+    "PackInfo",
+    "PackProgress",
+    "PackReader",
+    "ProgressCallback",
+    "QualityBlock",
+    "TaskBatch",
+    "TaskSpec",
+    "TaskType",
+    "TypeRules",
+    "load_pack",
+    "pack_progress",
+    "task_content",
+]

@@ -1,0 +1,268 @@
+"""The pack format: the header and task fields an operator writes, as pydantic models.
+
+Validation messages are worded for operators (tasks/packs/errors.py turns pydantic's errors into
+them). Adding an answer type (multi_choice, text, rating...): add it to TaskType, give it a
+TypeRules entry in TYPE_RULES, and extend PackHeader.gold_error if its gold is not an option id.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from json.encoder import encode_basestring
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+    with_config,
+)
+from typing_extensions import TypedDict
+
+from tasks.money import parse_amount, to_micros
+
+MAX_REWARD = Decimal(1000)
+
+TaskType = Literal["single_choice"]
+
+
+@dataclass(frozen=True)
+class TypeRules:
+    """What a task type asks of a pack header."""
+
+    min_options: int
+    max_options: int
+    gold_is_option: bool = True  # gold names one option id
+
+
+TYPE_RULES: dict[str, TypeRules] = {
+    "single_choice": TypeRules(min_options=2, max_options=8),
+    # "multi_choice": TypeRules(2, 8), "text": TypeRules(0, 0, gold_is_option=False), ...
+}
+
+
+def _not_blank(value: str) -> str:
+    if value.isspace():
+        raise ValueError("is blank")
+    return value
+
+
+Slug = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+OptionId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+OptionLabel = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=40), AfterValidator(_not_blank)
+]
+Title = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)
+]
+Instructions = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=2000), AfterValidator(_not_blank)
+]
+Description = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=1000), AfterValidator(_not_blank)
+]
+Currency = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Z]{3}$")]
+# Task fields. The blank-text check is done by the loader, outside pydantic, for speed.
+TaskId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128)]
+TaskText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=3500)]
+Gold = Annotated[str, Strict()]
+Explanation = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=1000)]
+
+
+class OptionSpec(BaseModel):
+    """One answer button: `id` is stored as the answer, `label` is the button text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: OptionId
+    label: OptionLabel
+
+
+class QualityBlock(BaseModel):
+    """The `quality` block of a pack header: gold, qualification, trust and overlap settings.
+
+    Every field is optional (the defaults are in tasks/quality.py's QualitySettings); the stored
+    header keeps what the operator wrote. docs/quality.md says what each one does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gold_ratio: Annotated[float, Field(ge=0, le=1)] = 0.1
+    qualification: Annotated[int, Strict(), Field(ge=0, le=50)] = 5
+    pass_mark: Annotated[float, Field(ge=0, le=1)] = 0.8
+    min_accuracy: Annotated[float, Field(ge=0, le=1)] = 0.7
+    min_gold_answers: Annotated[int, Strict(), Field(ge=2, le=500)] = 5
+    window: Annotated[int, Strict(), Field(ge=2, le=500)] = 10
+    min_seconds: Annotated[float, Field(ge=0, le=3600)] | None = None
+    retry_after_hours: Annotated[float, Field(ge=0, le=8760)] = 24
+    train_paid: Annotated[bool, Strict()] = True
+    gold_floor: Annotated[float, Field(ge=0, le=0.9)] = 0.03
+    target_confidence: Annotated[float, Field(ge=0.5, le=1)] = 0.9
+    min_overlap: Annotated[int, Strict(), Field(ge=1, le=50)] = 2
+    max_overlap: Annotated[int, Strict(), Field(ge=1, le=100)] | None = None
+    fast_streak: Annotated[int, Strict(), Field(ge=2, le=100)] = 5
+
+    @field_validator(
+        "gold_ratio",
+        "pass_mark",
+        "min_accuracy",
+        "min_seconds",
+        "retry_after_hours",
+        "gold_floor",
+        "target_confidence",
+        mode="before",
+    )
+    @classmethod
+    def _number(cls, value: object) -> object:
+        if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
+            raise ValueError(f"must be a number, not {json_kind(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QualityBlock:
+        if self.max_overlap is not None and self.min_overlap > self.max_overlap:
+            raise ValueError(
+                f"min_overlap ({self.min_overlap}) is more than max_overlap ({self.max_overlap})"
+            )
+        if "gold_floor" in self.model_fields_set and self.gold_floor > self.gold_ratio:
+            raise ValueError(
+                f"gold_floor ({self.gold_floor}) is more than gold_ratio ({self.gold_ratio})"
+            )
+        return self
+
+
+class PackHeader(BaseModel):
+    """Everything in a pack but its tasks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug
+    title: Title
+    instructions: Instructions
+    description: Description | None = None
+    type: TaskType
+    options: tuple[OptionSpec, ...] = ()
+    reward: Decimal
+    currency: Currency = "EUR"
+    overlap: Annotated[int, Strict(), Field(ge=1, le=50)] = 3
+    lease_seconds: Annotated[int, Strict(), Field(ge=30, le=86400)] = 300
+    quality: QualityBlock | None = None
+    top_up: Annotated[bool, Strict()] = False
+
+    @field_serializer("quality")
+    def _quality_as_written(self, quality: QualityBlock | None) -> dict[str, Any] | None:
+        return None if quality is None else quality.model_dump(mode="json", exclude_unset=True)
+
+    @field_validator("reward", mode="before")
+    @classmethod
+    def _reward(cls, value: object) -> Decimal:
+        if not isinstance(value, str):
+            raise ValueError('write the reward as a string, e.g. "0.02"')
+        amount = parse_amount(value)
+        if amount <= 0:
+            raise ValueError(f"the reward must be more than 0 (got {value!r})")
+        if amount > MAX_REWARD:
+            raise ValueError(f"a reward of {value} per answer is above {MAX_REWARD}: a typo?")
+        return amount
+
+    @field_validator("options")
+    @classmethod
+    def _options(
+        cls, options: tuple[OptionSpec, ...], info: ValidationInfo
+    ) -> tuple[OptionSpec, ...]:
+        rules = TYPE_RULES.get(info.data.get("type", ""))
+        if rules is None:  # the type itself is invalid: reported on its own
+            return options
+        if not rules.min_options <= len(options) <= rules.max_options:
+            wanted = (
+                "no options"
+                if rules.max_options == 0
+                else f"{rules.min_options} to {rules.max_options} options"
+            )
+            raise ValueError(f"a {info.data['type']} pack has {wanted}, not {len(options)}")
+        seen: set[str] = set()
+        for option in options:
+            if option.id in seen:
+                raise ValueError(f'option id "{option.id}" appears twice')
+            seen.add(option.id)
+        return options
+
+    @field_serializer("reward")
+    def _reward_text(self, reward: Decimal) -> str:
+        return format(reward, "f")
+
+    @property
+    def reward_micros(self) -> int:
+        return to_micros(self.reward)
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(option.id for option in self.options)
+
+    def gold_error(self, gold: str) -> str | None:
+        """Why `gold` is not a valid correct answer for this pack's tasks, or None."""
+        if TYPE_RULES[self.type].gold_is_option and gold not in self.option_ids:
+            return f'"{gold}" is not one of the options ({", ".join(self.option_ids)})'
+        return None
+
+    def to_json(self) -> str:
+        """The whole header as stored in packs.header (reward as a decimal string)."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False)
+
+
+class TaskSpec(BaseModel):
+    """One task of a pack. Loading validates task lines as TaskDict (same fields, faster)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: TaskId
+    text: TaskText
+    gold: Gold | None = None
+    explanation: Explanation | None = None
+
+
+@with_config(ConfigDict(extra="forbid"))
+class TaskDict(TypedDict):
+    """TaskSpec as a TypedDict: pydantic validates it 2-3 times faster than a model (the reader
+    validates task lines with TASK, below)."""
+
+    id: TaskId
+    text: TaskText
+    gold: NotRequired[Gold | None]
+    explanation: NotRequired[Explanation | None]
+
+
+TASK = TypeAdapter(TaskDict)
+HEADER_FIELDS = tuple(PackHeader.model_fields)
+TASK_FIELDS = tuple(TaskSpec.model_fields)
+
+
+def task_content(text: str) -> str:
+    """The tasks.content JSON of a text task: json.dumps({"text": text}, ensure_ascii=False)."""
+    return '{"text": ' + encode_basestring(text) + "}"
+
+
+def json_kind(value: object) -> str:
+    """A JSON value as an operator would name it: "the number 3", "an array"..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value, ensure_ascii=False)}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

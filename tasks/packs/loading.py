@@ -1,0 +1,263 @@
+"""Loading a pack file into the database: validated and written all or nothing.
+
+The whole load is one unit of work run on the database thread (`Database.run`): the file is
+read there, a batch at a time, and each batch is written as it is read, so a JSONL pack of
+millions of tasks loads in bounded memory. It holds the write lock throughout (a load is the
+CLI's, not the bot's). On any error in the file the unit raises and is rolled back: nothing is
+imported, and the report lists every error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from db import packs as db_packs
+from db.core import Database, SyncTx, to_db_time
+from db.packs import Option, PackColumns, PackInfo
+from tasks.clock import Clock
+from tasks.packs.errors import PackError
+from tasks.packs.format import PackHeader
+from tasks.packs.reader import PackReader
+
+# The page cache (KiB) while a load runs: the unique (pack_pk, task_id) index of a big pack with
+# ids in random order would otherwise be read back from disk for most rows.
+LOAD_CACHE_KIB = 64 * 1024
+
+# on_progress(bytes_read, total_bytes, tasks_read), called after every batch.
+ProgressCallback = Callable[[int, int, int], None]
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """The outcome of load_pack. When not ok, nothing was imported and the counts are 0."""
+
+    pack_id: str
+    ok: bool
+    created: bool = False
+    replaced: bool = False
+    tasks_added: int = 0
+    tasks_updated: int = 0
+    tasks_retired: int = 0
+    tasks_total: int = 0  # the tasks of the file, now in service
+    errors: list[PackError] = field(default_factory=list)
+    budget_micros: int = 0  # tasks_total * overlap * reward
+    currency: str = "EUR"
+    overlap: int = 0
+    reward_micros: int = 0
+    error_count: int = 0  # all errors found, including those past the MAX_ERRORS listed
+
+
+class _Refused(Exception):
+    """Raised inside the load's unit of work to roll it back; carries the report to return."""
+
+    def __init__(self, report: LoadReport) -> None:
+        super().__init__(report.pack_id)
+        self.report = report
+
+
+class _Stopped(Exception):
+    """Raised inside the load's unit of work when its caller was cancelled (Ctrl-C)."""
+
+
+async def load_pack(
+    db: Database,
+    source: Path,
+    *,
+    replace: bool = False,
+    clock: Clock,
+    on_progress: ProgressCallback | None = None,
+) -> LoadReport:
+    """Validates and loads a pack file, all or nothing, in one transaction.
+
+    A JSONL pack is streamed (bounded memory); a JSON pack is read whole (keep those small).
+    Validation happens while the tasks are written; on any error the transaction is rolled back
+    and the report lists every error (MAX_ERRORS at most). An existing pack id is refused unless
+    `replace`: then the header is updated, tasks are upserted by id (answers kept), tasks missing
+    from the file are retired, and each task's remaining slots are recomputed. A replace cannot
+    remove an option that stored answers chose.
+
+    `on_progress(bytes_read, total_bytes, tasks_read)` is called after every batch, on the
+    database thread (the event loop is not blocked meanwhile, but the database is: meant for the
+    CLI). When the caller is cancelled, the load stops after the batch it is writing and is
+    rolled back: nothing is imported.
+    """
+    stop = threading.Event()
+    try:
+        return await db.run(_load, source, replace, to_db_time(clock.now()), on_progress, stop)
+    except _Refused as refused:
+        return refused.report
+    except asyncio.CancelledError:
+        # The unit of work goes on running on the database thread: tell it to roll back.
+        stop.set()
+        raise
+
+
+def _load(
+    tx: SyncTx,
+    source: Path,
+    replace: bool,
+    now: str,
+    on_progress: ProgressCallback | None,
+    stop: threading.Event,
+) -> LoadReport:
+    with PackReader(source) as reader:
+        header = reader.read_header()
+        report = None
+        if reader.readable:
+            report = _write(tx, reader, header, replace, now, on_progress, stop)
+        if report is None or reader.errors:
+            raise _Refused(
+                LoadReport(
+                    header.id if header else (reader.raw_id or source.stem),
+                    ok=False,
+                    errors=reader.errors.as_list(),
+                    error_count=reader.errors.total,
+                    currency=header.currency if header else "EUR",
+                )
+            )
+        return report
+
+
+def _write(
+    tx: SyncTx,
+    reader: PackReader,
+    header: PackHeader | None,
+    replace: bool,
+    now: str,
+    on_progress: ProgressCallback | None,
+    stop: threading.Event,
+) -> LoadReport | None:
+    """Writes the pack and its tasks; None (or errors in reader.errors) when it is refused."""
+    errors = reader.errors
+    existing = db_packs.pack_by_id(tx, header.id) if header else None
+    tasks_before = 0
+    if header is None:
+        pack_pk = db_packs.insert_scratch_pack(tx, now)
+    elif existing is None:
+        pack_pk = db_packs.insert_pack(tx, _columns(header), now)
+    elif not replace:
+        errors.add(
+            reader.header_lines.get("id", reader.header_line),
+            None,
+            "id",
+            f'pack "{header.id}" already exists; use --replace to update it'
+            " (answers already given are kept)",
+        )
+        return None
+    else:
+        pack_pk = existing.pk
+        _check_replace(tx, reader, header, existing)
+        db_packs.update_pack(tx, pack_pk, _columns(header), now)
+        tasks_before = db_packs.count_tasks(tx, pack_pk)
+        db_packs.mark_tasks_unseen(tx, pack_pk)
+
+    writer = db_packs.TaskWriter(tx, pack_pk, remaining=header.overlap if header else 1)
+    tasks_total = 0
+    previous_cache = db_packs.set_cache_size(tx, LOAD_CACHE_KIB)
+    try:
+        for batch in reader.batches():
+            if stop.is_set():
+                raise _Stopped
+            refused = writer.write(batch.rows)
+            tasks_total += len(batch.rows) - len(refused)
+            for index in refused:
+                errors.add(batch.lines[index], batch.rows[index][0], "id", _PENDING_DUPLICATE)
+            if on_progress is not None:
+                on_progress(reader.bytes_read, reader.total_bytes, reader.tasks_read)
+    finally:
+        db_packs.restore_cache_size(tx, previous_cache)
+    _name_first_lines(reader)
+    if errors or header is None:
+        return None
+
+    retired = 0
+    added = tasks_total
+    if existing is not None:
+        retired = db_packs.retire_unseen_tasks(tx, pack_pk)
+        db_packs.recompute_remaining(tx, pack_pk, header.overlap)
+        added = db_packs.count_tasks(tx, pack_pk) - tasks_before
+    return LoadReport(
+        header.id,
+        ok=True,
+        created=existing is None,
+        replaced=existing is not None,
+        tasks_added=added,
+        tasks_updated=tasks_total - added,
+        tasks_retired=retired,
+        tasks_total=tasks_total,
+        budget_micros=tasks_total * header.overlap * header.reward_micros,
+        currency=header.currency,
+        overlap=header.overlap,
+        reward_micros=header.reward_micros,
+    )
+
+
+# A duplicate is found when the database refuses its row; the line of the first occurrence is
+# looked up at the end, for the duplicates among the errors kept (rereads the file: errors only).
+_PENDING_DUPLICATE = "duplicate task id"
+
+
+def _duplicate(first_line: int | None) -> str:
+    where = f" (first on line {first_line})" if first_line is not None else ""
+    return f"duplicate task id{where}"
+
+
+def _name_first_lines(reader: PackReader) -> None:
+    errors = reader.errors
+    pending = {e.task_id for e in errors.items if e.message == _PENDING_DUPLICATE and e.task_id}
+    if not pending:
+        return
+    first = reader.first_lines(pending)
+
+    def name_first_line(error: PackError) -> PackError:
+        if error.message != _PENDING_DUPLICATE or error.task_id is None:
+            return error
+        return dataclasses.replace(error, message=_duplicate(first.get(error.task_id)))
+
+    errors.rewrite(name_first_line)
+
+
+def _check_replace(tx: SyncTx, reader: PackReader, header: PackHeader, existing: PackInfo) -> None:
+    """A replace must keep every option that stored answers chose, and the answer type."""
+    used = db_packs.answers_by_option(tx, existing.pk)
+    if not used:
+        return
+    line = reader.header_lines.get("options", reader.header_line)
+    if existing.type != header.type:
+        reader.errors.add(
+            reader.header_lines.get("type", reader.header_line),
+            None,
+            "type",
+            f'the pack has answers of type "{existing.type}"; a replace cannot change it',
+        )
+        return
+    kept = set(header.option_ids)
+    removed = {answer: count for answer, count in sorted(used.items()) if answer not in kept}
+    if removed:
+        listed = ", ".join(f'"{answer}" ({count} answers)' for answer, count in removed.items())
+        reader.errors.add(
+            line,
+            None,
+            "options",
+            f"a replace cannot remove options that stored answers chose: {listed}",
+        )
+
+
+def _columns(header: PackHeader) -> PackColumns:
+    return PackColumns(
+        id=header.id,
+        title=header.title,
+        instructions=header.instructions,
+        type=header.type,
+        options=tuple(Option(option.id, option.label) for option in header.options),
+        reward_micros=header.reward_micros,
+        currency=header.currency,
+        overlap=header.overlap,
+        lease_seconds=header.lease_seconds,
+        header=header.to_json(),
+    )

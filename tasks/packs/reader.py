@@ -1,0 +1,357 @@
+"""Reading a pack file: the header, then its tasks in batches, every problem on the way noted.
+
+Two formats, told apart by the file extension:
+
+- JSON (any other extension, ``.json`` usually): one object, the header fields plus a ``tasks``
+  array. The file is read whole: fine for the small packs people write by hand (thousands of
+  tasks); use JSONL beyond that.
+- JSONL (``.jsonl`` / ``.ndjson``): the header object on the first line, then one task object per
+  line. The file is streamed in batches: millions of tasks load in bounded memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from json.encoder import encode_basestring
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, NamedTuple, cast
+
+from pydantic import ValidationError
+
+from db.packs import TaskRow
+from tasks.packs.errors import ErrorList, describe, field_name
+from tasks.packs.format import (
+    HEADER_FIELDS,
+    TASK,
+    TASK_FIELDS,
+    PackHeader,
+    TaskDict,
+    json_kind,
+    task_content,
+)
+from tasks.packs.jsonscan import decode_error, json_problem, scan_json_pack, unencodable
+
+BATCH_SIZE = 5000
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+
+
+class TaskBatch(NamedTuple):
+    """Valid tasks read from a pack, with the line of each."""
+
+    rows: list[TaskRow]  # (task_id, content JSON, gold, explanation)
+    lines: list[int]
+
+
+class PackReader:
+    """Reads and validates a pack file: the header, then the tasks in batches.
+
+    Every problem found goes to `errors`; invalid tasks are left out of the batches. Duplicate
+    task ids are not checked here (it takes memory): the database does, as load_pack writes the
+    tasks. Use as a context manager; call read_header() before batches().
+    """
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+        self.batch_size = BATCH_SIZE
+        self.jsonl = source.suffix.lower() in JSONL_SUFFIXES
+        self.errors = ErrorList()
+        self.header: PackHeader | None = None
+        self.header_line: int | None = None
+        self.raw_id: str | None = None  # the header's id, even when the header is invalid
+        self.total_bytes = 0
+        self.bytes_read = 0
+        self.tasks_read = 0  # task objects (or JSONL task lines) read, valid or not
+        self._file: IO[bytes] | None = None
+        self._line = 0  # JSONL: the last line read
+        self._elements: list[tuple[int, Any]] = []  # JSON: (line, task element)
+        self.header_lines: dict[str, int] = {}  # JSON: the line of each header field
+        self.readable = False  # whether tasks can be read (the file opened and parsed)
+        self._tasks_reported = False  # a problem with the tasks array was reported
+        self._option_ids: tuple[str, ...] | None = None  # from an invalid header, if readable
+
+    def __enter__(self) -> PackReader:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    # -- header --------------------------------------------------------------------------
+
+    def read_header(self) -> PackHeader | None:
+        """Reads and validates the header (JSON: the whole file); None if it is invalid."""
+        try:
+            self.total_bytes = self.source.stat().st_size
+            if self.jsonl:
+                self._file = self.source.open("rb")
+                raw = self._read_jsonl_header()
+            else:
+                raw = self._read_json_document()
+        except OSError as exc:
+            self.errors.add(None, None, None, f"cannot read {self.source}: {exc.strerror or exc}")
+            return None
+        if raw is None:
+            return None
+        if isinstance(raw.get("id"), str):
+            self.raw_id = raw["id"]
+        try:
+            self.header = PackHeader.model_validate(raw)
+        except ValidationError as exc:
+            self._option_ids = _raw_option_ids(raw.get("options"))
+            for error in exc.errors(include_url=False):
+                self.errors.add(
+                    self.header_lines.get(str(error["loc"][0]), self.header_line)
+                    if error["loc"]
+                    else self.header_line,
+                    None,
+                    field_name(error["loc"]),
+                    describe(error, HEADER_FIELDS),
+                )
+            return None
+        return self.header
+
+    def _read_jsonl_header(self) -> dict[str, Any] | None:
+        assert self._file is not None
+        for raw in self._file:
+            self._line += 1
+            self.bytes_read += len(raw)
+            if self._line == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if raw.isspace() or not raw:
+                continue
+            self.header_line = self._line
+            self.readable = True
+            try:
+                value = json.loads(raw)
+            except ValueError as exc:
+                self.errors.add(self._line, None, None, f"the header line: {json_problem(exc)}")
+                return None
+            if not isinstance(value, dict):
+                self.errors.add(self._line, None, None, "the first line must be the header object")
+                return None
+            if "tasks" in value:
+                self.errors.add(
+                    self._line,
+                    None,
+                    "tasks",
+                    "in a JSONL pack the tasks follow the header line, one per line",
+                )
+                del value["tasks"]
+            if unencodable(value):
+                self.errors.add(self._line, None, None, "invalid unicode (a lone surrogate)")
+                return None
+            return value
+        self.errors.add(None, None, None, "the file is empty")
+        return None
+
+    def _read_json_document(self) -> dict[str, Any] | None:
+        data = self.source.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            self.errors.add(line, None, None, "the file is not UTF-8 text")
+            return None
+        del data
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            message = decode_error(exc)
+            if exc.msg == "Extra data" and exc.colno == 1:
+                message += " (a JSONL pack, one object per line, needs the .jsonl extension)"
+            self.errors.add(exc.lineno, None, None, message)
+            return None
+        if not isinstance(document, dict):
+            self.errors.add(1, None, None, "a JSON pack is one object (the header and its tasks)")
+            return None
+        self.header_line = 1
+        self.readable = True
+        del document
+        raw, self.header_lines, elements = scan_json_pack(text)
+        self.bytes_read = self.total_bytes
+        if "tasks" not in raw:
+            self._tasks_reported = True
+            self.errors.add(None, None, "tasks", "required field is missing")
+        elif not isinstance(raw["tasks"], list):
+            self._tasks_reported = True
+            self.errors.add(
+                self.header_lines["tasks"],
+                None,
+                "tasks",
+                f"must be an array, not {json_kind(raw['tasks'])}",
+            )
+        raw.pop("tasks", None)
+        self._elements = elements
+        if unencodable(raw):
+            self.errors.add(1, None, None, "invalid unicode in the header (a lone surrogate)")
+            return None
+        return raw
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def batches(self) -> Iterator[TaskBatch]:
+        """The valid tasks, `batch_size` at a time; errors go to `errors`.
+
+        Ends with a "no tasks" error when the file had none.
+        """
+        if self.readable:
+            if self.jsonl:
+                yield from self._jsonl_batches()
+            else:
+                yield from self._json_batches()
+        if self.readable and self.tasks_read == 0 and not self._tasks_reported:
+            self.errors.add(None, None, "tasks", "the pack has no tasks")
+
+    def _jsonl_batches(self) -> Iterator[TaskBatch]:
+        # The hot loop of a big load: ~1 µs of Python per task on top of pydantic's parsing.
+        assert self._file is not None
+        validate = TASK.validator.validate_json  # the core validator: no wrapper overhead
+        encode = encode_basestring
+        size = self.batch_size
+        rows: list[TaskRow] = []
+        lines: list[int] = []
+        line = self._line
+        done = self.bytes_read
+        read = self.tasks_read
+        for raw in self._file:
+            line += 1
+            done += len(raw)
+            try:
+                task = validate(raw)
+            except ValidationError as exc:
+                if raw.isspace():
+                    continue
+                read += 1
+                self._invalid_task(line, exc, raw)
+                continue
+            read += 1
+            if "gold" in task or "explanation" in task or task["text"].isspace():
+                self._accept(task, line, rows, lines)
+            else:  # the common case, inlined: a plain text task
+                rows.append((task["id"], '{"text": ' + encode(task["text"]) + "}", None, None))
+                lines.append(line)
+            if len(rows) >= size:
+                self._line, self.bytes_read, self.tasks_read = line, done, read
+                yield TaskBatch(rows, lines)
+                rows, lines = [], []
+        self._line, self.bytes_read, self.tasks_read = line, done, read
+        if rows:
+            yield TaskBatch(rows, lines)
+
+    def _json_batches(self) -> Iterator[TaskBatch]:
+        validate = TASK.validate_python
+        batch = TaskBatch([], [])
+        count = len(self._elements)
+        for index, (line, element) in enumerate(self._elements, 1):
+            self.tasks_read += 1
+            try:
+                task = validate(element)
+            except ValidationError as exc:
+                self._invalid_task(line, exc, element)
+                continue
+            if unencodable(task):
+                task_id = task["id"] if not unencodable(task["id"]) else None
+                self.errors.add(line, task_id, None, "invalid unicode (a lone surrogate)")
+                continue
+            self._accept(task, line, batch.rows, batch.lines)
+            if len(batch.rows) >= self.batch_size:
+                self.bytes_read = self.total_bytes * index // count
+                yield batch
+                batch = TaskBatch([], [])
+        self.bytes_read = self.total_bytes
+        if batch.rows:
+            yield batch
+
+    def _accept(self, task: TaskDict, line: int, rows: list[TaskRow], lines: list[int]) -> None:
+        """Checks what pydantic did not, then adds the task to the batch."""
+        text = task["text"]
+        gold = task.get("gold")
+        explanation = task.get("explanation")
+        if text.isspace():
+            self.errors.add(line, task["id"], "text", "is blank")
+            return
+        if gold is not None:
+            if problem := self._gold_error(gold):
+                self.errors.add(line, task["id"], "gold", problem)
+                return
+        elif explanation is not None:
+            self.errors.add(
+                line, task["id"], "explanation", 'an explanation goes with a "gold" answer'
+            )
+            return
+        rows.append((task["id"], task_content(text), gold, explanation))
+        lines.append(line)
+
+    def _gold_error(self, gold: str) -> str | None:
+        if self.header is not None:
+            return self.header.gold_error(gold)
+        if self._option_ids is not None and gold not in self._option_ids:
+            return f'"{gold}" is not one of the options ({", ".join(self._option_ids)})'
+        return None
+
+    def _invalid_task(self, line: int, exc: ValidationError, raw: object) -> None:
+        errors = exc.errors(include_url=False)
+        if errors[0]["type"] == "json_invalid":
+            self.errors.add(line, None, None, json_problem(raw))
+            return
+        value = raw
+        if isinstance(raw, bytes):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = None
+        task_id = None
+        if isinstance(value, dict) and isinstance(value.get("id"), str):
+            task_id = value["id"]
+        for error in errors:
+            if not error["loc"] and error["type"] in ("dict_type", "model_type"):
+                message = f"a task must be an object, not {json_kind(error.get('input'))}"
+                self.errors.add(line, task_id, None, message)
+                continue
+            self.errors.add(line, task_id, field_name(error["loc"]), describe(error, TASK_FIELDS))
+
+    def first_lines(self, task_ids: set[str]) -> dict[str, int]:
+        """The line where each of these task ids first appears (rereads a JSONL file)."""
+        found: dict[str, int] = {}
+        if not task_ids:
+            return found
+        if not self.jsonl:
+            elements: Iterator[tuple[int, Any]] = iter(self._elements)
+        else:
+            elements = self._jsonl_objects()
+        for line, element in elements:
+            if isinstance(element, dict):
+                task_id = element.get("id")
+                if isinstance(task_id, str) and task_id in task_ids and task_id not in found:
+                    found[task_id] = line
+                    if len(found) == len(task_ids):
+                        break
+        return found
+
+    def _jsonl_objects(self) -> Iterator[tuple[int, Any]]:
+        with self.source.open("rb") as lines:
+            for line, raw in enumerate(lines, 1):
+                if line <= (self.header_line or 0):
+                    continue
+                try:
+                    yield line, json.loads(raw)
+                except ValueError:
+                    continue
+
+
+def _raw_option_ids(options: object) -> tuple[str, ...] | None:
+    """The option ids of an invalid header, when they can be made out (to check golds)."""
+    if not isinstance(options, list):
+        return None
+    ids = [option.get("id") for option in options if isinstance(option, dict)]
+    if not ids or len(ids) != len(options) or not all(isinstance(id_, str) for id_ in ids):
+        return None
+    return tuple(dict.fromkeys(cast(list[str], ids)))
