@@ -22,9 +22,13 @@ from db import ledger as ledger_db
 from db import packs as packs_db
 from db import updates as updates_db
 from db import workers as workers_db
+from db.standings import Standing
 from tasks.clock import Clock
 from tasks.packs import Option, PackInfo
-from tasks.quality_service import AnsweredTask, Choice, News, QualityRules
+from tasks.quality.control import QualityControl
+from tasks.quality.gold_choice import Choice
+from tasks.quality.judging import AnsweredTask
+from tasks.quality.news import News
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +125,7 @@ class WorkService:
     ) -> None:
         self.db = db
         self.clock = clock or Clock()
-        self.quality = QualityRules(rng)
+        self.quality = QualityControl(rng)
         self._packs: dict[int, tuple[str, PackInfo]] = {}
         self._active: tuple[float, list[PackInfo]] | None = None
 
@@ -308,15 +312,17 @@ class WorkService:
             current = assignments_db.open_for(tx, worker_id)
             late_next = None if current is not None else self._next(tx, worker, now)
             return AnswerResult(Outcome.EXPIRED, worker, next=late_next)
+        standing = self.quality.standing(tx, worker_id, pack)  # read once for the press
         if choice is None:
             assignments_db.close_unanswered(tx, assignment_id, "skipped", now_s)
-            self.quality.count_draw(tx, pack, worker_id)
-            return AnswerResult(Outcome.SKIPPED, worker, next=self._next(tx, worker, now))
+            self.quality.count_draw(tx, standing)
+            following = self._next(tx, worker, now, known=standing)
+            return AnswerResult(Outcome.SKIPPED, worker, next=following)
         option = pack.options[choice]
         seconds = (now - from_db_time(found["delivered_at"])).total_seconds()
         assignments_db.record_answer(tx, assignment_id, option.id, now_s, seconds)
         reward = pack.reward_micros
-        if found["is_gold"] and self.quality.unpaid_training(tx, pack, worker_id):
+        if found["is_gold"] and self.quality.unpaid_training(pack, standing):
             reward = 0
         else:
             ledger_db.credit(
@@ -342,19 +348,25 @@ class WorkService:
             option_id=option.id,
             seconds=seconds,
         )
-        news = self.quality.after_answer(tx, pack, answered, now)
+        news = self.quality.after_answer(tx, pack, answered, standing, now)
         return AnswerResult(
             Outcome.RECORDED,
             worker,
             option=option,
             reward_micros=reward,
             currency=pack.currency,
-            next=self._next(tx, worker, now),
+            next=self._next(tx, worker, now, known=standing),
             news=tuple(news),
         )
 
     def _next(
-        self, tx: SyncTx, worker: WorkerView, now: datetime, *, check_open: bool = False
+        self,
+        tx: SyncTx,
+        worker: WorkerView,
+        now: datetime,
+        *,
+        check_open: bool = False,
+        known: Standing | None = None,
     ) -> Next:
         if not worker.consented:
             return NoTask("consent")
@@ -374,7 +386,7 @@ class WorkService:
         news: list[News] = []
         held = False
         for pack in self._active_packs(tx):
-            choice = self.quality.choose(tx, worker.id, pack, now, news)
+            choice = self.quality.choose(tx, worker.id, pack, now, news, known)
             if choice == "held":
                 held = True
                 continue
@@ -394,11 +406,10 @@ class WorkService:
         now: datetime,
         news: list[News],
     ) -> TaskCard:
-        task = choice.task
         assignment_id = assignments_db.lease(
             tx,
             worker_id=worker.id,
-            task_pk=task["pk"],
+            task_pk=choice.task_pk,
             pack_pk=pack.pk,
             now=to_db_time(now),
             expires_at=to_db_time(now + timedelta(seconds=pack.lease_seconds)),
@@ -407,8 +418,7 @@ class WorkService:
         self.quality.after_lease(tx, pack, choice)
         if worker.waiting:
             workers_db.set_waiting(tx, worker.id, None)
-        text = json.loads(task["content"])["text"]
-        return TaskCard(assignment_id, pack, text, choice.training, tuple(news))
+        return TaskCard(assignment_id, pack, choice.text, choice.training, tuple(news))
 
     def _release_open(self, tx: SyncTx, worker_id: int, now: str) -> None:
         current = assignments_db.open_for(tx, worker_id)

@@ -98,7 +98,7 @@ async def test_spammers_are_stopped_careful_workers_are_not_and_a_bad_check_is_f
     # the run is reproducible. With the default thresholds a 90% worker is sometimes suspended
     # (3 misses in a window of 10: bench/bench_quality.py measures how often); this crowd's
     # careful workers do not happen to make such a series.
-    app.bot_data[KEY].work.quality.seed = BOT_SEED
+    app.bot_data[KEY].work.quality.gold.seed = BOT_SEED
     await start_polling(app)
     crowd = Crowd(sim, truth_oracle(truth), seed=11, max_answers=30)  # spammers: 80
     kinds: dict[int, str] = {}

@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.quality import (
+from tasks.quality.dawid_skene import dawid_skene, majority_vote
+from tasks.quality.rules import (
     QualitySettings,
     Vote,
-    dawid_skene,
     gold_rate,
     is_closed,
     judge,
     long_and_clean,
-    majority_vote,
     needs_review,
     same_streak_limit,
     slots_wanted,
