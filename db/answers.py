@@ -25,7 +25,8 @@ ORDER BY id DESC LIMIT ?
 
 
 def recent_seconds(tx: SyncTx, pack_pk: int, sample: int = 501) -> list[float]:
-    """Answer times of the pack's latest answers (for its median)."""
+    """Answer times of the pack's latest answers (for its median), newest first from the
+    index assignments_answer_times (migration 005): no sort of every answer of the pack."""
     return [float(row[0]) for row in tx.all(RECENT_SECONDS_SQL, (pack_pk, sample))]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from db import Database
+from db.answers import RECENT_SECONDS_SQL
 from tasks.clock import FakeClock
 from tasks.quality.news import Decision, Feedback
 from tasks.work import NoTask, TaskCard, WorkService
@@ -99,3 +100,16 @@ async def test_too_fast_answers_in_a_row_lead_to_a_suspension(
         if reasons:
             break
     assert reasons == ["too_fast"]
+
+
+async def test_the_answer_times_behind_the_speed_check_come_from_an_index(
+    db: Database, gold_pack: GoldPack
+) -> None:
+    """Read on every stats refresh of a pack: the latest answers newest first, not a sort of
+    every answer the pack ever had."""
+    await gold_pack()
+    plan = await db.query("EXPLAIN QUERY PLAN " + RECENT_SECONDS_SQL, (1, 501))
+    details = " | ".join(row["detail"] for row in plan)
+    assert "USING COVERING INDEX assignments_answer_times" in details, details
+    assert "USE TEMP B-TREE" not in details, details
+    assert "SCAN assignments " not in details + " ", details
