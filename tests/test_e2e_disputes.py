@@ -83,8 +83,8 @@ def start_bot(
 
 
 async def rows(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    async with Database(db_path) as db, db.read() as tx:
-        return [dict(row) for row in await tx.all(sql, params)]
+    async with Database(db_path) as db:
+        return [dict(row) for row in await db.query(sql, params)]
 
 
 async def gold_of(db_path: Path, task_id: str) -> dict[str, Any]:
