@@ -38,7 +38,6 @@ class Dispute:
     comment: str | None
     status: str  # open, accepted, rejected
     pack_id: str
-    pack_title: str
     options: tuple[tuple[str, str], ...]  # (id, label) of the pack's options
     task_id: str
     text: str
@@ -90,7 +89,7 @@ def insert(tx: SyncTx, answer: Disputable, now: str) -> int:
 
 _SELECT = """
 SELECT d.id, d.worker_id, d.task_pk, d.pack_pk, d.answer, d.expected, d.comment, d.status,
-       p.id AS pack_id, p.title AS pack_title, p.options, t.task_id, t.content, t.explanation,
+       p.id AS pack_id, p.options, t.task_id, t.content, t.explanation,
        t.review
 FROM disputes AS d JOIN tasks AS t ON t.pk = d.task_pk JOIN packs AS p ON p.pk = d.pack_pk
 """
@@ -143,7 +142,6 @@ def _dispute(row: sqlite3.Row) -> Dispute:
         comment=row["comment"],
         status=row["status"],
         pack_id=row["pack_id"],
-        pack_title=row["pack_title"],
         options=tuple((item["id"], item["label"]) for item in json.loads(row["options"])),
         task_id=row["task_id"],
         text=json.loads(row["content"])["text"],

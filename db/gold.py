@@ -25,7 +25,6 @@ class GoldTask:
 class FlaggedGold:
     """A gold item flagged for review: it counts against nobody until an operator decides."""
 
-    pk: int
     pack_id: str
     task_id: str
     gold: str
@@ -148,10 +147,10 @@ def retire(tx: SyncTx, task_pk: int) -> None:
 def flagged(tx: SyncTx) -> list[FlaggedGold]:
     """Gold items flagged for review, with their pack."""
     rows = tx.all(
-        "SELECT t.pk, p.id, t.task_id, t.gold FROM tasks AS t"
+        "SELECT p.id, t.task_id, t.gold FROM tasks AS t"
         " JOIN packs AS p ON p.pk = t.pack_pk WHERE t.review = 1 ORDER BY t.pk"
     )
-    return [FlaggedGold(row[0], row[1], row[2], row[3]) for row in rows]
+    return [FlaggedGold(row[0], row[1], row[2]) for row in rows]
 
 
 def touch_pack(tx: SyncTx, pack_pk: int, now: str) -> None:

@@ -34,7 +34,6 @@ class DisputeOutcome(StrEnum):
 class DisputeView:
     id: int
     pack_id: str
-    pack_title: str
     task_id: str
     text: str
     worker_id: int
@@ -44,9 +43,7 @@ class DisputeView:
     expected_label: str
     explanation: str | None
     comment: str | None
-    status: str
-    flagged: bool
-    options: tuple[tuple[str, str], ...]
+    flagged: bool  # the gold item is under review
 
     @classmethod
     def of(cls, dispute: Dispute) -> DisputeView:
@@ -54,7 +51,6 @@ class DisputeView:
         return cls(
             id=dispute.id,
             pack_id=dispute.pack_id,
-            pack_title=dispute.pack_title,
             task_id=dispute.task_id,
             text=dispute.text,
             worker_id=dispute.worker_id,
@@ -64,9 +60,7 @@ class DisputeView:
             expected_label=labels.get(dispute.expected, dispute.expected),
             explanation=dispute.explanation,
             comment=dispute.comment,
-            status=dispute.status,
             flagged=dispute.review,
-            options=dispute.options,
         )
 
 

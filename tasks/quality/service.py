@@ -19,7 +19,6 @@ from tasks.quality import rules
 class PackScore:
     pack_title: str
     state: str
-    reason: str | None
     accuracy: float
     min_accuracy: float
     window_total: int
@@ -56,7 +55,6 @@ class QualityService:
                 PackScore(
                     pack_title=found.pack_title,
                     state=standing.state,
-                    reason=standing.reason,
                     accuracy=standing.accuracy,
                     min_accuracy=s.min_accuracy,
                     window_total=standing.window_total,
