@@ -113,3 +113,19 @@ async def test_the_answer_times_behind_the_speed_check_come_from_an_index(
     assert "USING COVERING INDEX assignments_answer_times" in details, details
     assert "USE TEMP B-TREE" not in details, details
     assert "SCAN assignments " not in details + " ", details
+
+
+async def test_an_answer_reads_the_workers_standing_once(
+    work: WorkService, clock: FakeClock, gold_pack: GoldPack, db: Database
+) -> None:
+    """Judging the answer and choosing the next task share one read of the standing."""
+    truth = await gold_pack(tasks=20, gold=20, quality={"min_seconds": 0, "train_paid": False})
+    card = await newcomer(work, 1)
+    statements: list[str] = []
+    await db.conn.set_trace_callback(statements.append)
+    for result in await work_on(work, clock, 1, card, honest(truth), 8):
+        assert result.next is not None
+    await db.conn.set_trace_callback(None)
+    reads = [sql for sql in statements if sql.startswith("SELECT * FROM worker_quality")]
+    presses = [sql for sql in statements if sql == "BEGIN IMMEDIATE"]  # one per press
+    assert len(presses) == 8 and len(reads) == 8  # training and after: one read per press
