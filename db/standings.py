@@ -4,8 +4,9 @@ changed by the domain, written back whole."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from db.core import SyncTx, to_db_time
 
@@ -36,6 +37,35 @@ class Standing:
     decided_at: datetime | None
     decided_gold: int | None  # gold answers seen when the last decision fell
     updated_at: datetime
+    # The columns as last read or written: save() writes only what differs.
+    saved: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+
+_COLUMNS = (
+    "state",
+    "reason",
+    "attempts",
+    "since_id",
+    "good_until_id",
+    "accuracy",
+    "window_total",
+    "window_correct",
+    "gold_total",
+    "train_total",
+    "train_correct",
+    "fast_streak",
+    "same_option",
+    "same_streak",
+    "draws",
+    "retry_at",
+    "decided_at",
+    "decided_gold",
+    "updated_at",
+)
+
+
+def _values(s: Standing) -> tuple[Any, ...]:
+    return tuple(getattr(s, name) for name in _COLUMNS)
 
 
 def get(tx: SyncTx, worker_id: int, pack_pk: int) -> Standing | None:
@@ -58,45 +88,24 @@ def insert(
 
 
 def save(tx: SyncTx, s: Standing) -> None:
+    """Writes back the columns that changed since the standing was read or last saved (a
+    press mostly moves streaks and counts: the state, and its index, stay untouched)."""
+    values = _values(s)
+    changed = [i for i, value in enumerate(values) if not s.saved or value != s.saved[i]]
+    if not changed:
+        return
     tx.execute(
-        "UPDATE worker_quality SET state = ?, reason = ?, attempts = ?, since_id = ?,"
-        " good_until_id = ?, accuracy = ?, window_total = ?, window_correct = ?, gold_total = ?,"
-        " train_total = ?, train_correct = ?, fast_streak = ?, same_option = ?, same_streak = ?,"
-        " draws = ?, retry_at = ?, decided_at = ?, decided_gold = ?, updated_at = ?"
+        f"UPDATE worker_quality SET {', '.join(f'{_COLUMNS[i]} = ?' for i in changed)}"
         " WHERE worker_id = ? AND pack_pk = ?",
-        (
-            s.state,
-            s.reason,
-            s.attempts,
-            s.since_id,
-            s.good_until_id,
-            s.accuracy,
-            s.window_total,
-            s.window_correct,
-            s.gold_total,
-            s.train_total,
-            s.train_correct,
-            s.fast_streak,
-            s.same_option,
-            s.same_streak,
-            s.draws,
-            _time(s.retry_at),
-            _time(s.decided_at),
-            s.decided_gold,
-            to_db_time(s.updated_at),
-            s.worker_id,
-            s.pack_pk,
-        ),
+        (*[_stored(values[i]) for i in changed], s.worker_id, s.pack_pk),
     )
+    s.saved = values
 
 
 def count_draw(tx: SyncTx, s: Standing) -> None:
     """A skip moves the draws on (the only change a skip makes)."""
     s.draws += 1
-    tx.execute(
-        "UPDATE worker_quality SET draws = ? WHERE worker_id = ? AND pack_pk = ?",
-        (s.draws, s.worker_id, s.pack_pk),
-    )
+    save(tx, s)
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ def of_worker(tx: SyncTx, worker_id: int) -> list[PackStanding]:
 
 
 def _standing(row: sqlite3.Row) -> Standing:
-    return Standing(
+    standing = Standing(
         worker_id=row["worker_id"],
         pack_pk=row["pack_pk"],
         state=row["state"],
@@ -142,6 +151,8 @@ def _standing(row: sqlite3.Row) -> Standing:
         decided_gold=row["decided_gold"],
         updated_at=_parse_time(row["updated_at"]),
     )
+    standing.saved = _values(standing)
+    return standing
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -154,5 +165,5 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else to_db_time(moment)
+def _stored(value: Any) -> Any:
+    return to_db_time(value) if isinstance(value, datetime) else value
