@@ -52,9 +52,9 @@ def test_no_decision_before_min_gold_answers_after_training() -> None:
 
 def test_a_worker_below_min_accuracy_after_enough_gold_is_suspended() -> None:
     record = [True] * 5 + [False, False, True, False, True]  # window of 10: 7 right
-    standing = judge(record, S)
-    assert standing.state == "suspended" and standing.reason == "accuracy"
-    assert round(standing.accuracy, 2) == 0.68
+    verdict = judge(record, S)
+    assert verdict.state == "suspended" and verdict.reason == "accuracy"
+    assert round(verdict.accuracy, 2) == 0.68
 
 
 def test_trust_weighs_careful_workers_more_and_chance_almost_nothing() -> None:
