@@ -27,7 +27,7 @@ from db import Database
 from tasks.clock import FakeClock
 from tasks.export import export_pack
 from tasks.packs import load_pack
-from tasks.quality import dawid_skene, majority_vote
+from tasks.quality.dawid_skene import dawid_skene, majority_vote
 from tasks.work import TaskCard, WorkService
 
 OPTIONS = ["pos", "neg", "neu"]

@@ -61,13 +61,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
 
 async def disputes_command(args: argparse.Namespace, settings: Settings) -> int:
     from db import Database
-    from tasks.quality_service import QualityRules, QualityService
+    from tasks.quality.control import QualityControl
+    from tasks.quality.disputes import DisputeService
 
     async with Database(settings.database_path) as db:
-        service = QualityService(db, QualityRules())
+        service = DisputeService(db, QualityControl())
         action = args.dispute_action
         if action is None:
-            views, flagged = await service.disputes()
+            views, flagged = await service.open_disputes()
             print(format_disputes(views, flagged))
             return 0
         if action == "accept":
@@ -98,7 +99,7 @@ def format_disputes(views: list[Any], flagged: list[Any]) -> str:
     if flagged:
         lines.append("")
         lines.append("gold flagged for review (not counting until reviewed):")
-        lines += [f"    {row['pack_id']}/{row['task_id']} (gold {row['gold']})" for row in flagged]
+        lines += [f"    {item.pack_id}/{item.task_id} (gold {item.gold})" for item in flagged]
     if views or flagged:
         lines.append("")
         lines.append(

@@ -34,7 +34,7 @@ from tasks.clock import Clock
 from tasks.earnings import EarningsService
 from tasks.money import format_amount
 from tasks.packs import load_pack, pack_progress
-from tasks.quality_service import QualityRules, QualityService
+from tasks.quality.service import QualityService
 from tasks.work import WorkService
 
 SAMPLE = "demo-reviews"
@@ -132,7 +132,7 @@ async def _summary(
     async with Database(db_path) as db:
         work = WorkService(db)
         earnings = EarningsService(db)
-        quality = QualityService(db, QualityRules())
+        quality = QualityService(db)
         progress = next(r for r in await pack_progress(db) if r.id == SAMPLE)
         rows = []
         for agent in crowd.stats.values():

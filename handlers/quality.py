@@ -22,12 +22,14 @@ from handlers import callbacks, render, worker
 from handlers.delivery import send, toast
 from handlers.deps import KEY, Services, meet, services
 from handlers.texts import t
-from tasks.quality_service import DisputeOutcome, DisputeView, PackScore, QualityService
+from tasks.quality.disputes import DisputeOutcome, DisputeService, DisputeView
+from tasks.quality.service import PackScore, QualityService
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 QUALITY_KEY = "quality"
+DISPUTES_KEY = "disputes"
 OUTBOX_SECONDS = 3.0
 DISPUTES_SHOWN = 5
 
@@ -35,7 +37,8 @@ DISPUTES_SHOWN = 5
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Handlers of the quality features, registered before the worker loop's catch-alls."""
     deps: Services = app.bot_data[KEY]
-    app.bot_data[QUALITY_KEY] = QualityService(deps.work.db, deps.work.quality, deps.work.clock)
+    app.bot_data[QUALITY_KEY] = QualityService(deps.work.db, deps.work.clock)
+    app.bot_data[DISPUTES_KEY] = DisputeService(deps.work.db, deps.work.quality, deps.work.clock)
     app.add_handler(CommandHandler("score", show_score))
     app.add_handler(CommandHandler("disputes", list_disputes))
     app.add_handler(CallbackQueryHandler(dispute, pattern=callbacks.DISPUTE))
@@ -50,6 +53,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 def quality(context: Context) -> QualityService:
     found = context.bot_data[QUALITY_KEY]
     assert isinstance(found, QualityService)
+    return found
+
+
+def disputes(context: Context) -> DisputeService:
+    found = context.bot_data[DISPUTES_KEY]
+    assert isinstance(found, DisputeService)
     return found
 
 
@@ -101,7 +110,7 @@ async def dispute(update: Update, context: Context) -> None:
         return
     me = await deps.work.worker(query.from_user.id)
     lang = me.language if me else deps.default_language
-    outcome = await quality(context).open_dispute(query.from_user.id, parsed.assignment_id)
+    outcome = await disputes(context).open_dispute(query.from_user.id, parsed.assignment_id)
     if outcome is DisputeOutcome.NOT_ALLOWED:
         log.warning("refused dispute %r from user %s", query.data, query.from_user.id)
         await toast(context.bot, query.id, t(lang, "dispute_not_allowed_toast"))
@@ -132,7 +141,7 @@ async def text_reply(update: Update, context: Context) -> None:
     message = update.message
     if user is None or message is None or message.text is None:
         return
-    pending = await quality(context).take_input(user.id)
+    pending = await disputes(context).take_input(user.id)
     if pending is None:
         await worker.other_message(update, context)
         return
@@ -140,13 +149,13 @@ async def text_reply(update: Update, context: Context) -> None:
     me = await meet(update, context)
     deps = services(context)
     if kind == "dispute_comment":
-        await quality(context).comment(ref_id, message.text)
+        await disputes(context).comment(ref_id, message.text)
         await send(context.bot, deps.work, user.id, (t(me.language, "comment_saved"), None))
         return
     if user.id not in deps.operator_ids:
         await worker.other_message(update, context)
         return
-    result = await quality(context).reject(ref_id, message.text)
+    result = await disputes(context).reject(ref_id, message.text)
     key = "op_done" if result.ok else "op_failed"
     await send(
         context.bot, deps.work, user.id, (t(me.language, key, message=esc(result.message)), None)
@@ -162,14 +171,14 @@ async def list_disputes(update: Update, context: Context) -> None:
         return
     me = await meet(update, context)
     lang = me.language
-    views, flagged = await quality(context).disputes()
+    views, flagged = await disputes(context).open_disputes()
     if not views:
         text = t(lang, "op_no_disputes")
         if flagged:
-            text += "\n" + ", ".join(esc(f"{row['pack_id']}/{row['task_id']}") for row in flagged)
+            text += "\n" + ", ".join(esc(f"{item.pack_id}/{item.task_id}") for item in flagged)
         await send(context.bot, deps.work, user.id, (text, None))
         return
-    names = ", ".join(esc(f"{row['pack_id']}/{row['task_id']}") for row in flagged) or "-"
+    names = ", ".join(esc(f"{item.pack_id}/{item.task_id}") for item in flagged) or "-"
     header = t(lang, "op_disputes_header", n=len(views), flagged=names)
     await send(context.bot, deps.work, user.id, (header, None))
     for view in views[:DISPUTES_SHOWN]:
@@ -219,7 +228,7 @@ async def review(update: Update, context: Context) -> None:
         return
     me = await deps.work.worker(query.from_user.id)
     lang = me.language if me else deps.default_language
-    service = quality(context)
+    service = disputes(context)
     if parsed.action == "reject":
         await service.ask_input(query.from_user.id, "reject_reason", parsed.dispute_id)
         await toast(context.bot, query.id, None)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from handlers.callbacks import answer_data, dispute_data, skip_data
 from handlers.texts import t
 from tasks.money import format_amount
-from tasks.quality_service import Decision, Feedback, News
+from tasks.quality.news import Decision, Feedback, News
 from tasks.work import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message

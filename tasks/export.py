@@ -22,10 +22,12 @@ from typing import Any, Literal, TextIO
 import numpy as np
 
 from db import Database, SyncTx
+from db import exports as exports_db
 from db import packs as packs_db
-from db import quality as quality_db
+from db.exports import TaskAnswer
 from tasks.packs import PackInfo
-from tasks.quality import Vote, dawid_skene, trust_weight, weighted_vote
+from tasks.quality.dawid_skene import dawid_skene
+from tasks.quality.rules import Vote, trust_weight, weighted_vote
 
 Format = Literal["csv", "jsonl"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -96,23 +98,23 @@ def _write(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, f
 
 
 def _raw_rows(tx: SyncTx, pack: PackInfo) -> Iterator[dict[str, Any]]:
-    for row in quality_db.iter_raw_answers(tx, pack.pk):
-        gold = bool(row["is_gold"]) and row["gold"] is not None
+    for row in exports_db.raw_answers(tx, pack.pk):
+        gold = row.is_gold and row.gold is not None
         yield {
-            "task": row["task_id"],
-            "worker": row["worker_id"],
-            "label": row["answer"],
-            "seconds": None if row["seconds"] is None else round(row["seconds"], 3),
+            "task": row.task_id,
+            "worker": row.worker_id,
+            "label": row.answer,
+            "seconds": None if row.seconds is None else round(row.seconds, 3),
             "gold": gold,
-            "correct": (row["answer"] == row["gold"]) if gold else None,
-            "counted": not row["excluded"],
-            "time": row["closed_at"],
+            "correct": (row.answer == row.gold) if gold else None,
+            "counted": not row.excluded,
+            "time": row.closed_at,
         }
 
 
-def _grouped(tx: SyncTx, pack: PackInfo) -> Iterator[tuple[int, list[Any]]]:
-    rows = quality_db.iter_task_votes(tx, pack.pk)
-    for pk, group in itertools.groupby(rows, key=lambda row: row["pk"]):
+def _grouped(tx: SyncTx, pack: PackInfo) -> Iterator[tuple[int, list[TaskAnswer]]]:
+    rows = exports_db.task_answers(tx, pack.pk)
+    for pk, group in itertools.groupby(rows, key=lambda row: row.task_pk):
         yield pk, list(group)
 
 
@@ -124,10 +126,11 @@ def _dawid_skene(tx: SyncTx, pack: PackInfo) -> np.ndarray[Any, np.dtype[np.floa
     n_tasks = 0
     for _, group in _grouped(tx, pack):
         for row in group:
-            if row["answer"] is not None and row["answer"] in labels_index:
+            if row.answer is not None and row.answer in labels_index:
+                assert row.worker_id is not None
                 tasks.append(n_tasks)
-                workers.append(worker_index.setdefault(row["worker_id"], len(worker_index)))
-                labels.append(labels_index[row["answer"]])
+                workers.append(worker_index.setdefault(row.worker_id, len(worker_index)))
+                labels.append(labels_index[row.answer])
         n_tasks += 1
     return dawid_skene(
         np.frombuffer(tasks, dtype=np.int64),
@@ -145,11 +148,11 @@ def _result_rows(tx: SyncTx, pack: PackInfo) -> Iterator[dict[str, Any]]:
     for index, (_, group) in enumerate(_grouped(tx, pack)):
         votes = [
             Vote(
-                row["answer"],
-                trust_weight(0.5 if row["accuracy"] is None else row["accuracy"], len(options)),
+                row.answer,
+                trust_weight(0.5 if row.accuracy is None else row.accuracy, len(options)),
             )
             for row in group
-            if row["answer"] is not None
+            if row.answer is not None
         ]
         label, confidence = weighted_vote(votes)
         counts = {option: 0 for option in options}
@@ -157,12 +160,12 @@ def _result_rows(tx: SyncTx, pack: PackInfo) -> Iterator[dict[str, Any]]:
             counts[vote.label] = counts.get(vote.label, 0) + 1
         has_answers = bool(votes)
         yield {
-            "task": group[0]["task_id"],
+            "task": group[0].task_id,
             "label": label,
             "confidence": round(confidence, 4) if has_answers else None,
             "answers": len(votes),
             "votes": counts,
-            "gold": group[0]["gold"] is not None,
+            "gold": group[0].gold is not None,
             "ds_label": options[int(posterior[index].argmax())] if has_answers else None,
             "ds_confidence": round(float(posterior[index].max()), 4) if has_answers else None,
         }

@@ -6,7 +6,6 @@ leases, blocked workers, telling waiting workers about new work. Earnings: tasks
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from dataclasses import dataclass, replace
@@ -20,11 +19,15 @@ from db import ledger as ledger_db
 from db import updates as updates_db
 from db import workers as workers_db
 from db.assignments import Assignment
+from db.standings import Standing
 from db.workers import Worker
 from tasks.clock import Clock
 from tasks.pack_cache import PackCache
 from tasks.packs import Option, PackInfo
-from tasks.quality_service import AnsweredTask, Choice, News, QualityRules
+from tasks.quality.control import QualityControl
+from tasks.quality.gold_choice import Choice
+from tasks.quality.judging import AnsweredTask
+from tasks.quality.news import News
 
 __all__ = ["AnswerResult", "NoTask", "Outcome", "PackSummary", "TaskCard", "WorkService", "Worker"]
 
@@ -104,7 +107,7 @@ class WorkService:
         self.db = db
         self.clock = clock or Clock()
         self.packs = PackCache()
-        self.quality = QualityRules(rng)
+        self.quality = QualityControl(rng)
 
     def forget_packs(self) -> None:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""
@@ -220,12 +223,13 @@ class WorkService:
         worker, assignment, pack = held
         if not 0 <= choice < len(pack.options):
             return AnswerResult(Outcome.INVALID, worker)
+        standing = self.quality.standing(tx, worker_id, pack)  # read once for the press
         option = pack.options[choice]
         now_s = to_db_time(now)
         seconds = (now - from_db_time(assignment.delivered_at)).total_seconds()
         assignments_db.record_answer(tx, assignment_id, option.id, now_s, seconds)
         reward = pack.reward_micros
-        if assignment.is_gold and self.quality.unpaid_training(tx, pack, worker_id):
+        if assignment.is_gold and self.quality.unpaid_training(pack, standing):
             reward = 0
         else:
             ledger_db.credit(
@@ -251,14 +255,14 @@ class WorkService:
             option_id=option.id,
             seconds=seconds,
         )
-        news = self.quality.after_answer(tx, pack, answered, now)
+        news = self.quality.after_answer(tx, pack, answered, standing, now)
         return AnswerResult(
             Outcome.RECORDED,
             worker,
             option=option,
             reward_micros=reward,
             currency=pack.currency,
-            next=self._next(tx, worker, now),
+            next=self._next(tx, worker, now, known=standing),
             news=tuple(news),
         )
 
@@ -270,9 +274,11 @@ class WorkService:
         if isinstance(held, AnswerResult):
             return held
         worker, _, pack = held
+        standing = self.quality.standing(tx, worker_id, pack)  # read once for the press
         assignments_db.close_unanswered(tx, assignment_id, "skipped", to_db_time(now))
-        self.quality.count_draw(tx, pack, worker_id)
-        return AnswerResult(Outcome.SKIPPED, worker, next=self._next(tx, worker, now))
+        self.quality.count_draw(tx, standing)
+        following = self._next(tx, worker, now, known=standing)
+        return AnswerResult(Outcome.SKIPPED, worker, next=following)
 
     def _pressed(
         self, tx: SyncTx, worker_id: int, assignment_id: int, now: datetime
@@ -306,7 +312,15 @@ class WorkService:
             return AnswerResult(Outcome.EXPIRED, worker, next=late_next)
         return worker, assignment, self._pack(tx, assignment.pack_pk)
 
-    def _next(self, tx: SyncTx, worker: Worker, now: datetime, *, check_open: bool = False) -> Next:
+    def _next(
+        self,
+        tx: SyncTx,
+        worker: Worker,
+        now: datetime,
+        *,
+        check_open: bool = False,
+        known: Standing | None = None,
+    ) -> Next:
         if not worker.consented:
             return NoTask("consent")
         if worker.paused:
@@ -324,7 +338,7 @@ class WorkService:
         news: list[News] = []
         held = False
         for pack in self._active_packs(tx):
-            choice = self.quality.choose(tx, worker.id, pack, now, news)
+            choice = self.quality.choose(tx, worker.id, pack, now, news, known)
             if choice == "held":
                 held = True
                 continue
@@ -344,11 +358,10 @@ class WorkService:
         now: datetime,
         news: list[News],
     ) -> TaskCard:
-        task = choice.task
         assignment_id = assignments_db.lease(
             tx,
             worker_id=worker.id,
-            task_pk=task["pk"],
+            task_pk=choice.task_pk,
             pack_pk=pack.pk,
             now=to_db_time(now),
             expires_at=to_db_time(now + timedelta(seconds=pack.lease_seconds)),
@@ -357,8 +370,7 @@ class WorkService:
         self.quality.after_lease(tx, pack, choice)
         if worker.waiting:
             workers_db.set_waiting(tx, worker.id, None)
-        text = json.loads(task["content"])["text"]
-        return TaskCard(assignment_id, pack, text, choice.training, tuple(news))
+        return TaskCard(assignment_id, pack, choice.text, choice.training, tuple(news))
 
     def _release_open(self, tx: SyncTx, worker_id: int, now: str) -> None:
         current = assignments_db.open_for(tx, worker_id)

@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import json
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,9 @@ from bot.simulator import SimulatorServer
 from db import Database, SyncTx
 from tasks.clock import Clock, FakeClock
 from tasks.packs import PackError, PackHeader, PackReader, load_pack
-from tasks.work import WorkService
+from tasks.quality.disputes import DisputeService
+from tasks.quality.service import QualityService
+from tasks.work import AnswerResult, NoTask, Outcome, TaskCard, WorkService
 
 OPTIONS = [
     {"id": "pos", "label": "Positive"},
@@ -119,7 +122,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def work(db: Database, clock: FakeClock) -> WorkService:
-    return WorkService(db, clock)
+    """A seeded gold draw: a quality story is the same on every run."""
+    return WorkService(db, clock, rng=random.Random(7))
 
 
 @pytest.fixture
@@ -237,3 +241,107 @@ async def add_answer(
             )
 
     await db.run(add)
+
+
+# -- quality stories: a pack with gold, workers who answer it honestly or not ---------------
+
+OPTION_IDS = [option["id"] for option in OPTIONS]
+GoldPack = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def quality(db: Database, clock: FakeClock) -> QualityService:
+    return QualityService(db, clock)
+
+
+@pytest.fixture
+def disputes(db: Database, work: WorkService, clock: FakeClock) -> DisputeService:
+    return DisputeService(db, work.quality, clock)
+
+
+@pytest.fixture
+def gold_pack(db: Database, clock: FakeClock, tmp_path: Path) -> GoldPack:
+    """A pack of `tasks` plain tasks and `gold` gold tasks; task text says what is right."""
+
+    async def load(
+        tasks: int = 30, gold: int = 12, wrong_key: int | None = None, **header: Any
+    ) -> dict[str, str]:
+        truth: dict[str, str] = {}
+        rows = []
+        for i in range(gold):
+            right = OPTION_IDS[i % 3]
+            text = f"gold {i}"
+            truth[text] = right
+            key = OPTION_IDS[(i + 1) % 3] if i == wrong_key else right
+            rows.append({"id": f"g{i:02d}", "text": text, "gold": key, "explanation": "Because."})
+        for i in range(tasks):
+            text = f"task {i}"
+            truth[text] = OPTION_IDS[i % 3]
+            rows.append({"id": f"t{i:03d}", "text": text})
+        pack = {
+            "id": header.pop("id", "checked"),
+            "title": "Checked <pack>",
+            "instructions": "Pick the sentiment.",
+            "type": "single_choice",
+            "options": OPTIONS,
+            "reward": "0.02",
+            "overlap": 3,
+            "quality": {"min_seconds": 0, **header.pop("quality", {})},
+            "tasks": rows,
+            **header,
+        }
+        path = tmp_path / f"{pack['id']}.json"
+        path.write_text(json.dumps(pack), encoding="utf-8")
+        report = await load_pack(db, path, clock=clock)
+        assert report.ok, report.errors
+        return truth
+
+    return load
+
+
+async def newcomer(work: WorkService, worker_id: int) -> TaskCard | NoTask:
+    """A new worker meets the bot and agrees to the rules: their first card."""
+    await work.meet(
+        worker_id, first_name="W", username=None, language_code="en", default_language="en"
+    )
+    consented = await work.consent(worker_id)
+    assert consented is not None and consented[1] is not None
+    return consented[1]
+
+
+def honest(truth: dict[str, str]) -> Callable[[TaskCard], int]:
+    return lambda card: OPTION_IDS.index(truth[card.text])
+
+
+def wrong(truth: dict[str, str]) -> Callable[[TaskCard], int]:
+    return lambda card: (OPTION_IDS.index(truth[card.text]) + 1) % 3
+
+
+async def work_on(
+    work: WorkService,
+    clock: FakeClock,
+    worker_id: int,
+    card: TaskCard | NoTask,
+    choose: Callable[[TaskCard], int],
+    answers: int,
+) -> list[AnswerResult]:
+    """Up to `answers` answers, 5 seconds each, choosing with `choose`; every one recorded."""
+    results = []
+    for _ in range(answers):
+        if not isinstance(card, TaskCard):
+            break
+        clock.advance(seconds=5)
+        result = await work.answer(
+            worker_id=worker_id, assignment_id=card.assignment_id, choice=choose(card)
+        )
+        assert result.outcome is Outcome.RECORDED
+        results.append(result)
+        assert result.next is not None
+        card = result.next
+    return results
+
+
+async def value(db: Database, sql: str, *params: Any) -> Any:
+    """The first column of the first row of a query."""
+    rows = await db.query(sql, params)
+    return rows[0][0] if rows else None

@@ -71,7 +71,7 @@ def start_bot(
     def always_check(app: Any) -> None:
         # The draw that decides "a check question now?" (a secret, seeded hash) always says
         # yes, and picks the gold in pack order.
-        monkeypatch.setattr(app.bot_data[KEY].work.quality, "draw", lambda *_: 0.0)
+        monkeypatch.setattr(app.bot_data[KEY].work.quality.gold, "draw", lambda *_: 0.0)
 
     async def start(operators: str = str(OPERATOR), **quality: Any) -> Any:
         async with Database(db_path) as db:
@@ -83,8 +83,8 @@ def start_bot(
 
 
 async def rows(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    async with Database(db_path) as db, db.read() as tx:
-        return [dict(row) for row in await tx.all(sql, params)]
+    async with Database(db_path) as db:
+        return [dict(row) for row in await db.query(sql, params)]
 
 
 async def gold_of(db_path: Path, task_id: str) -> dict[str, Any]:

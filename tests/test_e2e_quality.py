@@ -60,26 +60,27 @@ def write_pack(folder: Path) -> tuple[Path, dict[str, str]]:
 
 
 async def standings(db_path: Path) -> dict[int, Any]:
-    async with Database(db_path) as db, db.read() as tx:
-        rows = await tx.all("SELECT * FROM worker_quality")
-        return {row["worker_id"]: dict(row) for row in rows}
+    async with Database(db_path) as db:
+        rows = await db.query("SELECT * FROM worker_quality")
+    return {row["worker_id"]: dict(row) for row in rows}
 
 
 async def gold_record(db_path: Path, worker_id: int) -> list[tuple[str, bool, int]]:
     """(task, right, review flag) of each gold answer of a worker: to explain a failure."""
-    async with Database(db_path) as db, db.read() as tx:
-        rows = await tx.all(
+    async with Database(db_path) as db:
+        rows = await db.query(
             "SELECT t.task_id, a.answer = t.gold, t.review FROM assignments AS a"
             " JOIN tasks AS t ON t.pk = a.task_pk WHERE a.worker_id = ? AND a.is_gold = 1"
             " AND a.status = 'answered' ORDER BY a.id",
             (worker_id,),
         )
-        return [(row[0], bool(row[1]), row[2]) for row in rows]
+    return [(row[0], bool(row[1]), row[2]) for row in rows]
 
 
 async def value(db_path: Path, sql: str) -> Any:
-    async with Database(db_path) as db, db.read() as tx:
-        return await tx.value(sql)
+    async with Database(db_path) as db:
+        rows = await db.query(sql)
+    return rows[0][0] if rows else None
 
 
 async def test_spammers_are_stopped_careful_workers_are_not_and_a_bad_check_is_flagged(
@@ -98,7 +99,7 @@ async def test_spammers_are_stopped_careful_workers_are_not_and_a_bad_check_is_f
     # the run is reproducible. With the default thresholds a 90% worker is sometimes suspended
     # (3 misses in a window of 10: bench/bench_quality.py measures how often); this crowd's
     # careful workers do not happen to make such a series.
-    app.bot_data[KEY].work.quality.seed = BOT_SEED
+    app.bot_data[KEY].work.quality.gold.seed = BOT_SEED
     await start_polling(app)
     crowd = Crowd(sim, truth_oracle(truth), seed=11, max_answers=30)  # spammers: 80
     kinds: dict[int, str] = {}

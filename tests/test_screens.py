@@ -10,7 +10,7 @@ import pytest
 
 from handlers import render
 from tasks.packs import Option, PackInfo
-from tasks.quality_service import Feedback
+from tasks.quality.news import Feedback
 from tasks.work import NoTask, PackSummary, TaskCard
 
 LIMIT = 4096

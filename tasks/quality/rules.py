@@ -1,8 +1,8 @@
 """The quality rules as plain functions: no database, no Telegram, no clock.
 
-Trust, qualification and suspension decisions, the adaptive gold rate, trust-weighted voting and
-dynamic overlap, and Dawid-Skene for exports. tasks/quality_service.py applies them in units of
-work; the rules in plain words are in docs/quality.md.
+Trust, qualification and suspension verdicts, the adaptive gold rate, trust-weighted voting and
+dynamic overlap. The other modules of tasks/quality/ apply them in units of work; the rules in
+plain words are in docs/quality.md.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-
-import numpy as np
-from numpy.typing import NDArray
 
 K = 0.5  # smoothing of the accuracy: q = (K + correct) / (2K + total)
 MIN_MISSES_TO_SUSPEND = 2  # never suspend on a single miss
@@ -71,8 +68,8 @@ def trust_weight(accuracy: float, options: int) -> float:
 
 
 @dataclass(frozen=True)
-class Standing:
-    """What a worker's gold answers (of this attempt, oldest first) say about them."""
+class Verdict:
+    """What a worker's gold answers (of this attempt, oldest first) decide about them."""
 
     state: State
     reason: Reason | None
@@ -88,14 +85,14 @@ class Standing:
         return self.train_correct / self.train_total if self.train_total else 0.0
 
 
-def judge(results: Sequence[bool], s: QualitySettings) -> Standing:
+def judge(results: Sequence[bool], s: QualitySettings) -> Verdict:
     """Training first (the first `qualification` gold answers, scored raw against pass_mark),
     then the smoothed accuracy over the last `window` answers against min_accuracy, decided only
     after min_gold_answers and never on a single miss."""
     training = results[: s.qualification]
     window = results[-s.window :] if s.window else []
     correct = sum(window)
-    standing = Standing(
+    verdict = Verdict(
         state="training",
         reason=None,
         accuracy=smoothed_accuracy(correct, len(window)),
@@ -106,23 +103,23 @@ def judge(results: Sequence[bool], s: QualitySettings) -> Standing:
         gold_total=len(results),
     )
     if len(training) < s.qualification:
-        return standing
-    if s.qualification > 0 and standing.train_score < s.pass_mark:  # no training: none to fail
-        return _with(standing, "failed", "qualification")
-    if _below(standing, s):
-        return _with(standing, "suspended", "accuracy")
-    return _with(standing, "qualified", None)
+        return verdict
+    if s.qualification > 0 and verdict.train_score < s.pass_mark:  # no training: none to fail
+        return _with(verdict, "failed", "qualification")
+    if _below(verdict, s):
+        return _with(verdict, "suspended", "accuracy")
+    return _with(verdict, "qualified", None)
 
 
-def _below(standing: Standing, s: QualitySettings) -> bool:
+def _below(verdict: Verdict, s: QualitySettings) -> bool:
     """Suspend: below min_accuracy over the window, with at least min_gold_answers check
     questions answered after training (training mistakes were already judged, and explained),
     and never on a single miss."""
-    after_training = standing.gold_total - standing.train_total
-    misses = standing.window_total - standing.window_correct
+    after_training = verdict.gold_total - verdict.train_total
+    misses = verdict.window_total - verdict.window_correct
     return (
         after_training >= s.min_gold_answers
-        and standing.accuracy < s.min_accuracy
+        and verdict.accuracy < s.min_accuracy
         and misses >= MIN_MISSES_TO_SUSPEND
     )
 
@@ -133,12 +130,12 @@ def judge_window(
     s: QualitySettings,
     train_total: int,
     train_correct: int,
-) -> Standing:
+) -> Verdict:
     """The answer path's judgement of a qualified worker: only the last `window` gold answers
     are read (training is behind them)."""
     window = window[-s.window :]
     correct = sum(window)
-    standing = Standing(
+    verdict = Verdict(
         state="qualified",
         reason=None,
         accuracy=smoothed_accuracy(correct, len(window)),
@@ -148,29 +145,29 @@ def judge_window(
         train_correct=train_correct,
         gold_total=gold_total,
     )
-    if _below(standing, s):
-        return _with(standing, "suspended", "accuracy")
-    return standing
+    if _below(verdict, s):
+        return _with(verdict, "suspended", "accuracy")
+    return verdict
 
 
-def _with(standing: Standing, state: State, reason: Reason | None) -> Standing:
-    return Standing(
+def _with(verdict: Verdict, state: State, reason: Reason | None) -> Verdict:
+    return Verdict(
         state,
         reason,
-        standing.accuracy,
-        standing.window_total,
-        standing.window_correct,
-        standing.train_total,
-        standing.train_correct,
-        standing.gold_total,
+        verdict.accuracy,
+        verdict.window_total,
+        verdict.window_correct,
+        verdict.train_total,
+        verdict.train_correct,
+        verdict.gold_total,
     )
 
 
-def can_still_pass(standing: Standing, s: QualitySettings) -> bool:
+def can_still_pass(verdict: Verdict, s: QualitySettings) -> bool:
     """Whether a worker in training passes if every training question left is right (a
     discounted item reopens training only for those it may change the outcome of)."""
-    left = s.qualification - standing.train_total
-    return s.qualification == 0 or (standing.train_correct + left) / s.qualification >= s.pass_mark
+    left = s.qualification - verdict.train_total
+    return s.qualification == 0 or (verdict.train_correct + left) / s.qualification >= s.pass_mark
 
 
 def long_and_clean(gold_total: int, accuracy: float, s: QualitySettings) -> bool:
@@ -264,58 +261,3 @@ def is_closed(answers: int, confidence: float, s: QualitySettings, overlap: int)
     return answers >= max_overlap(s, overlap) or (
         answers >= s.min_overlap and confidence >= s.target_confidence
     )
-
-
-# -- Dawid-Skene ---------------------------------------------------------------------------
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
-
-
-def majority_vote(tasks: IntArray, labels: IntArray, n_tasks: int, n_labels: int) -> IntArray:
-    """Plain majority per task (ties: the lowest label index); -1 for a task without answers."""
-    counts = np.zeros((n_tasks, n_labels))
-    np.add.at(counts, (tasks, labels), 1.0)
-    result: IntArray = counts.argmax(axis=1).astype(np.int64)
-    result[counts.sum(axis=1) == 0] = -1
-    return result
-
-
-def dawid_skene(
-    tasks: IntArray,
-    workers: IntArray,
-    labels: IntArray,
-    n_tasks: int,
-    n_workers: int,
-    n_labels: int,
-    *,
-    iterations: int = 50,
-    tolerance: float = 1e-6,
-) -> FloatArray:
-    """Dawid & Skene (1979) by EM: each worker a confusion matrix, each task a posterior over
-    labels. Inputs are parallel arrays of answers (task, worker, label indices); returns the
-    (n_tasks, n_labels) posteriors (uniform for a task without answers)."""
-    posterior = np.zeros((n_tasks, n_labels))
-    np.add.at(posterior, (tasks, labels), 1.0)
-    seen = posterior.sum(axis=1, keepdims=True)
-    posterior = np.where(seen > 0, posterior / np.maximum(seen, 1), 1.0 / n_labels)
-    for _ in range(iterations):
-        # M-step: class priors and confusion matrices (with add-one smoothing).
-        priors = posterior.sum(axis=0) + 1.0
-        priors /= priors.sum()
-        confusion = np.full((n_workers, n_labels, n_labels), 0.01)
-        for true in range(n_labels):
-            np.add.at(confusion[:, true, :], (workers, labels), posterior[tasks, true])
-        confusion /= confusion.sum(axis=2, keepdims=True)
-        # E-step: log posterior of each task's true label.
-        log_post = np.tile(np.log(priors), (n_tasks, 1))
-        np.add.at(log_post, tasks, np.log(confusion[workers, :, labels]))
-        log_post -= log_post.max(axis=1, keepdims=True)
-        updated = np.exp(log_post)
-        updated /= updated.sum(axis=1, keepdims=True)
-        updated[seen[:, 0] == 0] = 1.0 / n_labels
-        change = float(np.abs(updated - posterior).max()) if n_tasks else 0.0
-        posterior = updated
-        if change < tolerance:
-            break
-    return posterior

@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.quality import (
+from tasks.quality.dawid_skene import dawid_skene, majority_vote
+from tasks.quality.rules import (
     QualitySettings,
     Vote,
-    dawid_skene,
     gold_rate,
     is_closed,
     judge,
     long_and_clean,
-    majority_vote,
     needs_review,
     same_streak_limit,
     slots_wanted,
@@ -53,9 +52,9 @@ def test_no_decision_before_min_gold_answers_after_training() -> None:
 
 def test_a_worker_below_min_accuracy_after_enough_gold_is_suspended() -> None:
     record = [True] * 5 + [False, False, True, False, True]  # window of 10: 7 right
-    standing = judge(record, S)
-    assert standing.state == "suspended" and standing.reason == "accuracy"
-    assert round(standing.accuracy, 2) == 0.68
+    verdict = judge(record, S)
+    assert verdict.state == "suspended" and verdict.reason == "accuracy"
+    assert round(verdict.accuracy, 2) == 0.68
 
 
 def test_trust_weighs_careful_workers_more_and_chance_almost_nothing() -> None:

@@ -1,0 +1,158 @@
+"""Gold tasks (tasks with an expected answer): the pick, the pack's gold statistics, and an
+item's review (flag, correction, retirement)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from db.core import SyncTx
+
+
+@dataclass(frozen=True)
+class GoldTask:
+    """A gold item as disputes and reviews see it."""
+
+    pk: int
+    pack_pk: int
+    task_id: str
+    text: str
+    gold: str | None  # None: not (or no longer) a gold task
+
+
+@dataclass(frozen=True)
+class FlaggedGold:
+    """A gold item flagged for review: it counts against nobody until an operator decides."""
+
+    pack_id: str
+    task_id: str
+    gold: str
+
+
+@dataclass(frozen=True)
+class ServedGold:
+    pk: int
+    text: str
+
+
+GOLD_PICK_SQL = """
+SELECT t.pk, t.content
+FROM tasks AS t
+WHERE t.pack_pk = ? AND t.gold IS NOT NULL AND t.retired = 0 AND t.review = 0 AND t.pk >= ?
+  AND NOT EXISTS (SELECT 1 FROM assignments AS a WHERE a.worker_id = ? AND a.task_pk = t.pk)
+ORDER BY t.pk
+LIMIT 1
+"""
+
+
+def pick(tx: SyncTx, pack_pk: int, worker_id: int, start_pk: int) -> ServedGold | None:
+    """A gold task of the pack the worker has never seen, from `start_pk` on, wrapping around
+    (a random start: workers do not all meet the same gold first)."""
+    row = tx.one(GOLD_PICK_SQL, (pack_pk, start_pk, worker_id))
+    if row is None and start_pk > 0:
+        row = tx.one(GOLD_PICK_SQL, (pack_pk, 0, worker_id))
+    return None if row is None else ServedGold(row[0], json.loads(row[1])["text"])
+
+
+def span(tx: SyncTx, pack_pk: int) -> tuple[int, int, int]:
+    """(gold tasks in service, lowest pk, highest pk) of a pack."""
+    row = tx.one(
+        "SELECT COUNT(*), COALESCE(MIN(pk), 0), COALESCE(MAX(pk), 0) FROM tasks"
+        " WHERE pack_pk = ? AND gold IS NOT NULL AND retired = 0 AND review = 0",
+        (pack_pk,),
+    )
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def answer_counts(tx: SyncTx, pack_pk: int) -> list[int]:
+    """How many gold tasks expect each answer (the shape of the pack's labels)."""
+    rows = tx.all(
+        "SELECT COUNT(*) FROM tasks WHERE pack_pk = ? AND gold IS NOT NULL AND retired = 0"
+        " AND review = 0 GROUP BY gold",
+        (pack_pk,),
+    )
+    return [int(row[0]) for row in rows]
+
+
+def item_counts(tx: SyncTx, task_pk: int) -> tuple[int, int]:
+    """(workers who count on this gold item, those of them who missed or disputed it).
+
+    Counted: answers that still count from workers in good standing (qualified, or only waiting
+    for more gold), and every worker who disputed it."""
+    row = tx.one(
+        """
+        SELECT COUNT(*), COALESCE(SUM(a.answer != t.gold OR d.id IS NOT NULL), 0)
+        FROM assignments AS a
+        JOIN tasks AS t ON t.pk = a.task_pk
+        LEFT JOIN worker_quality AS q ON q.worker_id = a.worker_id AND q.pack_pk = a.pack_pk
+        LEFT JOIN disputes AS d ON d.assignment_id = a.id
+        WHERE a.task_pk = ? AND a.status = 'answered'
+          AND ((a.excluded = 0 AND q.state IN ('qualified', 'stopped')) OR d.id IS NOT NULL)
+        """,
+        (task_pk,),
+    )
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def answerers(tx: SyncTx, task_pk: int) -> list[int]:
+    """The workers who answered this item."""
+    rows = tx.all(
+        "SELECT DISTINCT worker_id FROM assignments WHERE task_pk = ? AND status = 'answered'",
+        (task_pk,),
+    )
+    return [int(row[0]) for row in rows]
+
+
+def get(tx: SyncTx, task_pk: int) -> GoldTask | None:
+    return _gold_task(tx.one("SELECT * FROM tasks WHERE pk = ?", (task_pk,)))
+
+
+def find(tx: SyncTx, pack_id: str, task_id: str) -> GoldTask | None:
+    return _gold_task(
+        tx.one(
+            "SELECT t.* FROM tasks AS t JOIN packs AS p ON p.pk = t.pack_pk"
+            " WHERE p.id = ? AND t.task_id = ?",
+            (pack_id, task_id),
+        )
+    )
+
+
+def _gold_task(row: sqlite3.Row | None) -> GoldTask | None:
+    if row is None:
+        return None
+    text: str = json.loads(row["content"])["text"]
+    return GoldTask(row["pk"], row["pack_pk"], row["task_id"], text, row["gold"])
+
+
+def set_review(tx: SyncTx, task_pk: int, review: bool) -> bool:
+    return bool(
+        tx.execute(
+            "UPDATE tasks SET review = ? WHERE pk = ? AND review != ?",
+            (int(review), task_pk, int(review)),
+        )
+    )
+
+
+def correct(tx: SyncTx, task_pk: int, gold: str) -> None:
+    tx.execute("UPDATE tasks SET gold = ?, review = 0 WHERE pk = ?", (gold, task_pk))
+
+
+def retire(tx: SyncTx, task_pk: int) -> None:
+    tx.execute("UPDATE tasks SET retired = 1, review = 0, remaining = 0 WHERE pk = ?", (task_pk,))
+
+
+def flagged(tx: SyncTx) -> list[FlaggedGold]:
+    """Gold items flagged for review, with their pack."""
+    rows = tx.all(
+        "SELECT p.id, t.task_id, t.gold FROM tasks AS t"
+        " JOIN packs AS p ON p.pk = t.pack_pk WHERE t.review = 1 ORDER BY t.pk"
+    )
+    return [FlaggedGold(row[0], row[1], row[2]) for row in rows]
+
+
+def touch_pack(tx: SyncTx, pack_pk: int, now: str) -> None:
+    """The pack's gold changed: the bot reads its settings and gold again."""
+    tx.execute("UPDATE packs SET updated_at = ? WHERE pk = ?", (now, pack_pk))

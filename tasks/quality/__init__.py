@@ -1,0 +1,14 @@
+"""Quality control: gold questions, training, trust, suspensions, disputes, trust-weighted
+results with dynamic overlap (docs/quality.md says it in plain words).
+
+    rules.py        the rules as pure functions: verdicts, gold rate, voting, overlap
+    dawid_skene.py  majority vote and Dawid-Skene for exports and benchmarks
+    news.py         what a worker is told after an answer (Feedback) or a decision (Decision)
+    pack_stats.py   each pack's quality settings and gold statistics, cached
+    gold_choice.py  which task a worker gets next: training, gold or not, retraining
+    judging.py      after an answer: the gold verdict, speed and same-button streaks
+    results.py      a task's trust-weighted result and overlap; gold items under review
+    control.py      QualityControl: what the worker loop calls, inside its units of work
+    disputes.py     DisputeService: workers dispute a missed gold answer, operators decide
+    service.py      QualityService: a worker's scores (/score), the quality outbox
+"""

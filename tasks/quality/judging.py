@@ -1,0 +1,190 @@
+"""Judging an answer: the gold verdict (training passed or failed, trust, suspension for
+accuracy), too-fast and same-button streaks, and what the worker is told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from db import SyncTx
+from db import answers as answers_db
+from db import standings as standings_db
+from db.standings import Standing
+from tasks.packs import PackInfo
+from tasks.quality import rules
+from tasks.quality.news import Decision, Feedback, News
+from tasks.quality.pack_stats import PackStatsCache
+from tasks.quality.results import Results
+
+
+@dataclass(frozen=True)
+class AnsweredTask:
+    """The answer just stored, as the answer path read it."""
+
+    assignment_id: int
+    worker_id: int
+    task_pk: int
+    is_gold: bool
+    gold: str | None
+    explanation: str | None
+    text: str
+    option_id: str
+    seconds: float
+
+
+class Judging:
+    def __init__(self, packs: PackStatsCache, results: Results) -> None:
+        self.packs = packs
+        self.results = results
+
+    def after_answer(
+        self,
+        tx: SyncTx,
+        pack: PackInfo,
+        answer: AnsweredTask,
+        standing: Standing | None,
+        now: datetime,
+    ) -> list[News]:
+        """Judges the answer (gold), watches speed and same-button streaks, updates the task's
+        result and overlap (not gold). `standing` (the worker's, on this pack) is changed in
+        place and saved. Returns what the worker must be told now."""
+        if not self.packs.active(tx, pack):
+            return []
+        news: list[News] = []
+        if standing is not None:
+            news = self._judge_answer(tx, pack, answer, standing, now)
+        if not answer.is_gold:
+            self.results.aggregate(tx, pack, answer.task_pk)
+        return news
+
+    def _judge_answer(
+        self, tx: SyncTx, pack: PackInfo, answer: AnsweredTask, standing: Standing, now: datetime
+    ) -> list[News]:
+        s = self.packs.settings(pack)
+        news: list[News] = []
+        limit = self.packs.min_seconds(tx, pack)
+        too_fast = limit is not None and answer.seconds < limit
+        same = standing.same_option == answer.option_id
+        standing.draws += 1
+        standing.fast_streak = standing.fast_streak + 1 if too_fast else 0
+        standing.same_option = answer.option_id
+        standing.same_streak = standing.same_streak + 1 if same else 1
+        standing.updated_at = now
+        judged = (
+            answer.is_gold
+            and answer.gold is not None
+            and standing.state in ("training", "qualified")
+        )
+        if judged:
+            self._judge_gold(tx, pack, answer, standing, news, now)
+        if standing.state in ("training", "qualified"):
+            reason = None
+            if standing.fast_streak >= s.fast_streak:
+                reason = "too_fast"
+            elif standing.same_streak >= self.packs.stats(tx, pack).same_limit:
+                reason = "same_button"
+            if reason is not None:
+                self._suspend(tx, pack, standing, reason, now)
+                news.append(self._decision("suspended", pack, standing))
+        standings_db.save(tx, standing)
+        if judged:
+            # After saving: a flag recomputes this worker too, and may undo what was just
+            # decided because of that very item; they then see no decision at all.
+            lifted = self.results.check_gold_item(tx, pack, answer.task_pk, now, quiet=standing)
+            if answer.worker_id in lifted:
+                news = [item for item in news if isinstance(item, Feedback)]
+        return news
+
+    def _judge_gold(
+        self,
+        tx: SyncTx,
+        pack: PackInfo,
+        answer: AnsweredTask,
+        standing: Standing,
+        news: list[News],
+        now: datetime,
+    ) -> None:
+        s = self.packs.settings(pack)
+        correct = answer.option_id == answer.gold
+        training = standing.state == "training"
+        if training:
+            oks = answers_db.gold_results(tx, answer.worker_id, pack.pk, standing.since_id)
+            verdict = rules.judge(oks, s)
+        else:
+            oks = answers_db.gold_results(
+                tx, answer.worker_id, pack.pk, standing.since_id, max(s.window, 1)
+            )
+            verdict = rules.judge_window(
+                oks, standing.gold_total + 1, s, standing.train_total, standing.train_correct
+            )
+        standing.accuracy = verdict.accuracy
+        standing.window_total = verdict.window_total
+        standing.window_correct = verdict.window_correct
+        standing.gold_total = verdict.gold_total
+        standing.train_total = verdict.train_total
+        standing.train_correct = verdict.train_correct
+        if training or not correct:
+            news.append(
+                Feedback(
+                    assignment_id=answer.assignment_id,
+                    pack_title=pack.title,
+                    text=answer.text,
+                    answered=pack.option_label(answer.option_id) or answer.option_id,
+                    expected=pack.option_label(answer.gold or "") or str(answer.gold),
+                    explanation=answer.explanation,
+                    correct=correct,
+                    training=(verdict.train_total, s.qualification) if training else None,
+                )
+            )
+        if training and verdict.state == "qualified":
+            standing.state, standing.good_until_id = "qualified", answer.assignment_id
+            standing.decided_at, standing.decided_gold = now, verdict.gold_total
+            news.append(self._decision("passed", pack, standing))
+        elif verdict.state == "failed":
+            standing.state, standing.reason = "failed", "qualification"
+            standing.retry_at = now + timedelta(hours=s.retry_after_hours)
+            standing.decided_at, standing.decided_gold = now, verdict.gold_total
+            news.append(self._decision("failed", pack, standing))
+        elif verdict.state == "suspended":
+            self._suspend(tx, pack, standing, "accuracy", now)
+            news.append(self._decision("suspended", pack, standing))
+        elif (
+            verdict.state == "qualified"
+            and verdict.gold_total - verdict.train_total >= s.min_gold_answers
+        ):
+            standing.good_until_id = answer.assignment_id  # a good window: answers count
+
+    def _suspend(
+        self, tx: SyncTx, pack: PackInfo, standing: Standing, reason: str, now: datetime
+    ) -> None:
+        """Suspended: answers since the last good window stop counting (their tasks get the
+        slots back), retraining opens after retry_after_hours."""
+        s = self.packs.settings(pack)
+        standing.state, standing.reason = "suspended", reason
+        standing.retry_at = now + timedelta(hours=s.retry_after_hours)
+        standing.decided_at, standing.decided_gold = now, standing.gold_total
+        after = standing.good_until_id
+        for task_pk in answers_db.set_excluded(tx, standing.worker_id, pack.pk, after, True):
+            self.results.aggregate(tx, pack, task_pk)
+
+    def _decision(self, kind: str, pack: PackInfo, standing: Standing) -> Decision:
+        s = self.packs.settings(pack)
+        if kind in ("passed", "failed"):
+            total, correct = standing.train_total, standing.train_correct
+            score = correct / total if total else 0.0
+            threshold = s.pass_mark
+        else:
+            total, correct = standing.window_total, standing.window_correct
+            score = standing.accuracy
+            threshold = s.min_accuracy
+        return Decision(
+            kind,  # type: ignore[arg-type]
+            pack.title,
+            reason=standing.reason if kind != "passed" else None,
+            score=score,
+            threshold=threshold,
+            correct=correct,
+            total=total,
+            retry_at=standing.retry_at,
+            qualification=s.qualification,
+        )

@@ -1,0 +1,124 @@
+"""Results: each task's trust-weighted label and the answers it still wants (dynamic overlap),
+and gold items that most workers miss, set aside for review with the scores they touched."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from db import SyncTx, to_db_time
+from db import answers as answers_db
+from db import gold as gold_db
+from db import quality as quality_db
+from db import standings as standings_db
+from db.standings import Standing
+from tasks.packs import PackInfo
+from tasks.quality import rules
+from tasks.quality.pack_stats import PackStatsCache
+
+log = logging.getLogger(__name__)
+
+
+class Results:
+    def __init__(self, packs: PackStatsCache) -> None:
+        self.packs = packs
+
+    def aggregate(self, tx: SyncTx, pack: PackInfo, task_pk: int) -> None:
+        """The task's trust-weighted result, and how many more answers it wants."""
+        s = self.packs.settings(pack)
+        found = answers_db.task_votes(tx, task_pk)
+        votes = [
+            rules.Vote(
+                answer, rules.trust_weight(0.5 if accuracy is None else accuracy, len(pack.options))
+            )
+            for answer, accuracy in found.answers
+        ]
+        label, confidence = rules.weighted_vote(votes)
+        wanted = rules.slots_wanted(len(votes), found.open_leases, confidence, s, pack.overlap)
+        done = rules.is_closed(len(votes), confidence, s, pack.overlap)
+        answers_db.set_task_result(tx, task_pk, label, confidence, wanted, done)
+
+    def check_gold_item(
+        self,
+        tx: SyncTx,
+        pack: PackInfo,
+        task_pk: int,
+        now: datetime,
+        quiet: Standing | None = None,
+    ) -> list[int]:
+        """Flags a gold item that more than half of at least 5 workers missed or disputed: it
+        stops counting against anyone (scores recomputed) until an operator reviews it. Returns
+        the workers whose decisions were lifted (`quiet`, the worker answering now, is not sent
+        a message about it: their answer's screen says it)."""
+        answered, missed = gold_db.item_counts(tx, task_pk)
+        if not rules.needs_review(answered, missed) or not gold_db.set_review(tx, task_pk, True):
+            return []
+        task = gold_db.get(tx, task_pk)
+        assert task is not None
+        log.warning("gold item %s/%s flagged for review", pack.id, task.task_id)
+        now_s = to_db_time(now)
+        quality_db.add_message(
+            tx,
+            None,
+            "op_gold_flagged",
+            json.dumps({"pack": pack.id, "task": task.task_id, "missed": missed, "of": answered}),
+            now_s,
+            dedupe_key=f"flagged:{task_pk}:{now_s}",
+        )
+        gold_db.touch_pack(tx, pack.pk, now_s)
+        self.packs.forget(pack.pk)
+        answerers = gold_db.answerers(tx, task_pk)
+        return self.recompute(tx, pack, answerers, now, quiet=quiet)
+
+    def recompute(
+        self,
+        tx: SyncTx,
+        pack: PackInfo,
+        worker_ids: list[int],
+        now: datetime,
+        quiet: Standing | None = None,
+    ) -> list[int]:
+        """Scores recomputed from the gold as it is now; decisions that no longer hold are lifted
+        (the worker is told through the outbox). Never suspends anyone. Returns who was lifted.
+        `quiet` is a standing this unit of work holds already: changed in place, not re-read."""
+        s = self.packs.settings(pack)
+        now_s = to_db_time(now)
+        lifted = []
+        for worker_id in worker_ids:
+            if quiet is not None and quiet.worker_id == worker_id and quiet.pack_pk == pack.pk:
+                standing: Standing | None = quiet
+            else:
+                standing = standings_db.get(tx, worker_id, pack.pk)
+            if standing is None:
+                continue
+            oks = answers_db.gold_results(tx, worker_id, pack.pk, standing.since_id)
+            verdict = rules.judge(oks, s)
+            before, gold_reason = standing.state, standing.reason in ("qualification", "accuracy")
+            standing.accuracy = verdict.accuracy
+            standing.window_total = verdict.window_total
+            standing.window_correct = verdict.window_correct
+            standing.gold_total = verdict.gold_total
+            standing.train_total = verdict.train_total
+            standing.train_correct = verdict.train_correct
+            standing.updated_at = now
+            if before in ("failed", "suspended") and gold_reason:
+                if verdict.state == "qualified" or (
+                    verdict.state == "training" and rules.can_still_pass(verdict, s)
+                ):
+                    standing.state, standing.reason, standing.retry_at = verdict.state, None, None
+                    for task_pk in answers_db.set_excluded(tx, worker_id, pack.pk, 0, False):
+                        self.aggregate(tx, pack, task_pk)
+                    if standing is not quiet:
+                        quality_db.add_message(
+                            tx,
+                            worker_id,
+                            "quality_lifted",
+                            json.dumps({"pack": pack.title}),
+                            now_s,
+                        )
+                    lifted.append(worker_id)
+            elif before == "training" and verdict.state == "qualified":
+                standing.state = "qualified"
+            standings_db.save(tx, standing)
+        return lifted

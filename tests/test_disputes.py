@@ -1,0 +1,69 @@
+"""Disputes as use cases: a worker disputes a missed check question, an operator decides."""
+
+from __future__ import annotations
+
+from db import Database
+from tasks.clock import FakeClock
+from tasks.quality.disputes import DisputeOutcome, DisputeService
+from tasks.quality.news import Decision, Feedback
+from tasks.quality.service import QualityService
+from tasks.work import TaskCard, WorkService
+from tests.conftest import GoldPack, honest, newcomer, value, work_on, wrong
+
+
+async def test_an_accepted_dispute_corrects_the_gold_and_lifts_the_suspension(
+    work: WorkService,
+    clock: FakeClock,
+    gold_pack: GoldPack,
+    quality: QualityService,
+    disputes: DisputeService,
+    db: Database,
+) -> None:
+    # g00's key is wrong: the careful worker answers the truth and is marked wrong.
+    truth = await gold_pack(
+        tasks=10, gold=3, wrong_key=0, quality={"min_seconds": 0, "qualification": 3}
+    )
+    card = await newcomer(work, 1)
+    results = await work_on(work, clock, 1, card, honest(truth), 3)
+    missed = [n for r in results for n in r.news if isinstance(n, Feedback) and not n.correct]
+    assert len(missed) == 1
+    decision = next(n for n in results[-1].news if isinstance(n, Decision))
+    assert decision.kind == "failed"  # 2 of 3 < 0.8
+
+    assert await disputes.open_dispute(2, missed[0].assignment_id) is DisputeOutcome.NOT_ALLOWED
+    assert await disputes.open_dispute(1, missed[0].assignment_id) is DisputeOutcome.OPENED
+    assert await disputes.open_dispute(1, missed[0].assignment_id) is DisputeOutcome.ALREADY
+    assert await disputes.take_input(1) is not None  # the next message is the comment
+    views, _ = await disputes.open_disputes()
+    assert [(v.task_id, v.answer, v.expected) for v in views] == [("g00", "pos", "neg")]
+
+    resolution = await disputes.accept(views[0].id)
+    assert resolution.ok and resolution.lifted == [1] and resolution.told == [1]
+    assert await value(db, "SELECT gold FROM tasks WHERE task_id = 'g00'") == "pos"
+    score = (await quality.score(1))[0]
+    assert score.state == "qualified" and score.train_correct == 3
+    keys = sorted(m.text_key for m in await quality.outgoing() if m.worker_id == 1)
+    assert keys == ["dispute_accepted", "quality_lifted"]
+    resumed = await work.resume(1)
+    assert resumed is not None and isinstance(resumed[1], TaskCard)
+
+
+async def test_a_rejected_dispute_sends_the_reason(
+    work: WorkService,
+    clock: FakeClock,
+    gold_pack: GoldPack,
+    quality: QualityService,
+    disputes: DisputeService,
+) -> None:
+    truth = await gold_pack(tasks=10, gold=6)
+    card = await newcomer(work, 1)
+    results = await work_on(work, clock, 1, card, wrong(truth), 1)
+    feedback = results[0].news[0]
+    assert isinstance(feedback, Feedback)
+    assert await disputes.open_dispute(1, feedback.assignment_id) is DisputeOutcome.OPENED
+    views, _ = await disputes.open_disputes()
+    assert not (await disputes.reject(views[0].id, "  ")).ok  # a reason is required
+    assert (await disputes.reject(views[0].id, "Irony <counts> as meant")).ok
+    [message] = [m for m in await quality.outgoing() if m.worker_id == 1]
+    assert message.text_key == "dispute_rejected"
+    assert message.params["reason"] == "Irony <counts> as meant"  # escaped when rendered
