@@ -6,10 +6,13 @@ write rows, inside the caller's unit of work.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
+from uuid import uuid4
 
+from db import outbox as outbox_db
 from db.core import SyncTx
 
 # -- gold ----------------------------------------------------------------------------------
@@ -360,26 +363,20 @@ def add_message(
     now: str,
     dedupe_key: str | None = None,
 ) -> bool:
-    """Queues a message (worker_id None: every operator); False if its dedupe key was used."""
-    return bool(
-        tx.execute(
-            "INSERT INTO outbox (worker_id, text_key, params, dedupe_key, created_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-            (worker_id, text_key, params, dedupe_key, now),
-        )
+    """Queues a message of the text catalogue in the one outbox (db/outbox.py), interactive
+    lane (worker_id None: every operator); False if its dedupe key was used.
+
+    Without a dedupe key the message is one of its own (a fresh key): it is queued in the
+    transaction of the fact it tells of, which happens once, so it exists exactly once; a key
+    is only needed where the same fact may be met again (an alert per pack and gold count)."""
+    return outbox_db.enqueue(
+        tx,
+        recipient=worker_id,
+        kind=text_key,
+        params=json.loads(params),
+        dedupe_key=f"quality:{dedupe_key}" if dedupe_key else f"quality:{text_key}:{uuid4().hex}",
+        now=now,
     )
-
-
-def pending_messages(tx: SyncTx, limit: int) -> list[sqlite3.Row]:
-    return tx.all(
-        "SELECT o.*, w.language FROM outbox AS o LEFT JOIN workers AS w ON w.id = o.worker_id"
-        " WHERE o.sent_at IS NULL ORDER BY o.id LIMIT ?",
-        (limit,),
-    )
-
-
-def mark_sent(tx: SyncTx, message_id: int, now: str) -> None:
-    tx.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (now, message_id))
 
 
 def set_pending_input(tx: SyncTx, user_id: int, kind: str, ref_id: int, expires_at: str) -> None:

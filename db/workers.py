@@ -89,3 +89,13 @@ def waiting(tx: SyncTx, limit: int) -> list[sqlite3.Row]:
         """,
         (limit,),
     )
+
+
+def timezones(tx: SyncTx) -> list[str]:
+    return [
+        row[0] for row in tx.all("SELECT DISTINCT timezone FROM workers WHERE timezone IS NOT NULL")
+    ]
+
+
+def exists(tx: SyncTx, worker_id: int) -> bool:
+    return bool(tx.value("SELECT 1 FROM workers WHERE id = ?", (worker_id,)) == 1)

@@ -1,5 +1,6 @@
 """Quality use cases: gold serving and judging inside the worker loop's transactions
-(QualityRules), and disputes, reviews, scores and the outbox (QualityService).
+(QualityRules), and disputes, reviews and scores (QualityService); what they tell people is
+queued in the one outbox (db/quality.add_message).
 
 The rules themselves are the pure functions of tasks/quality.py.
 """
@@ -673,15 +674,6 @@ class PackScore:
     retry_at: datetime | None
 
 
-@dataclass(frozen=True)
-class OutgoingMessage:
-    id: int
-    worker_id: int | None  # None: every operator
-    language: str | None
-    text_key: str
-    params: dict[str, Any]
-
-
 class QualityService:
     """Use cases around quality that are not the answer path; each one unit of work."""
 
@@ -895,24 +887,6 @@ class QualityService:
             lifted,
             told,
         )
-
-    # -- the outbox ------------------------------------------------------------------------
-
-    async def outgoing(self, limit: int = 30) -> list[OutgoingMessage]:
-        rows = await self.db.run_read(quality_db.pending_messages, limit)
-        return [
-            OutgoingMessage(
-                row["id"],
-                row["worker_id"],
-                row["language"],
-                row["text_key"],
-                json.loads(row["params"]),
-            )
-            for row in rows
-        ]
-
-    async def sent(self, message_id: int) -> None:
-        await self.db.run(quality_db.mark_sent, message_id, to_db_time(self.clock.now()))
 
 
 def _text(content: str) -> str:

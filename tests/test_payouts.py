@@ -39,8 +39,7 @@ async def owed(db: Database, worker: int, micros: int, currency: str = "EUR") ->
 
 
 async def value(db: Database, sql: str) -> object:
-    async with db.read() as tx:
-        return await tx.value(sql)
+    return (await db.query(sql))[0][0]
 
 
 async def test_export_lists_who_is_owed_at_least_the_minimum_in_exact_amounts(
@@ -74,7 +73,7 @@ async def test_marking_the_same_file_paid_twice_pays_once(db: Database) -> None:
     assert await value(db, "SELECT SUM(amount_micros) FROM ledger WHERE worker_id = 1") == (
         5_000_000
     )
-    assert await value(db, "SELECT COUNT(*) FROM notices WHERE kind = 'payout'") == 1
+    assert await value(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'payout'") == 1
 
 
 async def test_a_file_paying_more_than_is_owed_is_refused_whole(db: Database) -> None:
@@ -97,7 +96,7 @@ async def test_the_same_bonus_run_twice_by_mistake_pays_once(db: Database) -> No
     keyed = await grant_bonus(db, 1, 2_000_000, "EUR", "Gold streak", zone=zone, key="extra-1")
     assert keyed.created
     assert await value(db, "SELECT COUNT(*) FROM ledger WHERE kind = 'bonus'") == 2
-    assert await value(db, "SELECT COUNT(*) FROM notices WHERE kind = 'bonus'") == 2
+    assert await value(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'bonus'") == 2
 
 
 def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:

@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -70,6 +71,15 @@ def gold_pack(db: Database, clock: FakeClock, tmp_path: Path) -> Pack:
         return truth
 
     return load
+
+
+async def queued(db: Database) -> list[SimpleNamespace]:
+    """The messages queued in the outbox and not sent yet (worker_id None: the operators)."""
+    rows = await db.query("SELECT recipient, kind, params FROM outbox WHERE status = 'due'")
+    return [
+        SimpleNamespace(worker_id=row[0], text_key=row[1], params=json.loads(row[2]))
+        for row in rows
+    ]
 
 
 async def join(work: WorkService, worker_id: int) -> TaskCard | NoTask:
@@ -280,7 +290,7 @@ async def test_a_worker_out_of_gold_without_a_long_record_stops_and_operators_he
     stopped = [n for r in results for n in getattr(r.next, "news", ()) if isinstance(n, Decision)]
     assert [d.kind for d in stopped if d.kind == "stopped"] == ["stopped"]
     assert results[-1].next == NoTask("held", tuple(stopped[-1:]))
-    alerts = [m for m in await quality.outgoing() if m.text_key == "op_needs_gold"]
+    alerts = [m for m in await queued(db) if m.text_key == "op_needs_gold"]
     assert len(alerts) == 1 and alerts[0].worker_id is None
 
 
@@ -310,14 +320,14 @@ async def test_an_accepted_dispute_corrects_the_gold_and_lifts_the_suspension(
     assert await value(db, "SELECT gold FROM tasks WHERE task_id = 'g00'") == "pos"
     score = (await quality.score(1))[0]
     assert score.state == "qualified" and score.train_correct == 3
-    keys = sorted(m.text_key for m in await quality.outgoing() if m.worker_id == 1)
+    keys = sorted(m.text_key for m in await queued(db) if m.worker_id == 1)
     assert keys == ["dispute_accepted", "quality_lifted"]
     resumed = await work.resume(1)
     assert resumed is not None and isinstance(resumed[1], TaskCard)
 
 
 async def test_a_rejected_dispute_sends_the_reason(
-    work: WorkService, clock: FakeClock, gold_pack: Pack, quality: QualityService
+    work: WorkService, clock: FakeClock, gold_pack: Pack, quality: QualityService, db: Database
 ) -> None:
     truth = await gold_pack(tasks=10, gold=6)
     card = await join(work, 1)
@@ -328,7 +338,7 @@ async def test_a_rejected_dispute_sends_the_reason(
     views, _ = await quality.disputes()
     assert not (await quality.reject(views[0].id, "  ")).ok  # a reason is required
     assert (await quality.reject(views[0].id, "Irony <counts> as meant")).ok
-    [message] = [m for m in await quality.outgoing() if m.worker_id == 1]
+    [message] = [m for m in await queued(db) if m.worker_id == 1]
     assert message.text_key == "dispute_rejected"
     assert message.params["reason"] == "Irony <counts> as meant"  # escaped when rendered
 
