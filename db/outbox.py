@@ -13,8 +13,8 @@ connection); a rolled-back row makes one needless look.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from db.core import SyncTx
@@ -91,18 +91,51 @@ def enqueue_statements(tx: SyncTx, params: dict[str, Any]) -> int:
     return changed
 
 
-def pending(tx: SyncTx, lane: Lane, now: str, limit: int) -> list[sqlite3.Row]:
+@dataclass(frozen=True)
+class Pending:
+    """A row to look at, with what the sender needs to know of its recipient."""
+
+    id: int
+    recipient: int | None  # None: every operator
+    kind: str
+    params: dict[str, Any]
+    dedupe_key: str
+    lane: Lane
+    attempts: int
+    language: str | None  # None: not a worker (yet)
+    timezone: str | None
+    blocked: bool
+
+
+def pending(tx: SyncTx, lane: Lane, now: str, limit: int) -> list[Pending]:
     """Rows of a lane to look at now, oldest due first: due, or claimed by a sender whose claim
     ran out (it died between a send and its record)."""
-    return tx.all(
+    rows = tx.all(
         """
-        SELECT o.*, w.language, w.timezone, w.blocked_at FROM outbox AS o
+        SELECT o.id, o.recipient, o.kind, o.params, o.dedupe_key, o.lane, o.attempts,
+               w.language, w.timezone, w.blocked_at IS NOT NULL
+        FROM outbox AS o
         LEFT JOIN workers AS w ON w.id = o.recipient
         WHERE o.lane = ? AND o.status IN ('due', 'sending') AND o.due_at <= ?
         ORDER BY o.due_at, o.id LIMIT ?
         """,
         (lane, now, limit),
     )
+    return [
+        Pending(
+            row[0],
+            row[1],
+            row[2],
+            json.loads(row[3]),
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            bool(row[9]),
+        )
+        for row in rows
+    ]
 
 
 NEXT_DUE_SQL = """

@@ -18,8 +18,6 @@ fact it tells of, by whoever made it (a handler, a job, the CLI in another proce
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
@@ -30,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from db import Database, SyncTx, read_only, to_db_time, unit_of_work
 from db import outbox as outbox_db
 from db import statements as statements_db
-from db.outbox import Lane
+from db.outbox import Lane, Pending
 from tasks.clock import Clock
 from tasks.earnings import EarningsConfig, next_payout
 from tasks.payouts import Notice
@@ -124,57 +122,49 @@ class OutboxService:
         claimed: list[Delivery] = []
         rows = outbox_db.pending(tx, lane, stamp, limit)
         for row in rows:
-            if row["recipient"] is None:
+            if row.recipient is None:
                 self._copy_to_operators(tx, row, stamp)
                 continue
-            if row["blocked_at"] is not None:
-                outbox_db.finish(tx, row["id"], "blocked", stamp, "blocked by the user")
+            if row.blocked:
+                outbox_db.finish(tx, row.id, "blocked", stamp, "blocked by the user")
                 continue
             quiet = self.config.quiet_hours
             if quiet is not None:
-                allowed = quiet.next_allowed(now, self.zone_of(row["timezone"]))
+                allowed = quiet.next_allowed(now, self.zone_of(row.timezone))
                 if allowed > now:
-                    outbox_db.postpone(tx, row["id"], to_db_time(allowed))
+                    outbox_db.postpone(tx, row.id, to_db_time(allowed))
                     continue
             content = self._content(tx, row, payout)
             if content is None:
-                outbox_db.finish(tx, row["id"], "failed", stamp, "nothing to send: row not found")
+                outbox_db.finish(tx, row.id, "failed", stamp, "nothing to send: row not found")
                 continue
-            outbox_db.claim(tx, row["id"], until)
+            outbox_db.claim(tx, row.id, until)
             # Operator messages are in the bot's default language, whatever the operator's.
-            operator_copy = OPERATOR_COPY in row["dedupe_key"]
+            operator_copy = OPERATOR_COPY in row.dedupe_key
+            language = None if operator_copy else row.language
             claimed.append(
-                Delivery(
-                    row["id"],
-                    row["recipient"],
-                    None if operator_copy else row["language"],
-                    row["lane"],
-                    row["attempts"] + 1,
-                    content,
-                )
+                Delivery(row.id, row.recipient, language, row.lane, row.attempts + 1, content)
             )
         return claimed, len(rows)
 
-    def _copy_to_operators(self, tx: SyncTx, row: sqlite3.Row, now: str) -> None:
+    def _copy_to_operators(self, tx: SyncTx, row: Pending, now: str) -> None:
         """An operator message becomes one row per operator (each sent and recorded on its
         own: one operator's failure neither holds up nor repeats the others')."""
-        params = json.loads(row["params"])
         for operator in sorted(self.operator_ids):
             outbox_db.enqueue(
                 tx,
                 recipient=operator,
-                kind=row["kind"],
-                params=params,
-                dedupe_key=f"{row['dedupe_key']}{OPERATOR_COPY}{operator}",
+                kind=row.kind,
+                params=row.params,
+                dedupe_key=f"{row.dedupe_key}{OPERATOR_COPY}{operator}",
                 now=now,
-                lane=row["lane"],
+                lane=row.lane,
             )
         note = None if self.operator_ids else "no OPERATOR_IDS set: sent to no one"
-        outbox_db.finish(tx, row["id"], "sent", now, note)
+        outbox_db.finish(tx, row.id, "sent", now, note)
 
-    def _content(self, tx: SyncTx, row: sqlite3.Row, payout: date) -> Content | None:
-        params: dict[str, Any] = json.loads(row["params"])
-        kind: str = row["kind"]
+    def _content(self, tx: SyncTx, row: Pending, payout: date) -> Content | None:
+        params, kind = row.params, row.kind
         if kind == "statement":
             found = statements_db.get(tx, int(params["statement_id"]))
             return None if found is None else Statement.from_row(found, payout)

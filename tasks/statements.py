@@ -167,7 +167,7 @@ class StatementService:
         for chunk in range(0, len(workers), CHUNK_WORKERS):
             ids = workers[chunk : chunk + CHUNK_WORKERS]
             params.update(lo=ids[0], hi=ids[-1], now=to_db_time(self.clock.now()))
-            inserted += await self.db.run(self._compute_chunk, params, top_up_packs)
+            inserted += await self.compute_chunk(params, top_up_packs)
         await self.db.run(statements_db.record_week, week, inserted, to_db_time(self.clock.now()))
         return inserted
 
@@ -180,9 +180,11 @@ class StatementService:
             if rate.top_up and rate.below_floor
         ]
 
-    def _compute_chunk(
+    @unit_of_work
+    def compute_chunk(
         self, tx: SyncTx, params: dict[str, Any], top_up_packs: list[TopUpPack]
     ) -> int:
+        """One range of workers of a week: their top-ups, statements and outbox rows."""
         for pack in top_up_packs:
             for worker_id, amount in self._top_ups(tx, params, pack):
                 ledger_db.credit(
@@ -218,10 +220,9 @@ class StatementService:
         start, end = week_bounds(week, self.config.zone)
         top_up_packs = await self._top_up_packs(end)
         payout = self.next_payout()
-        return await self.db.run_read(
-            self._preview, week, start, end, top_up_packs, samples, payout
-        )
+        return await self._preview(week, start, end, top_up_packs, samples, payout)
 
+    @read_only
     def _preview(
         self,
         tx: SyncTx,
