@@ -92,6 +92,7 @@ class OutboxSender:
         self._bulk: deque[Delivery] = deque()
         self._woken = asyncio.Event()
         self._looked_at = float("-inf")
+        self._busy = False  # the last look found rows: there may be more, look again at once
 
     def wake(self) -> None:
         """Look for due messages now rather than at the next poll."""
@@ -146,11 +147,12 @@ class OutboxSender:
         while True:
             if self._interactive:
                 return self._interactive.popleft()
-            if not self._time_to_look():
+            if not self._time_to_look() and (self._bulk or not self._busy):
                 return self._bulk.popleft() if self._bulk else None
             self._woken.clear()
             self._looked_at = time.monotonic()
             if not await self.outbox.anything_due():
+                self._busy = False
                 return self._bulk.popleft() if self._bulk else None
             claimed, looked = await self.outbox.claim("interactive", self.concurrency)
             self._interactive.extend(claimed)
@@ -160,10 +162,12 @@ class OutboxSender:
                 looked += looked_bulk
             if not (self._interactive or self._bulk):
                 if not looked:
+                    self._busy = False
                     return None
                 # Rows looked at and settled (postponed, blocked, copied to operators): again.
                 self._looked_at = float("-inf")
                 continue
+            self._busy = True
             if self._interactive:
                 return self._interactive.popleft()
             return self._bulk.popleft()
