@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-import bot.jobs
 from bench.bench_e2e import write_pack
 from bot.app import build_application, start_polling, stop_polling
 from bot.settings import load_settings
@@ -195,7 +194,6 @@ async def main() -> None:
             " WHERE kind = 'statement'",
             later,
         )
-        bot.jobs.STATEMENT_CHECK_SECONDS = 1
         process, base_url = simulator(
             "--workers", str(CROWD), "--rate-limits", "on", "--think-ms", "300-1500",
             "--truth", str(truth), "--seed", "1", "--first-user-id", "10000000",

@@ -114,7 +114,8 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
         )
         if week is not None:
             counts = await service.week_counts(week)
-            print(f"week {week}: " + ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items())))
+            states = ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items()))
+            print(f"week {week} in the outbox: {states or 'no statements'}")
     return 0
 
 

@@ -264,3 +264,20 @@ async def test_preview_writes_nothing(
     assert preview.samples[0].week == "2026-W48"
     assert await rows(db, "SELECT * FROM statements") == []
     assert await rows(db, "SELECT * FROM ledger WHERE kind = 'top_up'") == []
+
+
+async def test_statements_send_makes_a_weeks_waiting_statements_due_now(
+    work: WorkService, load: Loader, clock: FakeClock, db: Database
+) -> None:
+    await load(tasks=3, overlap=1)
+    await work_for(work, clock, 1, tasks=1, seconds=10)
+    statements = service(db, clock)
+    sender = Sender(db, clock)
+    clock.advance(days=6, hours=2)  # Sunday 11:00 in Paris: W48 has not ended
+    clock.advance(hours=14)  # Monday 01:00: ended; its statements are due at 09:00
+    assert await statements.compute_due() == {"2026-W48": 1}
+    assert (await sender.claim(10))[0] == []
+    clock.advance(hours=7)  # 08:00: quiet hours are over, 09:00 is not here yet
+    assert await statements.make_due_now("2026-W48") == 1  # the operator's `statements send`
+    assert [item.recipient for item in (await sender.claim(10))[0]] == [1]
+    assert await statements.week_counts("2026-W48") == {"sending": 1}
