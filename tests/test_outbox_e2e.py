@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,54 @@ async def test_a_bonus_queued_from_the_cli_while_the_bot_runs_arrives_within_5_s
     assert waited <= 5, f"the bonus took {waited:.1f} s"
     assert event.message is not None and "Reason: Careful <work>" in event.message.text
     assert await outbox(db_path) == [("bonus", 1, "interactive", "sent")]
+
+
+async def test_a_bonus_overtakes_a_broadcast_of_statements_in_progress(
+    sim: SimulatorServer, run_bot: RunBot, db_path: Path
+) -> None:
+    """People's lane first: a bonus queued from the CLI in the middle of a weekly broadcast is
+    not sent after it, but within seconds."""
+    now = Clock().now()
+    stamp, last_week = to_db_time(now), to_db_time(now - timedelta(days=7))
+    async with Database(db_path) as db:
+
+        def seed(tx: Any) -> None:
+            for worker in range(1, 61):
+                tx.execute(
+                    "INSERT INTO workers (id, first_name, language, created_at, last_seen_at)"
+                    " VALUES (?, 'W', 'en', ?, ?)",
+                    (worker, stamp, stamp),
+                )
+                tx.execute(
+                    "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
+                    " idempotency_key, created_at) VALUES (?, 'bonus', 500000, 'EUR', 'seed',"
+                    " ?, ?)",
+                    (worker, f"seed:{worker}", last_week),
+                )
+
+        await db.run(seed)
+    for worker in range(1, 61):
+        sim.add_user(worker, f"W{worker}", language_code="en").started = True
+    # Statements of last week due at once (Monday 00:00), 4 a second in the bulk lane: 15 s.
+    await run_bot(Clock(), quiet_hours="off", statement_time="00:00", send_rate=5)
+
+    def statements() -> int:
+        return sum(
+            "Your statement for week" in m.text
+            for worker in range(1, 61)
+            for m in sim.chat(worker).bot_messages
+        )
+
+    async with asyncio.timeout(15):
+        while statements() < 3:
+            await asyncio.sleep(0.05)
+    code, output = await cli(db_path, "bonus", "60", "1.00", "--reason", "Thanks")
+    queued = time.monotonic()
+    assert code == 0, output
+    await sim.wait_for(60, text_has("Bonus: 1.00 EUR"), timeout=10)
+    assert time.monotonic() - queued <= 5
+    assert statements() < 60  # the broadcast was still going: the bonus did not wait for it
+    assert not any("Your statement" in m.text for m in sim.chat(60).bot_messages)
 
 
 def checked_pack(folder: Path) -> Path:
