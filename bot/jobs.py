@@ -92,8 +92,10 @@ def schedule(app: Application) -> None:  # type: ignore[type-arg]
     queue.run_repeating(
         compute_statements, interval=STATEMENT_CHECK_SECONDS, first=1, name="statements"
     )
+    # first=1, not 0: a first run due before the scheduler has started is missed (APScheduler's
+    # misfire grace) and would wait a whole interval.
     queue.run_repeating(
-        keep_sender_running, interval=SENDER_CHECK_SECONDS, first=0, name="outbox-sender"
+        keep_sender_running, interval=SENDER_CHECK_SECONDS, first=1, name="outbox-sender"
     )
 
 
