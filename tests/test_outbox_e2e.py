@@ -60,9 +60,14 @@ async def cli(db_path: Path, *args: str) -> tuple[int, str]:
 
 
 async def outbox(db_path: Path) -> list[tuple[Any, ...]]:
-    async with Database(db_path) as db:
-        rows = await db.query("SELECT kind, recipient, lane, status FROM outbox ORDER BY id")
-    return [tuple(row) for row in rows]
+    """The outbox once every row is settled (a message is recorded just after the simulated
+    user has it: the test may look in between)."""
+    async with Database(db_path) as db, asyncio.timeout(10):
+        while True:
+            rows = await db.query("SELECT kind, recipient, lane, status FROM outbox ORDER BY id")
+            if not any(row[3] in ("due", "sending") for row in rows):
+                return [tuple(row) for row in rows]
+            await asyncio.sleep(0.05)
 
 
 async def sender_started(app: Any) -> None:
