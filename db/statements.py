@@ -7,7 +7,9 @@ delivery is the outbox's (db/outbox.py).
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from db.activity import ACTIVE_MS
@@ -55,9 +57,33 @@ HAVING MAX(earned) > 0 OR MAX(unpaid) > 0
 """
 
 
-def week_figures(tx: SyncTx, params: dict[str, Any], limit: int = -1) -> list[sqlite3.Row]:
+@dataclass(frozen=True)
+class WeekFigures:
+    """What a worker's statement for a week says, as stored (micro-units, milliseconds)."""
+
+    worker_id: int
+    week: str
+    tasks: int
+    checks: int
+    correct: int
+    figures: dict[str, dict[str, int]]  # {currency: {earned, top_up, unpaid, active_ms}}
+
+
+def _week_figures(row: sqlite3.Row, week: str) -> WeekFigures:
+    return WeekFigures(
+        worker_id=int(row["worker_id"]),
+        week=week,
+        tasks=int(row["tasks"]),
+        checks=int(row["checks"]),
+        correct=int(row["correct"]),
+        figures=json.loads(row["figures"]),
+    )
+
+
+def week_figures(tx: SyncTx, params: dict[str, Any], limit: int = -1) -> list[WeekFigures]:
     """The statement figures of a week for workers lo..hi (nothing written: the preview)."""
-    return tx.all(f"{WEEK_FIGURES_SQL} ORDER BY worker_id LIMIT {int(limit)}", params)
+    rows = tx.all(f"{WEEK_FIGURES_SQL} ORDER BY worker_id LIMIT {int(limit)}", params)
+    return [_week_figures(row, params["week"]) for row in rows]
 
 
 def insert_week(tx: SyncTx, params: dict[str, Any]) -> int:
@@ -74,8 +100,9 @@ def insert_week(tx: SyncTx, params: dict[str, Any]) -> int:
     )
 
 
-def get(tx: SyncTx, statement_id: int) -> sqlite3.Row | None:
-    return tx.one("SELECT * FROM statements WHERE id = ?", (statement_id,))
+def get(tx: SyncTx, statement_id: int) -> WeekFigures | None:
+    row = tx.one("SELECT * FROM statements WHERE id = ?", (statement_id,))
+    return None if row is None else _week_figures(row, row["week"])
 
 
 def computed_weeks(tx: SyncTx) -> list[str]:

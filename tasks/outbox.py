@@ -167,7 +167,7 @@ class OutboxService:
         params, kind = row.params, row.kind
         if kind == "statement":
             found = statements_db.get(tx, int(params["statement_id"]))
-            return None if found is None else Statement.from_row(found, payout)
+            return None if found is None else Statement.of(found, payout)
         if kind == "payout":
             return Notice("payout", params)
         if kind == "bonus":

@@ -11,8 +11,7 @@ statement day and time in the worker's zone; the outbox's sender delivers it at 
 from __future__ import annotations
 
 import json
-import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +22,7 @@ from db import ledger as ledger_db
 from db import outbox as outbox_db
 from db import statements as statements_db
 from db import workers as workers_db
+from db.statements import WeekFigures
 from tasks.clock import Clock
 from tasks.earnings import (
     EarningsConfig,
@@ -64,15 +64,14 @@ class Statement:
     next_payout: date
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row, payout: date) -> Statement:
-        figures: dict[str, dict[str, int]] = json.loads(row["figures"])
+    def of(cls, stored: WeekFigures, payout: date) -> Statement:
         return cls(
-            worker_id=row["worker_id"],
-            week=row["week"] if "week" in row.keys() else "",
-            tasks=int(row["tasks"]),
-            checks=int(row["checks"]),
-            correct=int(row["correct"]),
-            lines={cur: StatementLine(**values) for cur, values in sorted(figures.items())},
+            worker_id=stored.worker_id,
+            week=stored.week,
+            tasks=stored.tasks,
+            checks=stored.checks,
+            correct=stored.correct,
+            lines={cur: StatementLine(**values) for cur, values in sorted(stored.figures.items())},
             next_payout=payout,
         )
 
@@ -252,12 +251,12 @@ class StatementService:
         shown: list[Statement] = []
         rows = statements_db.week_figures(tx, params)
         for row in rows:
-            statement = Statement.from_row(row, payout)
+            statement = Statement.of(row, payout)
             for currency, line in statement.lines.items():
                 earned[currency] = earned.get(currency, 0) + line.earned
                 unpaid[currency] = unpaid.get(currency, 0) + line.unpaid
             if len(shown) < samples:
-                shown.append(replace(statement, week=week))
+                shown.append(statement)
         counts = outbox_db.counts_by_status(tx, "statement", week_key_prefix(week))
         return Preview(week, len(rows), earned, unpaid, top_ups, shown, counts)
 
