@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-import bot.jobs
 from bench.bench_e2e import write_pack
 from bot.app import build_application, start_polling, stop_polling
 from bot.settings import load_settings
@@ -179,7 +178,9 @@ async def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=10)
-        (sent,) = sql(db_path, "SELECT COUNT(*) FROM statements WHERE status = 'sent'")[0]
+        (sent,) = sql(
+            db_path, "SELECT COUNT(*) FROM outbox WHERE kind = 'statement' AND status = 'sent'"
+        )[0]
         print(
             f"  send, limits off: {sent:,} sent in {send_s:.1f} s: {sent / send_s:,.0f} messages/s"
             f" (peak RSS {peak_rss_mb():.0f} MB)"
@@ -187,8 +188,12 @@ async def main() -> None:
 
         # 3. the same broadcast with limits on, while 50 workers answer
         later = to_db_time(datetime.now(UTC) + timedelta(days=1))
-        sql(db_path, "UPDATE statements SET status = 'due', attempts = 0, due_at = ?", later)
-        bot.jobs.STATEMENT_CHECK_SECONDS = 1
+        sql(
+            db_path,
+            "UPDATE outbox SET status = 'due', attempts = 0, sent_at = NULL, due_at = ?"
+            " WHERE kind = 'statement'",
+            later,
+        )
         process, base_url = simulator(
             "--workers", str(CROWD), "--rate-limits", "on", "--think-ms", "300-1500",
             "--truth", str(truth), "--seed", "1", "--first-user-id", "10000000",
@@ -203,7 +208,8 @@ async def main() -> None:
                 await http.get(f"{base_url}/sim/latency?reset=1")
                 await asyncio.sleep(BEFORE)
                 before = await (await http.get(f"{base_url}/sim/latency?reset=1")).json()
-                sql(db_path, "UPDATE statements SET due_at = ?", to_db_time(datetime.now(UTC)))
+                now = to_db_time(datetime.now(UTC))
+                sql(db_path, "UPDATE outbox SET due_at = ? WHERE kind = 'statement'", now)
                 await asyncio.sleep(3)
                 await http.get(f"{base_url}/sim/latency?reset=1")
                 sends0, t0 = await sends_ok(http, base_url), time.perf_counter()

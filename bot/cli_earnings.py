@@ -1,7 +1,7 @@
 """`python -m bot` commands of the earnings features: statements, payouts, bonus.
 
 statements preview [--week YYYY-Www]   what the week's statements say (writes nothing)
-statements send [--week YYYY-Www]      compute what is due (or that week) and send it now
+statements send [--week YYYY-Www]      compute what is due (or that week, due now): the bot sends it
 payouts export --min AMOUNT [--currency EUR] [--out FILE]
 payouts mark-paid FILE                 idempotent: the same file twice pays once
 bonus WORKER AMOUNT --reason "..." [--currency EUR] [--key KEY]
@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.settings import EXIT_BAD_SETTINGS, Settings
+from bot.settings import Settings
 
 EXIT_REFUSED = 1
 
@@ -101,23 +101,21 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
                 print(f"\n--- worker {sample.worker_id} ---")
                 print(plain(statement_screen(sample, "en")[0]))
             return 0
-        if not settings.bot_token:
-            print(
-                "error: setting BOT_TOKEN: missing (sending needs the bot's token)", file=sys.stderr
-            )
-            return EXIT_BAD_SETTINGS
         if week is not None:
             inserted = await service.compute_week(week) if week not in await _computed(db) else 0
-            await service.make_due_now(week)
             print(f"week {week}: {inserted:,} statements computed")
+            print(f"week {week}: {await service.make_due_now(week):,} statements made due now")
         else:
             for done, count in (await service.compute_due()).items():
                 print(f"week {done}: {count:,} statements computed")
-        report = await _send(settings, db, service)
-        print(f"sent now: {report} (workers in quiet hours get theirs when they end)")
+        print(
+            "the bot sends them from the outbox while it runs, paced (workers in quiet hours"
+            " get theirs when they end)"
+        )
         if week is not None:
             counts = await service.week_counts(week)
-            print(f"week {week}: " + ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items())))
+            states = ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items()))
+            print(f"week {week} in the outbox: {states or 'no statements'}")
     return 0
 
 
@@ -126,25 +124,6 @@ async def _computed(db: Any) -> list[str]:
 
     weeks: list[str] = await db.run_read(statements_db.computed_weeks)
     return weeks
-
-
-async def _send(settings: Settings, db: Any, service: Any) -> Any:
-    from bot.broadcast import Broadcaster
-    from bot.ratelimit import PacedRateLimiter
-    from bot.request import AiohttpRequest
-    from handlers.telegram_bot import WorkBot
-    from tasks.work import WorkService
-
-    assert settings.bot_token
-    bot = WorkBot(
-        settings.bot_token,
-        base_url=settings.api_base_url,
-        base_file_url=settings.api_file_url,
-        request=AiohttpRequest(connection_pool_size=8),
-        rate_limiter=PacedRateLimiter(send_rate=settings.send_rate),
-    )
-    async with bot:
-        return await Broadcaster(bot, WorkService(db), service).drain()
 
 
 def export_command(settings: Settings, minimum: str, currency: str | None, out: Path | None) -> int:

@@ -1,4 +1,5 @@
-"""Scheduled work (PTB's JobQueue, APScheduler): the jobs only trigger; the truth is in SQLite."""
+"""Every scheduled job of the bot (PTB's JobQueue, APScheduler), in one place. The jobs only
+trigger; the truth is in SQLite."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot.broadcast import Broadcaster
 from handlers.delivery import send
 from handlers.deps import KEY, Services, services
+from handlers.outbox import OutboxSender
 from handlers.render import new_work_screen
+from tasks.outbox import OutboxService
 from tasks.statements import StatementService
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,8 @@ log = logging.getLogger(__name__)
 LEASE_CHECK_SECONDS = 5
 NEW_WORK_CHECK_SECONDS = 15
 STATEMENT_CHECK_SECONDS = 60
-BROADCAST_KEY = "earnings.broadcast"
+SENDER_CHECK_SECONDS = 5
+SENDER_KEY = "outbox.sender"
 
 
 async def expire_leases(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,31 +45,42 @@ async def prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
     await services(context).work.prune_processed_updates()
 
 
-async def send_statements(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Computes the weeks that are due and sends the statements and notices due now.
-
-    Only a trigger: what is due and what was sent are in SQLite. The sending runs as its own
-    task (a broadcast can outlast many triggers); it stops between two sends when the bot stops.
-    """
-    app = context.application
-    running: asyncio.Task[None] | None = app.bot_data.get(BROADCAST_KEY)
-    if running is not None and not running.done():
-        return
-    app.bot_data[BROADCAST_KEY] = app.create_task(_broadcast(app), name="statements")
-
-
-async def _broadcast(app: Application) -> None:  # type: ignore[type-arg]
-    deps: Services = app.bot_data[KEY]
+async def compute_statements(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Computes the weeks that are due; each statement is queued in the outbox as it is."""
+    deps = services(context)
     earnings = deps.earnings
     statements = StatementService(earnings.db, earnings.settings(deps.zone), earnings.clock)
     try:
         for week, count in (await statements.compute_due()).items():
-            log.info("statements of week %s computed: %d workers", week, count)
-        report = await Broadcaster(app.bot, deps.work, statements).drain(lambda: app.running)
-        if report.sent or report.blocked or report.failed:
-            log.info("statements and notices: %s", report)
+            log.info("statements of week %s computed and queued: %d workers", week, count)
     except Exception:
         log.exception("statements: this round failed; the next trigger carries on")
+
+
+async def keep_sender_running(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Starts the outbox sender (handlers/outbox.py), and again if it ever died. The sender
+    runs as its own task while the bot runs: it polls the outbox and is woken by this process's
+    own queuing, so a message is on its way within seconds whoever queued it."""
+    app = context.application
+    running: asyncio.Task[None] | None = app.bot_data.get(SENDER_KEY)
+    if running is not None and not running.done():
+        return
+    app.bot_data[SENDER_KEY] = app.create_task(_run_sender(app), name="outbox-sender")
+
+
+async def _run_sender(app: Application) -> None:  # type: ignore[type-arg]
+    deps: Services = app.bot_data[KEY]
+    earnings = deps.earnings
+    outbox = OutboxService(
+        earnings.db, earnings.settings(deps.zone), earnings.clock, deps.operator_ids
+    )
+    sender = OutboxSender(app.bot, deps.work, outbox, deps.default_language)
+    try:
+        await sender.run(lambda: app.running)
+    except Exception:
+        log.exception("outbox sender stopped; restarted within %d s", SENDER_CHECK_SECONDS)
+    finally:
+        log.info("outbox sender stopped: %s", sender.report)
 
 
 def schedule(app: Application) -> None:  # type: ignore[type-arg]
@@ -76,7 +90,12 @@ def schedule(app: Application) -> None:  # type: ignore[type-arg]
     queue.run_repeating(tell_of_new_work, interval=NEW_WORK_CHECK_SECONDS, first=1, name="new-work")
     queue.run_repeating(prune_updates, interval=3600, first=60, name="prune-updates")
     queue.run_repeating(
-        send_statements, interval=STATEMENT_CHECK_SECONDS, first=1, name="statements"
+        compute_statements, interval=STATEMENT_CHECK_SECONDS, first=1, name="statements"
+    )
+    # first=1, not 0: a first run due before the scheduler has started is missed (APScheduler's
+    # misfire grace) and would wait a whole interval.
+    queue.run_repeating(
+        keep_sender_running, interval=SENDER_CHECK_SECONDS, first=1, name="outbox-sender"
     )
 
 

@@ -99,11 +99,13 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         max_retries: int = 6,
         backoff: float = 0.5,
         bulk_share: float = 0.8,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.enabled = True
-        self._sends = SlidingWindow(send_rate)
+        self.clock = clock
+        self._sends = SlidingWindow(send_rate, clock)
         # Bulk: a share of the budget, the rest kept for people.
-        self._bulk = SlidingWindow(send_rate * bulk_share)
+        self._bulk = SlidingWindow(send_rate * bulk_share, clock)
         self._interactive_waiting = 0
         self._per_chat_rate = per_chat_rate
         self._per_chat_burst = per_chat_burst
@@ -114,6 +116,9 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._send_lock = asyncio.Lock()
         self.retries = 0
         self.bulk_sends = 0
+        # When the last sends were let go, on `clock`: what the pacing promises is measured
+        # here (where a message is received also depends on the network and the machine's load).
+        self.sent_at: deque[float] = deque(maxlen=10_000)
 
     async def initialize(self) -> None:
         pass
@@ -126,7 +131,9 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if bucket is None:
             if len(self._chats) > 10_000:
                 self._chats.clear()
-            bucket = self._chats[chat_id] = TokenBucket(self._per_chat_rate, self._per_chat_burst)
+            bucket = self._chats[chat_id] = TokenBucket(
+                self._per_chat_rate, self._per_chat_burst, self.clock
+            )
         return bucket
 
     async def _pace_send(self, chat_id: object) -> None:
@@ -145,11 +152,11 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         bucket = self._chat_bucket(chat_id)
         gap = 1.0 / self._per_chat_rate
         while True:
-            wait = gap - (time.monotonic() - bucket.last_take)
+            wait = gap - (self.clock() - bucket.last_take)
             # People first: a bulk send waits while any interactive send is in line.
             if wait <= 0 and not self._interactive_waiting:
                 async with self._send_lock:
-                    wait = self._sends_paused_until - time.monotonic()
+                    wait = self._sends_paused_until - self.clock()
                     if wait <= 0 and not self._interactive_waiting:
                         # Counted only when it can go now: nothing piles up during a 429 pause.
                         wait = self._bulk.delay()
@@ -165,12 +172,13 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
     async def _take_overall(self) -> None:
         """One token of the overall sending budget (called holding the send lock)."""
         while True:
-            paused = self._sends_paused_until - time.monotonic()
+            paused = self._sends_paused_until - self.clock()
             if paused > 0:
                 await asyncio.sleep(paused)
                 continue
             wait = self._sends.delay()
             if wait <= 0:
+                self.sent_at.append(self._sends.times[-1])  # the instant the window counted
                 return
             await asyncio.sleep(wait)
 
@@ -201,9 +209,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     raise
                 delay = _seconds(exc.retry_after)
                 if is_send:
-                    self._sends_paused_until = max(
-                        self._sends_paused_until, time.monotonic() + delay
-                    )
+                    self._sends_paused_until = max(self._sends_paused_until, self.clock() + delay)
                 self.retries += 1
                 log.warning("429 on %s: retrying after %.1f s", endpoint, delay)
                 await asyncio.sleep(delay)

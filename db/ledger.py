@@ -111,3 +111,8 @@ def unpaid_balances(tx: SyncTx, min_micros: int, currency: str | None) -> list[s
         """,
         (currency, currency, min_micros),
     )
+
+
+def workers_with_entries(tx: SyncTx) -> list[int]:
+    """Every worker with a ledger entry: the only ones who can have a statement."""
+    return [row[0] for row in tx.all("SELECT DISTINCT worker_id FROM ledger ORDER BY worker_id")]

@@ -1,4 +1,5 @@
-"""The quality outbox: messages the quality features queue for the bot to send.
+"""Quality's messages: each queued in the one outbox (db/outbox.py), in the transaction of the
+fact it tells of.
 
 The rest of quality's SQL lives by table: db/gold.py, db/answers.py, db/standings.py,
 db/disputes.py, db/pending_input.py, db/exports.py.
@@ -6,11 +7,11 @@ db/disputes.py, db/pending_input.py, db/exports.py.
 
 from __future__ import annotations
 
-import sqlite3
+import json
+from uuid import uuid4
 
+from db import outbox as outbox_db
 from db.core import SyncTx
-
-# -- the outbox and pending input ----------------------------------------------------------
 
 
 def add_message(
@@ -21,23 +22,17 @@ def add_message(
     now: str,
     dedupe_key: str | None = None,
 ) -> bool:
-    """Queues a message (worker_id None: every operator); False if its dedupe key was used."""
-    return bool(
-        tx.execute(
-            "INSERT INTO outbox (worker_id, text_key, params, dedupe_key, created_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-            (worker_id, text_key, params, dedupe_key, now),
-        )
+    """Queues a message of the text catalogue in the one outbox, interactive lane (worker_id
+    None: every operator); False if its dedupe key was used.
+
+    Without a dedupe key the message is one of its own (a fresh key): it is queued in the
+    transaction of the fact it tells of, which happens once, so it exists exactly once; a key
+    is only needed where the same fact may be met again (an alert per pack and gold count)."""
+    return outbox_db.enqueue(
+        tx,
+        recipient=worker_id,
+        kind=text_key,
+        params=json.loads(params),
+        dedupe_key=f"quality:{dedupe_key}" if dedupe_key else f"quality:{text_key}:{uuid4().hex}",
+        now=now,
     )
-
-
-def pending_messages(tx: SyncTx, limit: int) -> list[sqlite3.Row]:
-    return tx.all(
-        "SELECT o.*, w.language FROM outbox AS o LEFT JOIN workers AS w ON w.id = o.worker_id"
-        " WHERE o.sent_at IS NULL ORDER BY o.id LIMIT ?",
-        (limit,),
-    )
-
-
-def mark_sent(tx: SyncTx, message_id: int, now: str) -> None:
-    tx.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (now, message_id))

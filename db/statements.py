@@ -1,24 +1,19 @@
-"""Weekly statements and notices: set-based figures for a week, and delivery states.
+"""Weekly statements (`statements`, `statement_weeks`): a week's figures, set-based.
 
 Every figure is derived from the ledger and the assignments in one SQL statement per range of
-worker ids, so a week for 100,000 workers is a few statements, not 100,000 round trips.
+worker ids, so a week for 100,000 workers is a few statements, not 100,000 round trips. Their
+delivery is the outbox's (db/outbox.py).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
+from db.activity import ACTIVE_MS
 from db.core import SyncTx
-
-DeliveryTable = Literal["statements", "notices"]
-
-# Seconds between delivery and answer, in milliseconds, capped at the break threshold: a longer
-# gap was a break, not work (tasks/earnings.py, BREAK_SECONDS).
-ACTIVE_MS = (
-    "MAX(0, MIN(CAST(ROUND((julianday(a.closed_at) - julianday(a.delivered_at)) * 86400000)"
-    " AS INTEGER), :break_ms))"
-)
 
 WEEK_FIGURES_SQL = f"""
 WITH money AS (
@@ -62,23 +57,42 @@ HAVING MAX(earned) > 0 OR MAX(unpaid) > 0
 """
 
 
-def week_figures(tx: SyncTx, params: dict[str, Any], limit: int = -1) -> list[sqlite3.Row]:
+@dataclass(frozen=True)
+class WeekFigures:
+    """What a worker's statement for a week says, as stored (micro-units, milliseconds)."""
+
+    worker_id: int
+    week: str
+    tasks: int
+    checks: int
+    correct: int
+    figures: dict[str, dict[str, int]]  # {currency: {earned, top_up, unpaid, active_ms}}
+
+
+def _week_figures(row: sqlite3.Row, week: str) -> WeekFigures:
+    return WeekFigures(
+        worker_id=int(row["worker_id"]),
+        week=week,
+        tasks=int(row["tasks"]),
+        checks=int(row["checks"]),
+        correct=int(row["correct"]),
+        figures=json.loads(row["figures"]),
+    )
+
+
+def week_figures(tx: SyncTx, params: dict[str, Any], limit: int = -1) -> list[WeekFigures]:
     """The statement figures of a week for workers lo..hi (nothing written: the preview)."""
-    return tx.all(f"{WEEK_FIGURES_SQL} ORDER BY worker_id LIMIT {int(limit)}", params)
+    rows = tx.all(f"{WEEK_FIGURES_SQL} ORDER BY worker_id LIMIT {int(limit)}", params)
+    return [_week_figures(row, params["week"]) for row in rows]
 
 
 def insert_week(tx: SyncTx, params: dict[str, Any]) -> int:
-    """Inserts the week's statements of workers lo..hi (due at their zone's statement time,
-    :zones maps a zone name to its due time, :default_due for the rest); existing rows kept."""
+    """Inserts the week's statements of workers lo..hi; rows already there are kept."""
     return tx.execute(
         f"""
-        INSERT INTO statements (worker_id, week, tasks, checks, correct, figures, status,
-                                due_at, created_at)
-        SELECT f.worker_id, :week, f.tasks, f.checks, f.correct, f.figures, 'due',
-               COALESCE(z.value, :default_due), :now
+        INSERT INTO statements (worker_id, week, tasks, checks, correct, figures, created_at)
+        SELECT f.worker_id, :week, f.tasks, f.checks, f.correct, f.figures, :now
         FROM ({WEEK_FIGURES_SQL}) AS f
-        JOIN workers AS w ON w.id = f.worker_id
-        LEFT JOIN json_each(:zones) AS z ON z.key = w.timezone
         WHERE true
         ON CONFLICT (worker_id, week) DO NOTHING
         """,
@@ -86,15 +100,9 @@ def insert_week(tx: SyncTx, params: dict[str, Any]) -> int:
     )
 
 
-def ledger_workers(tx: SyncTx) -> list[int]:
-    """Every worker with a ledger entry: the only ones who can have a statement."""
-    return [row[0] for row in tx.all("SELECT DISTINCT worker_id FROM ledger ORDER BY worker_id")]
-
-
-def worker_zones(tx: SyncTx) -> list[str]:
-    return [
-        row[0] for row in tx.all("SELECT DISTINCT timezone FROM workers WHERE timezone IS NOT NULL")
-    ]
+def get(tx: SyncTx, statement_id: int) -> WeekFigures | None:
+    row = tx.one("SELECT * FROM statements WHERE id = ?", (statement_id,))
+    return None if row is None else _week_figures(row, row["week"])
 
 
 def computed_weeks(tx: SyncTx) -> list[str]:
@@ -107,145 +115,3 @@ def record_week(tx: SyncTx, week: str, workers: int, now: str) -> None:
         " ON CONFLICT (week) DO UPDATE SET workers = excluded.workers",
         (week, workers, now),
     )
-
-
-def count_week(tx: SyncTx, week: str) -> dict[str, int]:
-    rows = tx.all("SELECT status, COUNT(*) FROM statements WHERE week = ? GROUP BY status", (week,))
-    return {row[0]: row[1] for row in rows}
-
-
-def make_due_now(tx: SyncTx, week: str, now: str) -> int:
-    """An operator's `statements send --week`: the week's waiting statements are due now."""
-    return tx.execute(
-        "UPDATE statements SET due_at = ? WHERE week = ? AND status = 'due' AND due_at > ?",
-        (now, week, now),
-    )
-
-
-# -- top-ups (fair pay) -----------------------------------------------------------------------
-
-PACK_ACTIVE_SQL = f"""
-SELECT a.worker_id, SUM({ACTIVE_MS}) AS active_ms,
-       (SELECT COALESCE(SUM(l.amount_micros), 0) FROM ledger AS l
-        WHERE l.worker_id = a.worker_id AND l.pack_pk = :pack AND l.kind = 'reward'
-          AND l.created_at >= :start AND l.created_at < :end) AS earned
-FROM assignments AS a
-WHERE a.pack_pk = :pack AND a.status = 'answered' AND a.worker_id BETWEEN :lo AND :hi
-  AND a.closed_at >= :start AND a.closed_at < :end
-GROUP BY a.worker_id
-"""
-
-
-def pack_week_activity(tx: SyncTx, params: dict[str, Any]) -> list[sqlite3.Row]:
-    """Per worker lo..hi on one pack in one week: active milliseconds and rewards earned."""
-    return tx.all(PACK_ACTIVE_SQL, params)
-
-
-def pack_task_times(tx: SyncTx, pack_pk: int, break_ms: int, before: str) -> tuple[int, int | None]:
-    """How many answers a pack has (before a moment) and their median active milliseconds."""
-    where = "a.pack_pk = :pack AND a.status = 'answered' AND a.closed_at < :before"
-    params = {"pack": pack_pk, "break_ms": break_ms, "before": before}
-    count = int(tx.value(f"SELECT COUNT(*) FROM assignments AS a WHERE {where}", params))
-    if count == 0:
-        return 0, None
-    middle = tx.all(
-        f"SELECT {ACTIVE_MS} AS ms FROM assignments AS a WHERE {where}"
-        f" ORDER BY ms LIMIT {2 - count % 2} OFFSET {(count - 1) // 2}",
-        params,
-    )
-    values = [int(row[0]) for row in middle]
-    return count, sum(values) // len(values)
-
-
-# -- delivery (statements and notices) --------------------------------------------------------
-
-
-def pending(tx: SyncTx, table: DeliveryTable, now: str, limit: int) -> list[sqlite3.Row]:
-    """Rows to look at now: due, or claimed by a sender whose claim ran out (it crashed)."""
-    return tx.all(
-        f"""
-        SELECT d.*, w.language, w.timezone, w.blocked_at FROM {_table(table)} AS d
-        JOIN workers AS w ON w.id = d.worker_id
-        WHERE d.status IN ('due', 'sending') AND d.due_at <= ?
-        ORDER BY d.due_at, d.id LIMIT ?
-        """,
-        (now, limit),
-    )
-
-
-def claim(tx: SyncTx, table: DeliveryTable, row_id: int, until: str) -> None:
-    tx.execute(
-        f"UPDATE {_table(table)} SET status = 'sending', attempts = attempts + 1, due_at = ?"
-        " WHERE id = ?",
-        (until, row_id),
-    )
-
-
-def postpone(tx: SyncTx, table: DeliveryTable, row_id: int, until: str) -> None:
-    tx.execute(
-        f"UPDATE {_table(table)} SET status = 'due', due_at = ? WHERE id = ?", (until, row_id)
-    )
-
-
-def finish(
-    tx: SyncTx, table: DeliveryTable, row_id: int, status: str, now: str, error: str | None = None
-) -> None:
-    tx.execute(
-        f"UPDATE {_table(table)} SET status = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END,"
-        " last_error = COALESCE(?, last_error) WHERE id = ?",
-        (status, status, now, error, row_id),
-    )
-
-
-def retry_later(tx: SyncTx, table: DeliveryTable, row_id: int, until: str, error: str) -> None:
-    tx.execute(
-        f"UPDATE {_table(table)} SET status = 'due', due_at = ?, last_error = ? WHERE id = ?",
-        (until, error, row_id),
-    )
-
-
-def _table(table: DeliveryTable) -> str:
-    if table not in ("statements", "notices"):
-        raise ValueError(f"not a delivery table: {table!r}")
-    return table
-
-
-def release(tx: SyncTx, table: DeliveryTable, row_id: int, now: str) -> None:
-    """A claimed row not sent (the sender is stopping): due again at once, attempt undone."""
-    tx.execute(
-        f"UPDATE {_table(table)} SET status = 'due', due_at = ?, attempts = attempts - 1"
-        " WHERE id = ? AND status = 'sending'",
-        (now, row_id),
-    )
-
-
-def worker_work(tx: SyncTx, worker_id: int, last_start: str, this_start: str) -> sqlite3.Row:
-    """A worker's answered tasks: this week, last week, in all, and on check questions."""
-    row = tx.one(
-        """
-        SELECT SUM(a.closed_at >= :this) AS this_week,
-               SUM(a.closed_at >= :last AND a.closed_at < :this) AS last_week,
-               COUNT(*) AS total,
-               SUM(t.gold IS NOT NULL) AS checks,
-               SUM(t.gold IS NOT NULL AND a.answer = t.gold) AS correct
-        FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
-        WHERE a.worker_id = :worker AND a.status = 'answered'
-        """,
-        {"this": this_start, "last": last_start, "worker": worker_id},
-    )
-    assert row is not None
-    return row
-
-
-def active_ms_by_currency(tx: SyncTx, worker_id: int, break_ms: int) -> dict[str, int]:
-    """A worker's active time (milliseconds, breaks left out) per currency of the packs."""
-    rows = tx.all(
-        f"""
-        SELECT p.currency, SUM({ACTIVE_MS})
-        FROM assignments AS a JOIN packs AS p ON p.pk = a.pack_pk
-        WHERE a.worker_id = :worker AND a.status = 'answered'
-        GROUP BY p.currency
-        """,
-        {"worker": worker_id, "break_ms": break_ms},
-    )
-    return {row[0]: int(row[1]) for row in rows if row[1]}

@@ -120,3 +120,13 @@ def waiting(tx: SyncTx, limit: int) -> list[Worker]:
         (limit,),
     )
     return [worker for worker in map(worker_from, rows) if worker is not None]
+
+
+def timezones(tx: SyncTx) -> list[str]:
+    return [
+        row[0] for row in tx.all("SELECT DISTINCT timezone FROM workers WHERE timezone IS NOT NULL")
+    ]
+
+
+def exists(tx: SyncTx, worker_id: int) -> bool:
+    return bool(tx.value("SELECT 1 FROM workers WHERE id = ?", (worker_id,)) == 1)

@@ -15,7 +15,8 @@ from handlers.render import Screen
 from handlers.texts import t
 from tasks.earnings import Balance, hourly_micros, next_payout, round_to_cents, week_monday
 from tasks.money import format_amount
-from tasks.statements import Notice, Statement
+from tasks.payouts import Notice
+from tasks.statements import Statement
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

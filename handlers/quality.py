@@ -1,5 +1,5 @@
 """Quality in Telegram: /score, the Dispute button and its comment, operators' /disputes with
-accept/reject, and the job that sends the quality outbox (messages the CLI queued too)."""
+accept/reject. What quality tells people on its own goes through the outbox (handlers/outbox.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from html import escape
 from typing import Any
 
 from telegram import CallbackQuery, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -30,7 +29,6 @@ Context = ContextTypes.DEFAULT_TYPE
 
 QUALITY_KEY = "quality"
 DISPUTES_KEY = "disputes"
-OUTBOX_SECONDS = 3.0
 DISPUTES_SHOWN = 5
 
 
@@ -46,8 +44,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, text_reply)
     )
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(send_outbox, interval=OUTBOX_SECONDS, first=1, name="outbox")
 
 
 def quality(context: Context) -> QualityService:
@@ -249,38 +245,3 @@ async def review(update: Update, context: Context) -> None:
         query.from_user.id,
         (t(lang, key, message=esc(result.message)), None),
     )
-
-
-async def send_outbox(context: Context) -> None:
-    """Sends what the quality features queued (also from the CLI): verdicts on disputes,
-    lifted pauses, operator alerts. Operator messages go to every OPERATOR_IDS user."""
-    deps = services(context)
-    service = quality(context)
-    for message in await service.outgoing():
-        params = {key: _param(value) for key, value in message.params.items()}
-        if message.worker_id is not None:
-            lang = message.language or deps.default_language
-            text = t(lang, message.text_key, **params)
-            await _deliver(context, deps, message.worker_id, text)
-        else:
-            text = t(deps.default_language, message.text_key, **params)
-            if not deps.operator_ids:
-                log.info("operator notice (no OPERATOR_IDS set): %s", text)
-            for operator in sorted(deps.operator_ids):
-                await _deliver(context, deps, operator, text)
-        await service.sent(message.id)
-
-
-async def _deliver(context: Context, deps: Services, chat_id: int, text: str) -> None:
-    """A 400 for one recipient (an operator who never opened the bot: "chat not found") is
-    theirs alone: it must not hold up the rest of the outbox, nor resend to the others."""
-    try:
-        await send(context.bot, deps.work, chat_id, (text, None))
-    except BadRequest as exc:
-        log.warning("outbox message to %s not delivered: %s", chat_id, exc)
-
-
-def _param(value: Any) -> Any:
-    if isinstance(value, str):
-        return esc(render.shorten(value, 300))
-    return value

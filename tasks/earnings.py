@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from db import Database, SyncTx, to_db_time
+from db import activity as activity_db
 from db import ledger as ledger_db
 from db import packs as packs_db
-from db import statements as statements_db
 from tasks.clock import Clock
 from tasks.money import MICROS
 
@@ -222,8 +222,8 @@ class EarningsService:
 def _balance(
     tx: SyncTx, worker_id: int, last_start: str, this_start: str, this_end: str, break_ms: int
 ) -> Balance:
-    work = statements_db.worker_work(tx, worker_id, last_start, this_start)
-    active = statements_db.active_ms_by_currency(tx, worker_id, break_ms)
+    work = activity_db.worker_work(tx, worker_id, last_start, this_start)
+    active = activity_db.active_ms_by_currency(tx, worker_id, break_ms)
     return Balance(
         tasks_this_week=int(work["this_week"] or 0),
         tasks_last_week=int(work["last_week"] or 0),
@@ -242,7 +242,7 @@ def _balance(
 def _pack_rates(tx: SyncTx, config: EarningsConfig, now: str) -> list[PackRate]:
     rates = []
     for pack in packs_db.all_packs(tx):
-        answers, median_ms = statements_db.pack_task_times(tx, pack.pk, config.break_ms, now)
+        answers, median_ms = activity_db.pack_task_times(tx, pack.pk, config.break_ms, now)
         median = None if median_ms is None else Decimal(median_ms) / 1000
         hourly = expected_hourly_rate(pack.reward_micros, median)
         rates.append(

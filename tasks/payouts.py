@@ -8,7 +8,9 @@
   worker, or more than the worker is owed, refuses the whole file.
 - Bonus: keyed `bonus:<worker>:<amount>:<currency>:<reason digest>:<date>` unless a key is given,
   so the same command run twice the same day by mistake pays once.
-Each new entry queues one notice (table `notices`) that the bot sends, paced, outside quiet hours.
+Each new entry queues one notice in the outbox, in the same transaction (dedupe key: the entry's
+own key), that the bot sends, paced, outside quiet hours: payouts in the bulk lane (a batch may
+pay thousands), a bonus in the interactive lane.
 """
 
 from __future__ import annotations
@@ -20,15 +22,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Literal, TextIO
 
 from db import Database, SyncTx, to_db_time
 from db import ledger as ledger_db
-from db import payouts as payouts_db
+from db import outbox as outbox_db
+from db import workers as workers_db
 from tasks.clock import Clock
 from tasks.money import MoneyError, from_micros, parse_amount, to_micros
 
 CSV_HEADER = ["id", "name", "amount", "currency"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A payout or a bonus, told to the worker (params: amount_micros, currency, reason)."""
+
+    kind: Literal["payout", "bonus"]
+    params: dict[str, Any]
 
 
 class PayoutError(ValueError):
@@ -126,7 +137,7 @@ def _mark_paid(tx: SyncTx, rows: list[PayoutRow], digest: str, now: str) -> Mark
         if ledger_db.has_key(tx, key):
             report.already.append(row)
             continue
-        if not payouts_db.worker_exists(tx, row.worker_id):
+        if not workers_db.exists(tx, row.worker_id):
             errors.append(f"worker {row.worker_id}: unknown")
             continue
         owed = ledger_db.unpaid(tx, row.worker_id).get(row.currency, 0)
@@ -146,13 +157,14 @@ def _mark_paid(tx: SyncTx, rows: list[PayoutRow], digest: str, now: str) -> Mark
             idempotency_key=key,
             now=now,
         )
-        payouts_db.add_notice(
+        outbox_db.enqueue(
             tx,
-            worker_id=row.worker_id,
-            key=key,
+            recipient=row.worker_id,
             kind="payout",
             params={"amount_micros": row.amount_micros, "currency": row.currency},
+            dedupe_key=key,
             now=now,
+            lane="bulk",
         )
         report.recorded.append(row)
     if errors:
@@ -199,7 +211,7 @@ async def grant_bonus(
 def _grant_bonus(
     tx: SyncTx, worker_id: int, micros: int, currency: str, reason: str, key: str, now: str
 ) -> BonusResult:
-    if not payouts_db.worker_exists(tx, worker_id):
+    if not workers_db.exists(tx, worker_id):
         raise PayoutError(f"worker {worker_id}: unknown (they must have written to the bot)")
     created = ledger_db.credit(
         tx,
@@ -212,12 +224,12 @@ def _grant_bonus(
         now=now,
     )
     if created:
-        payouts_db.add_notice(
+        outbox_db.enqueue(
             tx,
-            worker_id=worker_id,
-            key=key,
+            recipient=worker_id,
             kind="bonus",
             params={"amount_micros": micros, "currency": currency, "reason": reason},
+            dedupe_key=key,
             now=now,
         )
     return BonusResult(created, key)

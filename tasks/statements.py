@@ -1,26 +1,28 @@
-"""Weekly statements: computed once per week in bulk, then delivered once per worker and week.
+"""Weekly statements: computed once per week in bulk, each queued in the outbox once.
 
-The `statements` table (UNIQUE(worker_id, week)) is the truth; a scheduler job only triggers
-`compute_due` and the sender (bot/broadcast.py), at start-up and every few minutes, so a week
-missed while the bot was down is computed and sent late, once. Delivery is at-least-once: a
-row is claimed ('sending') before its send and marked 'sent' right after; if the process dies
-between the two, the claim runs out and the statement is sent again (docs/earnings.md).
+The `statements` table (UNIQUE(worker_id, week)) is the truth of what a week says; a scheduler
+job only triggers `compute_due`, at start-up and every minute, so a week missed while the bot
+was down is computed late, once. Each statement is queued in the outbox (dedupe key
+`statement:<week>:<worker>`, bulk lane) in the same transaction as its row, due at the
+statement day and time in the worker's zone; the outbox's sender delivers it at least once
+(tasks/outbox.py, docs/earnings.md).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from db import Database, SyncTx, from_db_time, to_db_time
+from db import Database, SyncTx, from_db_time, read_only, to_db_time, unit_of_work
+from db import activity as activity_db
 from db import ledger as ledger_db
+from db import outbox as outbox_db
 from db import statements as statements_db
-from db.statements import DeliveryTable
+from db import workers as workers_db
+from db.statements import WeekFigures
 from tasks.clock import Clock
 from tasks.earnings import (
     EarningsConfig,
@@ -34,8 +36,6 @@ from tasks.earnings import (
     week_of,
 )
 
-CLAIM_SECONDS = 120  # a claimed row not marked within this was lost with its sender: resend
-MAX_ATTEMPTS = 5  # then 'failed', with the last error kept
 CHUNK_WORKERS = 2000  # workers per transaction when computing a week (answers go in between)
 
 
@@ -64,41 +64,16 @@ class Statement:
     next_payout: date
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row, payout: date) -> Statement:
-        figures: dict[str, dict[str, int]] = json.loads(row["figures"])
+    def of(cls, stored: WeekFigures, payout: date) -> Statement:
         return cls(
-            worker_id=row["worker_id"],
-            week=row["week"] if "week" in row.keys() else "",
-            tasks=int(row["tasks"]),
-            checks=int(row["checks"]),
-            correct=int(row["correct"]),
-            lines={cur: StatementLine(**values) for cur, values in sorted(figures.items())},
+            worker_id=stored.worker_id,
+            week=stored.week,
+            tasks=stored.tasks,
+            checks=stored.checks,
+            correct=stored.correct,
+            lines={cur: StatementLine(**values) for cur, values in sorted(stored.figures.items())},
             next_payout=payout,
         )
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A payout or a bonus, told to the worker (params: amount_micros, currency, reason)."""
-
-    kind: Literal["payout", "bonus"]
-    params: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    table: DeliveryTable
-    row_id: int
-    worker_id: int
-    language: str
-    attempts: int
-    content: Statement | Notice
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    BLOCKED = "blocked"  # 403: recorded, never retried
-    FAILED = "failed"  # retried later with backoff, up to MAX_ATTEMPTS
 
 
 @dataclass(frozen=True)
@@ -116,7 +91,7 @@ class Preview:
     unpaid: dict[str, int]
     top_ups: dict[str, int]  # top-ups the week would add (not yet in the ledger)
     samples: list[Statement]
-    counts: dict[str, int]  # statements already stored for the week, by status
+    counts: dict[str, int]  # the week's statements already queued, by delivery status
 
 
 class StatementService:
@@ -175,10 +150,10 @@ class StatementService:
         start, end = week_bounds(week, self.config.zone)
         if end > self.clock.now():
             raise ValueError(f"week {week} has not ended yet")
-        zones = await self.db.run_read(statements_db.worker_zones)
+        zones = await self.db.run_read(workers_db.timezones)
         due = {name: to_db_time(self.due_at(week, self.zone_of(name))) for name in zones}
         top_up_packs = await self._top_up_packs(end)
-        workers = await self.db.run_read(statements_db.ledger_workers)
+        workers = await self.db.run_read(ledger_db.workers_with_entries)
         params: dict[str, Any] = {
             "week": week,
             "start": to_db_time(start),
@@ -191,7 +166,7 @@ class StatementService:
         for chunk in range(0, len(workers), CHUNK_WORKERS):
             ids = workers[chunk : chunk + CHUNK_WORKERS]
             params.update(lo=ids[0], hi=ids[-1], now=to_db_time(self.clock.now()))
-            inserted += await self.db.run(self._compute_chunk, params, top_up_packs)
+            inserted += await self.compute_chunk(params, top_up_packs)
         await self.db.run(statements_db.record_week, week, inserted, to_db_time(self.clock.now()))
         return inserted
 
@@ -204,9 +179,11 @@ class StatementService:
             if rate.top_up and rate.below_floor
         ]
 
-    def _compute_chunk(
+    @unit_of_work
+    def compute_chunk(
         self, tx: SyncTx, params: dict[str, Any], top_up_packs: list[TopUpPack]
     ) -> int:
+        """One range of workers of a week: their top-ups, statements and outbox rows."""
         for pack in top_up_packs:
             for worker_id, amount in self._top_ups(tx, params, pack):
                 ledger_db.credit(
@@ -220,13 +197,15 @@ class StatementService:
                     pack_pk=pack.pack_pk,
                     now=top_up_time(params["end"]),
                 )
-        return statements_db.insert_week(tx, params)
+        inserted = statements_db.insert_week(tx, params)
+        outbox_db.enqueue_statements(tx, params)
+        return inserted
 
     def _top_ups(
         self, tx: SyncTx, params: dict[str, Any], pack: TopUpPack
     ) -> list[tuple[int, int]]:
         """(worker, amount) bringing each worker's rate on the pack that week up to the floor."""
-        rows = statements_db.pack_week_activity(tx, {**params, "pack": pack.pack_pk})
+        rows = activity_db.pack_week_activity(tx, {**params, "pack": pack.pack_pk})
         owed = []
         for row in rows:
             floor = -(-self.config.min_hourly_micros * int(row["active_ms"]) // 3_600_000)
@@ -240,10 +219,9 @@ class StatementService:
         start, end = week_bounds(week, self.config.zone)
         top_up_packs = await self._top_up_packs(end)
         payout = self.next_payout()
-        return await self.db.run_read(
-            self._preview, week, start, end, top_up_packs, samples, payout
-        )
+        return await self._preview(week, start, end, top_up_packs, samples, payout)
 
+    @read_only
     def _preview(
         self,
         tx: SyncTx,
@@ -273,100 +251,38 @@ class StatementService:
         shown: list[Statement] = []
         rows = statements_db.week_figures(tx, params)
         for row in rows:
-            statement = Statement.from_row(row, payout)
+            statement = Statement.of(row, payout)
             for currency, line in statement.lines.items():
                 earned[currency] = earned.get(currency, 0) + line.earned
                 unpaid[currency] = unpaid.get(currency, 0) + line.unpaid
             if len(shown) < samples:
-                shown.append(replace(statement, week=week))
-        counts = statements_db.count_week(tx, week)
+                shown.append(statement)
+        counts = outbox_db.counts_by_status(tx, "statement", week_key_prefix(week))
         return Preview(week, len(rows), earned, unpaid, top_ups, shown, counts)
 
-    async def make_due_now(self, week: str) -> int:
-        return await self.db.run(statements_db.make_due_now, week, to_db_time(self.clock.now()))
+    @unit_of_work
+    def make_due_now(self, tx: SyncTx, week: str) -> int:
+        """An operator's `statements send --week`: the week's statements still waiting for
+        their time are due now (quiet hours still hold them); returns how many."""
+        now = to_db_time(self.clock.now())
+        return outbox_db.make_due(tx, "statement", week_key_prefix(week), now)
 
-    async def week_counts(self, week: str) -> dict[str, int]:
-        return await self.db.run_read(statements_db.count_week, week)
-
-    # -- delivering -----------------------------------------------------------------------------
+    @read_only
+    def week_counts(self, tx: SyncTx, week: str) -> dict[str, int]:
+        """The week's statements in the outbox, by delivery status."""
+        return outbox_db.counts_by_status(tx, "statement", week_key_prefix(week))
 
     def next_payout(self) -> date:
         today = self.clock.now().astimezone(self.config.zone).date()
         return next_payout(today, self.config.payout_day)
-
-    async def claim(self, limit: int) -> tuple[list[Delivery], int]:
-        """Claims up to `limit` deliveries due now (notices first); rows of workers in quiet
-        hours wait for their end, rows of blocked workers are closed. Returns the claimed ones
-        and how many rows were looked at (0: nothing is due)."""
-        return await self.db.run(self._claim, self.clock.now(), limit)
-
-    def _claim(self, tx: SyncTx, now: datetime, limit: int) -> tuple[list[Delivery], int]:
-        stamp = to_db_time(now)
-        until = to_db_time(now + timedelta(seconds=CLAIM_SECONDS))
-        payout = self.next_payout()
-        claimed: list[Delivery] = []
-        looked = 0
-        tables: tuple[DeliveryTable, ...] = ("notices", "statements")
-        for table in tables:
-            rows = statements_db.pending(tx, table, stamp, limit - len(claimed))
-            looked += len(rows)
-            for row in rows:
-                if row["blocked_at"] is not None:
-                    statements_db.finish(tx, table, row["id"], "blocked", stamp)
-                    continue
-                quiet = self.config.quiet_hours
-                if quiet is not None:
-                    allowed = quiet.next_allowed(now, self.zone_of(row["timezone"]))
-                    if allowed > now:
-                        statements_db.postpone(tx, table, row["id"], to_db_time(allowed))
-                        continue
-                statements_db.claim(tx, table, row["id"], until)
-                content: Statement | Notice
-                if table == "statements":
-                    content = Statement.from_row(row, payout)
-                else:
-                    content = Notice(row["kind"], json.loads(row["params"]))
-                claimed.append(
-                    Delivery(
-                        table,
-                        row["id"],
-                        row["worker_id"],
-                        row["language"],
-                        row["attempts"] + 1,
-                        content,
-                    )
-                )
-        return claimed, looked
-
-    async def release(self, deliveries: list[Delivery]) -> None:
-        """Claimed but not sent (the sender is stopping): due again now, not after the claim."""
-        if deliveries:
-            await self.db.run(self._release, deliveries, to_db_time(self.clock.now()))
-
-    def _release(self, tx: SyncTx, deliveries: list[Delivery], now: str) -> None:
-        for item in deliveries:
-            statements_db.release(tx, item.table, item.row_id, now)
-
-    async def record(self, delivery: Delivery, outcome: Outcome, error: str = "") -> None:
-        """What came of a send: right after it, one small transaction."""
-        await self.db.run(self._record, delivery, outcome, error, self.clock.now())
-
-    def _record(
-        self, tx: SyncTx, delivery: Delivery, outcome: Outcome, error: str, now: datetime
-    ) -> None:
-        stamp = to_db_time(now)
-        if outcome is Outcome.FAILED and delivery.attempts < MAX_ATTEMPTS:
-            backoff = timedelta(minutes=2**delivery.attempts)
-            statements_db.retry_later(
-                tx, delivery.table, delivery.row_id, to_db_time(now + backoff), error[:500]
-            )
-            return
-        statements_db.finish(
-            tx, delivery.table, delivery.row_id, outcome.value, stamp, error or None
-        )
 
 
 def top_up_time(week_end: str) -> str:
     """A top-up is dated at the last instant of the week it makes up for, so that week's sums,
     its statement and /balance's "last week" include it."""
     return to_db_time(from_db_time(week_end) - timedelta(microseconds=1))
+
+
+def week_key_prefix(week: str) -> str:
+    """The dedupe keys of a week's statements in the outbox start with this."""
+    return f"statement:{week}:"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+from db import Database
 
 
 def cli(
@@ -24,3 +28,12 @@ def cli(
         cwd=db.parent if db.parent.is_dir() else None,
         input=stdin,
     )
+
+
+async def queued(db: Database) -> list[SimpleNamespace]:
+    """The messages queued in the outbox and not sent yet (worker_id None: the operators)."""
+    rows = await db.query("SELECT recipient, kind, params FROM outbox WHERE status = 'due'")
+    return [
+        SimpleNamespace(worker_id=row[0], text_key=row[1], params=json.loads(row[2]))
+        for row in rows
+    ]

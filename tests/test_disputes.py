@@ -9,6 +9,7 @@ from tasks.quality.news import Decision, Feedback
 from tasks.quality.service import QualityService
 from tasks.work import TaskCard, WorkService
 from tests.conftest import GoldPack, honest, newcomer, value, work_on, wrong
+from tests.helpers import queued
 
 
 async def test_an_accepted_dispute_corrects_the_gold_and_lifts_the_suspension(
@@ -42,13 +43,14 @@ async def test_an_accepted_dispute_corrects_the_gold_and_lifts_the_suspension(
     assert await value(db, "SELECT gold FROM tasks WHERE task_id = 'g00'") == "pos"
     score = (await quality.score(1))[0]
     assert score.state == "qualified" and score.train_correct == 3
-    keys = sorted(m.text_key for m in await quality.outgoing() if m.worker_id == 1)
+    keys = sorted(m.text_key for m in await queued(db) if m.worker_id == 1)
     assert keys == ["dispute_accepted", "quality_lifted"]
     resumed = await work.resume(1)
     assert resumed is not None and isinstance(resumed[1], TaskCard)
 
 
 async def test_a_rejected_dispute_sends_the_reason(
+    db: Database,
     work: WorkService,
     clock: FakeClock,
     gold_pack: GoldPack,
@@ -64,6 +66,6 @@ async def test_a_rejected_dispute_sends_the_reason(
     views, _ = await disputes.open_disputes()
     assert not (await disputes.reject(views[0].id, "  ")).ok  # a reason is required
     assert (await disputes.reject(views[0].id, "Irony <counts> as meant")).ok
-    [message] = [m for m in await quality.outgoing() if m.worker_id == 1]
+    [message] = [m for m in await queued(db) if m.worker_id == 1]
     assert message.text_key == "dispute_rejected"
     assert message.params["reason"] == "Irony <counts> as meant"  # escaped when rendered

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 import bot.jobs
-import handlers.quality
 from bot.simulator import ChatEvent, SimMessage, SimulatorServer
 from db import Database
 from handlers.deps import KEY
@@ -66,7 +65,6 @@ def start_bot(
 ) -> StartBot:
     """Loads the checked pack and starts the bot with OPERATOR_IDS (900 unless told)."""
     monkeypatch.setattr(bot.jobs, "LEASE_CHECK_SECONDS", 0.2)
-    monkeypatch.setattr(handlers.quality, "OUTBOX_SECONDS", 0.2)
 
     def always_check(app: Any) -> None:
         # The draw that decides "a check question now?" (a secret, seeded hash) always says
@@ -77,7 +75,8 @@ def start_bot(
         async with Database(db_path) as db:
             report = await load_pack(db, checked_pack(tmp_path, **quality), clock=Clock())
         assert report.ok, report.errors
-        return await run_bot(before_start=always_check, operator_ids=operators)
+        # No quiet hours: these stories run on the wall clock, at any hour.
+        return await run_bot(before_start=always_check, operator_ids=operators, quiet_hours="off")
 
     return start
 

@@ -39,8 +39,7 @@ async def owed(db: Database, worker: int, micros: int, currency: str = "EUR") ->
 
 
 async def value(db: Database, sql: str) -> object:
-    async with db.read() as tx:
-        return await tx.value(sql)
+    return (await db.query(sql))[0][0]
 
 
 async def test_export_lists_who_is_owed_at_least_the_minimum_in_exact_amounts(
@@ -74,7 +73,7 @@ async def test_marking_the_same_file_paid_twice_pays_once(db: Database) -> None:
     assert await value(db, "SELECT SUM(amount_micros) FROM ledger WHERE worker_id = 1") == (
         5_000_000
     )
-    assert await value(db, "SELECT COUNT(*) FROM notices WHERE kind = 'payout'") == 1
+    assert await value(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'payout'") == 1
 
 
 async def test_a_file_paying_more_than_is_owed_is_refused_whole(db: Database) -> None:
@@ -97,7 +96,7 @@ async def test_the_same_bonus_run_twice_by_mistake_pays_once(db: Database) -> No
     keyed = await grant_bonus(db, 1, 2_000_000, "EUR", "Gold streak", zone=zone, key="extra-1")
     assert keyed.created
     assert await value(db, "SELECT COUNT(*) FROM ledger WHERE kind = 'bonus'") == 2
-    assert await value(db, "SELECT COUNT(*) FROM notices WHERE kind = 'bonus'") == 2
+    assert await value(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'bonus'") == 2
 
 
 def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
@@ -132,6 +131,9 @@ async def test_the_payout_commands_from_export_to_mark_paid_twice(tmp_path: Path
     assert bad.returncode == 1 and "not a decimal amount" in bad.stderr
     preview = cli("statements", "preview", "--week", "2026-W48", db=path)
     assert preview.returncode == 0 and "week 2026-W48" in preview.stdout
+    send = cli("statements", "send", "--week", "2026-W48", db=path)  # no BOT_TOKEN needed
+    assert send.returncode == 0, send.stderr
+    assert "statements made due now" in send.stdout and "the bot sends them" in send.stdout
     bad_setting = subprocess.run(
         [sys.executable, "-m", "bot", "packs"],
         env={**os.environ, "DATABASE_PATH": str(path), "QUIET_HOURS": "late"},

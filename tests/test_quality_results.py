@@ -9,6 +9,7 @@ from tasks.quality.news import Decision
 from tasks.quality.service import QualityService
 from tasks.work import NoTask, WorkService
 from tests.conftest import GoldPack, honest, newcomer, value, work_on
+from tests.helpers import queued
 
 
 async def test_two_agreeing_careful_workers_close_a_task_before_its_overlap(
@@ -27,7 +28,7 @@ async def test_two_agreeing_careful_workers_close_a_task_before_its_overlap(
 
 
 async def test_a_worker_out_of_gold_without_a_long_record_stops_and_operators_hear(
-    work: WorkService, clock: FakeClock, gold_pack: GoldPack, quality: QualityService
+    db: Database, work: WorkService, clock: FakeClock, gold_pack: GoldPack, quality: QualityService
 ) -> None:
     truth = await gold_pack(tasks=100, gold=6)
     card = await newcomer(work, 1)
@@ -35,7 +36,7 @@ async def test_a_worker_out_of_gold_without_a_long_record_stops_and_operators_he
     stopped = [n for r in results for n in getattr(r.next, "news", ()) if isinstance(n, Decision)]
     assert [d.kind for d in stopped if d.kind == "stopped"] == ["stopped"]
     assert results[-1].next == NoTask("held", tuple(stopped[-1:]))
-    alerts = [m for m in await quality.outgoing() if m.text_key == "op_needs_gold"]
+    alerts = [m for m in await queued(db) if m.text_key == "op_needs_gold"]
     assert len(alerts) == 1 and alerts[0].worker_id is None
 
 

@@ -1,5 +1,6 @@
-"""Weekly statements as stories: computed once per week, exact, due at the worker's morning,
-never in quiet hours, caught up after downtime, resent only when a sender died mid-send."""
+"""Weekly statements as stories: computed once per week, exact, queued in the outbox due at the
+worker's morning, never sent in quiet hours, caught up after downtime, resent only when a sender
+died mid-send."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from zoneinfo import ZoneInfo
 from db import Database
 from tasks.clock import FakeClock
 from tasks.earnings import EarningsConfig, EarningsService, QuietHours
-from tasks.statements import CLAIM_SECONDS, Outcome, Statement, StatementService
+from tasks.outbox import CLAIM_SECONDS, Delivery, OutboxService, SendResult
+from tasks.statements import Statement, StatementService
 from tasks.work import TaskCard, WorkService
 from tests.test_work import answer, join
 
@@ -36,9 +38,21 @@ def service(db: Database, clock: FakeClock, **config: Any) -> StatementService:
     return StatementService(db, EarningsConfig(zone=PARIS, **config), clock)
 
 
+class Sender:
+    """The outbox as the sender sees it (statements are in the bulk lane)."""
+
+    def __init__(self, db: Database, clock: FakeClock, **config: Any) -> None:
+        self.outbox = OutboxService(db, EarningsConfig(zone=PARIS, **config), clock)
+
+    async def claim(self, limit: int) -> tuple[list[Delivery], int]:
+        return await self.outbox.claim("bulk", limit)
+
+    async def record(self, item: Delivery, result: SendResult, error: str = "") -> None:
+        await self.outbox.record(item, result, error)
+
+
 async def rows(db: Database, sql: str, *params: Any) -> list[Any]:
-    async with db.read() as tx:
-        return list(await tx.all(sql, params))
+    return await db.query(sql, params)
 
 
 async def test_a_week_is_computed_once_with_exact_figures(
@@ -47,11 +61,12 @@ async def test_a_week_is_computed_once_with_exact_figures(
     await load(tasks=5, overlap=1, reward="0.02")
     await work_for(work, clock, 1, tasks=3, seconds=30)
     statements = service(db, clock)
+    sender = Sender(db, clock)
     clock.advance(days=7)  # next Monday, 09:00 in Paris
     assert await statements.compute_due() == {"2026-W48": 1}
     assert await statements.compute_due() == {}  # once per week
 
-    claimed, _ = await statements.claim(10)
+    claimed, _ = await sender.claim(10)
     assert len(claimed) == 1
     statement = claimed[0].content
     assert isinstance(statement, Statement)
@@ -80,14 +95,15 @@ async def test_the_statement_waits_for_nine_in_the_workers_own_zone(
     async with db.transaction() as tx:
         await tx.execute("UPDATE workers SET timezone = 'America/New_York' WHERE id = 2")
     statements = service(db, clock)
+    sender = Sender(db, clock)
     clock.advance(days=7)  # Monday 09:00 in Paris is 03:00 in New York
     await statements.compute_due()
-    claimed, _ = await statements.claim(10)
-    assert [item.worker_id for item in claimed] == [1]
-    await statements.record(claimed[0], Outcome.SENT)
+    claimed, _ = await sender.claim(10)
+    assert [item.recipient for item in claimed] == [1]
+    await sender.record(claimed[0], SendResult.SENT)
     clock.advance(hours=6)  # 09:00 in New York
-    claimed, _ = await statements.claim(10)
-    assert [item.worker_id for item in claimed] == [2]
+    claimed, _ = await sender.claim(10)
+    assert [item.recipient for item in claimed] == [2]
 
 
 async def test_nothing_is_pushed_in_quiet_hours_it_waits_for_their_end(
@@ -96,14 +112,15 @@ async def test_nothing_is_pushed_in_quiet_hours_it_waits_for_their_end(
     await load(tasks=3, overlap=1)
     await work_for(work, clock, 1, tasks=1, seconds=10)
     statements = service(db, clock, quiet_hours=QuietHours(time(22), time(8)))
+    sender = Sender(db, clock, quiet_hours=QuietHours(time(22), time(8)))
     clock.advance(days=7, hours=14)  # the bot was down all Monday: back at 23:00 in Paris
     await statements.compute_due()
-    claimed, looked = await statements.claim(10)
+    claimed, looked = await sender.claim(10)
     assert claimed == [] and looked == 1  # postponed, not sent
     clock.advance(hours=8, minutes=59)  # Tuesday 07:59
-    assert (await statements.claim(10))[0] == []
+    assert (await sender.claim(10))[0] == []
     clock.advance(minutes=1)  # 08:00: quiet hours are over
-    assert [item.worker_id for item in (await statements.claim(10))[0]] == [1]
+    assert [item.recipient for item in (await sender.claim(10))[0]] == [1]
 
 
 async def test_a_week_missed_during_downtime_is_computed_and_sent_once_late(
@@ -112,21 +129,26 @@ async def test_a_week_missed_during_downtime_is_computed_and_sent_once_late(
     await load(tasks=3, overlap=1)
     await work_for(work, clock, 1, tasks=1, seconds=10)
     statements = service(db, clock)
+    sender = Sender(db, clock)
     clock.advance(days=7)
     assert await statements.compute_due() == {"2026-W48": 1}
-    for item in (await statements.claim(10))[0]:
-        await statements.record(item, Outcome.SENT)
+    for item in (await sender.claim(10))[0]:
+        await sender.record(item, SendResult.SENT)
     clock.advance(days=14)  # down for two weeks: W49 and W50 were never computed
     assert await statements.compute_due() == {"2026-W49": 1, "2026-W50": 1}  # still owed money
-    late, _ = await statements.claim(10)
+    late, _ = await sender.claim(10)
     assert sorted(item.content.week for item in late if isinstance(item.content, Statement)) == [
         "2026-W49",
         "2026-W50",
     ]
     for item in late:
-        await statements.record(item, Outcome.SENT)
-    assert (await statements.claim(10))[0] == []
-    sent = await rows(db, "SELECT week, status FROM statements ORDER BY week")
+        await sender.record(item, SendResult.SENT)
+    assert (await sender.claim(10))[0] == []
+    sent = await rows(
+        db,
+        "SELECT s.week, o.status FROM statements AS s JOIN outbox AS o"
+        " ON o.dedupe_key = 'statement:' || s.week || ':' || s.worker_id ORDER BY s.week",
+    )
     assert [tuple(row) for row in sent] == [
         ("2026-W48", "sent"),
         ("2026-W49", "sent"),
@@ -140,15 +162,16 @@ async def test_a_sender_that_died_between_send_and_commit_is_resent_after_its_cl
     await load(tasks=3, overlap=1)
     await work_for(work, clock, 1, tasks=1, seconds=10)
     statements = service(db, clock)
+    sender = Sender(db, clock)
     clock.advance(days=7)
     await statements.compute_due()
-    assert len((await statements.claim(10))[0]) == 1  # claimed, sent, then the process died
-    assert (await statements.claim(10))[0] == []  # another sender leaves it alone meanwhile
+    assert len((await sender.claim(10))[0]) == 1  # claimed, sent, then the process died
+    assert (await sender.claim(10))[0] == []  # another sender leaves it alone meanwhile
     clock.advance(seconds=CLAIM_SECONDS)
-    again, _ = await statements.claim(10)
+    again, _ = await sender.claim(10)
     assert len(again) == 1 and again[0].attempts == 2  # at-least-once: sent again
-    await statements.record(again[0], Outcome.SENT)
-    assert (await statements.claim(10))[0] == []
+    await sender.record(again[0], SendResult.SENT)
+    assert (await sender.claim(10))[0] == []
 
 
 async def test_a_blocked_worker_is_recorded_and_never_retried(
@@ -158,15 +181,16 @@ async def test_a_blocked_worker_is_recorded_and_never_retried(
     await work_for(work, clock, 1, tasks=1, seconds=10)
     await work_for(work, clock, 2, tasks=1, seconds=10)
     statements = service(db, clock)
+    sender = Sender(db, clock)
     clock.advance(days=7)
     await statements.compute_due()
-    claimed, _ = await statements.claim(10)
+    claimed, _ = await sender.claim(10)
     for item in claimed:
-        outcome = Outcome.BLOCKED if item.worker_id == 1 else Outcome.SENT
-        await statements.record(item, outcome)
+        outcome = SendResult.BLOCKED if item.recipient == 1 else SendResult.SENT
+        await sender.record(item, outcome)
     clock.advance(days=1)
-    assert (await statements.claim(10))[0] == []
-    states = await rows(db, "SELECT worker_id, status FROM statements ORDER BY worker_id")
+    assert (await sender.claim(10))[0] == []
+    states = await rows(db, "SELECT recipient, status FROM outbox ORDER BY recipient")
     assert [tuple(row) for row in states] == [(1, "blocked"), (2, "sent")]
 
 
@@ -176,15 +200,16 @@ async def test_a_failed_send_is_retried_with_backoff_then_given_up(
     await load(tasks=3, overlap=1)
     await work_for(work, clock, 1, tasks=1, seconds=10)
     statements = service(db, clock)
+    sender = Sender(db, clock)
     clock.advance(days=7)
     await statements.compute_due()
     for attempt in range(1, 6):
-        claimed, _ = await statements.claim(10)
+        claimed, _ = await sender.claim(10)
         assert [item.attempts for item in claimed] == [attempt]
-        await statements.record(claimed[0], Outcome.FAILED, "NetworkError: down")
+        await sender.record(claimed[0], SendResult.FAILED, "NetworkError: down")
         clock.advance(hours=1)
-    assert (await statements.claim(10))[0] == []
-    state = await rows(db, "SELECT status, attempts, last_error FROM statements")
+    assert (await sender.claim(10))[0] == []
+    state = await rows(db, "SELECT status, attempts, last_error FROM outbox")
     assert tuple(state[0]) == ("failed", 5, "NetworkError: down")
 
 
@@ -194,6 +219,7 @@ async def test_a_pack_below_the_floor_with_top_up_brings_workers_to_the_floor_on
     await load(tasks=5, overlap=1, reward="0.02", top_up=True)
     await work_for(work, clock, 1, tasks=3, seconds=60)  # 0.06 EUR for 3 minutes: 1.20 EUR/h
     statements = service(db, clock, min_hourly_micros=12_000_000)
+    sender = Sender(db, clock, min_hourly_micros=12_000_000)
     clock.advance(days=7)
     await statements.compute_week("2026-W48")
     await statements.compute_week("2026-W48")  # run twice: the key pays once
@@ -201,7 +227,7 @@ async def test_a_pack_below_the_floor_with_top_up_brings_workers_to_the_floor_on
         db, "SELECT amount_micros, idempotency_key FROM ledger WHERE kind = 'top_up'"
     )
     assert [tuple(row) for row in top_ups] == [(540_000, "top_up:1:reviews:2026-W48")]
-    claimed, _ = await statements.claim(10)
+    claimed, _ = await sender.claim(10)
     statement = claimed[0].content
     assert isinstance(statement, Statement)
     line = statement.lines["EUR"]
@@ -238,3 +264,20 @@ async def test_preview_writes_nothing(
     assert preview.samples[0].week == "2026-W48"
     assert await rows(db, "SELECT * FROM statements") == []
     assert await rows(db, "SELECT * FROM ledger WHERE kind = 'top_up'") == []
+
+
+async def test_statements_send_makes_a_weeks_waiting_statements_due_now(
+    work: WorkService, load: Loader, clock: FakeClock, db: Database
+) -> None:
+    await load(tasks=3, overlap=1)
+    await work_for(work, clock, 1, tasks=1, seconds=10)
+    statements = service(db, clock)
+    sender = Sender(db, clock)
+    clock.advance(days=6, hours=2)  # Sunday 11:00 in Paris: W48 has not ended
+    clock.advance(hours=14)  # Monday 01:00: ended; its statements are due at 09:00
+    assert await statements.compute_due() == {"2026-W48": 1}
+    assert (await sender.claim(10))[0] == []
+    clock.advance(hours=7)  # 08:00: quiet hours are over, 09:00 is not here yet
+    assert await statements.make_due_now("2026-W48") == 1  # the operator's `statements send`
+    assert [item.recipient for item in (await sender.claim(10))[0]] == [1]
+    assert await statements.week_counts("2026-W48") == {"sending": 1}

@@ -1,15 +1,13 @@
-"""QualityService: a worker's standing on each pack as /score shows it, and the quality outbox
-(what the quality features queue for the running bot to send)."""
+"""QualityService: a worker's standing on each pack as /score shows it. (What the quality
+features tell people is queued in the one outbox: db/quality.add_message.)"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from db import Database, SyncTx, read_only, to_db_time
-from db import quality as quality_db
+from db import Database, SyncTx, read_only
 from db import standings as standings_db
 from tasks.clock import Clock
 from tasks.quality import rules
@@ -29,15 +27,6 @@ class PackScore:
     qualification: int
     pass_mark: float
     retry_at: datetime | None
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    id: int
-    worker_id: int | None  # None: every operator
-    language: str | None
-    text_key: str
-    params: dict[str, Any]
 
 
 class QualityService:
@@ -68,21 +57,3 @@ class QualityService:
                 )
             )
         return scores
-
-    # -- the outbox ------------------------------------------------------------------------
-
-    async def outgoing(self, limit: int = 30) -> list[OutgoingMessage]:
-        rows = await self.db.run_read(quality_db.pending_messages, limit)
-        return [
-            OutgoingMessage(
-                row["id"],
-                row["worker_id"],
-                row["language"],
-                row["text_key"],
-                json.loads(row["params"]),
-            )
-            for row in rows
-        ]
-
-    async def sent(self, message_id: int) -> None:
-        await self.db.run(quality_db.mark_sent, message_id, to_db_time(self.clock.now()))

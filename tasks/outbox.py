@@ -1,0 +1,198 @@
+"""Delivering what the bot says on its own: the rules of the one outbox.
+
+Everything pushed to a worker or an operator (weekly statements, payout and bonus notices,
+quality decisions, operator alerts) is a row of the outbox, queued in the unit of work of the
+fact it tells of, by whoever made it (a handler, a job, the CLI in another process). One sender
+(handlers/outbox.py) asks this service what to send and tells it what came of each send:
+
+- `claim`: due rows of a lane, oldest first. A row of a blocked worker is closed ('blocked'); a
+  row falling in the recipient's quiet hours (their time zone, else TIMEZONE) waits for their end;
+  an operator message (no recipient) is copied to one row per operator, each delivered and
+  recorded on its own; the rest is claimed: 'sending' until CLAIM_SECONDS from now.
+- `record`: right after each send, in its own transaction: 'sent'; 'blocked' on 403 (never
+  retried); a refusal (400) fails at once; anything else is retried with an exponential backoff
+  and fails after MAX_ATTEMPTS, the last error kept.
+- A row claimed by a sender that died before recording it is claimed again once its claim has
+  run out: delivery is at least once, and twice only for the sends in flight at a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta, tzinfo
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from db import Database, SyncTx, read_only, to_db_time, unit_of_work
+from db import outbox as outbox_db
+from db import statements as statements_db
+from db.outbox import Lane, Pending
+from tasks.clock import Clock
+from tasks.earnings import EarningsConfig, next_payout
+from tasks.payouts import Notice
+from tasks.statements import Statement
+
+OPERATOR_COPY = ">operator:"  # in the dedupe key of an operator message's copy for one operator
+CLAIM_SECONDS = 120  # a claimed row not recorded within this was lost with its sender: resend
+MAX_ATTEMPTS = 5  # then 'failed', with the last error kept
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    """A message of the text catalogue (quality decisions, operator alerts) and its values."""
+
+    key: str
+    params: dict[str, Any]
+
+
+Content = Statement | Notice | TextMessage
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed message, for one recipient."""
+
+    row_id: int
+    recipient: int
+    language: str | None  # None: not a worker (an operator who never wrote): the default
+    lane: Lane
+    attempts: int  # this one included
+    content: Content
+
+    @property
+    def bulk(self) -> bool:
+        return self.lane == "bulk"
+
+
+class SendResult(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: recorded, never retried
+    FAILED = "failed"  # a fault (network, 5xx, 429 past its retries): retried later with backoff
+    REFUSED = "refused"  # 400: the same message would be refused again: failed at once
+
+
+class OutboxService:
+    def __init__(
+        self,
+        db: Database,
+        config: EarningsConfig,
+        clock: Clock | None = None,
+        operator_ids: frozenset[int] = frozenset(),
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock or Clock()
+        self.operator_ids = operator_ids
+        self._zones: dict[str | None, tzinfo] = {}
+
+    def zone_of(self, name: str | None) -> tzinfo:
+        """A recipient's own time zone when known and valid, else TIMEZONE."""
+        zone = self._zones.get(name)
+        if zone is None:
+            zone = self.config.zone
+            if name:
+                try:
+                    zone = ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError):
+                    pass
+            self._zones[name] = zone
+        return zone
+
+    def on_queued(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """`callback()` (from the database thread) when this process queues a message; returns
+        the function that stops it."""
+        return outbox_db.listen(callback)
+
+    @read_only
+    def anything_due(self, tx: SyncTx) -> bool:
+        """The sender's poll: is any row due now (one indexed read)?"""
+        first = outbox_db.next_due(tx)
+        return first is not None and first <= to_db_time(self.clock.now())
+
+    @unit_of_work
+    def claim(self, tx: SyncTx, lane: Lane, limit: int) -> tuple[list[Delivery], int]:
+        """Claims up to `limit` rows of `lane` due now (see the module's note). Returns the
+        claimed ones and how many rows were looked at (0: nothing of the lane is due)."""
+        now = self.clock.now()
+        stamp = to_db_time(now)
+        until = to_db_time(now + timedelta(seconds=CLAIM_SECONDS))
+        payout = self.next_payout()
+        claimed: list[Delivery] = []
+        rows = outbox_db.pending(tx, lane, stamp, limit)
+        for row in rows:
+            if row.recipient is None:
+                self._copy_to_operators(tx, row, stamp)
+                continue
+            if row.blocked:
+                outbox_db.finish(tx, row.id, "blocked", stamp, "blocked by the user")
+                continue
+            quiet = self.config.quiet_hours
+            if quiet is not None:
+                allowed = quiet.next_allowed(now, self.zone_of(row.timezone))
+                if allowed > now:
+                    outbox_db.postpone(tx, row.id, to_db_time(allowed))
+                    continue
+            content = self._content(tx, row, payout)
+            if content is None:
+                outbox_db.finish(tx, row.id, "failed", stamp, "nothing to send: row not found")
+                continue
+            outbox_db.claim(tx, row.id, until)
+            # Operator messages are in the bot's default language, whatever the operator's.
+            operator_copy = OPERATOR_COPY in row.dedupe_key
+            language = None if operator_copy else row.language
+            claimed.append(
+                Delivery(row.id, row.recipient, language, row.lane, row.attempts + 1, content)
+            )
+        return claimed, len(rows)
+
+    def _copy_to_operators(self, tx: SyncTx, row: Pending, now: str) -> None:
+        """An operator message becomes one row per operator (each sent and recorded on its
+        own: one operator's failure neither holds up nor repeats the others')."""
+        for operator in sorted(self.operator_ids):
+            outbox_db.enqueue(
+                tx,
+                recipient=operator,
+                kind=row.kind,
+                params=row.params,
+                dedupe_key=f"{row.dedupe_key}{OPERATOR_COPY}{operator}",
+                now=now,
+                lane=row.lane,
+            )
+        note = None if self.operator_ids else "no OPERATOR_IDS set: sent to no one"
+        outbox_db.finish(tx, row.id, "sent", now, note)
+
+    def _content(self, tx: SyncTx, row: Pending, payout: date) -> Content | None:
+        params, kind = row.params, row.kind
+        if kind == "statement":
+            found = statements_db.get(tx, int(params["statement_id"]))
+            return None if found is None else Statement.of(found, payout)
+        if kind == "payout":
+            return Notice("payout", params)
+        if kind == "bonus":
+            return Notice("bonus", params)
+        return TextMessage(kind, params)
+
+    def next_payout(self) -> date:
+        today = self.clock.now().astimezone(self.config.zone).date()
+        return next_payout(today, self.config.payout_day)
+
+    @unit_of_work
+    def record(self, tx: SyncTx, delivery: Delivery, result: SendResult, error: str = "") -> None:
+        """What came of a send: right after it, one small transaction."""
+        now = self.clock.now()
+        stamp = to_db_time(now)
+        if result is SendResult.FAILED and delivery.attempts < MAX_ATTEMPTS:
+            backoff = timedelta(minutes=2**delivery.attempts)
+            outbox_db.retry_later(tx, delivery.row_id, to_db_time(now + backoff), error[:500])
+            return
+        status = "failed" if result is SendResult.REFUSED else result.value
+        outbox_db.finish(tx, delivery.row_id, status, stamp, error[:500] or None)
+
+    @unit_of_work
+    def release(self, tx: SyncTx, deliveries: list[Delivery]) -> None:
+        """Claimed but not sent (the sender is stopping): due again now, not after the claim."""
+        stamp = to_db_time(self.clock.now())
+        for item in deliveries:
+            outbox_db.release(tx, item.row_id, stamp)
