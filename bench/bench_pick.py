@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from db import Database, SyncTx
+from db import Database, Tx
 from db.assignments import PICK_SQL, pick
 
 TASKS = 1_000_000
@@ -78,7 +78,7 @@ def seed(path: Path) -> None:
     print(f"seeded {TASKS:,} tasks, {len(rows):,} answers from {WORKERS:,} workers")
 
 
-def timed_pick(tx: SyncTx, worker: int) -> tuple[sqlite3.Row | None, float]:
+def timed_pick(tx: Tx, worker: int) -> tuple[sqlite3.Row | None, float]:
     """The pick as the answer path runs it, timed on the database thread."""
     started = time.perf_counter()
     row = pick(tx, 1, worker)

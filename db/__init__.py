@@ -3,7 +3,6 @@
 from db.core import (
     Database,
     DatabaseUnavailable,
-    SyncTx,
     Tx,
     from_db_time,
     read_only,
@@ -14,7 +13,6 @@ from db.core import (
 __all__ = [
     "Database",
     "DatabaseUnavailable",
-    "SyncTx",
     "Tx",
     "from_db_time",
     "read_only",

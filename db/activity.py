@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from db.core import SyncTx
+from db.core import Tx
 
 # Seconds between delivery and answer, in milliseconds, capped at the break threshold: a longer
 # gap was a break, not work (tasks/earnings.py, BREAK_SECONDS).
@@ -27,12 +27,12 @@ GROUP BY a.worker_id
 """
 
 
-def pack_week_activity(tx: SyncTx, params: dict[str, Any]) -> list[sqlite3.Row]:
+def pack_week_activity(tx: Tx, params: dict[str, Any]) -> list[sqlite3.Row]:
     """Per worker lo..hi on one pack in one week: active milliseconds and rewards earned."""
     return tx.all(PACK_ACTIVE_SQL, params)
 
 
-def pack_task_times(tx: SyncTx, pack_pk: int, break_ms: int, before: str) -> tuple[int, int | None]:
+def pack_task_times(tx: Tx, pack_pk: int, break_ms: int, before: str) -> tuple[int, int | None]:
     """How many answers a pack has (before a moment) and their median active milliseconds."""
     where = "a.pack_pk = :pack AND a.status = 'answered' AND a.closed_at < :before"
     params = {"pack": pack_pk, "break_ms": break_ms, "before": before}
@@ -48,7 +48,7 @@ def pack_task_times(tx: SyncTx, pack_pk: int, break_ms: int, before: str) -> tup
     return count, sum(values) // len(values)
 
 
-def worker_work(tx: SyncTx, worker_id: int, last_start: str, this_start: str) -> sqlite3.Row:
+def worker_work(tx: Tx, worker_id: int, last_start: str, this_start: str) -> sqlite3.Row:
     """A worker's answered tasks: this week, last week, in all, and on check questions."""
     row = tx.one(
         """
@@ -66,7 +66,7 @@ def worker_work(tx: SyncTx, worker_id: int, last_start: str, this_start: str) ->
     return row
 
 
-def active_ms_by_currency(tx: SyncTx, worker_id: int, break_ms: int) -> dict[str, int]:
+def active_ms_by_currency(tx: Tx, worker_id: int, break_ms: int) -> dict[str, int]:
     """A worker's active time (milliseconds, breaks left out) per currency of the packs."""
     rows = tx.all(
         f"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from db.core import SyncTx
+from db.core import Tx
 
 
 @dataclass
@@ -24,14 +24,14 @@ ORDER BY id DESC LIMIT ?
 """
 
 
-def recent_seconds(tx: SyncTx, pack_pk: int, sample: int = 501) -> list[float]:
+def recent_seconds(tx: Tx, pack_pk: int, sample: int = 501) -> list[float]:
     """Answer times of the pack's latest answers (for its median), newest first from the
     index assignments_answer_times (migration 005): no sort of every answer of the pack."""
     return [float(row[0]) for row in tx.all(RECENT_SECONDS_SQL, (pack_pk, sample))]
 
 
 def gold_results(
-    tx: SyncTx, worker_id: int, pack_pk: int, since_id: int, limit: int = -1
+    tx: Tx, worker_id: int, pack_pk: int, since_id: int, limit: int = -1
 ) -> list[bool]:
     """Whether each of the worker's counting gold answers on the pack after `since_id` was
     right, oldest first; `limit` keeps only the latest ones. Items retired or under review do
@@ -49,7 +49,7 @@ def gold_results(
     return [bool(row[0]) for row in reversed(rows)]
 
 
-def task_votes(tx: SyncTx, task_pk: int) -> TaskVotes:
+def task_votes(tx: Tx, task_pk: int) -> TaskVotes:
     """The task's counting answers and open leases, each answer with its worker's accuracy."""
     rows = tx.all(
         """
@@ -70,7 +70,7 @@ def task_votes(tx: SyncTx, task_pk: int) -> TaskVotes:
 
 
 def set_task_result(
-    tx: SyncTx, task_pk: int, label: str | None, confidence: float, remaining: int, done: bool
+    tx: Tx, task_pk: int, label: str | None, confidence: float, remaining: int, done: bool
 ) -> None:
     """A task's trust-weighted result, and the slots dynamic overlap still gives it."""
     tx.execute(
@@ -80,9 +80,7 @@ def set_task_result(
     )
 
 
-def set_excluded(
-    tx: SyncTx, worker_id: int, pack_pk: int, after_id: int, excluded: bool
-) -> list[int]:
+def set_excluded(tx: Tx, worker_id: int, pack_pk: int, after_id: int, excluded: bool) -> list[int]:
     """Marks the worker's answers on the pack after `after_id` as (not) counting; returns the
     tasks (not gold) whose votes changed."""
     rows = tx.all(
@@ -93,6 +91,6 @@ def set_excluded(
     return sorted({int(row[0]) for row in rows if not row[1]})
 
 
-def last_id(tx: SyncTx) -> int:
+def last_id(tx: Tx) -> int:
     """The latest assignment id: answers after it belong to a new attempt."""
     return int(tx.value("SELECT COALESCE(MAX(id), 0) FROM assignments"))

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from db.core import SyncTx
+from db.core import Tx
 from db.workers import Worker, worker_from
 
 
@@ -67,13 +67,13 @@ LIMIT 1
 """
 
 
-def pick(tx: SyncTx, pack_pk: int, worker_id: int) -> sqlite3.Row | None:
+def pick(tx: Tx, pack_pk: int, worker_id: int) -> sqlite3.Row | None:
     """The task of this pack nearest to completion that the worker has never seen."""
     return tx.one(PICK_SQL, (pack_pk, worker_id))
 
 
 def lease(
-    tx: SyncTx,
+    tx: Tx,
     *,
     worker_id: int,
     task_pk: int,
@@ -90,7 +90,7 @@ def lease(
     )
 
 
-def press(tx: SyncTx, assignment_id: int, worker_id: int) -> Press | None:
+def press(tx: Tx, assignment_id: int, worker_id: int) -> Press | None:
     """The presser with the assignment they pressed; None if the presser is not a known worker.
     One query for the answer path."""
     row = tx.one(
@@ -111,7 +111,7 @@ def press(tx: SyncTx, assignment_id: int, worker_id: int) -> Press | None:
     return Press(worker, None if row["id"] is None else _assignment(row))
 
 
-def open_for(tx: SyncTx, worker_id: int) -> Assignment | None:
+def open_for(tx: Tx, worker_id: int) -> Assignment | None:
     """The worker's open assignment (at most one: a partial unique index)."""
     row = tx.one(
         """
@@ -125,7 +125,7 @@ def open_for(tx: SyncTx, worker_id: int) -> Assignment | None:
 
 
 def record_answer(
-    tx: SyncTx, assignment_id: int, answer: str, now: str, seconds: float | None = None
+    tx: Tx, assignment_id: int, answer: str, now: str, seconds: float | None = None
 ) -> bool:
     """Closes an open assignment with its answer; False if it was not open (nothing changed)."""
     changed = tx.execute(
@@ -136,7 +136,7 @@ def record_answer(
     return bool(changed)
 
 
-def close_unanswered(tx: SyncTx, assignment_id: int, status: str, now: str) -> bool:
+def close_unanswered(tx: Tx, assignment_id: int, status: str, now: str) -> bool:
     """Skipped, expired or released: the slot goes back to the pool (a retired task stays out)."""
     changed = tx.execute(
         "UPDATE assignments SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'",
@@ -145,7 +145,7 @@ def close_unanswered(tx: SyncTx, assignment_id: int, status: str, now: str) -> b
     return bool(changed)
 
 
-def expire(tx: SyncTx, now: str, limit: int = 1000) -> int:
+def expire(tx: Tx, now: str, limit: int = 1000) -> int:
     """Closes up to `limit` open assignments whose lease ran out; returns how many."""
     return tx.execute(
         "UPDATE assignments SET status = 'expired', closed_at = ?1 WHERE id IN ("

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import wraps
 from importlib import resources
@@ -75,47 +74,8 @@ def _reason(exc: sqlite3.Error) -> str:
 
 
 class Tx:
-    """A connection inside an open transaction: what repository functions receive."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
-
-    # Each call is one hop to the database thread: cursors are not closed one by one (the
-    # sqlite3 cursor is released with its object) and reads fetch in the same hop.
-
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        """Runs one statement; returns the number of rows it changed."""
-        cursor = await self.conn.execute(sql, params)
-        return cursor.rowcount
-
-    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        """Runs an INSERT; returns the new rowid."""
-        cursor = await self.conn.execute(sql, params)
-        rowid = cursor.lastrowid
-        assert rowid is not None
-        return rowid
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self.conn.executemany(sql, rows)
-
-    async def one(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> sqlite3.Row | None:
-        rows = await self.conn.execute_fetchall(sql, params)
-        for row in rows:
-            return row  # type: ignore[no-any-return]
-        return None
-
-    async def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        return list(await self.conn.execute_fetchall(sql, params))
-
-    async def value(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        row = await self.one(sql, params)
-        return None if row is None else row[0]
-
-
-class SyncTx:
-    """A transaction run whole on the database thread: plain sqlite3 calls, no hop per query.
+    """The one transaction type: a unit of work run whole on the database thread, as plain
+    sqlite3 calls, no hop per query (`Database.run`, `unit_of_work`).
 
     The hot units of work (an answer press: check, store, credit, lease the next task) are
     written against this: one trip to the database thread instead of one per statement, which
@@ -198,22 +158,8 @@ class Database:
             raise RuntimeError("database is not open")
         return self._conn
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """BEGIN IMMEDIATE .. COMMIT (ROLLBACK on any exception): one unit of work."""
-        async with self._lock:
-            conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(conn)
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
-                await conn.execute("COMMIT")
-
     async def run(
-        self, unit: Callable[Concatenate[SyncTx, P], T], *args: P.args, **kwargs: P.kwargs
+        self, unit: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Runs `unit(tx, ...)` as one transaction (BEGIN IMMEDIATE .. COMMIT, ROLLBACK on any
         exception) in a single trip to the database thread, and returns what it returns."""
@@ -226,7 +172,7 @@ class Database:
             return result
 
     async def run_read(
-        self, unit: Callable[Concatenate[SyncTx, P], T], *args: P.args, **kwargs: P.kwargs
+        self, unit: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Like `run`, for units that only read (a deferred transaction: no write lock)."""
         async with self._lock:
@@ -241,16 +187,10 @@ class Database:
         """The rows of one read-only statement, in a transaction of its own (tests, tools)."""
         return await self.run_read(_all, sql, params)
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[Tx]:
-        """A consistent read (a deferred transaction that only reads)."""
-        async with self._lock:
-            conn = self.conn
-            await conn.execute("BEGIN")
-            try:
-                yield Tx(conn)
-            finally:
-                await conn.execute("COMMIT")
+    async def value(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """The first column of the first row of one read-only statement (tests, tools)."""
+        rows = await self.query(sql, params)
+        return rows[0][0] if rows else None
 
     async def migrate(self) -> list[int]:
         """Applies the numbered migrations not yet recorded; returns the versions applied."""
@@ -284,7 +224,7 @@ def _in_transaction(
 ) -> T:
     conn.execute(begin)
     try:
-        result = unit(SyncTx(conn), *args, **kwargs)
+        result = unit(Tx(conn), *args, **kwargs)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -292,7 +232,7 @@ def _in_transaction(
     return result
 
 
-def _all(tx: SyncTx, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+def _all(tx: Tx, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
     return tx.all(sql, params)
 
 
@@ -314,13 +254,13 @@ S = TypeVar("S", bound=HasDatabase)
 
 
 def unit_of_work(
-    body: Callable[Concatenate[S, SyncTx, P], T],
+    body: Callable[Concatenate[S, Tx, P], T],
 ) -> Callable[Concatenate[S, P], Awaitable[T]]:
     """The one way a service runs a use case: `body(self, tx, ...)` is written as plain sqlite3
     calls and runs whole, as one transaction, in one trip to the database thread.
 
         @unit_of_work
-        def pause(self, tx: SyncTx, worker_id: int) -> WorkerView | None: ...
+        def pause(self, tx: Tx, worker_id: int) -> Worker | None: ...
 
         await service.pause(worker_id)      # BEGIN IMMEDIATE .. COMMIT, ROLLBACK on error
 
@@ -334,7 +274,7 @@ def unit_of_work(
 
 
 def read_only(
-    body: Callable[Concatenate[S, SyncTx, P], T],
+    body: Callable[Concatenate[S, Tx, P], T],
 ) -> Callable[Concatenate[S, P], Awaitable[T]]:
     """`unit_of_work` for bodies that only read (a deferred transaction: no write lock)."""
 
@@ -344,5 +284,5 @@ def read_only(
     return wraps(body)(run)  # type: ignore[return-value]
 
 
-def _bound(tx: SyncTx, body: Callable[..., T], owner: Any, /, *args: Any, **kwargs: Any) -> T:
+def _bound(tx: Tx, body: Callable[..., T], owner: Any, /, *args: Any, **kwargs: Any) -> T:
     return body(owner, tx, *args, **kwargs)

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from db.core import SyncTx
+from db.core import Tx
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Dispute:
     review: bool  # the gold item is flagged for review
 
 
-def disputable(tx: SyncTx, assignment_id: int) -> Disputable | None:
+def disputable(tx: Tx, assignment_id: int) -> Disputable | None:
     row = tx.one(
         """
         SELECT a.id, a.worker_id, a.task_pk, a.pack_pk, a.status, a.answer, a.is_gold,
@@ -71,7 +71,7 @@ def disputable(tx: SyncTx, assignment_id: int) -> Disputable | None:
     )
 
 
-def insert(tx: SyncTx, answer: Disputable, now: str) -> int:
+def insert(tx: Tx, answer: Disputable, now: str) -> int:
     return tx.insert(
         "INSERT INTO disputes (assignment_id, worker_id, task_pk, pack_pk, answer, expected,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -95,23 +95,23 @@ FROM disputes AS d JOIN tasks AS t ON t.pk = d.task_pk JOIN packs AS p ON p.pk =
 """
 
 
-def get(tx: SyncTx, dispute_id: int) -> Dispute | None:
+def get(tx: Tx, dispute_id: int) -> Dispute | None:
     row = tx.one(_SELECT + " WHERE d.id = ?", (dispute_id,))
     return None if row is None else _dispute(row)
 
 
-def open_ones(tx: SyncTx, limit: int = 100) -> list[Dispute]:
+def open_ones(tx: Tx, limit: int = 100) -> list[Dispute]:
     """Open disputes, oldest first."""
     rows = tx.all(_SELECT + " WHERE d.status = 'open' ORDER BY d.id LIMIT ?", (limit,))
     return [_dispute(row) for row in rows]
 
 
-def open_on_task(tx: SyncTx, task_pk: int) -> list[Dispute]:
+def open_on_task(tx: Tx, task_pk: int) -> list[Dispute]:
     rows = tx.all(_SELECT + " WHERE d.task_pk = ? AND d.status = 'open' ORDER BY d.id", (task_pk,))
     return [_dispute(row) for row in rows]
 
 
-def set_comment(tx: SyncTx, dispute_id: int, comment: str) -> bool:
+def set_comment(tx: Tx, dispute_id: int, comment: str) -> bool:
     return bool(
         tx.execute(
             "UPDATE disputes SET comment = ? WHERE id = ? AND status = 'open'",
@@ -120,7 +120,7 @@ def set_comment(tx: SyncTx, dispute_id: int, comment: str) -> bool:
     )
 
 
-def resolve(tx: SyncTx, dispute_id: int, status: str, resolution: str, now: str) -> bool:
+def resolve(tx: Tx, dispute_id: int, status: str, resolution: str, now: str) -> bool:
     """Closes an open dispute; False if it was no longer open."""
     return bool(
         tx.execute(

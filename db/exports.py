@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from db.core import SyncTx
+from db.core import Tx
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class RawAnswer:
     closed_at: str
 
 
-def task_answers(tx: SyncTx, pack_pk: int) -> Iterator[TaskAnswer]:
+def task_answers(tx: Tx, pack_pk: int) -> Iterator[TaskAnswer]:
     """Every task in service of the pack, in pk order, once per counting answer (once with
     answer None when it has none), with the answering worker's id and accuracy."""
     rows = tx.conn.execute(
@@ -52,7 +52,7 @@ def task_answers(tx: SyncTx, pack_pk: int) -> Iterator[TaskAnswer]:
         yield TaskAnswer(*row)
 
 
-def raw_answers(tx: SyncTx, pack_pk: int) -> Iterator[RawAnswer]:
+def raw_answers(tx: Tx, pack_pk: int) -> Iterator[RawAnswer]:
     """Every stored answer of the pack, in the order they were given."""
     rows = tx.conn.execute(
         """

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from db.core import SyncTx
+from db.core import Tx
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ LIMIT 1
 """
 
 
-def pick(tx: SyncTx, pack_pk: int, worker_id: int, start_pk: int) -> ServedGold | None:
+def pick(tx: Tx, pack_pk: int, worker_id: int, start_pk: int) -> ServedGold | None:
     """A gold task of the pack the worker has never seen, from `start_pk` on, wrapping around
     (a random start: workers do not all meet the same gold first)."""
     row = tx.one(GOLD_PICK_SQL, (pack_pk, start_pk, worker_id))
@@ -55,7 +55,7 @@ def pick(tx: SyncTx, pack_pk: int, worker_id: int, start_pk: int) -> ServedGold 
     return None if row is None else ServedGold(row[0], json.loads(row[1])["text"])
 
 
-def span(tx: SyncTx, pack_pk: int) -> tuple[int, int, int]:
+def span(tx: Tx, pack_pk: int) -> tuple[int, int, int]:
     """(gold tasks in service, lowest pk, highest pk) of a pack."""
     row = tx.one(
         "SELECT COUNT(*), COALESCE(MIN(pk), 0), COALESCE(MAX(pk), 0) FROM tasks"
@@ -66,7 +66,7 @@ def span(tx: SyncTx, pack_pk: int) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def answer_counts(tx: SyncTx, pack_pk: int) -> list[int]:
+def answer_counts(tx: Tx, pack_pk: int) -> list[int]:
     """How many gold tasks expect each answer (the shape of the pack's labels)."""
     rows = tx.all(
         "SELECT COUNT(*) FROM tasks WHERE pack_pk = ? AND gold IS NOT NULL AND retired = 0"
@@ -76,7 +76,7 @@ def answer_counts(tx: SyncTx, pack_pk: int) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
-def item_counts(tx: SyncTx, task_pk: int) -> tuple[int, int]:
+def item_counts(tx: Tx, task_pk: int) -> tuple[int, int]:
     """(workers who count on this gold item, those of them who missed or disputed it).
 
     Counted: answers that still count from workers in good standing (qualified, or only waiting
@@ -97,7 +97,7 @@ def item_counts(tx: SyncTx, task_pk: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def answerers(tx: SyncTx, task_pk: int) -> list[int]:
+def answerers(tx: Tx, task_pk: int) -> list[int]:
     """The workers who answered this item."""
     rows = tx.all(
         "SELECT DISTINCT worker_id FROM assignments WHERE task_pk = ? AND status = 'answered'",
@@ -106,11 +106,11 @@ def answerers(tx: SyncTx, task_pk: int) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
-def get(tx: SyncTx, task_pk: int) -> GoldTask | None:
+def get(tx: Tx, task_pk: int) -> GoldTask | None:
     return _gold_task(tx.one("SELECT * FROM tasks WHERE pk = ?", (task_pk,)))
 
 
-def find(tx: SyncTx, pack_id: str, task_id: str) -> GoldTask | None:
+def find(tx: Tx, pack_id: str, task_id: str) -> GoldTask | None:
     return _gold_task(
         tx.one(
             "SELECT t.* FROM tasks AS t JOIN packs AS p ON p.pk = t.pack_pk"
@@ -127,7 +127,7 @@ def _gold_task(row: sqlite3.Row | None) -> GoldTask | None:
     return GoldTask(row["pk"], row["pack_pk"], row["task_id"], text, row["gold"])
 
 
-def set_review(tx: SyncTx, task_pk: int, review: bool) -> bool:
+def set_review(tx: Tx, task_pk: int, review: bool) -> bool:
     return bool(
         tx.execute(
             "UPDATE tasks SET review = ? WHERE pk = ? AND review != ?",
@@ -136,15 +136,15 @@ def set_review(tx: SyncTx, task_pk: int, review: bool) -> bool:
     )
 
 
-def correct(tx: SyncTx, task_pk: int, gold: str) -> None:
+def correct(tx: Tx, task_pk: int, gold: str) -> None:
     tx.execute("UPDATE tasks SET gold = ?, review = 0 WHERE pk = ?", (gold, task_pk))
 
 
-def retire(tx: SyncTx, task_pk: int) -> None:
+def retire(tx: Tx, task_pk: int) -> None:
     tx.execute("UPDATE tasks SET retired = 1, review = 0, remaining = 0 WHERE pk = ?", (task_pk,))
 
 
-def flagged(tx: SyncTx) -> list[FlaggedGold]:
+def flagged(tx: Tx) -> list[FlaggedGold]:
     """Gold items flagged for review, with their pack."""
     rows = tx.all(
         "SELECT p.id, t.task_id, t.gold FROM tasks AS t"
@@ -153,6 +153,6 @@ def flagged(tx: SyncTx) -> list[FlaggedGold]:
     return [FlaggedGold(row[0], row[1], row[2]) for row in rows]
 
 
-def touch_pack(tx: SyncTx, pack_pk: int, now: str) -> None:
+def touch_pack(tx: Tx, pack_pk: int, now: str) -> None:
     """The pack's gold changed: the bot reads its settings and gold again."""
     tx.execute("UPDATE packs SET updated_at = ? WHERE pk = ?", (now, pack_pk))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from db.core import SyncTx
+from db.core import Tx
 
 
 def credit(
-    tx: SyncTx,
+    tx: Tx,
     *,
     worker_id: int,
     kind: str,
@@ -43,7 +43,7 @@ def credit(
     return bool(changed)
 
 
-def earned(tx: SyncTx, worker_id: int, since: str = "") -> dict[str, int]:
+def earned(tx: Tx, worker_id: int, since: str = "") -> dict[str, int]:
     """What the worker earned (every entry but payouts) per currency, in micro-units."""
     rows = tx.all(
         "SELECT currency, SUM(amount_micros) FROM ledger"
@@ -58,7 +58,7 @@ def _by_currency(rows: list[sqlite3.Row]) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in rows if row[1]}
 
 
-def earned_between(tx: SyncTx, worker_id: int, start: str, end: str) -> dict[str, int]:
+def earned_between(tx: Tx, worker_id: int, start: str, end: str) -> dict[str, int]:
     """Earned (every entry but payouts) in [start, end), per currency."""
     return _by_currency(
         tx.all(
@@ -70,7 +70,7 @@ def earned_between(tx: SyncTx, worker_id: int, start: str, end: str) -> dict[str
     )
 
 
-def unpaid(tx: SyncTx, worker_id: int, before: str | None = None) -> dict[str, int]:
+def unpaid(tx: Tx, worker_id: int, before: str | None = None) -> dict[str, int]:
     """What is owed: every entry summed (payouts are negative), per currency; zeros left out."""
     return _by_currency(
         tx.all(
@@ -82,7 +82,7 @@ def unpaid(tx: SyncTx, worker_id: int, before: str | None = None) -> dict[str, i
     )
 
 
-def paid(tx: SyncTx, worker_id: int) -> dict[str, int]:
+def paid(tx: Tx, worker_id: int) -> dict[str, int]:
     """Paid out in all, per currency (a positive amount)."""
     return _by_currency(
         tx.all(
@@ -93,11 +93,11 @@ def paid(tx: SyncTx, worker_id: int) -> dict[str, int]:
     )
 
 
-def has_key(tx: SyncTx, idempotency_key: str) -> bool:
+def has_key(tx: Tx, idempotency_key: str) -> bool:
     return bool(tx.value("SELECT 1 FROM ledger WHERE idempotency_key = ?", (idempotency_key,)))
 
 
-def unpaid_balances(tx: SyncTx, min_micros: int, currency: str | None) -> list[sqlite3.Row]:
+def unpaid_balances(tx: Tx, min_micros: int, currency: str | None) -> list[sqlite3.Row]:
     """Workers owed at least `min_micros` in a currency: (worker_id, name, currency, micros)."""
     return tx.all(
         """
@@ -113,6 +113,6 @@ def unpaid_balances(tx: SyncTx, min_micros: int, currency: str | None) -> list[s
     )
 
 
-def workers_with_entries(tx: SyncTx) -> list[int]:
+def workers_with_entries(tx: Tx) -> list[int]:
     """Every worker with a ledger entry: the only ones who can have a statement."""
     return [row[0] for row in tx.all("SELECT DISTINCT worker_id FROM ledger ORDER BY worker_id")]

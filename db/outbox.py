@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from db.core import SyncTx
+from db.core import Tx
 
 Lane = Literal["interactive", "bulk"]
 LANES: tuple[Lane, ...] = ("interactive", "bulk")
@@ -38,7 +38,7 @@ def _queued() -> None:
 
 
 def enqueue(
-    tx: SyncTx,
+    tx: Tx,
     *,
     recipient: int | None,
     kind: str,
@@ -67,7 +67,7 @@ def enqueue(
     return bool(changed)
 
 
-def enqueue_statements(tx: SyncTx, params: dict[str, Any]) -> int:
+def enqueue_statements(tx: Tx, params: dict[str, Any]) -> int:
     """Queues the statements of :week for workers :lo..:hi (bulk lane), each due at its zone's
     statement time (:zones maps a zone name to it, :default_due for the rest); a statement
     already queued is left as it is. Returns how many were queued."""
@@ -107,7 +107,7 @@ class Pending:
     blocked: bool
 
 
-def pending(tx: SyncTx, lane: Lane, now: str, limit: int) -> list[Pending]:
+def pending(tx: Tx, lane: Lane, now: str, limit: int) -> list[Pending]:
     """Rows of a lane to look at now, oldest due first: due, or claimed by a sender whose claim
     ran out (it died between a send and its record)."""
     rows = tx.all(
@@ -148,24 +148,24 @@ SELECT min(due_at) FROM (
 """
 
 
-def next_due(tx: SyncTx) -> str | None:
+def next_due(tx: Tx) -> str | None:
     """The earliest due time of anything still to send: the sender's poll (two index seeks)."""
     value: str | None = tx.value(NEXT_DUE_SQL)
     return value
 
 
-def claim(tx: SyncTx, row_id: int, until: str) -> None:
+def claim(tx: Tx, row_id: int, until: str) -> None:
     tx.execute(
         "UPDATE outbox SET status = 'sending', attempts = attempts + 1, due_at = ? WHERE id = ?",
         (until, row_id),
     )
 
 
-def postpone(tx: SyncTx, row_id: int, until: str) -> None:
+def postpone(tx: Tx, row_id: int, until: str) -> None:
     tx.execute("UPDATE outbox SET status = 'due', due_at = ? WHERE id = ?", (until, row_id))
 
 
-def finish(tx: SyncTx, row_id: int, status: str, now: str, error: str | None = None) -> None:
+def finish(tx: Tx, row_id: int, status: str, now: str, error: str | None = None) -> None:
     tx.execute(
         "UPDATE outbox SET status = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END,"
         " last_error = COALESCE(?, last_error) WHERE id = ?",
@@ -173,14 +173,14 @@ def finish(tx: SyncTx, row_id: int, status: str, now: str, error: str | None = N
     )
 
 
-def retry_later(tx: SyncTx, row_id: int, until: str, error: str) -> None:
+def retry_later(tx: Tx, row_id: int, until: str, error: str) -> None:
     tx.execute(
         "UPDATE outbox SET status = 'due', due_at = ?, last_error = ? WHERE id = ?",
         (until, error, row_id),
     )
 
 
-def release(tx: SyncTx, row_id: int, now: str) -> None:
+def release(tx: Tx, row_id: int, now: str) -> None:
     """A claimed row not sent (the sender is stopping): due again at once, attempt undone."""
     tx.execute(
         "UPDATE outbox SET status = 'due', due_at = ?, attempts = attempts - 1"
@@ -189,7 +189,7 @@ def release(tx: SyncTx, row_id: int, now: str) -> None:
     )
 
 
-def make_due(tx: SyncTx, kind: str, dedupe_prefix: str, now: str) -> int:
+def make_due(tx: Tx, kind: str, dedupe_prefix: str, now: str) -> int:
     """Rows of one kind and dedupe-key prefix (one week's statements) waiting for a later time
     become due now (quiet hours still hold them when the sender looks)."""
     return tx.execute(
@@ -199,7 +199,7 @@ def make_due(tx: SyncTx, kind: str, dedupe_prefix: str, now: str) -> int:
     )
 
 
-def counts_by_status(tx: SyncTx, kind: str, dedupe_prefix: str) -> dict[str, int]:
+def counts_by_status(tx: Tx, kind: str, dedupe_prefix: str) -> dict[str, int]:
     """How many rows of one kind (and dedupe-key prefix, e.g. one week's statements) are in
     each state."""
     rows = tx.all(

@@ -2,7 +2,7 @@
 
 The domain (tasks/packs/) validates and decides; these functions only read and write rows, and
 give rows back as the dataclasses below (sqlite3.Row never leaves db/). Every function takes the
-SyncTx of a unit of work the caller runs (`Database.run` / `Database.run_read`).
+Tx of a unit of work the caller runs (`Database.run` / `Database.run_read`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from db.core import SyncTx
+from db.core import Tx
 
 # (task_id, content, gold, explanation): the columns a pack file sets on a task row.
 TaskRow = tuple[str, str, str | None, str | None]
@@ -130,29 +130,29 @@ def _pack(row: sqlite3.Row) -> PackInfo:
 # -- the packs table -------------------------------------------------------------------------
 
 
-def pack_by_id(tx: SyncTx, pack_id: str) -> PackInfo | None:
+def pack_by_id(tx: Tx, pack_id: str) -> PackInfo | None:
     """The pack with this id (the operator's slug), or None."""
     row = tx.one("SELECT * FROM packs WHERE id = ?", (pack_id,))
     return None if row is None else _pack(row)
 
 
-def pack_by_pk(tx: SyncTx, pack_pk: int) -> PackInfo | None:
+def pack_by_pk(tx: Tx, pack_pk: int) -> PackInfo | None:
     """The pack with this primary key, or None."""
     row = tx.one("SELECT * FROM packs WHERE pk = ?", (pack_pk,))
     return None if row is None else _pack(row)
 
 
-def all_packs(tx: SyncTx) -> list[PackInfo]:
+def all_packs(tx: Tx) -> list[PackInfo]:
     """Every pack, in load order."""
     return [_pack(row) for row in tx.all("SELECT * FROM packs ORDER BY pk")]
 
 
-def active_packs(tx: SyncTx) -> list[PackInfo]:
+def active_packs(tx: Tx) -> list[PackInfo]:
     """Packs open for work, in load order."""
     return [_pack(row) for row in tx.all("SELECT * FROM packs WHERE status = 'active' ORDER BY pk")]
 
 
-def insert_pack(tx: SyncTx, pack: PackColumns, now: str) -> int:
+def insert_pack(tx: Tx, pack: PackColumns, now: str) -> int:
     """A new packs row (status 'active'); returns its pk."""
     return tx.insert(
         f"INSERT INTO packs ({', '.join(_PACK_COLUMNS)}, status, created_at, updated_at)"
@@ -161,7 +161,7 @@ def insert_pack(tx: SyncTx, pack: PackColumns, now: str) -> int:
     )
 
 
-def update_pack(tx: SyncTx, pack_pk: int, pack: PackColumns, now: str) -> None:
+def update_pack(tx: Tx, pack_pk: int, pack: PackColumns, now: str) -> None:
     """Rewrites the header columns of a pack (status and created_at are kept)."""
     assignments = ", ".join(f"{name} = ?" for name in _PACK_COLUMNS)
     tx.execute(
@@ -170,7 +170,7 @@ def update_pack(tx: SyncTx, pack_pk: int, pack: PackColumns, now: str) -> None:
     )
 
 
-def insert_scratch_pack(tx: SyncTx, now: str) -> int:
+def insert_scratch_pack(tx: Tx, now: str) -> int:
     """A placeholder pack row for checking a pack whose header is invalid.
 
     Its tasks still go through TaskWriter so that duplicate ids are found; the caller always rolls
@@ -205,7 +205,7 @@ WHERE tasks.remaining = -1
 """
 
 
-def answers_by_option(tx: SyncTx, pack_pk: int) -> dict[str, int]:
+def answers_by_option(tx: Tx, pack_pk: int) -> dict[str, int]:
     """How many stored assignments of the pack chose each answer."""
     rows = tx.all(
         "SELECT answer, COUNT(*) FROM assignments"
@@ -215,17 +215,17 @@ def answers_by_option(tx: SyncTx, pack_pk: int) -> dict[str, int]:
     return {row[0]: row[1] for row in rows}
 
 
-def count_tasks(tx: SyncTx, pack_pk: int) -> int:
+def count_tasks(tx: Tx, pack_pk: int) -> int:
     """All task rows of a pack, retired ones included."""
     return int(tx.value("SELECT COUNT(*) FROM tasks WHERE pack_pk = ?", (pack_pk,)))
 
 
-def mark_tasks_unseen(tx: SyncTx, pack_pk: int) -> None:
+def mark_tasks_unseen(tx: Tx, pack_pk: int) -> None:
     """Starts a replace: every task of the pack counts as absent from the file until upserted."""
     tx.execute("UPDATE tasks SET remaining = -1 WHERE pack_pk = ?", (pack_pk,))
 
 
-def retire_unseen_tasks(tx: SyncTx, pack_pk: int) -> int:
+def retire_unseen_tasks(tx: Tx, pack_pk: int) -> int:
     """Ends a replace: tasks the file no longer has are retired (answers kept, never served).
 
     Returns how many tasks were newly retired (ones retired by an earlier replace not counted).
@@ -239,7 +239,7 @@ def retire_unseen_tasks(tx: SyncTx, pack_pk: int) -> int:
     return retired
 
 
-def recompute_remaining(tx: SyncTx, pack_pk: int, overlap: int) -> None:
+def recompute_remaining(tx: Tx, pack_pk: int, overlap: int) -> None:
     """remaining = max(0, overlap - answers - open leases) for every task of the pack in service."""
     tx.execute(
         "UPDATE tasks SET remaining = MAX(0, ? - answers - ("
@@ -249,14 +249,14 @@ def recompute_remaining(tx: SyncTx, pack_pk: int, overlap: int) -> None:
     )
 
 
-def set_cache_size(tx: SyncTx, kibibytes: int) -> int:
+def set_cache_size(tx: Tx, kibibytes: int) -> int:
     """Sets the page cache of the connection (in KiB); returns the previous PRAGMA value."""
     previous = int(tx.value("PRAGMA cache_size"))
     tx.execute(f"PRAGMA cache_size = -{int(kibibytes)}")
     return previous
 
 
-def restore_cache_size(tx: SyncTx, pragma_value: int) -> None:
+def restore_cache_size(tx: Tx, pragma_value: int) -> None:
     """Puts back a value returned by set_cache_size."""
     tx.execute(f"PRAGMA cache_size = {int(pragma_value)}")
 
@@ -270,7 +270,7 @@ class TaskWriter:
     recompute_remaining.
     """
 
-    def __init__(self, tx: SyncTx, pack_pk: int, remaining: int) -> None:
+    def __init__(self, tx: Tx, pack_pk: int, remaining: int) -> None:
         if remaining < 1:
             raise ValueError("new tasks need remaining >= 1")
         self._tx = tx
@@ -320,7 +320,7 @@ class TaskWriter:
 # -- progress --------------------------------------------------------------------------------
 
 
-def task_totals(tx: SyncTx, pack_pk: int, overlap: int) -> TaskTotals:
+def task_totals(tx: Tx, pack_pk: int, overlap: int) -> TaskTotals:
     """For the tasks in service of a pack: tasks, complete, answers, capped (answers counted up
     to the overlap per task, for a percentage that cannot pass 100). A task closed early by
     dynamic overlap (`done`) is complete; so is a gold task (a check, not work to finish)."""
@@ -340,7 +340,7 @@ def task_totals(tx: SyncTx, pack_pk: int, overlap: int) -> TaskTotals:
     return TaskTotals(row["tasks"], row["complete"], row["answers"], row["capped"])
 
 
-def open_leases_by_pack(tx: SyncTx) -> dict[int, int]:
+def open_leases_by_pack(tx: Tx) -> dict[int, int]:
     """Open assignments (tasks handed out, not yet answered or expired) per pack pk."""
     rows = tx.all(
         "SELECT pack_pk, COUNT(*) FROM assignments WHERE status = 'open' GROUP BY pack_pk"
@@ -348,7 +348,7 @@ def open_leases_by_pack(tx: SyncTx) -> dict[int, int]:
     return {row[0]: row[1] for row in rows}
 
 
-def rewards_by_pack(tx: SyncTx) -> dict[int, int]:
+def rewards_by_pack(tx: Tx) -> dict[int, int]:
     """Sum of the 'reward' ledger entries (micros) per pack pk."""
     rows = tx.all(
         "SELECT pack_pk, SUM(amount_micros) FROM ledger"

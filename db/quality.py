@@ -11,11 +11,11 @@ import json
 from uuid import uuid4
 
 from db import outbox as outbox_db
-from db.core import SyncTx
+from db.core import Tx
 
 
 def add_message(
-    tx: SyncTx,
+    tx: Tx,
     worker_id: int | None,
     text_key: str,
     params: str,

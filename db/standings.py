@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from db.core import SyncTx, to_db_time
+from db.core import Tx, to_db_time
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _values(s: Standing) -> tuple[Any, ...]:
     return tuple(getattr(s, name) for name in _COLUMNS)
 
 
-def get(tx: SyncTx, worker_id: int, pack_pk: int) -> Standing | None:
+def get(tx: Tx, worker_id: int, pack_pk: int) -> Standing | None:
     row = tx.one(
         "SELECT * FROM worker_quality WHERE worker_id = ? AND pack_pk = ?", (worker_id, pack_pk)
     )
@@ -76,7 +76,7 @@ def get(tx: SyncTx, worker_id: int, pack_pk: int) -> Standing | None:
 
 
 def insert(
-    tx: SyncTx, worker_id: int, pack_pk: int, state: str, since_id: int, now: datetime
+    tx: Tx, worker_id: int, pack_pk: int, state: str, since_id: int, now: datetime
 ) -> Standing:
     row = tx.one(
         "INSERT INTO worker_quality (worker_id, pack_pk, state, since_id, updated_at)"
@@ -87,7 +87,7 @@ def insert(
     return _standing(row)
 
 
-def save(tx: SyncTx, s: Standing) -> None:
+def save(tx: Tx, s: Standing) -> None:
     """Writes back the columns that changed since the standing was read or last saved (a
     press mostly moves streaks and counts: the state, and its index, stay untouched)."""
     values = _values(s)
@@ -102,7 +102,7 @@ def save(tx: SyncTx, s: Standing) -> None:
     s.saved = values
 
 
-def count_draw(tx: SyncTx, s: Standing) -> None:
+def count_draw(tx: Tx, s: Standing) -> None:
     """A skip moves the draws on (the only change a skip makes)."""
     s.draws += 1
     save(tx, s)
@@ -117,7 +117,7 @@ class PackStanding:
     standing: Standing
 
 
-def of_worker(tx: SyncTx, worker_id: int) -> list[PackStanding]:
+def of_worker(tx: Tx, worker_id: int) -> list[PackStanding]:
     """The worker's standing on each pack, in pack order."""
     rows = tx.all(
         "SELECT q.*, p.title, p.header FROM worker_quality AS q"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.activity import ACTIVE_MS
-from db.core import SyncTx
+from db.core import Tx
 
 WEEK_FIGURES_SQL = f"""
 WITH money AS (
@@ -80,13 +80,13 @@ def _week_figures(row: sqlite3.Row, week: str) -> WeekFigures:
     )
 
 
-def week_figures(tx: SyncTx, params: dict[str, Any], limit: int = -1) -> list[WeekFigures]:
+def week_figures(tx: Tx, params: dict[str, Any], limit: int = -1) -> list[WeekFigures]:
     """The statement figures of a week for workers lo..hi (nothing written: the preview)."""
     rows = tx.all(f"{WEEK_FIGURES_SQL} ORDER BY worker_id LIMIT {int(limit)}", params)
     return [_week_figures(row, params["week"]) for row in rows]
 
 
-def insert_week(tx: SyncTx, params: dict[str, Any]) -> int:
+def insert_week(tx: Tx, params: dict[str, Any]) -> int:
     """Inserts the week's statements of workers lo..hi; rows already there are kept."""
     return tx.execute(
         f"""
@@ -100,16 +100,16 @@ def insert_week(tx: SyncTx, params: dict[str, Any]) -> int:
     )
 
 
-def get(tx: SyncTx, statement_id: int) -> WeekFigures | None:
+def get(tx: Tx, statement_id: int) -> WeekFigures | None:
     row = tx.one("SELECT * FROM statements WHERE id = ?", (statement_id,))
     return None if row is None else _week_figures(row, row["week"])
 
 
-def computed_weeks(tx: SyncTx) -> list[str]:
+def computed_weeks(tx: Tx) -> list[str]:
     return [row[0] for row in tx.all("SELECT week FROM statement_weeks ORDER BY week")]
 
 
-def record_week(tx: SyncTx, week: str, workers: int, now: str) -> None:
+def record_week(tx: Tx, week: str, workers: int, now: str) -> None:
     tx.execute(
         "INSERT INTO statement_weeks (week, workers, computed_at) VALUES (?, ?, ?)"
         " ON CONFLICT (week) DO UPDATE SET workers = excluded.workers",

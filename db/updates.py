@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from db.core import SyncTx
+from db.core import Tx
 
 
-def claim(tx: SyncTx, update_id: int, now: str) -> bool:
+def claim(tx: Tx, update_id: int, now: str) -> bool:
     """True the first time an update id is claimed, False for a redelivery."""
     changed = tx.execute(
         "INSERT INTO processed_updates (update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -14,5 +14,5 @@ def claim(tx: SyncTx, update_id: int, now: str) -> bool:
     return bool(changed)
 
 
-def prune(tx: SyncTx, before: str) -> int:
+def prune(tx: Tx, before: str) -> int:
     return tx.execute("DELETE FROM processed_updates WHERE at < ?", (before,))

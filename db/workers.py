@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from db.core import SyncTx
+from db.core import Tx
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def worker_from(row: sqlite3.Row | None, worker_id: int | None = None) -> Worker
 
 
 def upsert(
-    tx: SyncTx,
+    tx: Tx,
     worker_id: int,
     *,
     first_name: str,
@@ -67,11 +67,11 @@ def upsert(
     return worker
 
 
-def get(tx: SyncTx, worker_id: int) -> Worker | None:
+def get(tx: Tx, worker_id: int) -> Worker | None:
     return worker_from(tx.one("SELECT * FROM workers WHERE id = ?", (worker_id,)))
 
 
-def touch(tx: SyncTx, worker_id: int, now: str) -> Worker | None:
+def touch(tx: Tx, worker_id: int, now: str) -> Worker | None:
     """Marks the worker seen (and reachable again); returns them, None if unknown."""
     return worker_from(
         tx.one(
@@ -81,34 +81,34 @@ def touch(tx: SyncTx, worker_id: int, now: str) -> Worker | None:
     )
 
 
-def set_consented(tx: SyncTx, worker_id: int, now: str) -> None:
+def set_consented(tx: Tx, worker_id: int, now: str) -> None:
     tx.execute(
         "UPDATE workers SET consented_at = COALESCE(consented_at, ?), paused = 0 WHERE id = ?",
         (now, worker_id),
     )
 
 
-def set_paused(tx: SyncTx, worker_id: int, paused: bool) -> None:
+def set_paused(tx: Tx, worker_id: int, paused: bool) -> None:
     tx.execute("UPDATE workers SET paused = ? WHERE id = ?", (int(paused), worker_id))
 
 
-def set_language(tx: SyncTx, worker_id: int, language: str) -> None:
+def set_language(tx: Tx, worker_id: int, language: str) -> None:
     tx.execute(
         "UPDATE workers SET language = ?, language_chosen = 1 WHERE id = ?", (language, worker_id)
     )
 
 
-def set_blocked(tx: SyncTx, worker_id: int, now: str) -> None:
+def set_blocked(tx: Tx, worker_id: int, now: str) -> None:
     tx.execute(
         "UPDATE workers SET blocked_at = ?, waiting_since = NULL WHERE id = ?", (now, worker_id)
     )
 
 
-def set_waiting(tx: SyncTx, worker_id: int, since: str | None) -> None:
+def set_waiting(tx: Tx, worker_id: int, since: str | None) -> None:
     tx.execute("UPDATE workers SET waiting_since = ? WHERE id = ?", (since, worker_id))
 
 
-def waiting(tx: SyncTx, limit: int) -> list[Worker]:
+def waiting(tx: Tx, limit: int) -> list[Worker]:
     """Workers who ran out of work and may be told of new work, longest waiting first."""
     rows = tx.all(
         """
@@ -122,11 +122,11 @@ def waiting(tx: SyncTx, limit: int) -> list[Worker]:
     return [worker for worker in map(worker_from, rows) if worker is not None]
 
 
-def timezones(tx: SyncTx) -> list[str]:
+def timezones(tx: Tx) -> list[str]:
     return [
         row[0] for row in tx.all("SELECT DISTINCT timezone FROM workers WHERE timezone IS NOT NULL")
     ]
 
 
-def exists(tx: SyncTx, worker_id: int) -> bool:
+def exists(tx: Tx, worker_id: int) -> bool:
     return bool(tx.value("SELECT 1 FROM workers WHERE id = ?", (worker_id,)) == 1)

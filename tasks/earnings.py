@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from db import Database, SyncTx, to_db_time
+from db import Database, Tx, to_db_time
 from db import activity as activity_db
 from db import ledger as ledger_db
 from db import packs as packs_db
@@ -220,7 +220,7 @@ class EarningsService:
 
 
 def _balance(
-    tx: SyncTx, worker_id: int, last_start: str, this_start: str, this_end: str, break_ms: int
+    tx: Tx, worker_id: int, last_start: str, this_start: str, this_end: str, break_ms: int
 ) -> Balance:
     work = activity_db.worker_work(tx, worker_id, last_start, this_start)
     active = activity_db.active_ms_by_currency(tx, worker_id, break_ms)
@@ -239,7 +239,7 @@ def _balance(
     )
 
 
-def _pack_rates(tx: SyncTx, config: EarningsConfig, now: str) -> list[PackRate]:
+def _pack_rates(tx: Tx, config: EarningsConfig, now: str) -> list[PackRate]:
     rates = []
     for pack in packs_db.all_packs(tx):
         answers, median_ms = activity_db.pack_task_times(tx, pack.pk, config.break_ms, now)

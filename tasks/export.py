@@ -21,7 +21,7 @@ from typing import Any, Literal, TextIO
 
 import numpy as np
 
-from db import Database, SyncTx
+from db import Database, Tx
 from db import exports as exports_db
 from db import packs as packs_db
 from db.exports import TaskAnswer
@@ -54,7 +54,7 @@ async def export_pack(
     return await db.run_read(_export, pack_id, out, fmt, raw)
 
 
-def _export(tx: SyncTx, pack_id: str, out: TextIO, fmt: Format, raw: bool) -> ExportCount:
+def _export(tx: Tx, pack_id: str, out: TextIO, fmt: Format, raw: bool) -> ExportCount:
     pack = packs_db.pack_by_id(tx, pack_id)
     if pack is None:
         raise UnknownPack(pack_id)
@@ -97,7 +97,7 @@ def _write(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, f
     return count
 
 
-def _raw_rows(tx: SyncTx, pack: PackInfo) -> Iterator[dict[str, Any]]:
+def _raw_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
     for row in exports_db.raw_answers(tx, pack.pk):
         gold = row.is_gold and row.gold is not None
         yield {
@@ -112,13 +112,13 @@ def _raw_rows(tx: SyncTx, pack: PackInfo) -> Iterator[dict[str, Any]]:
         }
 
 
-def _grouped(tx: SyncTx, pack: PackInfo) -> Iterator[tuple[int, list[TaskAnswer]]]:
+def _grouped(tx: Tx, pack: PackInfo) -> Iterator[tuple[int, list[TaskAnswer]]]:
     rows = exports_db.task_answers(tx, pack.pk)
     for pk, group in itertools.groupby(rows, key=lambda row: row.task_pk):
         yield pk, list(group)
 
 
-def _dawid_skene(tx: SyncTx, pack: PackInfo) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _dawid_skene(tx: Tx, pack: PackInfo) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Dawid-Skene posteriors, one row per task in the order _grouped yields them."""
     labels_index = {option.id: i for i, option in enumerate(pack.options)}
     tasks, workers, labels = array("q"), array("q"), array("q")
@@ -142,7 +142,7 @@ def _dawid_skene(tx: SyncTx, pack: PackInfo) -> np.ndarray[Any, np.dtype[np.floa
     )
 
 
-def _result_rows(tx: SyncTx, pack: PackInfo) -> Iterator[dict[str, Any]]:
+def _result_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
     posterior = _dawid_skene(tx, pack)
     options = [option.id for option in pack.options]
     for index, (_, group) in enumerate(_grouped(tx, pack)):

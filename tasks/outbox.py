@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from db import Database, SyncTx, read_only, to_db_time, unit_of_work
+from db import Database, Tx, read_only, to_db_time, unit_of_work
 from db import outbox as outbox_db
 from db import statements as statements_db
 from db.outbox import Lane, Pending
@@ -106,13 +106,13 @@ class OutboxService:
         return outbox_db.listen(callback)
 
     @read_only
-    def anything_due(self, tx: SyncTx) -> bool:
+    def anything_due(self, tx: Tx) -> bool:
         """The sender's poll: is any row due now (one indexed read)?"""
         first = outbox_db.next_due(tx)
         return first is not None and first <= to_db_time(self.clock.now())
 
     @unit_of_work
-    def claim(self, tx: SyncTx, lane: Lane, limit: int) -> tuple[list[Delivery], int]:
+    def claim(self, tx: Tx, lane: Lane, limit: int) -> tuple[list[Delivery], int]:
         """Claims up to `limit` rows of `lane` due now (see the module's note). Returns the
         claimed ones and how many rows were looked at (0: nothing of the lane is due)."""
         now = self.clock.now()
@@ -147,7 +147,7 @@ class OutboxService:
             )
         return claimed, len(rows)
 
-    def _copy_to_operators(self, tx: SyncTx, row: Pending, now: str) -> None:
+    def _copy_to_operators(self, tx: Tx, row: Pending, now: str) -> None:
         """An operator message becomes one row per operator (each sent and recorded on its
         own: one operator's failure neither holds up nor repeats the others')."""
         for operator in sorted(self.operator_ids):
@@ -163,7 +163,7 @@ class OutboxService:
         note = None if self.operator_ids else "no OPERATOR_IDS set: sent to no one"
         outbox_db.finish(tx, row.id, "sent", now, note)
 
-    def _content(self, tx: SyncTx, row: Pending, payout: date) -> Content | None:
+    def _content(self, tx: Tx, row: Pending, payout: date) -> Content | None:
         params, kind = row.params, row.kind
         if kind == "statement":
             found = statements_db.get(tx, int(params["statement_id"]))
@@ -179,7 +179,7 @@ class OutboxService:
         return next_payout(today, self.config.payout_day)
 
     @unit_of_work
-    def record(self, tx: SyncTx, delivery: Delivery, result: SendResult, error: str = "") -> None:
+    def record(self, tx: Tx, delivery: Delivery, result: SendResult, error: str = "") -> None:
         """What came of a send: right after it, one small transaction."""
         now = self.clock.now()
         stamp = to_db_time(now)
@@ -191,7 +191,7 @@ class OutboxService:
         outbox_db.finish(tx, delivery.row_id, status, stamp, error[:500] or None)
 
     @unit_of_work
-    def release(self, tx: SyncTx, deliveries: list[Delivery]) -> None:
+    def release(self, tx: Tx, deliveries: list[Delivery]) -> None:
         """Claimed but not sent (the sender is stopping): due again now, not after the claim."""
         stamp = to_db_time(self.clock.now())
         for item in deliveries:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from db import SyncTx
+from db import Tx
 from db import packs as packs_db
 from tasks.packs import PackInfo
 
@@ -34,14 +34,14 @@ class PackCache:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""
         self._active = None
 
-    def active(self, tx: SyncTx) -> list[PackInfo]:
+    def active(self, tx: Tx) -> list[PackInfo]:
         """The packs open for work, in the order they are offered."""
         now = time.monotonic()
         if self._active is None or now - self._active[0] >= self.ttl:
             self._active = (now, [self._cached(pack) for pack in packs_db.active_packs(tx)])
         return self._active[1]
 
-    def get(self, tx: SyncTx, pack_pk: int) -> PackInfo:
+    def get(self, tx: Tx, pack_pk: int) -> PackInfo:
         """Any pack by its key (a paused or closed pack still has answers to judge)."""
         cached = self._packs.get(pack_pk)
         if cached is not None:

@@ -24,7 +24,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from db import Database, SyncTx, to_db_time
+from db import Database, Tx, to_db_time
 from db import ledger as ledger_db
 from db import outbox as outbox_db
 from db import workers as workers_db
@@ -124,7 +124,7 @@ async def mark_paid(
     return await db.run(_mark_paid, rows, file_digest(rows), now)
 
 
-def _mark_paid(tx: SyncTx, rows: list[PayoutRow], digest: str, now: str) -> MarkPaidReport:
+def _mark_paid(tx: Tx, rows: list[PayoutRow], digest: str, now: str) -> MarkPaidReport:
     report = MarkPaidReport(digest=digest)
     errors = []
     seen: set[tuple[int, str]] = set()
@@ -209,7 +209,7 @@ async def grant_bonus(
 
 
 def _grant_bonus(
-    tx: SyncTx, worker_id: int, micros: int, currency: str, reason: str, key: str, now: str
+    tx: Tx, worker_id: int, micros: int, currency: str, reason: str, key: str, now: str
 ) -> BonusResult:
     if not workers_db.exists(tx, worker_id):
         raise PayoutError(f"worker {worker_id}: unknown (they must have written to the bot)")

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from db import Database, SyncTx, from_db_time, read_only, to_db_time, unit_of_work
+from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import activity as activity_db
 from db import ledger as ledger_db
 from db import outbox as outbox_db
@@ -180,9 +180,7 @@ class StatementService:
         ]
 
     @unit_of_work
-    def compute_chunk(
-        self, tx: SyncTx, params: dict[str, Any], top_up_packs: list[TopUpPack]
-    ) -> int:
+    def compute_chunk(self, tx: Tx, params: dict[str, Any], top_up_packs: list[TopUpPack]) -> int:
         """One range of workers of a week: their top-ups, statements and outbox rows."""
         for pack in top_up_packs:
             for worker_id, amount in self._top_ups(tx, params, pack):
@@ -201,9 +199,7 @@ class StatementService:
         outbox_db.enqueue_statements(tx, params)
         return inserted
 
-    def _top_ups(
-        self, tx: SyncTx, params: dict[str, Any], pack: TopUpPack
-    ) -> list[tuple[int, int]]:
+    def _top_ups(self, tx: Tx, params: dict[str, Any], pack: TopUpPack) -> list[tuple[int, int]]:
         """(worker, amount) bringing each worker's rate on the pack that week up to the floor."""
         rows = activity_db.pack_week_activity(tx, {**params, "pack": pack.pack_pk})
         owed = []
@@ -224,7 +220,7 @@ class StatementService:
     @read_only
     def _preview(
         self,
-        tx: SyncTx,
+        tx: Tx,
         week: str,
         start: datetime,
         end: datetime,
@@ -261,14 +257,14 @@ class StatementService:
         return Preview(week, len(rows), earned, unpaid, top_ups, shown, counts)
 
     @unit_of_work
-    def make_due_now(self, tx: SyncTx, week: str) -> int:
+    def make_due_now(self, tx: Tx, week: str) -> int:
         """An operator's `statements send --week`: the week's statements still waiting for
         their time are due now (quiet hours still hold them); returns how many."""
         now = to_db_time(self.clock.now())
         return outbox_db.make_due(tx, "statement", week_key_prefix(week), now)
 
     @read_only
-    def week_counts(self, tx: SyncTx, week: str) -> dict[str, int]:
+    def week_counts(self, tx: Tx, week: str) -> dict[str, int]:
         """The week's statements in the outbox, by delivery status."""
         return outbox_db.counts_by_status(tx, "statement", week_key_prefix(week))
 

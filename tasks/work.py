@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from db import Database, SyncTx, from_db_time, read_only, to_db_time, unit_of_work
+from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import assignments as assignments_db
 from db import ledger as ledger_db
 from db import updates as updates_db
@@ -114,18 +114,18 @@ class WorkService:
         self.packs.forget()
         self.quality.forget()
 
-    def _active_packs(self, tx: SyncTx) -> list[PackInfo]:
+    def _active_packs(self, tx: Tx) -> list[PackInfo]:
         return self.packs.active(tx)
 
-    def _pack(self, tx: SyncTx, pack_pk: int) -> PackInfo:
+    def _pack(self, tx: Tx, pack_pk: int) -> PackInfo:
         return self.packs.get(tx, pack_pk)
 
     @read_only
-    def active_packs(self, tx: SyncTx) -> list[PackInfo]:
+    def active_packs(self, tx: Tx) -> list[PackInfo]:
         return self.packs.active(tx)
 
     @unit_of_work
-    def claim_update(self, tx: SyncTx, update_id: int) -> bool:
+    def claim_update(self, tx: Tx, update_id: int) -> bool:
         """True the first time an update is seen; False when Telegram delivers it again."""
         return updates_db.claim(tx, update_id, to_db_time(self.clock.now()))
 
@@ -133,7 +133,7 @@ class WorkService:
     @unit_of_work
     def meet(
         self,
-        tx: SyncTx,
+        tx: Tx,
         worker_id: int,
         *,
         first_name: str,
@@ -158,11 +158,11 @@ class WorkService:
         return worker, summaries
 
     @read_only
-    def worker(self, tx: SyncTx, worker_id: int) -> Worker | None:
+    def worker(self, tx: Tx, worker_id: int) -> Worker | None:
         return workers_db.get(tx, worker_id)
 
     @unit_of_work
-    def consent(self, tx: SyncTx, worker_id: int) -> tuple[Worker, Next | None] | None:
+    def consent(self, tx: Tx, worker_id: int) -> tuple[Worker, Next | None] | None:
         """The worker agrees to the rules; their first task comes in the same unit of work.
         A second press (a stale button) changes nothing and hands out nothing: next is None."""
         now = self.clock.now()
@@ -176,7 +176,7 @@ class WorkService:
         return worker, self._next(tx, worker, now, check_open=True)
 
     @unit_of_work
-    def resume(self, tx: SyncTx, worker_id: int) -> tuple[Worker, Next] | None:
+    def resume(self, tx: Tx, worker_id: int) -> tuple[Worker, Next] | None:
         """/task: pushes start again; the open task if there is one, else a new one."""
         now = self.clock.now()
         worker = workers_db.touch(tx, worker_id, to_db_time(now))
@@ -188,7 +188,7 @@ class WorkService:
         return worker, self._next(tx, worker, now, check_open=True)
 
     @unit_of_work
-    def pause(self, tx: SyncTx, worker_id: int) -> Worker | None:
+    def pause(self, tx: Tx, worker_id: int) -> Worker | None:
         """/pause: no more pushes; an open task goes back to the pool at once."""
         now = to_db_time(self.clock.now())
         worker = workers_db.touch(tx, worker_id, now)
@@ -205,14 +205,12 @@ class WorkService:
         return await self._set_language(worker_id, language)
 
     @unit_of_work
-    def _set_language(self, tx: SyncTx, worker_id: int, language: str) -> Worker | None:
+    def _set_language(self, tx: Tx, worker_id: int, language: str) -> Worker | None:
         workers_db.set_language(tx, worker_id, language)
         return workers_db.touch(tx, worker_id, to_db_time(self.clock.now()))
 
     @unit_of_work
-    def answer(
-        self, tx: SyncTx, *, worker_id: int, assignment_id: int, choice: int
-    ) -> AnswerResult:
+    def answer(self, tx: Tx, *, worker_id: int, assignment_id: int, choice: int) -> AnswerResult:
         """An answer (choice = option index): stored once, credited once, checked, and the next
         task handed out, all in one transaction. A redelivered or repeated press finds the
         assignment closed and changes nothing: the assignment's state makes it safe to repeat."""
@@ -267,7 +265,7 @@ class WorkService:
         )
 
     @unit_of_work
-    def skip(self, tx: SyncTx, *, worker_id: int, assignment_id: int) -> AnswerResult:
+    def skip(self, tx: Tx, *, worker_id: int, assignment_id: int) -> AnswerResult:
         """A skip: the task goes back to the others, nothing is paid, the next task comes."""
         now = self.clock.now()
         held = self._pressed(tx, worker_id, assignment_id, now)
@@ -281,7 +279,7 @@ class WorkService:
         return AnswerResult(Outcome.SKIPPED, worker, next=following)
 
     def _pressed(
-        self, tx: SyncTx, worker_id: int, assignment_id: int, now: datetime
+        self, tx: Tx, worker_id: int, assignment_id: int, now: datetime
     ) -> tuple[Worker, Assignment, PackInfo] | AnswerResult:
         """The open assignment a press names, with its presser and pack; or, when the press may
         not count, the result that says why (and shows the worker where they are)."""
@@ -314,7 +312,7 @@ class WorkService:
 
     def _next(
         self,
-        tx: SyncTx,
+        tx: Tx,
         worker: Worker,
         now: datetime,
         *,
@@ -351,7 +349,7 @@ class WorkService:
 
     def _lease(
         self,
-        tx: SyncTx,
+        tx: Tx,
         worker: Worker,
         pack: PackInfo,
         choice: Choice,
@@ -372,7 +370,7 @@ class WorkService:
             workers_db.set_waiting(tx, worker.id, None)
         return TaskCard(assignment_id, pack, choice.text, choice.training, tuple(news))
 
-    def _release_open(self, tx: SyncTx, worker_id: int, now: str) -> None:
+    def _release_open(self, tx: Tx, worker_id: int, now: str) -> None:
         current = assignments_db.open_for(tx, worker_id)
         if current is not None:
             assignments_db.close_unanswered(tx, current.id, "released", now)
@@ -388,18 +386,18 @@ class WorkService:
                 return total
 
     @unit_of_work
-    def _expire_leases(self, tx: SyncTx, batch: int) -> int:
+    def _expire_leases(self, tx: Tx, batch: int) -> int:
         return assignments_db.expire(tx, to_db_time(self.clock.now()), batch)
 
     @unit_of_work
-    def mark_blocked(self, tx: SyncTx, worker_id: int) -> None:
+    def mark_blocked(self, tx: Tx, worker_id: int) -> None:
         """Telegram said 403: push nothing more until they write to us again."""
         now = to_db_time(self.clock.now())
         workers_db.set_blocked(tx, worker_id, now)
         self._release_open(tx, worker_id, now)
 
     @read_only
-    def workers_to_tell_of_new_work(self, tx: SyncTx, limit: int = 200) -> list[Worker]:
+    def workers_to_tell_of_new_work(self, tx: Tx, limit: int = 200) -> list[Worker]:
         """Waiting workers for whom a task is now available (nothing is leased here)."""
         packs = self._active_packs(tx)
         now = self.clock.now()
@@ -410,9 +408,9 @@ class WorkService:
         ]
 
     @unit_of_work
-    def told_of_new_work(self, tx: SyncTx, worker_id: int) -> None:
+    def told_of_new_work(self, tx: Tx, worker_id: int) -> None:
         workers_db.set_waiting(tx, worker_id, None)
 
     @unit_of_work
-    def prune_processed_updates(self, tx: SyncTx, keep: timedelta = timedelta(days=2)) -> int:
+    def prune_processed_updates(self, tx: Tx, keep: timedelta = timedelta(days=2)) -> int:
         return updates_db.prune(tx, to_db_time(self.clock.now() - keep))

@@ -18,7 +18,7 @@ import pytest
 from bot.app import build_application, start_polling, stop_polling
 from bot.settings import load_settings
 from bot.simulator import SimulatorServer
-from db import Database, SyncTx
+from db import Database, Tx
 from tasks.clock import Clock, FakeClock
 from tasks.packs import PackError, PackHeader, PackReader, load_pack
 from tasks.quality.disputes import DisputeService
@@ -210,7 +210,7 @@ async def add_answer(
 ) -> None:
     """A worker, an assignment of the task (answered or open) and, when answered, its reward."""
 
-    def add(tx: SyncTx) -> None:
+    def add(tx: Tx) -> None:
         tx.execute(
             "INSERT OR IGNORE INTO workers (id, first_name, language, created_at, last_seen_at)"
             " VALUES (?, 'w', 'en', ?, ?)",

@@ -36,8 +36,8 @@ def start_bot_process(sim: SimulatorServer, db_path: Path) -> subprocess.Popen[b
 
 
 async def query(db_path: Path, sql: str) -> Any:
-    async with Database(db_path) as db, db.read() as tx:
-        return await tx.value(sql)
+    async with Database(db_path) as db:
+        return await db.value(sql)
 
 
 def acknowledged_assignments(sim: SimulatorServer) -> set[int]:
@@ -73,8 +73,8 @@ async def test_kill_9_loses_no_acknowledged_answer_and_pays_nothing_twice(
         bot.wait(timeout=10)
         acked = acknowledged_assignments(sim)
         assert acked, "the crowd saw no acknowledgement before the kill"
-        async with Database(db_path) as db, db.read() as tx:
-            rows = await tx.all("SELECT id FROM assignments WHERE status = 'answered'")
+        async with Database(db_path) as db:
+            rows = await db.query("SELECT id FROM assignments WHERE status = 'answered'")
         assert acked <= {row[0] for row in rows}, "an acknowledged answer was lost"
 
         bot = start_bot_process(sim, db_path)

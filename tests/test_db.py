@@ -6,22 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from db import Database, SyncTx
+from db import Database, Tx
 from db.core import available_migrations
 
 
 async def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
     async with Database(tmp_path / "m.sqlite3") as db:
         assert await db.migrate() == []  # already applied by open()
-        async with db.read() as tx:
-            versions = [row[0] for row in await tx.all("SELECT version FROM schema_migrations")]
-            mode = await tx.value("PRAGMA journal_mode")
+        versions = [row[0] for row in await db.query("SELECT version FROM schema_migrations")]
+        mode = await db.value("PRAGMA journal_mode")
     assert versions == [version for version, _, _ in available_migrations()]
     assert mode == "wal"
 
 
 async def test_a_unit_of_work_is_all_or_nothing(db: Database) -> None:
-    def add_worker_then_fail(tx: SyncTx) -> None:
+    def add_worker_then_fail(tx: Tx) -> None:
         tx.execute(
             "INSERT INTO workers (id, language, created_at, last_seen_at) VALUES (1, 'fr', '', '')"
         )
@@ -30,12 +29,12 @@ async def test_a_unit_of_work_is_all_or_nothing(db: Database) -> None:
     with pytest.raises(RuntimeError):
         await db.run(add_worker_then_fail)
 
-    def count(tx: SyncTx) -> int:
+    def count(tx: Tx) -> int:
         return int(tx.value("SELECT COUNT(*) FROM workers"))
 
     assert await db.run_read(count) == 0
 
-    def add_worker(tx: SyncTx, worker_id: int) -> int:
+    def add_worker(tx: Tx, worker_id: int) -> int:
         return tx.insert(
             "INSERT INTO workers (id, language, created_at, last_seen_at) VALUES (?, 'fr', '', '')",
             (worker_id,),
@@ -48,7 +47,7 @@ async def test_a_unit_of_work_is_all_or_nothing(db: Database) -> None:
 async def test_the_ledger_refuses_a_second_entry_with_the_same_key(db: Database) -> None:
     from db import ledger
 
-    def setup_and_credit(tx: SyncTx) -> tuple[bool, bool]:
+    def setup_and_credit(tx: Tx) -> tuple[bool, bool]:
         tx.execute(
             "INSERT INTO workers (id, language, created_at, last_seen_at) VALUES (1, 'fr', '', '')"
         )

@@ -40,8 +40,8 @@ def start_bot(run_bot: RunBot, monkeypatch: pytest.MonkeyPatch) -> RunBot:
 
 
 async def stored(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:
-    async with Database(db_path) as db, db.read() as tx:
-        return await tx.value(sql, params)
+    async with Database(db_path) as db:
+        return await db.value(sql, params)
 
 
 async def test_a_worker_consents_answers_and_is_paid(

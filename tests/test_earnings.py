@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from db import Database
+from db import Database, Tx
 from tasks.clock import FakeClock
 from tasks.earnings import EarningsService
 from tasks.work import TaskCard, WorkService
@@ -50,8 +50,8 @@ async def test_balance_shows_last_week_owed_paid_accuracy_and_hourly_rate(
         assert isinstance(card, TaskCard)
         clock.advance(seconds=45)
         card = (await answer(work, 1, card, choice)).next
-    async with db.transaction() as tx:  # both were checks: "pos" is right, so one of two
-        await tx.execute("UPDATE tasks SET gold = 'pos' WHERE task_id IN ('t000', 't001')")
+    # both were checks: "pos" is right, so one of two
+    await db.run(Tx.execute, "UPDATE tasks SET gold = 'pos' WHERE task_id IN ('t000', 't001')")
     clock.advance(days=7)
     await mark_paid(db, [PayoutRow(1, "W1", 40_000, "EUR")], clock)
     balance = await EarningsService(db, clock).balance(1, ZoneInfo("Europe/Paris"))

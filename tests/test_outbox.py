@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from db import Database, SyncTx, to_db_time
+from db import Database, Tx, to_db_time
 from db import outbox as outbox_db
 from db import quality as quality_db
 from db.core import available_migrations
@@ -135,7 +135,7 @@ def config(**values: Any) -> EarningsConfig:
 
 
 async def add_worker(db: Database, worker: int, zone: str | None = None) -> None:
-    def insert(tx: SyncTx) -> None:
+    def insert(tx: Tx) -> None:
         tx.execute(
             "INSERT INTO workers (id, first_name, language, timezone, created_at, last_seen_at)"
             " VALUES (?, 'W', 'en', ?, ?, ?)",
@@ -185,7 +185,7 @@ async def test_people_are_not_stuck_behind_a_broadcast(db: Database) -> None:
     for worker in range(1, 6):
         await add_worker(db, worker)
 
-    def queue(tx: SyncTx) -> None:
+    def queue(tx: Tx) -> None:
         for worker in range(1, 6):
             outbox_db.enqueue(
                 tx,
@@ -219,7 +219,7 @@ async def test_quiet_hours_postpone_and_a_blocked_worker_closes_the_row(db: Data
     await add_worker(db, 1, zone="America/New_York")  # 06:00 there at noon in Paris
     await add_worker(db, 2)
 
-    def queue(tx: SyncTx) -> None:
+    def queue(tx: Tx) -> None:
         for worker in (1, 2):
             outbox_db.enqueue(
                 tx,
@@ -247,7 +247,7 @@ async def test_quiet_hours_postpone_and_a_blocked_worker_closes_the_row(db: Data
 
 
 async def test_the_senders_reads_use_the_outbox_index(db: Database) -> None:
-    def plans(tx: SyncTx) -> list[str]:
+    def plans(tx: Tx) -> list[str]:
         found = []
         for sql, params in (
             (outbox_db.NEXT_DUE_SQL, ()),

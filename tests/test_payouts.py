@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Database
+from db import Database, Tx
 from tasks.clock import FakeClock
 from tasks.payouts import (
     PayoutError,
@@ -25,17 +25,19 @@ from tasks.payouts import (
 
 
 async def owed(db: Database, worker: int, micros: int, currency: str = "EUR") -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
+    def seed(tx: Tx) -> None:
+        tx.execute(
             "INSERT OR IGNORE INTO workers (id, first_name, language, created_at, last_seen_at)"
             " VALUES (?, ?, 'fr', 'x', 'x')",
             (worker, f"Worker {worker}"),
         )
-        await tx.execute(
+        tx.execute(
             "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
             " idempotency_key, created_at) VALUES (?, 'reward', ?, ?, 'r', ?, 'x')",
             (worker, micros, currency, f"seed:{worker}:{currency}:{micros}"),
         )
+
+    await db.run(seed)
 
 
 async def value(db: Database, sql: str) -> object:

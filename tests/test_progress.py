@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.progress import ProgressBar, format_load_report, format_progress, format_table
-from db import Database, SyncTx
+from db import Database, Tx
 from db import packs as db_packs
 from tasks.clock import FakeClock
 from tasks.packs import LoadReport, PackError, PackProgress, load_pack, pack_progress, reader
@@ -46,7 +46,7 @@ async def test_a_paused_pack_shows_as_paused_and_is_not_served(
         await load_pack(db, write_pack_file(tmp_path / "a.json", make_tasks(1)), clock=clock)
     ).ok
 
-    def pause(tx: SyncTx) -> None:
+    def pause(tx: Tx) -> None:
         tx.execute("UPDATE packs SET status = 'paused' WHERE id = 'reviews'")
 
     await db.run(pause)

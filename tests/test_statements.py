@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from db import Database
+from db import Database, Tx
 from tasks.clock import FakeClock
 from tasks.earnings import EarningsConfig, EarningsService, QuietHours
 from tasks.outbox import CLAIM_SECONDS, Delivery, OutboxService, SendResult
@@ -92,8 +92,7 @@ async def test_the_statement_waits_for_nine_in_the_workers_own_zone(
     await load(tasks=6, overlap=1)
     await work_for(work, clock, 1, tasks=1, seconds=10)
     await work_for(work, clock, 2, tasks=1, seconds=10)
-    async with db.transaction() as tx:
-        await tx.execute("UPDATE workers SET timezone = 'America/New_York' WHERE id = 2")
+    await db.run(Tx.execute, "UPDATE workers SET timezone = 'America/New_York' WHERE id = 2")
     statements = service(db, clock)
     sender = Sender(db, clock)
     clock.advance(days=7)  # Monday 09:00 in Paris is 03:00 in New York

@@ -15,7 +15,7 @@ import pytest
 import bot.jobs
 from bot.app import stop_polling
 from bot.simulator import SimulatorServer
-from db import Database, to_db_time
+from db import Database, Tx, to_db_time
 from tasks.clock import OffsetClock
 from tasks.payouts import PayoutRow, grant_bonus, mark_paid
 from tests.conftest import RunBot
@@ -46,18 +46,22 @@ async def seed_workers(sim: SimulatorServer, db_path: Path, count: int) -> list[
     """`count` workers who each earned 0.50 EUR last week and can receive messages."""
     ids = list(range(1, count + 1))
     stamp = to_db_time(LAST_WEEK)
-    async with Database(db_path) as db, db.transaction() as tx:
+
+    def seed(tx: Tx) -> None:
         for worker in ids:
-            await tx.execute(
+            tx.execute(
                 "INSERT INTO workers (id, first_name, language, created_at, last_seen_at)"
                 " VALUES (?, ?, 'en', ?, ?)",
                 (worker, f"Worker{worker}", stamp, stamp),
             )
-            await tx.execute(
+            tx.execute(
                 "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
                 " idempotency_key, created_at) VALUES (?, 'bonus', 500000, 'EUR', 'seed', ?, ?)",
                 (worker, f"seed:{worker}", stamp),
             )
+
+    async with Database(db_path) as db:
+        await db.run(seed)
     for worker in ids:
         sim.add_user(worker, f"Worker{worker}", language_code="en").started = True
     return ids

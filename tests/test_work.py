@@ -63,8 +63,7 @@ async def test_an_answer_is_recorded_credited_and_the_next_task_follows(
     assert result.option.id == "neg"
     assert isinstance(result.next, TaskCard)
     assert result.next.assignment_id != card.assignment_id
-    async with db.read() as tx:
-        entries = await tx.all("SELECT kind, amount_micros, currency FROM ledger")
+    entries = await db.query("SELECT kind, amount_micros, currency FROM ledger")
     assert [tuple(e) for e in entries] == [("reward", 20_000, "EUR")]
 
 
@@ -76,12 +75,11 @@ async def test_a_double_tap_stores_and_pays_once(work: WorkService, load: Loader
     second = await answer(work, 1, card, 2)
     assert (first.outcome, second.outcome) == (Outcome.RECORDED, Outcome.ALREADY)
     assert second.next == first.next  # the screen they already have, nothing more leased
-    async with db.read() as tx:
-        assert await tx.value("SELECT COUNT(*) FROM ledger") == 1
-        assert (
-            await tx.value("SELECT answer FROM assignments WHERE id = ?", (card.assignment_id,))
-            == "pos"
-        )
+    assert await db.value("SELECT COUNT(*) FROM ledger") == 1
+    assert (
+        await db.value("SELECT answer FROM assignments WHERE id = ?", (card.assignment_id,))
+        == "pos"
+    )
 
 
 async def test_a_press_delivered_again_after_a_crash_stores_nothing_more(
@@ -93,9 +91,8 @@ async def test_a_press_delivered_again_after_a_crash_stores_nothing_more(
     kwargs = {"worker_id": 1, "assignment_id": card.assignment_id, "choice": 0}
     assert (await work.answer(**kwargs)).outcome is Outcome.RECORDED
     assert (await work.answer(**kwargs)).outcome is Outcome.ALREADY
-    async with db.read() as tx:
-        assert await tx.value("SELECT COUNT(*) FROM ledger") == 1
-        assert await tx.value("SELECT COUNT(*) FROM assignments WHERE status = 'open'") == 1
+    assert await db.value("SELECT COUNT(*) FROM ledger") == 1
+    assert await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'open'") == 1
 
 
 async def test_forged_presses_store_nothing(work: WorkService, load: Loader, db: Database) -> None:
@@ -109,9 +106,8 @@ async def test_forged_presses_store_nothing(work: WorkService, load: Loader, db:
     assert unknown.outcome is Outcome.INVALID
     stranger = await work.answer(worker_id=42, assignment_id=mine.assignment_id, choice=0)
     assert stranger.outcome is Outcome.UNKNOWN_WORKER
-    async with db.read() as tx:
-        assert await tx.value("SELECT COUNT(*) FROM ledger") == 0
-        assert await tx.value("SELECT COUNT(*) FROM assignments WHERE status != 'open'") == 0
+    assert await db.value("SELECT COUNT(*) FROM ledger") == 0
+    assert await db.value("SELECT COUNT(*) FROM assignments WHERE status != 'open'") == 0
 
 
 async def test_each_task_gets_overlap_answers_from_distinct_workers(
@@ -127,12 +123,11 @@ async def test_each_task_gets_overlap_answers_from_distinct_workers(
             seen[worker_id].add(card.text)
             card = (await answer(work, worker_id, card)).next
         assert card == NoTask("empty")
-    async with db.read() as tx:
-        answers = await tx.all("SELECT answers, remaining FROM tasks")
-        pairs = await tx.value(
-            "SELECT COUNT(*) FROM (SELECT worker_id, task_pk FROM assignments"
-            " GROUP BY worker_id, task_pk HAVING COUNT(*) > 1)"
-        )
+    answers = await db.query("SELECT answers, remaining FROM tasks")
+    pairs = await db.value(
+        "SELECT COUNT(*) FROM (SELECT worker_id, task_pk FROM assignments"
+        " GROUP BY worker_id, task_pk HAVING COUNT(*) > 1)"
+    )
     assert [tuple(r) for r in answers] == [(2, 0)] * 4
     assert pairs == 0
 
@@ -161,8 +156,7 @@ async def test_an_expired_lease_returns_the_task_and_a_late_press_is_not_counted
     assert taken is not None and isinstance(taken[1], TaskCard)
     late = await answer(work, 1, card)
     assert late.outcome is Outcome.EXPIRED
-    async with db.read() as tx:
-        assert await tx.value("SELECT COUNT(*) FROM ledger") == 0
+    assert await db.value("SELECT COUNT(*) FROM ledger") == 0
 
 
 async def test_a_press_after_the_lease_ran_out_is_refused_even_before_the_job_runs(
@@ -212,9 +206,8 @@ async def test_two_hundred_workers_at_once_never_pass_the_overlap(
         *(answer(work, w, c) for w, c in enumerate(cards, 1) if isinstance(c, TaskCard))
     )
     assert Counter(r.outcome for r in results) == {Outcome.RECORDED: 30}
-    async with db.read() as tx:
-        counts = await tx.all("SELECT answers, remaining FROM tasks")
-        paid = await tx.value("SELECT SUM(amount_micros) FROM ledger")
+    counts = await db.query("SELECT answers, remaining FROM tasks")
+    paid = await db.value("SELECT SUM(amount_micros) FROM ledger")
     assert all(tuple(r) == (3, 0) for r in counts)
     assert paid == 30 * 20_000
 
@@ -229,8 +222,7 @@ async def test_a_blocked_worker_gets_nothing_until_they_write_again(
     other = await join(work, 2)
     assert isinstance(other, TaskCard) and other.text == card.text  # released at once
     await work.meet(1, first_name="W1", username=None, language_code="en", default_language="fr")
-    async with work.db.read() as tx:
-        assert await tx.value("SELECT blocked_at FROM workers WHERE id = 1") is None
+    assert await work.db.value("SELECT blocked_at FROM workers WHERE id = 1") is None
 
 
 async def test_waiting_workers_hear_of_new_work_once(work: WorkService, load: Loader) -> None:
@@ -249,8 +241,7 @@ async def test_waiting_workers_hear_of_new_work_once(work: WorkService, load: Lo
 
 async def test_the_next_task_pick_uses_the_index(db: Database, load: Loader) -> None:
     await load(tasks=50)
-    async with db.read() as tx:
-        plan = await tx.all("EXPLAIN QUERY PLAN " + PICK_SQL, (1, 1))
+    plan = await db.query("EXPLAIN QUERY PLAN " + PICK_SQL, (1, 1))
     details = " | ".join(row["detail"] for row in plan)
     assert "USING INDEX tasks_pick" in details or "USING COVERING INDEX tasks_pick" in details
     assert "SCAN t " not in details + " " and "USE TEMP B-TREE" not in details

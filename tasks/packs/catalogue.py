@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db import packs as db_packs
-from db.core import Database, SyncTx
+from db.core import Database, Tx
 from db.packs import Option, PackInfo
 
 __all__ = ["Option", "PackInfo", "PackProgress", "pack_progress"]
@@ -33,7 +33,7 @@ async def pack_progress(db: Database) -> list[PackProgress]:
     return await db.run_read(_progress)
 
 
-def _progress(tx: SyncTx) -> list[PackProgress]:
+def _progress(tx: Tx) -> list[PackProgress]:
     leases = db_packs.open_leases_by_pack(tx)
     spent = db_packs.rewards_by_pack(tx)
     result = []

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from db import packs as db_packs
-from db.core import Database, SyncTx, to_db_time
+from db.core import Database, Tx, to_db_time
 from db.packs import Option, PackColumns, PackInfo
 from tasks.clock import Clock
 from tasks.packs.errors import PackError
@@ -98,7 +98,7 @@ async def load_pack(
 
 
 def _load(
-    tx: SyncTx,
+    tx: Tx,
     source: Path,
     replace: bool,
     now: str,
@@ -124,7 +124,7 @@ def _load(
 
 
 def _write(
-    tx: SyncTx,
+    tx: Tx,
     reader: PackReader,
     header: PackHeader | None,
     replace: bool,
@@ -222,7 +222,7 @@ def _name_first_lines(reader: PackReader) -> None:
     errors.rewrite(name_first_line)
 
 
-def _check_replace(tx: SyncTx, reader: PackReader, header: PackHeader, existing: PackInfo) -> None:
+def _check_replace(tx: Tx, reader: PackReader, header: PackHeader, existing: PackInfo) -> None:
     """A replace must keep every option that stored answers chose, and the answer type."""
     used = db_packs.answers_by_option(tx, existing.pk)
     if not used:

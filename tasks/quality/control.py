@@ -10,7 +10,7 @@ import random
 from datetime import datetime
 from typing import Literal
 
-from db import SyncTx
+from db import Tx
 from db import standings as standings_db
 from db.standings import Standing
 from tasks.packs import PackInfo
@@ -32,7 +32,7 @@ class QualityControl:
         """The pack's gold changed (flagged, corrected, retired): read it again."""
         self.packs.forget(pack_pk)
 
-    def standing(self, tx: SyncTx, worker_id: int, pack: PackInfo) -> Standing | None:
+    def standing(self, tx: Tx, worker_id: int, pack: PackInfo) -> Standing | None:
         """The worker's standing on the pack, read once per unit of work (None: the pack has
         no quality control, or the worker no standing on it yet)."""
         if not self.packs.active(tx, pack):
@@ -45,14 +45,14 @@ class QualityControl:
             return False
         return standing is not None and standing.state == "training"
 
-    def count_draw(self, tx: SyncTx, standing: Standing | None) -> None:
+    def count_draw(self, tx: Tx, standing: Standing | None) -> None:
         """A skip moves the worker's draws on, as an answer does."""
         if standing is not None:
             standings_db.count_draw(tx, standing)
 
     def after_answer(
         self,
-        tx: SyncTx,
+        tx: Tx,
         pack: PackInfo,
         answer: AnsweredTask,
         standing: Standing | None,
@@ -62,7 +62,7 @@ class QualityControl:
 
     def choose(
         self,
-        tx: SyncTx,
+        tx: Tx,
         worker_id: int,
         pack: PackInfo,
         now: datetime,
@@ -71,15 +71,13 @@ class QualityControl:
     ) -> Choice | Literal["held"] | None:
         return self.gold.choose(tx, worker_id, pack, now, news, known)
 
-    def available(self, tx: SyncTx, worker_id: int, pack: PackInfo, now: datetime) -> bool:
+    def available(self, tx: Tx, worker_id: int, pack: PackInfo, now: datetime) -> bool:
         return self.gold.available(tx, worker_id, pack, now)
 
-    def training_position(
-        self, tx: SyncTx, worker_id: int, pack: PackInfo
-    ) -> tuple[int, int] | None:
+    def training_position(self, tx: Tx, worker_id: int, pack: PackInfo) -> tuple[int, int] | None:
         return self.gold.training_position(tx, worker_id, pack)
 
-    def after_lease(self, tx: SyncTx, pack: PackInfo, choice: Choice) -> None:
+    def after_lease(self, tx: Tx, pack: PackInfo, choice: Choice) -> None:
         """Dynamic overlap from the first hand-out: min_overlap workers at a time, not overlap."""
         if not choice.is_gold and self.packs.active(tx, pack):
             self.results.aggregate(tx, pack, choice.task_pk)

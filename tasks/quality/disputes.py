@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from db import Database, SyncTx, read_only, to_db_time, unit_of_work
+from db import Database, Tx, read_only, to_db_time, unit_of_work
 from db import disputes as disputes_db
 from db import gold as gold_db
 from db import packs as packs_db
@@ -81,7 +81,7 @@ class DisputeService:
     # -- workers -------------------------------------------------------------------------
 
     @unit_of_work
-    def open_dispute(self, tx: SyncTx, worker_id: int, assignment_id: int) -> DisputeOutcome:
+    def open_dispute(self, tx: Tx, worker_id: int, assignment_id: int) -> DisputeOutcome:
         """One tap: the worker disputes a missed gold answer; their next message may add a
         comment. The gold item is flagged if enough workers missed or disputed it."""
         now = self.clock.now()
@@ -114,25 +114,25 @@ class DisputeService:
         return DisputeOutcome.OPENED
 
     @unit_of_work
-    def take_input(self, tx: SyncTx, user_id: int) -> tuple[str, int] | None:
+    def take_input(self, tx: Tx, user_id: int) -> tuple[str, int] | None:
         """The question the user's next text answers: ("dispute_comment" | "reject_reason",
         id), once; None if there is none (or it expired)."""
         return pending_input_db.take(tx, user_id, to_db_time(self.clock.now()))
 
     @unit_of_work
-    def ask_input(self, tx: SyncTx, user_id: int, kind: str, ref_id: int) -> None:
+    def ask_input(self, tx: Tx, user_id: int, kind: str, ref_id: int) -> None:
         expires = to_db_time(self.clock.now() + timedelta(minutes=INPUT_MINUTES))
         pending_input_db.ask(tx, user_id, kind, ref_id, expires)
 
     @unit_of_work
-    def comment(self, tx: SyncTx, dispute_id: int, comment: str) -> bool:
+    def comment(self, tx: Tx, dispute_id: int, comment: str) -> bool:
         return disputes_db.set_comment(tx, dispute_id, comment[:1000])
 
     # -- operators -------------------------------------------------------------------------
 
     @read_only
     def open_disputes(
-        self, tx: SyncTx, limit: int = 100
+        self, tx: Tx, limit: int = 100
     ) -> tuple[list[DisputeView], list[FlaggedGold]]:
         """Open disputes (oldest first) and the gold items flagged for review."""
         views = [DisputeView.of(dispute) for dispute in disputes_db.open_ones(tx, limit)]
@@ -140,7 +140,7 @@ class DisputeService:
 
     @unit_of_work
     def accept(
-        self, tx: SyncTx, dispute_id: int, *, correct: str | None = None, retire: bool = False
+        self, tx: Tx, dispute_id: int, *, correct: str | None = None, retire: bool = False
     ) -> Resolution:
         """The worker was right: the gold item is corrected (to `correct`, by default the
         worker's answer) or retired; scores are recomputed, decisions that no longer hold are
@@ -154,7 +154,7 @@ class DisputeService:
         return self._resolve_gold(tx, found.task_pk, action, correct or found.answer)
 
     @unit_of_work
-    def reject(self, tx: SyncTx, dispute_id: int, reason: str) -> Resolution:
+    def reject(self, tx: Tx, dispute_id: int, reason: str) -> Resolution:
         """The gold answer stands: the worker receives the reason; a flagged item is cleared."""
         reason = reason.strip()[:1000]
         if not reason:
@@ -184,7 +184,7 @@ class DisputeService:
 
     @unit_of_work
     def review(
-        self, tx: SyncTx, pack_id: str, task_id: str, action: str, correct: str | None
+        self, tx: Tx, pack_id: str, task_id: str, action: str, correct: str | None
     ) -> Resolution:
         """An operator reviews a gold item: keep, correct or retire (with its open disputes)."""
         task = gold_db.find(tx, pack_id, task_id)
@@ -192,9 +192,7 @@ class DisputeService:
             return Resolution(False, f"no gold task {task_id!r} in pack {pack_id!r}")
         return self._resolve_gold(tx, task.pk, action, correct)
 
-    def _resolve_gold(
-        self, tx: SyncTx, task_pk: int, action: str, correct: str | None
-    ) -> Resolution:
+    def _resolve_gold(self, tx: Tx, task_pk: int, action: str, correct: str | None) -> Resolution:
         now = self.clock.now()
         now_s = to_db_time(now)
         task = gold_db.get(tx, task_pk)
@@ -239,7 +237,7 @@ class DisputeService:
         )
 
 
-def _pack(tx: SyncTx, pack_pk: int) -> PackInfo:
+def _pack(tx: Tx, pack_pk: int) -> PackInfo:
     pack = packs_db.pack_by_pk(tx, pack_pk)
     assert pack is not None
     return pack

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from db import SyncTx, to_db_time
+from db import Tx, to_db_time
 from db import answers as answers_db
 from db import assignments as assignments_db
 from db import gold as gold_db
@@ -47,7 +47,7 @@ class GoldChoice:
 
     def choose(
         self,
-        tx: SyncTx,
+        tx: Tx,
         worker_id: int,
         pack: PackInfo,
         now: datetime,
@@ -94,7 +94,7 @@ class GoldChoice:
                 return "held"
         return _plain(tx, pack, worker_id)
 
-    def available(self, tx: SyncTx, worker_id: int, pack: PackInfo, now: datetime) -> bool:
+    def available(self, tx: Tx, worker_id: int, pack: PackInfo, now: datetime) -> bool:
         """Whether `choose` would hand this worker a task (nothing is written)."""
         if not self.packs.active(tx, pack) or self.packs.stats(tx, pack).gold == 0:
             return assignments_db.pick(tx, pack.pk, worker_id) is not None
@@ -108,9 +108,7 @@ class GoldChoice:
             return self._pick_gold(tx, standing, pack, stats) is not None
         return assignments_db.pick(tx, pack.pk, worker_id) is not None
 
-    def training_position(
-        self, tx: SyncTx, worker_id: int, pack: PackInfo
-    ) -> tuple[int, int] | None:
+    def training_position(self, tx: Tx, worker_id: int, pack: PackInfo) -> tuple[int, int] | None:
         """(question number, qualification) while the worker trains on the pack."""
         standing = standings_db.get(tx, worker_id, pack.pk)
         if standing is None or standing.state != "training":
@@ -118,7 +116,7 @@ class GoldChoice:
         return standing.train_total + 1, self.packs.settings(pack).qualification
 
     def _pick_gold(
-        self, tx: SyncTx, standing: Standing, pack: PackInfo, stats: PackStats
+        self, tx: Tx, standing: Standing, pack: PackInfo, stats: PackStats
     ) -> gold_db.ServedGold | None:
         if stats.gold == 0:
             return None
@@ -126,7 +124,7 @@ class GoldChoice:
         start = stats.low_pk + int(self.draw(standing, "start") * span)
         return gold_db.pick(tx, pack.pk, standing.worker_id, start)
 
-    def _retrain(self, tx: SyncTx, pack: PackInfo, standing: Standing, now: datetime) -> None:
+    def _retrain(self, tx: Tx, pack: PackInfo, standing: Standing, now: datetime) -> None:
         """Retraining opens: a new attempt, judged on new gold answers only."""
         s = self.packs.settings(pack)
         standing.state = "training" if s.qualification > 0 else "qualified"
@@ -142,9 +140,7 @@ class GoldChoice:
         standing.updated_at = now
         standings_db.save(tx, standing)
 
-    def _resume_after_stop(
-        self, tx: SyncTx, pack: PackInfo, standing: Standing, now: datetime
-    ) -> None:
+    def _resume_after_stop(self, tx: Tx, pack: PackInfo, standing: Standing, now: datetime) -> None:
         """New gold came for a worker stopped for lack of it: they go on where they were."""
         oks = answers_db.gold_results(tx, standing.worker_id, pack.pk, standing.since_id)
         verdict = rules.judge(oks, self.packs.settings(pack))
@@ -155,7 +151,7 @@ class GoldChoice:
 
     def _stop_for_gold(
         self,
-        tx: SyncTx,
+        tx: Tx,
         pack: PackInfo,
         standing: Standing,
         stats: PackStats,
@@ -179,15 +175,13 @@ class GoldChoice:
         )
 
 
-def _standing(
-    tx: SyncTx, worker_id: int, pack: PackInfo, known: Standing | None
-) -> Standing | None:
+def _standing(tx: Tx, worker_id: int, pack: PackInfo, known: Standing | None) -> Standing | None:
     if known is not None and known.worker_id == worker_id and known.pack_pk == pack.pk:
         return known
     return standings_db.get(tx, worker_id, pack.pk)
 
 
-def _plain(tx: SyncTx, pack: PackInfo, worker_id: int) -> Choice | None:
+def _plain(tx: Tx, pack: PackInfo, worker_id: int) -> Choice | None:
     """The next task that is not gold (the pick of db/assignments.py)."""
     row = assignments_db.pick(tx, pack.pk, worker_id)
     return (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from db import SyncTx
+from db import Tx
 from db import answers as answers_db
 from db import standings as standings_db
 from db.standings import Standing
@@ -39,7 +39,7 @@ class Judging:
 
     def after_answer(
         self,
-        tx: SyncTx,
+        tx: Tx,
         pack: PackInfo,
         answer: AnsweredTask,
         standing: Standing | None,
@@ -58,7 +58,7 @@ class Judging:
         return news
 
     def _judge_answer(
-        self, tx: SyncTx, pack: PackInfo, answer: AnsweredTask, standing: Standing, now: datetime
+        self, tx: Tx, pack: PackInfo, answer: AnsweredTask, standing: Standing, now: datetime
     ) -> list[News]:
         s = self.packs.settings(pack)
         news: list[News] = []
@@ -97,7 +97,7 @@ class Judging:
 
     def _judge_gold(
         self,
-        tx: SyncTx,
+        tx: Tx,
         pack: PackInfo,
         answer: AnsweredTask,
         standing: Standing,
@@ -155,7 +155,7 @@ class Judging:
             standing.good_until_id = answer.assignment_id  # a good window: answers count
 
     def _suspend(
-        self, tx: SyncTx, pack: PackInfo, standing: Standing, reason: str, now: datetime
+        self, tx: Tx, pack: PackInfo, standing: Standing, reason: str, now: datetime
     ) -> None:
         """Suspended: answers since the last good window stop counting (their tasks get the
         slots back), retraining opens after retry_after_hours."""

@@ -7,7 +7,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from db import SyncTx
+from db import Tx
 from db import answers as answers_db
 from db import gold as gold_db
 from tasks.packs import PackInfo
@@ -49,7 +49,7 @@ class PackStatsCache:
         else:
             self._stats.pop(pack_pk, None)
 
-    def stats(self, tx: SyncTx, pack: PackInfo) -> PackStats:
+    def stats(self, tx: Tx, pack: PackInfo) -> PackStats:
         now = time.monotonic()
         found = self._stats.get(pack.pk)
         if found is None or now - found.at >= self.stats_ttl:
@@ -68,11 +68,11 @@ class PackStatsCache:
             self._stats[pack.pk] = found
         return found
 
-    def active(self, tx: SyncTx, pack: PackInfo) -> bool:
+    def active(self, tx: Tx, pack: PackInfo) -> bool:
         """Quality control runs on a pack with gold tasks or with a quality block."""
         return pack.header.get("quality") is not None or self.stats(tx, pack).gold > 0
 
-    def min_seconds(self, tx: SyncTx, pack: PackInfo) -> float | None:
+    def min_seconds(self, tx: Tx, pack: PackInfo) -> float | None:
         explicit = self.settings(pack).min_seconds
         if explicit is not None:
             return explicit or None  # 0: no speed check

@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import datetime
 
-from db import SyncTx, to_db_time
+from db import Tx, to_db_time
 from db import answers as answers_db
 from db import gold as gold_db
 from db import quality as quality_db
@@ -24,7 +24,7 @@ class Results:
     def __init__(self, packs: PackStatsCache) -> None:
         self.packs = packs
 
-    def aggregate(self, tx: SyncTx, pack: PackInfo, task_pk: int) -> None:
+    def aggregate(self, tx: Tx, pack: PackInfo, task_pk: int) -> None:
         """The task's trust-weighted result, and how many more answers it wants."""
         s = self.packs.settings(pack)
         found = answers_db.task_votes(tx, task_pk)
@@ -41,7 +41,7 @@ class Results:
 
     def check_gold_item(
         self,
-        tx: SyncTx,
+        tx: Tx,
         pack: PackInfo,
         task_pk: int,
         now: datetime,
@@ -73,7 +73,7 @@ class Results:
 
     def recompute(
         self,
-        tx: SyncTx,
+        tx: Tx,
         pack: PackInfo,
         worker_ids: list[int],
         now: datetime,

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from db import Database, SyncTx, read_only
+from db import Database, Tx, read_only
 from db import standings as standings_db
 from tasks.clock import Clock
 from tasks.quality import rules
@@ -35,7 +35,7 @@ class QualityService:
         self.clock = clock or Clock()
 
     @read_only
-    def score(self, tx: SyncTx, worker_id: int) -> list[PackScore]:
+    def score(self, tx: Tx, worker_id: int) -> list[PackScore]:
         scores = []
         for found in standings_db.of_worker(tx, worker_id):
             s = rules.QualitySettings.from_header(json.loads(found.pack_header).get("quality"))
