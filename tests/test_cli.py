@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import pack_dict
+from tests.helpers import pack_dict
 
 
 def cli(*args: str, db: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -8,8 +8,7 @@ from tasks.quality.disputes import DisputeOutcome, DisputeService
 from tasks.quality.news import Decision, Feedback
 from tasks.quality.service import QualityService
 from tasks.work import TaskCard, WorkService
-from tests.conftest import GoldPack, honest, newcomer, value, work_on, wrong
-from tests.helpers import queued
+from tests.helpers import GoldPack, honest, newcomer, queued, value, work_on, wrong
 
 
 async def test_an_accepted_dispute_corrects_the_gold_and_lifts_the_suspension(

@@ -16,8 +16,7 @@ from bot.simulator import SimulatorServer
 from db import Database
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
-from tests.conftest import RunBot
-from tests.e2e_helpers import answer_data, has_button, is_task, join, press_and_wait, text_has
+from tests.helpers import RunBot, answer_data, has_button, is_task, join, press_and_wait, text_has
 
 StartBot = RunBot
 

@@ -18,8 +18,7 @@ from db import Database
 from handlers.deps import KEY
 from tasks.clock import Clock
 from tasks.packs import load_pack
-from tests.conftest import OPTIONS, RunBot
-from tests.e2e_helpers import has_button, is_task, join, press_and_wait, text_has
+from tests.helpers import OPTIONS, RunBot, has_button, is_task, join, press_and_wait, text_has
 
 OPERATOR = 900
 IDS = [option["id"] for option in OPTIONS]

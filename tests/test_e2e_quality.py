@@ -20,7 +20,7 @@ from db import Database
 from handlers.deps import KEY
 from tasks.clock import Clock
 from tasks.packs import load_pack
-from tests.conftest import OPTIONS
+from tests.helpers import OPTIONS
 
 BAD_GOLD = "g00"
 BOT_SEED = 1

@@ -9,7 +9,7 @@ from db import Database, Tx
 from tasks.clock import FakeClock
 from tasks.earnings import EarningsService
 from tasks.work import TaskCard, WorkService
-from tests.test_work import answer, join
+from tests.helpers import enrol, press_card
 
 Loader = Callable[..., Any]
 
@@ -20,15 +20,15 @@ async def test_balance_sums_are_exact_per_week(
     from zoneinfo import ZoneInfo
 
     await load(tasks=5, overlap=1, reward="0.005")
-    card = await join(work, 1)
+    card = await enrol(work, 1)
     for _ in range(3):
         assert isinstance(card, TaskCard)
-        card = (await answer(work, 1, card)).next
+        card = (await press_card(work, 1, card)).next
     clock.advance(days=7)
     resumed = await work.resume(1)  # the lease ran out meanwhile: a fresh task
     assert resumed is not None and isinstance(resumed[1], TaskCard)
     assert resumed[1].assignment_id != getattr(card, "assignment_id", None)
-    await answer(work, 1, resumed[1])
+    await press_card(work, 1, resumed[1])
     balance = await EarningsService(db, clock).balance(1, ZoneInfo("Europe/Paris"))
     assert balance.tasks_this_week == 1 and balance.tasks_total == 4
     assert balance.earned_this_week == {"EUR": 5_000}
@@ -45,11 +45,11 @@ async def test_balance_shows_last_week_owed_paid_accuracy_and_hourly_rate(
     from tasks.payouts import PayoutRow, mark_paid
 
     await load(tasks=5, overlap=1, reward="0.05")
-    card = await join(work, 1)
+    card = await enrol(work, 1)
     for choice in (0, 1):  # 45 s on each task
         assert isinstance(card, TaskCard)
         clock.advance(seconds=45)
-        card = (await answer(work, 1, card, choice)).next
+        card = (await press_card(work, 1, card, choice)).next
     # both were checks: "pos" is right, so one of two
     await db.run(Tx.execute, "UPDATE tasks SET gold = 'pos' WHERE task_id IN ('t000', 't001')")
     clock.advance(days=7)

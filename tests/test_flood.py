@@ -12,8 +12,7 @@ from bot.simulator import SimulatorServer
 from db import Database
 from tasks.clock import Clock
 from tasks.packs import load_pack
-from tests.conftest import RunBot
-from tests.e2e_helpers import answer_data, join
+from tests.helpers import RunBot, answer_data, join
 
 WORKERS = 20
 PRESSES = 8

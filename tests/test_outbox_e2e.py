@@ -25,8 +25,7 @@ from db import Database, to_db_time
 from handlers.deps import KEY
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
-from tests.conftest import OPTIONS, RunBot
-from tests.e2e_helpers import is_task, join, press_and_wait, text_has
+from tests.helpers import OPTIONS, RunBot, is_task, join, press_and_wait, text_has
 
 OPERATOR = 900
 IDS = [option["id"] for option in OPTIONS]

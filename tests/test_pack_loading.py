@@ -13,7 +13,7 @@ from db import Database
 from db import packs as db_packs
 from tasks.clock import FakeClock
 from tasks.packs import errors, load_pack, reader
-from tests.conftest import LOADED_AT, add_answer, json_task_line, make_tasks, table, write_pack_file
+from tests.helpers import LOADED_AT, add_answer, json_task_line, make_tasks, table, write_pack_file
 
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "samples" / "demo-reviews.json"
 

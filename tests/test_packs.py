@@ -11,7 +11,7 @@ import pytest
 
 from tasks.packs import MAX_ERRORS, PackError, PackHeader, TaskSpec, task_content
 from tasks.packs.format import TaskDict
-from tests.conftest import (
+from tests.helpers import (
     PACK_HEADER,
     check_pack,
     json_task_line,

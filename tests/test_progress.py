@@ -13,7 +13,7 @@ from db import Database, Tx
 from db import packs as db_packs
 from tasks.clock import FakeClock
 from tasks.packs import LoadReport, PackError, PackProgress, load_pack, pack_progress, reader
-from tests.conftest import add_answer, make_tasks, write_pack_file
+from tests.helpers import add_answer, make_tasks, write_pack_file
 
 # -- the numbers ------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from tasks.clock import FakeClock
 from tasks.export import export_pack, neutralise
 from tasks.packs import load_pack
 from tasks.work import TaskCard, WorkService
-from tests.conftest import OPTIONS
+from tests.helpers import OPTIONS
 
 
 async def answered_pack(db: Database, clock: FakeClock, tmp_path: Path) -> None:

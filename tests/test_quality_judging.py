@@ -7,7 +7,7 @@ from db.answers import RECENT_SECONDS_SQL
 from tasks.clock import FakeClock
 from tasks.quality.news import Decision, Feedback
 from tasks.work import NoTask, TaskCard, WorkService
-from tests.conftest import OPTION_IDS, OPTIONS, GoldPack, honest, newcomer, value, work_on, wrong
+from tests.helpers import OPTION_IDS, OPTIONS, GoldPack, honest, newcomer, value, work_on, wrong
 
 
 async def test_a_right_gold_answer_reveals_nothing_and_a_wrong_one_is_explained(

@@ -8,8 +8,7 @@ from tasks.quality.disputes import DisputeService
 from tasks.quality.news import Decision
 from tasks.quality.service import QualityService
 from tasks.work import NoTask, WorkService
-from tests.conftest import GoldPack, honest, newcomer, value, work_on
-from tests.helpers import queued
+from tests.helpers import GoldPack, honest, newcomer, queued, value, work_on
 
 
 async def test_two_agreeing_careful_workers_close_a_task_before_its_overlap(

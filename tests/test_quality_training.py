@@ -8,7 +8,7 @@ from tasks.clock import FakeClock
 from tasks.quality.news import Decision, Feedback
 from tasks.quality.service import QualityService
 from tasks.work import NoTask, TaskCard, WorkService
-from tests.conftest import GoldPack, honest, newcomer, work_on, wrong
+from tests.helpers import GoldPack, honest, newcomer, work_on, wrong
 
 
 async def test_a_new_worker_trains_on_gold_with_feedback_then_real_tasks_unlock(

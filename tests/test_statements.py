@@ -15,7 +15,7 @@ from tasks.earnings import EarningsConfig, EarningsService, QuietHours
 from tasks.outbox import CLAIM_SECONDS, Delivery, OutboxService, SendResult
 from tasks.statements import Statement, StatementService
 from tasks.work import TaskCard, WorkService
-from tests.test_work import answer, join
+from tests.helpers import enrol, press_card
 
 Loader = Callable[..., Any]
 PARIS = ZoneInfo("Europe/Paris")
@@ -26,12 +26,12 @@ async def work_for(
     work: WorkService, clock: FakeClock, worker_id: int, tasks: int, seconds: float | list[float]
 ) -> None:
     """A worker joins and answers `tasks` tasks, taking `seconds` on each (or on each in turn)."""
-    card = await join(work, worker_id)
+    card = await enrol(work, worker_id)
     times = seconds if isinstance(seconds, list) else [seconds] * tasks
     for spent in times:
         assert isinstance(card, TaskCard)
         clock.advance(seconds=spent)
-        card = (await answer(work, worker_id, card)).next
+        card = (await press_card(work, worker_id, card)).next
 
 
 def service(db: Database, clock: FakeClock, **config: Any) -> StatementService:

@@ -18,7 +18,7 @@ from bot.simulator import SimulatorServer
 from db import Database, Tx, to_db_time
 from tasks.clock import OffsetClock
 from tasks.payouts import PayoutRow, grant_bonus, mark_paid
-from tests.conftest import RunBot
+from tests.helpers import RunBot
 
 StartBot = RunBot
 # Wednesday 2 December 2026, 12:00 in Paris: last week (2026-W48) is due since Monday 09:00.

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.simulator import SimulatorServer
-from tests.e2e_helpers import has_button
+from tests.helpers import has_button
 
 
 def free_port() -> int:

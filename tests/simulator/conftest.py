@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.simulator import SimulatorServer
-from tests.e2e_helpers import USER
+from tests.helpers import USER
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import Forbidden
 
 from bot.simulator import AgentProfile, Crowd, SimulatorServer, truth_oracle
-from tests.e2e_helpers import keyboard
+from tests.helpers import keyboard
 
 
 async def run_fake_bot(bot: Bot, tasks: int, stop: asyncio.Event) -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.simulator import SimulatorServer
-from tests.e2e_helpers import USER, call
+from tests.helpers import USER, call
 
 
 async def test_rate_limits_map_to_retry_after(sim: SimulatorServer, bot: Bot) -> None:

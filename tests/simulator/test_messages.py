@@ -11,7 +11,7 @@ from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
 from telegram.error import BadRequest, Forbidden
 
 from bot.simulator import SimulatorServer
-from tests.e2e_helpers import USER, call, keyboard
+from tests.helpers import USER, call, keyboard
 
 
 async def test_envelope_auth_unknown_method_json_and_get(

@@ -10,7 +10,7 @@ from aiohttp import ClientSession, web
 from telegram import Bot, Update
 
 from bot.simulator import SimulatorServer
-from tests.e2e_helpers import USER, call, keyboard
+from tests.helpers import USER, call, keyboard
 
 
 async def test_get_updates_offset_and_long_polling(sim: SimulatorServer, bot: Bot) -> None:

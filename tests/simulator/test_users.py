@@ -9,7 +9,7 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 from bot.simulator import SimulatorServer
-from tests.e2e_helpers import USER, keyboard
+from tests.helpers import USER, keyboard
 
 
 async def test_press_callback_and_answers(sim: SimulatorServer, bot: Bot) -> None:
