@@ -1,7 +1,8 @@
 """Assignments: a task handed to a worker under a lease, then answered, skipped or expired.
 
 Slots: `tasks.remaining` = overlap - answers - open leases, kept in step by two triggers on this
-table (migration 001), so the next-task pick reads one partial index and never counts.
+table (migrations 001, 002), so the next-task pick reads one partial index and never counts.
+Every writer of `remaining` and why: README, "Who changes `tasks.remaining`".
 """
 
 from __future__ import annotations
