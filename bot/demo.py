@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.progress import format_table
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.simulator import (
     CAREFUL,
     CARELESS,
@@ -29,13 +29,11 @@ from bot.simulator import (
     SimulatorServer,
 )
 from bot.simulator.crowd import truth_oracle
+from bot.wiring import build_services
 from db import Database
 from tasks.clock import Clock
-from tasks.earnings import EarningsService
 from tasks.money import format_amount
 from tasks.packs import load_pack, pack_progress
-from tasks.quality.service import QualityService
-from tasks.work import WorkService
 
 SAMPLE = "demo-reviews"
 THINK = (0.3, 1.5)  # seconds a simulated worker takes to read and press
@@ -99,7 +97,7 @@ async def run_demo(
                 await crowd.stop()
             finally:
                 await stop_polling(app)
-            await _summary(db_path, sim, crowd, elapsed, done)
+            await _summary(settings, sim, crowd, elapsed, done)
     print(f"demo finished in {time.monotonic() - started:.1f} s")
     return 0 if done else 1
 
@@ -127,12 +125,11 @@ async def _follow_progress(db_path: Path, tasks: int, timeout: float) -> bool:
 
 
 async def _summary(
-    db_path: Path, sim: SimulatorServer, crowd: Crowd, elapsed: float, done: bool
+    settings: Settings, sim: SimulatorServer, crowd: Crowd, elapsed: float, done: bool
 ) -> None:
-    async with Database(db_path) as db:
-        work = WorkService(db)
-        earnings = EarningsService(db)
-        quality = QualityService(db)
+    async with Database(settings.database_path) as db:
+        services = build_services(settings, db)
+        work, earnings, quality = services.work, services.earnings, services.quality
         progress = next(r for r in await pack_progress(db) if r.id == SAMPLE)
         rows = []
         for agent in crowd.stats.values():

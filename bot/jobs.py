@@ -13,7 +13,6 @@ from handlers.delivery import send
 from handlers.deps import KEY, Services, services
 from handlers.outbox import OutboxSender
 from handlers.render import new_work_screen
-from tasks.outbox import OutboxService
 from tasks.statements import StatementService
 
 log = logging.getLogger(__name__)
@@ -70,11 +69,7 @@ async def keep_sender_running(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _run_sender(app: Application) -> None:  # type: ignore[type-arg]
     deps: Services = app.bot_data[KEY]
-    earnings = deps.earnings
-    outbox = OutboxService(
-        earnings.db, earnings.settings(deps.zone), earnings.clock, deps.operator_ids
-    )
-    sender = OutboxSender(app.bot, deps.work, outbox, deps.default_language)
+    sender = OutboxSender(app.bot, deps.work, deps.outbox, deps.default_language)
     try:
         await sender.run(lambda: app.running)
     except Exception:

@@ -14,6 +14,9 @@ from handlers.deps import Services
 from handlers.telegram_bot import WorkBot
 from tasks.clock import Clock
 from tasks.earnings import EarningsService
+from tasks.outbox import OutboxService
+from tasks.quality.disputes import DisputeService
+from tasks.quality.service import QualityService
 from tasks.work import WorkService
 
 # Connections to the Bot API for everything but getUpdates (which has its own, held open by
@@ -41,5 +44,14 @@ def build_bot(settings: Settings, *, rate_limits: bool = True) -> WorkBot:
 def build_services(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
     """The use cases over one database, sharing one clock and one pack cache."""
     work = WorkService(db, clock)
-    earnings = EarningsService(db, clock, config=settings.earnings_config())
-    return Services(work, earnings, settings.default_language, settings.tz, settings.operator_ids)
+    config = settings.earnings_config()
+    return Services(
+        work=work,
+        earnings=EarningsService(db, work.clock, config=config),
+        quality=QualityService(db, work.clock),
+        disputes=DisputeService(db, work.quality, work.clock),
+        outbox=OutboxService(db, config, work.clock, settings.operator_ids),
+        default_language=settings.default_language,
+        zone=settings.tz,
+        operator_ids=settings.operator_ids,
+    )

@@ -20,7 +20,6 @@ from typing import Any, Literal
 from db.core import Tx
 
 Lane = Literal["interactive", "bulk"]
-LANES: tuple[Lane, ...] = ("interactive", "bulk")
 
 _listeners: set[Callable[[], None]] = set()
 

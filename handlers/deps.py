@@ -10,6 +10,9 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from tasks.earnings import EarningsService
+from tasks.outbox import OutboxService
+from tasks.quality.disputes import DisputeService
+from tasks.quality.service import QualityService
 from tasks.work import PackSummary, Worker, WorkService
 
 KEY = "services"
@@ -17,8 +20,13 @@ KEY = "services"
 
 @dataclass
 class Services:
+    """The use cases over one database (built by bot/wiring.py) and the settings handlers read."""
+
     work: WorkService
     earnings: EarningsService
+    quality: QualityService
+    disputes: DisputeService
+    outbox: OutboxService
     default_language: str
     zone: ZoneInfo
     operator_ids: frozenset[int]

@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from handlers import callbacks, render, worker
 from handlers.delivery import send, toast
-from handlers.deps import KEY, Services, meet, services
+from handlers.deps import Services, meet, services
 from handlers.texts import t
 from tasks.quality.disputes import DisputeOutcome, DisputeService, DisputeView
 from tasks.quality.service import PackScore, QualityService
@@ -27,16 +27,11 @@ from tasks.quality.service import PackScore, QualityService
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-QUALITY_KEY = "quality"
-DISPUTES_KEY = "disputes"
 DISPUTES_SHOWN = 5
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Handlers of the quality features, registered before the worker loop's catch-alls."""
-    deps: Services = app.bot_data[KEY]
-    app.bot_data[QUALITY_KEY] = QualityService(deps.work.db, deps.work.clock)
-    app.bot_data[DISPUTES_KEY] = DisputeService(deps.work.db, deps.work.quality, deps.work.clock)
     app.add_handler(CommandHandler("score", show_score))
     app.add_handler(CommandHandler("disputes", list_disputes))
     app.add_handler(CallbackQueryHandler(dispute, pattern=callbacks.DISPUTE))
@@ -47,15 +42,11 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def quality(context: Context) -> QualityService:
-    found = context.bot_data[QUALITY_KEY]
-    assert isinstance(found, QualityService)
-    return found
+    return services(context).quality
 
 
 def disputes(context: Context) -> DisputeService:
-    found = context.bot_data[DISPUTES_KEY]
-    assert isinstance(found, DisputeService)
-    return found
+    return services(context).disputes
 
 
 def esc(text: str) -> str:
