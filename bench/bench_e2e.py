@@ -62,8 +62,7 @@ def write_pack(folder: Path) -> tuple[Path, Path]:
 
 
 async def count_answers(db: Database) -> int:
-    async with db.read() as tx:
-        return int(await tx.value("SELECT COUNT(*) FROM assignments WHERE status = 'answered'"))
+    return int(await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'answered'"))
 
 
 async def main() -> None:

@@ -54,7 +54,7 @@ def seed(path: Path) -> None:
         # tasks are left at 1 or 2 slots and the head of the pick order is crowded.
         rng = random.Random(1)
         per_task: dict[int, int] = {}
-        rows = []
+        rows: list[tuple[int, int, int, str, str, str]] = []
         for worker in range(1, WORKERS + 1):
             chosen: set[int] = set()
             while len(chosen) < 3:
@@ -87,8 +87,7 @@ def timed_pick(tx: Tx, worker: int) -> tuple[sqlite3.Row | None, float]:
 
 async def measure(path: Path) -> None:
     async with Database(path) as db:
-        async with db.read() as tx:
-            plan = await tx.all("EXPLAIN QUERY PLAN " + PICK_SQL, (1, 1))
+        plan = await db.query("EXPLAIN QUERY PLAN " + PICK_SQL, (1, 1))
         print("query plan:", " | ".join(row["detail"] for row in plan))
         rng = random.Random(2)
         for label, workers in (

@@ -18,6 +18,7 @@ import json
 import random
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +62,7 @@ class Row:
 
 
 def write_pack(
-    folder: Path, rng: random.Random, quality: dict[str, object]
+    folder: Path, rng: random.Random, quality: Mapping[str, object]
 ) -> tuple[Path, dict[str, str]]:
     truth: dict[str, str] = {}
     tasks = []
@@ -109,7 +110,7 @@ def crowd(spam_share: float) -> list[str]:
     return kinds
 
 
-async def simulate(spam_share: float, seed: int, quality: dict[str, object]) -> Row:
+async def simulate(spam_share: float, seed: int, quality: Mapping[str, object]) -> Row:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -166,10 +167,9 @@ async def measure(
     right = np.array([OPTIONS.index(truth[task]) for task in labelled])
     picked = np.array([index[task] for task in labelled])
     ours_ok = np.mean([ours[task] == truth[task] for task in labelled])
-    async with db.read() as tx:
-        states = {
-            row[0]: row[1] for row in await tx.all("SELECT worker_id, state FROM worker_quality")
-        }
+    states = {
+        row[0]: row[1] for row in await db.query("SELECT worker_id, state FROM worker_quality")
+    }
     stopped = {wk for wk, state in states.items() if state in ("failed", "suspended")}
     spammers = {wk for wk, kind in kinds.items() if kind.startswith("spammer")}
     careful = [wk for wk, kind in kinds.items() if kind == "careful"]
@@ -191,7 +191,7 @@ async def measure(
 
 def average(rows: list[Row]) -> Row:
     def mean(name: str) -> float:
-        return sum(getattr(r, name) for r in rows) / len(rows)
+        return float(sum(getattr(r, name) for r in rows)) / len(rows)
 
     return Row(
         spam_share=rows[0].spam_share,
