@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
+from bot.terminal import terminal_safe
 
 EXIT_REFUSED = 1
 
@@ -35,6 +36,7 @@ def add_commands(commands: Any) -> None:
     export.add_argument("--min", required=True, metavar="AMOUNT", help="e.g. 10.00")
     export.add_argument("--currency", help="only this currency (default: every one)")
     export.add_argument("--out", type=Path, help="write here instead of standard output")
+    export.add_argument("--force", action="store_true", help="replace --out if it exists")
     mark = actions.add_parser("mark-paid", help="record an exported file as paid (idempotent)")
     mark.add_argument("file", type=Path)
 
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
     if args.command == "statements":
         return asyncio.run(statements_command(settings, args.action, args.week))
     if args.command == "payouts" and args.payouts_action == "export":
-        return export_command(settings, args.min, args.currency, args.out)
+        return export_command(settings, args.min, args.currency, args.out, args.force)
     if args.command == "payouts":
         return mark_paid_command(settings, args.file)
     if args.command == "bonus":
@@ -126,7 +128,10 @@ async def _computed(db: Any) -> list[str]:
     return weeks
 
 
-def export_command(settings: Settings, minimum: str, currency: str | None, out: Path | None) -> int:
+def export_command(
+    settings: Settings, minimum: str, currency: str | None, out: Path | None, force: bool
+) -> int:
+    from bot.output import check_target, output_file
     from db import Database
     from tasks.money import MoneyError, parse_amount, to_micros
     from tasks.payouts import PayoutRow, unpaid_at_least, write_csv
@@ -136,17 +141,17 @@ def export_command(settings: Settings, minimum: str, currency: str | None, out: 
     except MoneyError as exc:
         print(f"error: --min: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    if out is not None:  # a bad --out is refused before the database is read
+        check_target(out, force=force, protected=[settings.database_path])
 
     async def owed() -> list[PayoutRow]:
         async with Database(settings.database_path) as db:
             return await unpaid_at_least(db, min_micros, currency.upper() if currency else None)
 
     rows = asyncio.run(owed())
-    if out is None:
-        write_csv(rows, sys.stdout)
-    else:
-        with out.open("w", encoding="utf-8", newline="") as stream:
-            write_csv(rows, stream)
+    with output_file(out, force=force, protected=[settings.database_path]) as stream:
+        write_csv(rows, terminal_safe(stream))
+    if out is not None:
         print(f"{len(rows):,} workers written to {out}", file=sys.stderr)
     return 0
 

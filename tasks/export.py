@@ -28,23 +28,24 @@ from db.exports import TaskAnswer
 from tasks.packs import PackInfo
 from tasks.quality.dawid_skene import dawid_skene
 from tasks.quality.rules import Vote, trust_weight, weighted_vote
+from tasks.spreadsheet import neutralise
 
 Format = Literal["csv", "jsonl"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class UnknownPack(Exception):
     pass
 
 
-def neutralise(cell: str) -> str:
-    """A CSV cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
 @dataclass(frozen=True)
 class ExportCount:
     rows: int
+
+
+async def check_pack(db: Database, pack_id: str) -> None:
+    """Raises UnknownPack if there is no such pack: checked before any output is opened."""
+    if await db.run_read(packs_db.pack_by_id, pack_id) is None:
+        raise UnknownPack(pack_id)
 
 
 async def export_pack(

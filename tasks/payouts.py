@@ -30,6 +30,7 @@ from db import outbox as outbox_db
 from db import workers as workers_db
 from tasks.clock import Clock
 from tasks.money import MoneyError, from_micros, parse_amount, to_micros
+from tasks.spreadsheet import neutralise
 
 CSV_HEADER = ["id", "name", "amount", "currency"]
 
@@ -79,7 +80,7 @@ def write_csv(rows: Iterable[PayoutRow], out: TextIO) -> None:
     writer.writerow(CSV_HEADER)
     for row in rows:
         amount = f"{from_micros(row.amount_micros):f}"
-        writer.writerow([row.worker_id, row.name, amount, row.currency])
+        writer.writerow([row.worker_id, neutralise(row.name), amount, neutralise(row.currency)])
 
 
 def read_csv(path: Path) -> list[PayoutRow]:
