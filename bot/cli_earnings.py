@@ -1,10 +1,11 @@
-"""`python -m bot` commands of the earnings features: statements, payouts, bonus.
+"""`python -m bot` commands of the earnings features: statements, payouts, bonus, adjust.
 
 statements preview [--week YYYY-Www]   what the week's statements say (writes nothing)
 statements send [--week YYYY-Www]      compute what is due (or that week, due now): the bot sends it
 payouts export --min AMOUNT [--currency EUR] [--out FILE]
 payouts mark-paid FILE                 idempotent: the same file twice pays once
 bonus WORKER AMOUNT --reason "..." [--currency EUR] [--key KEY]
+adjust WORKER AMOUNT --reason "..." [--currency EUR] [--key KEY]   negative: take money back
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.arguments import worker_id
 from bot.settings import Settings
 from bot.terminal import terminal_safe
+from tasks.money import MAX_BONUS
 
 EXIT_REFUSED = 1
 
@@ -41,11 +44,22 @@ def add_commands(commands: Any) -> None:
     mark.add_argument("file", type=Path)
 
     bonus = commands.add_parser("bonus", help="grant a bonus; the reason is shown to the worker")
-    bonus.add_argument("worker", type=int, help="the worker's Telegram id")
-    bonus.add_argument("amount", help="a decimal amount, e.g. 2.50")
+    bonus.add_argument("worker", type=worker_id, help="the worker's Telegram id")
+    bonus.add_argument("amount", help=f"a decimal amount, e.g. 2.50 (at most {MAX_BONUS:,})")
     bonus.add_argument("--reason", required=True)
     bonus.add_argument("--currency", default="EUR")
     bonus.add_argument("--key", help="idempotency key (default: worker, amount, reason, date)")
+
+    adjust = commands.add_parser(
+        "adjust", help="correct a balance (negative: take back); the worker is told why"
+    )
+    adjust.add_argument("worker", type=worker_id, help="the worker's Telegram id")
+    adjust.add_argument(
+        "amount", help=f"a decimal amount, e.g. -2.50 (at most {MAX_BONUS:,} either way)"
+    )
+    adjust.add_argument("--reason", required=True, help="shown to the worker")
+    adjust.add_argument("--currency", default="EUR")
+    adjust.add_argument("--key", help="idempotency key (default: worker, amount, reason, date)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int | None:
@@ -56,7 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
         return export_command(settings, args.min, args.currency, args.out, args.force)
     if args.command == "payouts":
         return mark_paid_command(settings, args.file)
-    if args.command == "bonus":
+    if args.command in ("bonus", "adjust"):
         return asyncio.run(bonus_command(settings, args))
     return None
 
@@ -184,14 +198,18 @@ def mark_paid_command(settings: Settings, file: Path) -> int:
 
 
 async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`bonus` and `adjust`: one ledger entry, once per key, and a notice to the worker."""
     from db import Database
-    from tasks.money import MoneyError, parse_amount, to_micros
-    from tasks.payouts import PayoutError, grant_bonus
+    from handlers.earnings import amounts
+    from tasks.money import MoneyError
+    from tasks.payouts import PayoutError, adjust, grant_bonus, parse_bonus, unpaid_of
 
+    record = grant_bonus if args.command == "bonus" else adjust
+    what = "bonus" if args.command == "bonus" else "adjustment"
     try:
-        micros = to_micros(parse_amount(args.amount))
+        micros = parse_bonus(args.amount)
         async with Database(settings.database_path) as db:
-            result = await grant_bonus(
+            result = await record(
                 db,
                 args.worker,
                 micros,
@@ -200,11 +218,14 @@ async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
                 zone=settings.tz,
                 key=args.key,
             )
+            owed = await unpaid_of(db, args.worker)
     except (MoneyError, PayoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     if result.created:
-        print(f"bonus recorded (key {result.key}); the worker is told by the bot")
+        print(f"{what} recorded (key {result.key}); the worker is told by the bot")
     else:
-        print(f"already recorded (key {result.key}): nothing paid twice")
+        print(f"already recorded (key {result.key}): nothing recorded twice")
+    if what == "adjustment":
+        print(f"worker {args.worker} is now owed {amounts(owed, 'en')}")
     return 0
