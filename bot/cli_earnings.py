@@ -173,11 +173,7 @@ def export_command(
 def mark_paid_command(settings: Settings, file: Path) -> int:
     from db import Database
     from handlers.earnings import amounts
-    from tasks.payouts import MarkPaidReport, PayoutError, mark_paid, read_csv
-
-    if not file.is_file():
-        print(f"error: no such file: {file}", file=sys.stderr)
-        return EXIT_REFUSED
+    from tasks.payouts import MarkPaidReport, PayoutError, PayoutFileError, mark_paid, read_csv
 
     async def record() -> MarkPaidReport:
         async with Database(settings.database_path) as db:
@@ -186,6 +182,9 @@ def mark_paid_command(settings: Settings, file: Path) -> int:
     try:
         rows = read_csv(file)
         report = asyncio.run(record())
+    except PayoutFileError as exc:
+        print(f"error: {exc}; nothing recorded", file=sys.stderr)
+        return EXIT_REFUSED
     except PayoutError as exc:
         print(f"refused, nothing recorded:\n{exc}", file=sys.stderr)
         return EXIT_REFUSED

@@ -51,6 +51,11 @@ class PayoutError(ValueError):
     """A payout file or a bonus refused, with every reason."""
 
 
+class PayoutFileError(PayoutError):
+    """A payout file that cannot be read at all (missing, a folder, not UTF-8, not CSV): one
+    line that names it."""
+
+
 @dataclass(frozen=True)
 class PayoutRow:
     worker_id: int
@@ -88,29 +93,61 @@ def write_csv(rows: Iterable[PayoutRow], out: TextIO) -> None:
 
 
 def read_csv(path: Path) -> list[PayoutRow]:
-    """The rows of a payout file; every bad line listed in one PayoutError."""
-    text = path.read_text(encoding="utf-8-sig")
+    """The rows of a payout file; every bad line listed in one PayoutError, a file that cannot
+    be read as CSV text in one PayoutFileError that names it."""
+    text = _payout_text(path)
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header[:4]] != CSV_HEADER:
-        raise PayoutError(f"{path}: the first line must be {','.join(CSV_HEADER)}")
-    rows, errors = [], []
-    for line, values in enumerate(reader, start=2):
-        if not values or not any(v.strip() for v in values):
-            continue
-        try:
-            worker, name, amount, currency = (v.strip() for v in values[:4])
-            micros = to_micros(parse_amount(amount))
-            if micros <= 0:
-                raise MoneyError(f"not a positive amount: {amount!r}")
-            if not currency.isalpha() or len(currency) != 3:
-                raise MoneyError(f"not a currency code: {currency!r}")
-            rows.append(PayoutRow(int(worker), name, micros, currency.upper()))
-        except (ValueError, MoneyError) as exc:
-            errors.append(f"line {line}: {exc}")
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:4]] != CSV_HEADER:
+            raise PayoutFileError(f"{path}: the first line must be {','.join(CSV_HEADER)}")
+        rows, errors = [], []
+        for line, values in enumerate(reader, start=2):
+            if not values or not any(v.strip() for v in values):
+                continue
+            try:
+                rows.append(_payout_row(values))
+            except (ValueError, MoneyError) as exc:
+                errors.append(f"line {line}: {exc}")
+    except csv.Error as exc:
+        raise PayoutFileError(f"{path}: not a CSV file ({exc})") from None
     if errors:
         raise PayoutError("\n".join(errors))
     return rows
+
+
+def _payout_text(path: Path) -> str:
+    if path.is_dir():
+        raise PayoutFileError(f"{path} is a folder: name the payout file (a CSV)")
+    if path.exists() and not path.is_file():
+        raise PayoutFileError(f"{path} is not a regular file: name the payout file (a CSV)")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise PayoutFileError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise PayoutFileError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}):"
+            " save the payout list as CSV in UTF-8"
+        ) from None
+    except OSError as exc:
+        raise PayoutFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def _payout_row(values: list[str]) -> PayoutRow:
+    if len(values) < 4:
+        raise ValueError(
+            f"{len(values)} values, expected {len(CSV_HEADER)}: {','.join(CSV_HEADER)}"
+        )
+    worker, name, amount, currency = (v.strip() for v in values[:4])
+    if not worker.isascii() or not worker.isdigit() or not 0 < int(worker) < 2**63:
+        raise ValueError(f"not a worker id: {worker[:40]!r}")
+    micros = to_micros(parse_amount(amount))
+    if micros <= 0:
+        raise MoneyError(f"not a positive amount: {amount!r}")
+    if not currency.isascii() or not currency.isalpha() or len(currency) != 3:
+        raise MoneyError(f"not a currency code: {currency!r}")
+    return PayoutRow(int(worker), name, micros, currency.upper())
 
 
 def file_digest(rows: list[PayoutRow]) -> str:
