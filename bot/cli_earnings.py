@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.arguments import worker_id
 from bot.settings import Settings
-from bot.terminal import terminal_safe
+from bot.terminal import printable, terminal_safe
 from tasks.money import MAX_BONUS
 
 EXIT_REFUSED = 1
@@ -84,7 +84,7 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
     from db import Database
     from handlers.earnings import amounts, statement_screen
     from tasks.earnings import parse_week, shift_week, week_bounds, week_of
-    from tasks.statements import StatementService
+    from tasks.statements import StatementService, WeekNotOver
 
     config = settings.earnings_config()
     try:
@@ -94,14 +94,16 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
         return EXIT_REFUSED
     async with Database(settings.database_path) as db:
         service = StatementService(db, config)
+        last_closed = shift_week(week_of(service.clock.now(), config.zone), -1)
         if action == "preview":
-            shown = week or shift_week(week_of(service.clock.now(), config.zone), -1)
+            shown = week or last_closed
             preview = await service.preview(shown)
             start, end = week_bounds(shown, config.zone)
             print(
                 f"week {shown} ({start.date()} to {end.date() - timedelta(days=1)},"
                 f" {settings.timezone}):"
                 f" {preview.workers:,} statements"
+                + ("" if preview.ended else " so far (the week has not ended yet)")
             )
             print(
                 f"  earned {amounts(preview.earned, 'en')}, unpaid {amounts(preview.unpaid, 'en')}"
@@ -113,17 +115,37 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
                     f"{n:,} {status}" for status, n in sorted(preview.counts.items())
                 )
                 print(f"  already stored: {stored}")
+            if len(preview.samples) < preview.workers:
+                print(f"  {len(preview.samples):,} of {preview.workers:,} statements shown")
             for sample in preview.samples:
-                print(f"\n--- worker {sample.worker_id} ---")
+                name = preview.names.get(sample.worker_id, "")
+                named = f" ({printable(name)})" if name else ""  # as the worker wrote it
+                print(f"\n--- worker {sample.worker_id}{named} ---")
                 print(plain(statement_screen(sample, "en")[0]))
             return 0
         if week is not None:
-            inserted = await service.compute_week(week) if week not in await _computed(db) else 0
-            print(f"week {week}: {inserted:,} statements computed")
-            print(f"week {week}: {await service.make_due_now(week):,} statements made due now")
+            if week in await _computed(db):
+                print(f"week {week}: computed before, its statements are kept as they are")
+            else:
+                try:
+                    inserted = await service.compute_week(week)
+                except WeekNotOver as exc:
+                    print(f"error: {exc}: statements are for finished weeks", file=sys.stderr)
+                    return EXIT_REFUSED
+                print(f"week {week}: {_computed_text(inserted)}")
+            made_due = await service.make_due_now(week)
+            print(
+                f"week {week}: {_statements(made_due)} waiting for a later time made due now"
+                if made_due
+                else f"week {week}: no statement waiting for a later time"
+            )
         else:
-            for done, count in (await service.compute_due()).items():
-                print(f"week {done}: {count:,} statements computed")
+            done = await service.compute_due()
+            if not done:
+                print(f"no week to compute: {last_closed}, the last finished one, was done before")
+                return 0
+            for computed, count in done.items():
+                print(f"week {computed}: {_computed_text(count)}")
         print(
             "the bot sends them from the outbox while it runs, paced (workers in quiet hours"
             " get theirs when they end)"
@@ -133,6 +155,16 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
             states = ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items()))
             print(f"week {week} in the outbox: {states or 'no statements'}")
     return 0
+
+
+def _computed_text(count: int) -> str:
+    if count == 0:
+        return "no statements: no worker earned or was owed anything that week"
+    return f"{_statements(count)} computed and queued"
+
+
+def _statements(count: int) -> str:
+    return f"{count:,} statement" + ("" if count == 1 else "s")
 
 
 async def _computed(db: Any) -> list[str]:
