@@ -33,7 +33,7 @@ from db import outbox as outbox_db
 from db import workers as workers_db
 from tasks.clock import Clock
 from tasks.money import MAX_BONUS, MoneyError, from_micros, parse_amount, to_micros
-from tasks.spreadsheet import neutralise
+from tasks.spreadsheet import csv_line, neutralise
 
 CSV_HEADER = ["id", "name", "amount", "currency"]
 
@@ -85,11 +85,12 @@ async def unpaid_at_least(
 
 
 def write_csv(rows: Iterable[PayoutRow], out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    out.write(csv_line(CSV_HEADER))
     for row in rows:
         amount = f"{from_micros(row.amount_micros):f}"
-        writer.writerow([row.worker_id, neutralise(row.name), amount, neutralise(row.currency)])
+        out.write(
+            csv_line([str(row.worker_id), neutralise(row.name), amount, neutralise(row.currency)])
+        )
 
 
 def read_csv(path: Path) -> list[PayoutRow]:
@@ -122,7 +123,8 @@ def _payout_text(path: Path) -> str:
     if path.exists() and not path.is_file():
         raise PayoutFileError(f"{path} is not a regular file: name the payout file (a CSV)")
     try:
-        return path.read_text(encoding="utf-8-sig")
+        with path.open(encoding="utf-8-sig", newline="") as stream:  # a quoted CR stays a CR
+            return stream.read()
     except FileNotFoundError:
         raise PayoutFileError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
