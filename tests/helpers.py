@@ -30,15 +30,6 @@ def cli(
     )
 
 
-async def queued(db: Database) -> list[SimpleNamespace]:
-    """The messages queued in the outbox and not sent yet (worker_id None: the operators)."""
-    rows = await db.query("SELECT recipient, kind, params FROM outbox WHERE status = 'due'")
-    return [
-        SimpleNamespace(worker_id=row[0], text_key=row[1], params=json.loads(row[2]))
-        for row in rows
-    ]
-
-
 def cli_into_a_closed_pipe(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS | head` where the reader has already gone: stdout is a pipe whose
     reading end is closed before the command starts, so its first write meets a broken pipe."""
@@ -58,3 +49,12 @@ def cli_into_a_closed_pipe(*args: str, db: Path) -> subprocess.CompletedProcess[
         )
     finally:
         os.close(writing)
+
+
+async def queued(db: Database) -> list[SimpleNamespace]:
+    """The messages queued in the outbox and not sent yet (worker_id None: the operators)."""
+    rows = await db.query("SELECT recipient, kind, params FROM outbox WHERE status = 'due'")
+    return [
+        SimpleNamespace(worker_id=row[0], text_key=row[1], params=json.loads(row[2]))
+        for row in rows
+    ]
