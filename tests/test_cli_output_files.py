@@ -11,15 +11,18 @@ from pathlib import Path
 import pytest
 
 from db import Database, Tx
-from tests.conftest import pack_dict
 from tests.helpers import cli, cli_into_a_closed_pipe
 
 
 def loaded(tmp_path: Path, tasks: int = 5) -> Path:
-    """A database holding the pack `reviews`, and a worker owed 25.50 EUR."""
+    """A database holding the pack `reviews` with `tasks` tasks."""
     db = tmp_path / "bot.sqlite3"
     pack = tmp_path / "reviews.json"
-    pack.write_text(json.dumps(pack_dict(tasks=tasks)), encoding="utf-8")
+    header = {"id": "reviews", "title": "Reviews", "instructions": "Pick one.", "reward": "0.02"}
+    options = [{"id": "pos", "label": "Positive"}, {"id": "neg", "label": "Negative"}]
+    rows = [{"id": f"t{i:04d}", "text": f"Review {i}"} for i in range(tasks)]
+    content = {**header, "type": "single_choice", "options": options, "tasks": rows}
+    pack.write_text(json.dumps(content), encoding="utf-8")
     assert cli("load-pack", str(pack), db=db).returncode == 0
     return db
 
