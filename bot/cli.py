@@ -24,13 +24,19 @@ log = logging.getLogger("bot")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command; expected failures end as one line on stderr and a non-zero exit."""
+    from bot.output import OutputError
     from db import DatabaseUnavailable
 
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # a reader gone by now (`... | head -3`) is caught below, not at exit
+        return code
     except DatabaseUnavailable as exc:
         print(f"error: setting DATABASE_PATH: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except BrokenPipeError:
         # The reader went away (`... | head -1`): stop quietly, and keep Python from
         # complaining again when it flushes stdout at exit.

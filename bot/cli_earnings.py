@@ -1,10 +1,11 @@
-"""`python -m bot` commands of the earnings features: statements, payouts, bonus.
+"""`python -m bot` commands of the earnings features: statements, payouts, bonus, adjust.
 
 statements preview [--week YYYY-Www]   what the week's statements say (writes nothing)
 statements send [--week YYYY-Www]      compute what is due (or that week, due now): the bot sends it
 payouts export --min AMOUNT [--currency EUR] [--out FILE]
 payouts mark-paid FILE                 idempotent: the same file twice pays once
 bonus WORKER AMOUNT --reason "..." [--currency EUR] [--key KEY]
+adjust WORKER AMOUNT --reason "..." [--currency EUR] [--key KEY]   negative: take money back
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.arguments import worker_id
 from bot.settings import Settings
+from bot.terminal import printable, terminal_safe
+from tasks.money import MAX_BONUS
 
 EXIT_REFUSED = 1
 
@@ -35,15 +39,27 @@ def add_commands(commands: Any) -> None:
     export.add_argument("--min", required=True, metavar="AMOUNT", help="e.g. 10.00")
     export.add_argument("--currency", help="only this currency (default: every one)")
     export.add_argument("--out", type=Path, help="write here instead of standard output")
+    export.add_argument("--force", action="store_true", help="replace --out if it exists")
     mark = actions.add_parser("mark-paid", help="record an exported file as paid (idempotent)")
     mark.add_argument("file", type=Path)
 
     bonus = commands.add_parser("bonus", help="grant a bonus; the reason is shown to the worker")
-    bonus.add_argument("worker", type=int, help="the worker's Telegram id")
-    bonus.add_argument("amount", help="a decimal amount, e.g. 2.50")
+    bonus.add_argument("worker", type=worker_id, help="the worker's Telegram id")
+    bonus.add_argument("amount", help=f"a decimal amount, e.g. 2.50 (at most {MAX_BONUS:,})")
     bonus.add_argument("--reason", required=True)
     bonus.add_argument("--currency", default="EUR")
     bonus.add_argument("--key", help="idempotency key (default: worker, amount, reason, date)")
+
+    adjust = commands.add_parser(
+        "adjust", help="correct a balance (negative: take back); the worker is told why"
+    )
+    adjust.add_argument("worker", type=worker_id, help="the worker's Telegram id")
+    adjust.add_argument(
+        "amount", help=f"a decimal amount, e.g. -2.50 (at most {MAX_BONUS:,} either way)"
+    )
+    adjust.add_argument("--reason", required=True, help="shown to the worker")
+    adjust.add_argument("--currency", default="EUR")
+    adjust.add_argument("--key", help="idempotency key (default: worker, amount, reason, date)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int | None:
@@ -51,10 +67,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
     if args.command == "statements":
         return asyncio.run(statements_command(settings, args.action, args.week))
     if args.command == "payouts" and args.payouts_action == "export":
-        return export_command(settings, args.min, args.currency, args.out)
+        return export_command(settings, args.min, args.currency, args.out, args.force)
     if args.command == "payouts":
         return mark_paid_command(settings, args.file)
-    if args.command == "bonus":
+    if args.command in ("bonus", "adjust"):
         return asyncio.run(bonus_command(settings, args))
     return None
 
@@ -68,7 +84,7 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
     from db import Database
     from handlers.earnings import amounts, statement_screen
     from tasks.earnings import parse_week, shift_week, week_bounds, week_of
-    from tasks.statements import StatementService
+    from tasks.statements import StatementService, WeekNotOver
 
     config = settings.earnings_config()
     try:
@@ -78,14 +94,16 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
         return EXIT_REFUSED
     async with Database(settings.database_path) as db:
         service = StatementService(db, config)
+        last_closed = shift_week(week_of(service.clock.now(), config.zone), -1)
         if action == "preview":
-            shown = week or shift_week(week_of(service.clock.now(), config.zone), -1)
+            shown = week or last_closed
             preview = await service.preview(shown)
             start, end = week_bounds(shown, config.zone)
             print(
                 f"week {shown} ({start.date()} to {end.date() - timedelta(days=1)},"
                 f" {settings.timezone}):"
                 f" {preview.workers:,} statements"
+                + ("" if preview.ended else " so far (the week has not ended yet)")
             )
             print(
                 f"  earned {amounts(preview.earned, 'en')}, unpaid {amounts(preview.unpaid, 'en')}"
@@ -97,17 +115,37 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
                     f"{n:,} {status}" for status, n in sorted(preview.counts.items())
                 )
                 print(f"  already stored: {stored}")
+            if len(preview.samples) < preview.workers:
+                print(f"  {len(preview.samples):,} of {preview.workers:,} statements shown")
             for sample in preview.samples:
-                print(f"\n--- worker {sample.worker_id} ---")
+                name = preview.names.get(sample.worker_id, "")
+                named = f" ({printable(name)})" if name else ""  # as the worker wrote it
+                print(f"\n--- worker {sample.worker_id}{named} ---")
                 print(plain(statement_screen(sample, "en")[0]))
             return 0
         if week is not None:
-            inserted = await service.compute_week(week) if week not in await _computed(db) else 0
-            print(f"week {week}: {inserted:,} statements computed")
-            print(f"week {week}: {await service.make_due_now(week):,} statements made due now")
+            if week in await _computed(db):
+                print(f"week {week}: computed before, its statements are kept as they are")
+            else:
+                try:
+                    inserted = await service.compute_week(week)
+                except WeekNotOver as exc:
+                    print(f"error: {exc}: statements are for finished weeks", file=sys.stderr)
+                    return EXIT_REFUSED
+                print(f"week {week}: {_computed_text(inserted)}")
+            made_due = await service.make_due_now(week)
+            print(
+                f"week {week}: {_statements(made_due)} waiting for a later time made due now"
+                if made_due
+                else f"week {week}: no statement waiting for a later time"
+            )
         else:
-            for done, count in (await service.compute_due()).items():
-                print(f"week {done}: {count:,} statements computed")
+            done = await service.compute_due()
+            if not done:
+                print(f"no week to compute: {last_closed}, the last finished one, was done before")
+                return 0
+            for computed, count in done.items():
+                print(f"week {computed}: {_computed_text(count)}")
         print(
             "the bot sends them from the outbox while it runs, paced (workers in quiet hours"
             " get theirs when they end)"
@@ -119,6 +157,16 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
     return 0
 
 
+def _computed_text(count: int) -> str:
+    if count == 0:
+        return "no statements: no worker earned or was owed anything that week"
+    return f"{_statements(count)} computed and queued"
+
+
+def _statements(count: int) -> str:
+    return f"{count:,} statement" + ("" if count == 1 else "s")
+
+
 async def _computed(db: Any) -> list[str]:
     from db import statements as statements_db
 
@@ -126,7 +174,10 @@ async def _computed(db: Any) -> list[str]:
     return weeks
 
 
-def export_command(settings: Settings, minimum: str, currency: str | None, out: Path | None) -> int:
+def export_command(
+    settings: Settings, minimum: str, currency: str | None, out: Path | None, force: bool
+) -> int:
+    from bot.output import check_target, output_file
     from db import Database
     from tasks.money import MoneyError, parse_amount, to_micros
     from tasks.payouts import PayoutRow, unpaid_at_least, write_csv
@@ -136,17 +187,17 @@ def export_command(settings: Settings, minimum: str, currency: str | None, out: 
     except MoneyError as exc:
         print(f"error: --min: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    if out is not None:  # a bad --out is refused before the database is read
+        check_target(out, force=force, protected=[settings.database_path])
 
     async def owed() -> list[PayoutRow]:
         async with Database(settings.database_path) as db:
             return await unpaid_at_least(db, min_micros, currency.upper() if currency else None)
 
     rows = asyncio.run(owed())
-    if out is None:
-        write_csv(rows, sys.stdout)
-    else:
-        with out.open("w", encoding="utf-8", newline="") as stream:
-            write_csv(rows, stream)
+    with output_file(out, force=force, protected=[settings.database_path]) as stream:
+        write_csv(rows, terminal_safe(stream))
+    if out is not None:
         print(f"{len(rows):,} workers written to {out}", file=sys.stderr)
     return 0
 
@@ -154,11 +205,7 @@ def export_command(settings: Settings, minimum: str, currency: str | None, out: 
 def mark_paid_command(settings: Settings, file: Path) -> int:
     from db import Database
     from handlers.earnings import amounts
-    from tasks.payouts import MarkPaidReport, PayoutError, mark_paid, read_csv
-
-    if not file.is_file():
-        print(f"error: no such file: {file}", file=sys.stderr)
-        return EXIT_REFUSED
+    from tasks.payouts import MarkPaidReport, PayoutError, PayoutFileError, mark_paid, read_csv
 
     async def record() -> MarkPaidReport:
         async with Database(settings.database_path) as db:
@@ -167,6 +214,9 @@ def mark_paid_command(settings: Settings, file: Path) -> int:
     try:
         rows = read_csv(file)
         report = asyncio.run(record())
+    except PayoutFileError as exc:
+        print(f"error: {exc}; nothing recorded", file=sys.stderr)
+        return EXIT_REFUSED
     except PayoutError as exc:
         print(f"refused, nothing recorded:\n{exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -179,14 +229,18 @@ def mark_paid_command(settings: Settings, file: Path) -> int:
 
 
 async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`bonus` and `adjust`: one ledger entry, once per key, and a notice to the worker."""
     from db import Database
-    from tasks.money import MoneyError, parse_amount, to_micros
-    from tasks.payouts import PayoutError, grant_bonus
+    from handlers.earnings import amounts
+    from tasks.money import MoneyError
+    from tasks.payouts import PayoutError, adjust, grant_bonus, parse_bonus, unpaid_of
 
+    record = grant_bonus if args.command == "bonus" else adjust
+    what = "bonus" if args.command == "bonus" else "adjustment"
     try:
-        micros = to_micros(parse_amount(args.amount))
+        micros = parse_bonus(args.amount)
         async with Database(settings.database_path) as db:
-            result = await grant_bonus(
+            result = await record(
                 db,
                 args.worker,
                 micros,
@@ -195,11 +249,14 @@ async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
                 zone=settings.tz,
                 key=args.key,
             )
+            owed = await unpaid_of(db, args.worker)
     except (MoneyError, PayoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     if result.created:
-        print(f"bonus recorded (key {result.key}); the worker is told by the bot")
+        print(f"{what} recorded (key {result.key}); the worker is told by the bot")
     else:
-        print(f"already recorded (key {result.key}): nothing paid twice")
+        print(f"already recorded (key {result.key}): nothing recorded twice")
+    if what == "adjustment":
+        print(f"worker {args.worker} is now owed {amounts(owed, 'en')}")
     return 0

@@ -1,6 +1,6 @@
 """`python -m bot` commands of the quality features:
 
-    python -m bot disputes                                   open disputes, gold under review
+    python -m bot disputes [list]                            open disputes, gold under review
     python -m bot disputes accept ID [--correct OPTION | --retire]
     python -m bot disputes reject ID --reason "..."
     python -m bot disputes review PACK TASK (--keep | --correct OPTION | --retire)
@@ -18,22 +18,31 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.arguments import OneLineParser, dispute_id
 from bot.settings import Settings
+from bot.terminal import printable, terminal_safe
 
 EXIT_REFUSED = 1
 
 
 def add_commands(commands: Any) -> None:
     """Adds this feature's subcommands to the CLI's subparsers."""
-    disputes = commands.add_parser("disputes", help="list, accept or reject disputes on gold")
-    actions = disputes.add_subparsers(dest="dispute_action", metavar="ACTION")
+    disputes = commands.add_parser(
+        "disputes",
+        help="list, accept or reject disputes on gold",
+        description="Without an action, or with `list`: the open disputes and gold under review.",
+    )
+    actions = disputes.add_subparsers(
+        dest="dispute_action", metavar="ACTION", parser_class=OneLineParser
+    )
+    actions.add_parser("list", help="open disputes and gold under review (the default)")
     accept = actions.add_parser("accept", help="the worker was right: correct or retire the gold")
-    accept.add_argument("id", type=int)
+    accept.add_argument("id", type=dispute_id)
     how = accept.add_mutually_exclusive_group()
     how.add_argument("--correct", metavar="OPTION", help="the right option (default: the worker's)")
     how.add_argument("--retire", action="store_true", help="retire the gold item")
     reject = actions.add_parser("reject", help="the gold answer stands; the worker gets the reason")
-    reject.add_argument("id", type=int)
+    reject.add_argument("id", type=dispute_id)
     reject.add_argument("--reason", required=True)
     review = actions.add_parser("review", help="review a gold item flagged for review")
     review.add_argument("pack")
@@ -48,6 +57,7 @@ def add_commands(commands: Any) -> None:
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     export.add_argument("--raw", action="store_true", help="one row per answer (crowd-kit)")
     export.add_argument("--out", type=Path, help="write to this file (default: stdout)")
+    export.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int | None:
@@ -67,7 +77,7 @@ async def disputes_command(args: argparse.Namespace, settings: Settings) -> int:
     async with Database(settings.database_path) as db:
         service = DisputeService(db, QualityControl())
         action = args.dispute_action
-        if action is None:
+        if action in (None, "list"):
             views, flagged = await service.open_disputes()
             print(format_disputes(views, flagged))
             return 0
@@ -78,28 +88,36 @@ async def disputes_command(args: argparse.Namespace, settings: Settings) -> int:
         else:
             verdict = "keep" if args.keep else ("retire" if args.retire else "correct")
             result = await service.review(args.pack, args.task, verdict, args.correct)
+    message = printable(result.message, one_line=False)
     print(
-        result.message if result.ok else f"error: {result.message}",
+        message if result.ok else f"error: {message}",
         file=sys.stdout if result.ok else sys.stderr,
     )
     return 0 if result.ok else EXIT_REFUSED
 
 
 def format_disputes(views: list[Any], flagged: list[Any]) -> str:
+    """Open disputes for a terminal: what workers wrote (their comments) and what packs hold
+    (task texts and ids) pass through `printable`, so no text can drive the terminal."""
     lines = []
     if not views:
         lines.append("no open dispute")
     for view in views:
         flag = " [gold under review]" if view.flagged else ""
-        lines.append(f"#{view.id}  {view.pack_id}/{view.task_id}{flag}  worker {view.worker_id}")
-        lines.append(f"    text:     {view.text[:200]}")
-        lines.append(f"    expected: {view.expected}   worker answered: {view.answer}")
+        where = printable(f"{view.pack_id}/{view.task_id}")
+        lines.append(f"#{view.id}  {where}{flag}  worker {view.worker_id}")
+        lines.append(f"    text:     {printable(view.text[:200])}")
+        expected, answer = printable(view.expected), printable(view.answer)
+        lines.append(f"    expected: {expected}   worker answered: {answer}")
         if view.comment:
-            lines.append(f"    comment:  {view.comment}")
+            lines.append(f"    comment:  {printable(view.comment)}")
     if flagged:
         lines.append("")
         lines.append("gold flagged for review (not counting until reviewed):")
-        lines += [f"    {item.pack_id}/{item.task_id} (gold {item.gold})" for item in flagged]
+        lines += [
+            f"    {printable(f'{item.pack_id}/{item.task_id}')} (gold {printable(item.gold)})"
+            for item in flagged
+        ]
     if views or flagged:
         lines.append("")
         lines.append(
@@ -110,16 +128,19 @@ def format_disputes(views: list[Any], flagged: list[Any]) -> str:
 
 
 async def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.output import output_file
     from db import Database
-    from tasks.export import UnknownPack, export_pack
+    from tasks.export import UnknownPack, check_pack, export_pack
 
     async with Database(settings.database_path) as db:
         try:
-            if args.out is None:
-                count = await export_pack(db, args.pack, sys.stdout, fmt=args.format, raw=args.raw)
-            else:
-                with args.out.open("w", encoding="utf-8", newline="") as out:
-                    count = await export_pack(db, args.pack, out, fmt=args.format, raw=args.raw)
+            # The pack is looked up before the output is opened: a mistyped pack id leaves an
+            # existing file as it was (and makes no temporary file).
+            await check_pack(db, args.pack)
+            with output_file(args.out, force=args.force, protected=[settings.database_path]) as out:
+                count = await export_pack(
+                    db, args.pack, terminal_safe(out), fmt=args.format, raw=args.raw
+                )
         except UnknownPack:
             print(f"error: no pack {args.pack!r} (python -m bot packs lists them)", file=sys.stderr)
             return EXIT_REFUSED

@@ -4,7 +4,9 @@ text can never move the cursor, change colours, retitle the window or ring the b
 
 from __future__ import annotations
 
+import io
 import re
+from typing import TextIO, cast
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"[\n\t]")
@@ -16,3 +18,26 @@ def printable(text: str, *, one_line: bool = True) -> str:
     if one_line:
         text = _LINE_BREAKS.sub(" ", text)
     return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+
+
+class _PrintableStream(io.TextIOBase):
+    """Writes to a terminal with control characters made visible (line breaks kept)."""
+
+    def __init__(self, terminal: TextIO) -> None:
+        self._terminal = terminal
+
+    def write(self, text: str) -> int:
+        self._terminal.write(printable(text, one_line=False))
+        return len(text)
+
+    def flush(self) -> None:
+        self._terminal.flush()
+
+
+def terminal_safe(stream: TextIO) -> TextIO:
+    """`stream` itself for a file or a pipe (the data exact), or, for a terminal, a stream that
+    shows control characters instead of obeying them (a worker's name printed in a CSV)."""
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        return cast(TextIO, _PrintableStream(stream))
+    return stream

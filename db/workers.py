@@ -130,3 +130,16 @@ def timezones(tx: Tx) -> list[str]:
 
 def exists(tx: Tx, worker_id: int) -> bool:
     return bool(tx.value("SELECT 1 FROM workers WHERE id = ?", (worker_id,)) == 1)
+
+
+def display_names(tx: Tx, worker_ids: list[int]) -> dict[int, str]:
+    """The name an operator knows each worker by (first name, else username; '' if neither)."""
+    if not worker_ids:
+        return {}
+    marks = ",".join("?" * len(worker_ids))
+    rows = tx.all(
+        "SELECT id, COALESCE(NULLIF(first_name, ''), username, '') FROM workers"
+        f" WHERE id IN ({marks})",
+        worker_ids,
+    )
+    return {row[0]: row[1] for row in rows}

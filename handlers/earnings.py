@@ -1,4 +1,5 @@
-"""Earnings in Telegram: /balance, and the screens of statements and payout/bonus notices."""
+"""Earnings in Telegram: /balance, and the screens of statements and payout, bonus and
+adjustment notices."""
 
 from __future__ import annotations
 
@@ -120,4 +121,7 @@ def notice_screen(notice: Notice, language: str) -> Screen:
     if notice.kind == "payout":
         return t(language, "payout_notice", amount=amount), None
     reason = escape(str(params.get("reason", "")), quote=False)
+    if notice.kind == "adjustment":
+        sign = "+" if int(params["amount_micros"]) > 0 else ""
+        return t(language, "adjustment_notice", amount=sign + amount, reason=reason), None
     return t(language, "bonus_notice", amount=amount, reason=reason), None

@@ -72,6 +72,10 @@ EARNINGS: dict[str, dict[str, str]] = {
         "fr": "🎁 <b>Prime : {amount}</b>\nMotif : {reason}\n/balance",
         "en": "🎁 <b>Bonus: {amount}</b>\nReason: {reason}\n/balance",
     },
+    "adjustment_notice": {
+        "fr": "🧾 <b>Correction de votre solde : {amount}</b>\nMotif : {reason}\n/balance",
+        "en": "🧾 <b>Balance correction: {amount}</b>\nReason: {reason}\n/balance",
+    },
     "expected_rate": {
         "fr": "environ {amount}/h",
         "en": "about {amount}/h",

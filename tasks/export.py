@@ -11,7 +11,6 @@ it holds them as three integer arrays (24 bytes per answer), never as Python obj
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 from array import array
@@ -28,23 +27,24 @@ from db.exports import TaskAnswer
 from tasks.packs import PackInfo
 from tasks.quality.dawid_skene import dawid_skene
 from tasks.quality.rules import Vote, trust_weight, weighted_vote
+from tasks.spreadsheet import csv_line, neutralise
 
 Format = Literal["csv", "jsonl"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class UnknownPack(Exception):
     pass
 
 
-def neutralise(cell: str) -> str:
-    """A CSV cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
 @dataclass(frozen=True)
 class ExportCount:
     rows: int
+
+
+async def check_pack(db: Database, pack_id: str) -> None:
+    """Raises UnknownPack if there is no such pack: checked before any output is opened."""
+    if await db.run_read(packs_db.pack_by_id, pack_id) is None:
+        raise UnknownPack(pack_id)
 
 
 async def export_pack(
@@ -76,8 +76,7 @@ def _write(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, f
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
         return count
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    out.write(csv_line(columns))
     for record in records:
         cells = []
         for name in columns:
@@ -92,7 +91,7 @@ def _write(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, f
                 cells.append(neutralise(value))
             else:
                 cells.append(str(value))
-        writer.writerow(cells)
+        out.write(csv_line(cells))
         count += 1
     return count
 

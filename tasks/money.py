@@ -9,6 +9,10 @@ _MICRO = Decimal(1) / MICROS
 # No single amount the product handles (a reward, a bonus, a payout floor, an hourly rate) comes
 # near this; a bound keeps every sum of ledger entries far inside SQLite's 64-bit integers.
 MAX_AMOUNT = Decimal(1_000_000_000)
+# A bonus or an adjustment is one person's decision about one worker: bounded like a pack's
+# reward (at most 1000 per answer), so a slip of the keyboard cannot create a fortune, and
+# hundreds of millions of them still sum inside SQLite's integers.
+MAX_BONUS = Decimal(10_000)
 
 
 class MoneyError(ValueError):

@@ -172,6 +172,8 @@ class OutboxService:
             return Notice("payout", params)
         if kind == "bonus":
             return Notice("bonus", params)
+        if kind == "adjustment":
+            return Notice("adjustment", params)
         return TextMessage(kind, params)
 
     def next_payout(self) -> date:

@@ -8,9 +8,12 @@
   worker, or more than the worker is owed, refuses the whole file.
 - Bonus: keyed `bonus:<worker>:<amount>:<currency>:<reason digest>:<date>` unless a key is given,
   so the same command run twice the same day by mistake pays once.
+- Adjustment (negative allowed: a mistaken bonus taken back): keyed the same way,
+  `adjustment:<worker>:<amount>:<currency>:<reason digest>:<date>`. Bonuses and adjustments are
+  at most MAX_BONUS either way.
 Each new entry queues one notice in the outbox, in the same transaction (dedupe key: the entry's
 own key), that the bot sends, paced, outside quiet hours: payouts in the bulk lane (a batch may
-pay thousands), a bonus in the interactive lane.
+pay thousands), a bonus or an adjustment in the interactive lane.
 """
 
 from __future__ import annotations
@@ -29,21 +32,28 @@ from db import ledger as ledger_db
 from db import outbox as outbox_db
 from db import workers as workers_db
 from tasks.clock import Clock
-from tasks.money import MoneyError, from_micros, parse_amount, to_micros
+from tasks.money import MAX_BONUS, MoneyError, from_micros, parse_amount, to_micros
+from tasks.spreadsheet import csv_line, neutralise
 
 CSV_HEADER = ["id", "name", "amount", "currency"]
 
 
 @dataclass(frozen=True)
 class Notice:
-    """A payout or a bonus, told to the worker (params: amount_micros, currency, reason)."""
+    """A payout, a bonus or an adjustment, told to the worker (params: amount_micros, currency,
+    reason)."""
 
-    kind: Literal["payout", "bonus"]
+    kind: Literal["payout", "bonus", "adjustment"]
     params: dict[str, Any]
 
 
 class PayoutError(ValueError):
     """A payout file or a bonus refused, with every reason."""
+
+
+class PayoutFileError(PayoutError):
+    """A payout file that cannot be read at all (missing, a folder, not UTF-8, not CSV): one
+    line that names it."""
 
 
 @dataclass(frozen=True)
@@ -75,37 +85,71 @@ async def unpaid_at_least(
 
 
 def write_csv(rows: Iterable[PayoutRow], out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    out.write(csv_line(CSV_HEADER))
     for row in rows:
         amount = f"{from_micros(row.amount_micros):f}"
-        writer.writerow([row.worker_id, row.name, amount, row.currency])
+        out.write(
+            csv_line([str(row.worker_id), neutralise(row.name), amount, neutralise(row.currency)])
+        )
 
 
 def read_csv(path: Path) -> list[PayoutRow]:
-    """The rows of a payout file; every bad line listed in one PayoutError."""
-    text = path.read_text(encoding="utf-8-sig")
+    """The rows of a payout file; every bad line listed in one PayoutError, a file that cannot
+    be read as CSV text in one PayoutFileError that names it."""
+    text = _payout_text(path)
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header[:4]] != CSV_HEADER:
-        raise PayoutError(f"{path}: the first line must be {','.join(CSV_HEADER)}")
-    rows, errors = [], []
-    for line, values in enumerate(reader, start=2):
-        if not values or not any(v.strip() for v in values):
-            continue
-        try:
-            worker, name, amount, currency = (v.strip() for v in values[:4])
-            micros = to_micros(parse_amount(amount))
-            if micros <= 0:
-                raise MoneyError(f"not a positive amount: {amount!r}")
-            if not currency.isalpha() or len(currency) != 3:
-                raise MoneyError(f"not a currency code: {currency!r}")
-            rows.append(PayoutRow(int(worker), name, micros, currency.upper()))
-        except (ValueError, MoneyError) as exc:
-            errors.append(f"line {line}: {exc}")
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:4]] != CSV_HEADER:
+            raise PayoutFileError(f"{path}: the first line must be {','.join(CSV_HEADER)}")
+        rows, errors = [], []
+        for line, values in enumerate(reader, start=2):
+            if not values or not any(v.strip() for v in values):
+                continue
+            try:
+                rows.append(_payout_row(values))
+            except (ValueError, MoneyError) as exc:
+                errors.append(f"line {line}: {exc}")
+    except csv.Error as exc:
+        raise PayoutFileError(f"{path}: not a CSV file ({exc})") from None
     if errors:
         raise PayoutError("\n".join(errors))
     return rows
+
+
+def _payout_text(path: Path) -> str:
+    if path.is_dir():
+        raise PayoutFileError(f"{path} is a folder: name the payout file (a CSV)")
+    if path.exists() and not path.is_file():
+        raise PayoutFileError(f"{path} is not a regular file: name the payout file (a CSV)")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:  # a quoted CR stays a CR
+            return stream.read()
+    except FileNotFoundError:
+        raise PayoutFileError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise PayoutFileError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}):"
+            " save the payout list as CSV in UTF-8"
+        ) from None
+    except OSError as exc:
+        raise PayoutFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def _payout_row(values: list[str]) -> PayoutRow:
+    if len(values) < 4:
+        raise ValueError(
+            f"{len(values)} values, expected {len(CSV_HEADER)}: {','.join(CSV_HEADER)}"
+        )
+    worker, name, amount, currency = (v.strip() for v in values[:4])
+    if not worker.isascii() or not worker.isdigit() or not 0 < int(worker) < 2**63:
+        raise ValueError(f"not a worker id: {worker[:40]!r}")
+    micros = to_micros(parse_amount(amount))
+    if micros <= 0:
+        raise MoneyError(f"not a positive amount: {amount!r}")
+    if not currency.isascii() or not currency.isalpha() or len(currency) != 3:
+        raise MoneyError(f"not a currency code: {currency!r}")
+    return PayoutRow(int(worker), name, micros, currency.upper())
 
 
 def file_digest(rows: list[PayoutRow]) -> str:
@@ -178,9 +222,19 @@ class BonusResult:
     key: str
 
 
+def parse_bonus(text: str) -> int:
+    """An operator's bonus or adjustment amount, in micro-units: at most MAX_BONUS either way."""
+    return to_micros(parse_amount(text, maximum=MAX_BONUS))
+
+
 def bonus_key(worker_id: int, micros: int, currency: str, reason: str, day: str) -> str:
+    return entry_key("bonus", worker_id, micros, currency, reason, day)
+
+
+def entry_key(kind: str, worker_id: int, micros: int, currency: str, reason: str, day: str) -> str:
+    """The key of an operator's entry: the same command run twice the same day is one entry."""
     digest = hashlib.sha256(reason.strip().encode()).hexdigest()[:12]
-    return f"bonus:{worker_id}:{micros}:{currency}:{digest}:{day}"
+    return f"{kind}:{worker_id}:{micros}:{currency}:{digest}:{day}"
 
 
 async def grant_bonus(
@@ -196,27 +250,74 @@ async def grant_bonus(
 ) -> BonusResult:
     """A bonus with the reason the worker will read; once per key (see the module's note)."""
     if micros <= 0:
-        raise PayoutError("a bonus is a positive amount")
+        raise PayoutError("a bonus is a positive amount (to take money back: adjust)")
+    return await _operator_entry(db, "bonus", worker_id, micros, currency, reason, zone, key, clock)
+
+
+async def adjust(
+    db: Database,
+    worker_id: int,
+    micros: int,
+    currency: str,
+    reason: str,
+    *,
+    zone: tzinfo,
+    key: str | None = None,
+    clock: Clock | None = None,
+) -> BonusResult:
+    """An adjustment (negative to take back a mistaken bonus), with the reason the worker will
+    read; once per key, like a bonus."""
+    if micros == 0:
+        raise PayoutError("an adjustment of 0 changes nothing")
+    return await _operator_entry(
+        db, "adjustment", worker_id, micros, currency, reason, zone, key, clock
+    )
+
+
+async def _operator_entry(
+    db: Database,
+    kind: Literal["bonus", "adjustment"],
+    worker_id: int,
+    micros: int,
+    currency: str,
+    reason: str,
+    zone: tzinfo,
+    key: str | None,
+    clock: Clock | None,
+) -> BonusResult:
+    if abs(micros) > to_micros(MAX_BONUS):
+        raise PayoutError(f"too large: {from_micros(micros)} (at most {MAX_BONUS:,})")
     if not reason.strip():
-        raise PayoutError("a bonus needs a reason (--reason), shown to the worker")
+        raise PayoutError(
+            f"{'a bonus' if kind == 'bonus' else 'an adjustment'} needs a reason"
+            " (--reason), shown to the worker"
+        )
     moment = (clock or Clock()).now()
-    key = key or bonus_key(
-        worker_id, micros, currency, reason, moment.astimezone(zone).date().isoformat()
+    key = key or entry_key(
+        kind, worker_id, micros, currency, reason, moment.astimezone(zone).date().isoformat()
     )
     return await db.run(
-        _grant_bonus, worker_id, micros, currency, reason.strip(), key, to_db_time(moment)
+        _record_entry, kind, worker_id, micros, currency, reason.strip(), key, to_db_time(moment)
     )
 
 
-def _grant_bonus(
-    tx: Tx, worker_id: int, micros: int, currency: str, reason: str, key: str, now: str
+def _record_entry(
+    tx: Tx,
+    kind: Literal["bonus", "adjustment"],
+    worker_id: int,
+    micros: int,
+    currency: str,
+    reason: str,
+    key: str,
+    now: str,
 ) -> BonusResult:
+    """The entry and, if it is new, its notice to the worker (interactive lane)."""
     if not workers_db.exists(tx, worker_id):
         raise PayoutError(f"worker {worker_id}: unknown (they must have written to the bot)")
     created = ledger_db.credit(
         tx,
         worker_id=worker_id,
-        kind="bonus",
+        kind=kind,
         amount_micros=micros,
         currency=currency,
         reason=reason,
@@ -227,9 +328,15 @@ def _grant_bonus(
         outbox_db.enqueue(
             tx,
             recipient=worker_id,
-            kind="bonus",
+            kind=kind,
             params={"amount_micros": micros, "currency": currency, "reason": reason},
             dedupe_key=key,
             now=now,
         )
     return BonusResult(created, key)
+
+
+async def unpaid_of(db: Database, worker_id: int) -> dict[str, int]:
+    """What the worker is owed now, per currency (shown after an adjustment)."""
+    owed: dict[str, int] = await db.run_read(ledger_db.unpaid, worker_id)
+    return owed

@@ -39,6 +39,10 @@ from tasks.earnings import (
 CHUNK_WORKERS = 2000  # workers per transaction when computing a week (answers go in between)
 
 
+class WeekNotOver(ValueError):
+    """A week's statements are computed once it has ended; this one has not."""
+
+
 @dataclass(frozen=True)
 class StatementLine:
     """One currency of a statement (micro-units; active time in milliseconds)."""
@@ -92,6 +96,8 @@ class Preview:
     top_ups: dict[str, int]  # top-ups the week would add (not yet in the ledger)
     samples: list[Statement]
     counts: dict[str, int]  # the week's statements already queued, by delivery status
+    names: dict[int, str]  # the samples' workers' names, as they wrote them (not escaped)
+    ended: bool  # False: the week is still running, its figures are so far
 
 
 class StatementService:
@@ -149,7 +155,9 @@ class StatementService:
         chunks of workers, each one transaction; rows already there are kept (idempotent)."""
         start, end = week_bounds(week, self.config.zone)
         if end > self.clock.now():
-            raise ValueError(f"week {week} has not ended yet")
+            raise WeekNotOver(
+                f"week {week} has not ended yet (it ends {end:%Y-%m-%d %H:%M} {self.config.zone})"
+            )
         zones = await self.db.run_read(workers_db.timezones)
         due = {name: to_db_time(self.due_at(week, self.zone_of(name))) for name in zones}
         top_up_packs = await self._top_up_packs(end)
@@ -254,7 +262,9 @@ class StatementService:
             if len(shown) < samples:
                 shown.append(statement)
         counts = outbox_db.counts_by_status(tx, "statement", week_key_prefix(week))
-        return Preview(week, len(rows), earned, unpaid, top_ups, shown, counts)
+        names = workers_db.display_names(tx, [sample.worker_id for sample in shown])
+        ended = end <= self.clock.now()
+        return Preview(week, len(rows), earned, unpaid, top_ups, shown, counts, names, ended)
 
     @unit_of_work
     def make_due_now(self, tx: Tx, week: str) -> int:

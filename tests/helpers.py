@@ -42,6 +42,27 @@ def cli(
     )
 
 
+def cli_into_a_closed_pipe(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS | head` where the reader has already gone: stdout is a pipe whose
+    reading end is closed before the command starts, so its first write meets a broken pipe."""
+    reading, writing = os.pipe()
+    os.close(reading)
+    environment = {**os.environ, "DATABASE_PATH": str(db), "PTB_TIMEDELTA": "1"}
+    environment.pop("BOT_TOKEN", None)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=environment,
+            stdout=writing,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            cwd=db.parent,
+        )
+    finally:
+        os.close(writing)
+
+
 async def queued(db: Database) -> list[SimpleNamespace]:
     """The messages queued in the outbox and not sent yet (worker_id None: the operators)."""
     rows = await db.query("SELECT recipient, kind, params FROM outbox WHERE status = 'due'")

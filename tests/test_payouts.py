@@ -135,7 +135,8 @@ async def test_the_payout_commands_from_export_to_mark_paid_twice(tmp_path: Path
     assert preview.returncode == 0 and "week 2026-W48" in preview.stdout
     send = cli("statements", "send", "--week", "2026-W48", db=path)  # no BOT_TOKEN needed
     assert send.returncode == 0, send.stderr
-    assert "statements made due now" in send.stdout and "the bot sends them" in send.stdout
+    assert "week 2026-W48: no statement waiting for a later time" in send.stdout
+    assert "the bot sends them" in send.stdout
     bad_setting = subprocess.run(
         [sys.executable, "-m", "bot", "packs"],
         env={**os.environ, "DATABASE_PATH": str(path), "QUIET_HOURS": "late"},

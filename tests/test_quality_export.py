@@ -13,8 +13,9 @@ from pathlib import Path
 
 from db import Database
 from tasks.clock import FakeClock
-from tasks.export import export_pack, neutralise
+from tasks.export import export_pack
 from tasks.packs import load_pack
+from tasks.spreadsheet import neutralise
 from tasks.work import TaskCard, WorkService
 from tests.helpers import OPTIONS
 
