@@ -355,3 +355,8 @@ def rewards_by_pack(tx: Tx) -> dict[int, int]:
         " WHERE kind = 'reward' AND pack_pk IS NOT NULL GROUP BY pack_pk"
     )
     return {row[0]: row[1] for row in rows}
+
+
+def set_status(tx: Tx, pack_pk: int, status: str, now: str) -> None:
+    """Sets a pack's status ('active', 'paused' or 'closed'); open assignments are untouched."""
+    tx.execute("UPDATE packs SET status = ?, updated_at = ? WHERE pk = ?", (status, now, pack_pk))
