@@ -127,6 +127,12 @@ def format_load_report(report: LoadReport) -> str:
     if not report.ok:
         total = report.error_count or len(report.errors)
         count = f"{total:,} error{'s' if total != 1 else ''}"
+        if report.stopped_at_line is not None:
+            listed = len(report.errors) - 1  # the last line says where reading stopped
+            count = (
+                f"more than {listed:,} errors in its first {report.stopped_at_line:,} lines"
+                f" (reading stopped there; the first {listed:,} below)"
+            )
         lines = [f'pack "{report.pack_id}" refused: {count}, nothing imported']
         lines.extend(f"  {error}" for error in report.errors)
         return "\n".join(lines)

@@ -50,6 +50,8 @@ class LoadReport:
     overlap: int = 0
     reward_micros: int = 0
     error_count: int = 0  # all errors found, including those past the MAX_ERRORS listed
+    # Reading stopped after this line, with more than MAX_ERRORS errors (None: read to the end).
+    stopped_at_line: int | None = None
 
 
 class _Refused(Exception):
@@ -76,10 +78,10 @@ async def load_pack(
 
     A JSONL pack is streamed (bounded memory); a JSON pack is read whole (keep those small).
     Validation happens while the tasks are written; on any error the transaction is rolled back
-    and the report lists every error (MAX_ERRORS at most). An existing pack id is refused unless
-    `replace`: then the header is updated, tasks are upserted by id (answers kept), tasks missing
-    from the file are retired, and each task's remaining slots are recomputed. A replace cannot
-    remove an option that stored answers chose.
+    and the report lists the errors (the first MAX_ERRORS: reading stops after them). An
+    existing pack id is refused unless `replace`: then the header is updated, tasks are upserted
+    by id (answers kept), tasks missing from the file are retired, and each task's remaining
+    slots are recomputed. A replace cannot remove an option that stored answers chose.
 
     `on_progress(bytes_read, total_bytes, tasks_read)` is called after every batch, on the
     database thread (the event loop is not blocked meanwhile, but the database is: meant for the
@@ -117,6 +119,7 @@ def _load(
                     ok=False,
                     errors=reader.errors.as_list(),
                     error_count=reader.errors.total,
+                    stopped_at_line=reader.errors.stopped_at,
                     currency=header.currency if header else "EUR",
                 )
             )
