@@ -76,3 +76,39 @@ async def test_a_file_with_thousands_of_errors_stops_early_and_says_how_far_it_r
     assert len(lines) == 1 + MAX_ERRORS + 1
     assert lines[1] == '  line 2, task "t0", field "text": is blank'
     assert await db.value("SELECT COUNT(*) FROM tasks") == 0
+
+
+def test_a_task_text_is_measured_as_telegram_measures_it_in_utf16_units(tmp_path: Path) -> None:
+    tasks = [
+        {"id": "emoji", "text": "😀" * 3500},  # 3,500 characters, 7,000 units: never sendable
+        {"id": "half", "text": "😀" * 1750},  # 3,500 units: fits
+        {"id": "accents", "text": "é" * 3500},  # one unit each: fits
+        {"id": "why", "text": "ok", "gold": "pos", "explanation": "🙂" * 501},
+    ]
+    for suffix in (".jsonl", ".json"):
+        checked = check_pack(write_pack_file(tmp_path / f"p{suffix}", tasks))
+        assert [(e.task_id, e.field, e.message) for e in checked.errors] == [
+            (
+                "emoji",
+                "text",
+                "has 3,500 characters but 7,000 UTF-16 units, at most 3,500 (Telegram counts"
+                " each emoji, like any character beyond U+FFFF, as 2)",
+            ),
+            (
+                "why",
+                "explanation",
+                "has 501 characters but 1,002 UTF-16 units, at most 1,000 (Telegram counts"
+                " each emoji, like any character beyond U+FFFF, as 2)",
+            ),
+        ]
+        assert checked.tasks == 2
+
+
+def test_a_title_and_a_button_label_are_measured_in_utf16_units_too(tmp_path: Path) -> None:
+    options = [{"id": "pos", "label": "👍" * 21}, {"id": "neg", "label": "👎" * 20}]
+    path = write_pack_file(tmp_path / "p.jsonl", make_tasks(1), title="🌟" * 150, options=options)
+    found = {(e.field, e.message.split(",")[0]) for e in check_pack(path).errors}
+    assert found == {
+        ("title", "has 150 characters but 300 UTF-16 units"),
+        ("options[0].label", "has 21 characters but 42 UTF-16 units"),
+    }

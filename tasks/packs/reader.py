@@ -24,12 +24,15 @@ from db.packs import TaskRow
 from tasks.packs.errors import ErrorList, describe, field_name
 from tasks.packs.format import (
     HEADER_FIELDS,
+    MAX_EXPLANATION_UNITS,
+    MAX_TEXT_UNITS,
     TASK,
     TASK_FIELDS,
     PackHeader,
     TaskDict,
     json_kind,
     task_content,
+    too_many_units,
 )
 from tasks.packs.jsonscan import decode_error, json_problem, scan_json_pack, unencodable
 
@@ -267,6 +270,7 @@ class PackReader:
         validate = TASK.validator.validate_json  # the core validator: no wrapper overhead
         encode = encode_basestring
         size = self.batch_size
+        half = MAX_TEXT_UNITS // 2  # a longer text may be too long in UTF-16 units
         rows: list[TaskRow] = []
         lines: list[int] = []
         line = self._line
@@ -297,10 +301,11 @@ class PackReader:
                 self._invalid_task(line, exc, raw)
                 continue
             read += 1
-            if "gold" in task or "explanation" in task or task["text"].isspace():
+            text = task["text"]
+            if "gold" in task or "explanation" in task or len(text) > half or text.isspace():
                 self._accept(task, line, rows, lines)
             else:  # the common case, inlined: a plain text task
-                rows.append((task["id"], '{"text": ' + encode(task["text"]) + "}", None, None))
+                rows.append((task["id"], '{"text": ' + encode(text) + "}", None, None))
                 lines.append(line)
             if len(rows) >= size:
                 self._line, self.bytes_read, self.tasks_read = line, done, read
@@ -345,6 +350,14 @@ class PackReader:
         explanation = task.get("explanation")
         if text.isspace():
             self.errors.add(line, task["id"], "text", "is blank")
+            return
+        if problem := too_many_units(text, MAX_TEXT_UNITS):
+            self.errors.add(line, task["id"], "text", problem)
+            return
+        if explanation is not None and (
+            problem := too_many_units(explanation, MAX_EXPLANATION_UNITS)
+        ):
+            self.errors.add(line, task["id"], "explanation", problem)
             return
         if gold is not None:
             if problem := self._gold_error(gold):
