@@ -141,12 +141,14 @@ def format_load_report(report: LoadReport) -> str:
     if report.replaced:
         detail.append(f"{report.tasks_updated:,} updated")
         detail.append(f"{report.tasks_retired:,} retired")
-    return (
+    lines = [
         f'pack "{report.pack_id}" {verb}: {report.tasks_total:,} tasks ({", ".join(detail)}),'
         f" overlap {report.overlap},"
         f" reward {format_amount(report.reward_micros, report.currency)},"
         f" budget {format_amount(report.budget_micros, report.currency)}"
-    )
+    ]
+    lines.extend(f"warning: {warning}" for warning in report.warnings)
+    return "\n".join(lines)
 
 
 def format_progress(

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from db import gold as gold_db
 from db import packs as db_packs
 from db.core import Database, Tx, to_db_time
 from db.packs import Option, PackColumns, PackInfo
@@ -23,6 +24,7 @@ from tasks.clock import Clock
 from tasks.packs.errors import PackError
 from tasks.packs.format import PackHeader
 from tasks.packs.reader import PackReader
+from tasks.quality import rules
 
 # The page cache (KiB) while a load runs: the unique (pack_pk, task_id) index of a big pack with
 # ids in random order would otherwise be read back from disk for most rows.
@@ -52,6 +54,7 @@ class LoadReport:
     error_count: int = 0  # all errors found, including those past the MAX_ERRORS listed
     # Reading stopped after this line, with more than MAX_ERRORS errors (None: read to the end).
     stopped_at_line: int | None = None
+    warnings: list[str] = field(default_factory=list)  # loaded, but the operator should know
 
 
 class _Refused(Exception):
@@ -184,6 +187,13 @@ def _write(
         retired = db_packs.retire_unseen_tasks(tx, pack_pk)
         db_packs.recompute_remaining(tx, pack_pk, header.overlap)
         added = db_packs.count_tasks(tx, pack_pk) - tasks_before
+    gold, _, _ = gold_db.span(tx, pack_pk)
+    quality = header.quality.model_dump(exclude_unset=True) if header.quality else None
+    needs = rules.gold_needs(gold, rules.QualitySettings.from_header(quality))
+    if needs.refused is not None:
+        line = reader.header_lines.get("quality", reader.header_line)
+        errors.add(line, None, "quality.qualification", needs.refused)
+        return None
     return LoadReport(
         header.id,
         ok=True,
@@ -197,6 +207,7 @@ def _write(
         currency=header.currency,
         overlap=header.overlap,
         reward_micros=header.reward_micros,
+        warnings=[needs.warning] if needs.warning else [],
     )
 
 
