@@ -159,13 +159,18 @@ def format_progress(
     """The `packs` table of the CLI; `extra` adds columns (the fair-pay figures) to each row."""
     if not rows:
         return "no packs loaded"
+    # Each column is said in the README ("The packs table"): regular tasks and their answers
+    # first, then the check questions (gold) and their answers, never mixed.
     headers = [
         "pack",
         "status",
         "tasks",
         "complete",
-        "answers/wanted",
-        "%",
+        "answers",
+        "wanted",
+        "% done",
+        "checks",
+        "check answers",
         "open leases",
         "reward",
         "spent",
@@ -177,8 +182,11 @@ def format_progress(
             row.status,
             f"{row.tasks:,}",
             f"{row.tasks_complete:,}",
-            f"{row.answers:,}/{row.answers_wanted:,}",
+            f"{row.answers:,}",
+            f"{row.answers_wanted:,}",
             f"{row.percent:.1f}%",
+            f"{row.gold_tasks:,}",
+            f"{row.gold_answers:,}",
             f"{row.open_leases:,}",
             format_amount(row.reward_micros, row.currency),
             format_amount(row.spent_micros, row.currency),

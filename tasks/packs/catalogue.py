@@ -18,15 +18,17 @@ class PackProgress:
     title: str
     status: str
     type: str
-    tasks: int  # in service (not retired)
-    tasks_complete: int  # answers >= overlap
-    answers: int
-    answers_wanted: int  # tasks * overlap
-    open_leases: int
+    tasks: int  # regular tasks in service (not gold, not retired)
+    tasks_complete: int  # of those, the ones that have had all their answers; never goes down
+    answers: int  # answers stored for those regular tasks
+    answers_wanted: int  # tasks * overlap (dynamic overlap may need fewer)
+    open_leases: int  # tasks handed out and not yet answered (regular and gold)
     reward_micros: int
     currency: str
-    spent_micros: int  # 'reward' ledger entries of the pack
-    percent: float  # answers (up to the overlap per task) / answers wanted
+    spent_micros: int  # 'reward' ledger entries of the pack (check answers included)
+    percent: float  # answers (up to the overlap per task; a complete task: all) / wanted
+    gold_tasks: int = 0  # check questions in service
+    gold_answers: int = 0  # answers to check questions (training included), ever
 
 
 async def pack_progress(db: Database) -> list[PackProgress]:
@@ -56,6 +58,8 @@ def _progress(tx: Tx) -> list[PackProgress]:
                 currency=pack.currency,
                 spent_micros=spent.get(pack.pk, 0),
                 percent=100.0 * totals.capped / wanted if wanted else 0.0,
+                gold_tasks=totals.gold,
+                gold_answers=totals.gold_answers,
             )
         )
     return result

@@ -186,6 +186,7 @@ def _write(
     if existing is not None:
         retired = db_packs.retire_unseen_tasks(tx, pack_pk)
         db_packs.recompute_remaining(tx, pack_pk, header.overlap)
+        db_packs.recompute_completed(tx, pack_pk, header.overlap)
         added = db_packs.count_tasks(tx, pack_pk) - tasks_before
     gold, _, _ = gold_db.span(tx, pack_pk)
     quality = header.quality.model_dump(exclude_unset=True) if header.quality else None
