@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import secrets
-import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -219,37 +218,12 @@ def _without(text: str, secret: str | None) -> str:
     return text.replace(secret, "<BOT_TOKEN>") if secret else text
 
 
-def pack_file_problem(file: Path) -> str | None:
-    """Why `file` cannot be read as a pack, said as what it is; None for a regular file.
-
-    Only stat() is called: a FIFO is never opened (opening one blocks until a writer comes)."""
-    try:
-        mode = file.stat().st_mode
-    except FileNotFoundError:
-        return f"no such file: {file}"
-    except NotADirectoryError:
-        return f"no such file: {file} (a part of the path is a file, not a folder)"
-    except OSError as exc:
-        return f"cannot read {file}: {exc.strerror or exc}"
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return f"{file} is a folder, not a pack file"
-    kinds = (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    )
-    kind = next((name for test, name in kinds if test(mode)), "a special file")
-    return f"{file} is not a regular file ({kind}): give a .json or .jsonl pack file"
-
-
 async def load_pack_command(settings: Settings, file: Path, replace: bool) -> int:
     from bot.progress import ProgressBar, format_load_report
     from db import Database
     from tasks.clock import Clock
     from tasks.packs import load_pack
+    from tasks.packs.reader import pack_file_problem
 
     problem = pack_file_problem(file)
     if problem is not None:

@@ -4,6 +4,7 @@ reports with its line, task and field. Duplicate ids are found by a load (test_p
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -286,7 +287,13 @@ def test_a_file_with_more_errors_than_listed_stops_reading_and_says_where(tmp_pa
 
 def test_unreadable_file(tmp_path: Path) -> None:
     (error,) = check_pack(tmp_path / "missing.jsonl").errors
-    assert "cannot read" in error.message
+    assert error.message == f"no such file: {tmp_path / 'missing.jsonl'}"
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    (error,) = check_pack(fifo).errors  # never opened: opening a FIFO waits for a writer
+    assert error.message.endswith(
+        "is not a regular file (a FIFO): give a .json or .jsonl pack file"
+    )
 
 
 def test_bom_and_ndjson(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ Two formats, told apart by the file extension:
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -77,6 +78,32 @@ def bounded_lines(file: IO[bytes]) -> Iterator[tuple[bytes | None, int]]:
             yield raw, len(raw)
 
 
+def pack_file_problem(file: Path) -> str | None:
+    """Why `file` cannot be read as a pack, said as what it is; None for a regular file.
+
+    Only stat() is called: a FIFO is never opened (opening one blocks until a writer comes)."""
+    try:
+        mode = file.stat().st_mode
+    except FileNotFoundError:
+        return f"no such file: {file}"
+    except NotADirectoryError:
+        return f"no such file: {file} (a part of the path is a file, not a folder)"
+    except OSError as exc:
+        return f"cannot read {file}: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return f"{file} is a folder, not a pack file"
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"{file} is not a regular file ({kind}): give a .json or .jsonl pack file"
+
+
 class TaskBatch(NamedTuple):
     """Valid tasks read from a pack, with the line of each."""
 
@@ -128,6 +155,9 @@ class PackReader:
 
     def read_header(self) -> PackHeader | None:
         """Reads and validates the header (JSON: the whole file); None if it is invalid."""
+        if (problem := pack_file_problem(self.source)) is not None:
+            self.errors.add(None, None, None, problem)
+            return None
         try:
             self.total_bytes = self.source.stat().st_size
             if self.jsonl:
