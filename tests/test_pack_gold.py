@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.progress import format_load_report
 from db import Database
 from tasks.clock import FakeClock
 from tasks.packs import load_pack
@@ -82,6 +83,7 @@ async def test_a_pack_with_too_little_gold_for_checks_loads_with_a_warning(
     (warning,) = report.warnings
     assert warning.startswith("6 gold tasks, 5 of them for training, leave 1 for checks")
     assert "15 gold tasks or more avoid it" in warning
+    assert format_load_report(report).splitlines()[1] == f"warning: {warning}"  # the CLI says it
 
     enough = write_pack_file(tmp_path / "q.jsonl", [*make_tasks(20), *gold_tasks(15)], id="enough")
     assert (await load_pack(db, enough, clock=clock)).warnings == []
