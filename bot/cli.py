@@ -64,7 +64,17 @@ def _main(argv: Sequence[str] | None) -> int:
         "--replace", action="store_true", help="update an existing pack (answers are kept)"
     )
 
-    commands.add_parser("packs", help="progress of every pack")
+    packs = commands.add_parser("packs", help="progress of every pack; pause, resume or close one")
+    pack_actions = packs.add_subparsers(dest="pack_action", metavar="ACTION")
+    for action, text in (
+        ("pause", "hand out nothing new from PACK (open leases finish)"),
+        ("resume", "hand out PACK's tasks again"),
+        ("close", "stop PACK for good (open leases finish); needs --yes"),
+    ):
+        sub = pack_actions.add_parser(action, help=text)
+        sub.add_argument("pack", metavar="PACK")
+        if action == "close":
+            sub.add_argument("--yes", action="store_true", help="yes, close it for good")
 
     demo = commands.add_parser("demo", help="the whole loop on a local simulator, no token")
     demo.add_argument("--workers", type=_workers, default=30, help="simulated workers, 1 to 500")
@@ -97,6 +107,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return run_bot(settings, args.webhook, args.port, args.listen)
     if args.command == "load-pack":
         return asyncio.run(load_pack_command(settings, args.file, args.replace))
+    if getattr(args, "pack_action", None):
+        action = args.pack_action
+        return asyncio.run(
+            pack_status_command(settings, action, args.pack, getattr(args, "yes", False))
+        )
     return asyncio.run(packs_command(settings))
 
 
@@ -214,9 +229,11 @@ async def load_pack_command(settings: Settings, file: Path, replace: bool) -> in
     from db import Database
     from tasks.clock import Clock
     from tasks.packs import load_pack
+    from tasks.packs.reader import pack_file_problem
 
-    if not file.is_file():
-        print(f"error: no such file: {file}", file=sys.stderr)
+    problem = pack_file_problem(file)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_REFUSED
     bar = ProgressBar(file.stat().st_size, f"loading {file.name}")
     async with Database(settings.database_path) as db:
@@ -226,6 +243,45 @@ async def load_pack_command(settings: Settings, file: Path, replace: bool) -> in
     bar.finish()
     print(format_load_report(report))
     return 0 if report.ok else EXIT_REFUSED
+
+
+async def pack_status_command(settings: Settings, action: str, pack_id: str, yes: bool) -> int:
+    """`packs pause|resume|close PACK`: one line saying what changed, exit 1 when refused."""
+    from db import Database
+    from tasks.clock import Clock
+    from tasks.packs import set_pack_status
+
+    if action == "close" and not yes:
+        print(
+            f"error: closing pack {pack_id} is for good (it cannot be resumed); nothing done."
+            f" Run again with --yes to close it, or use 'packs pause {pack_id}'",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    async with Database(settings.database_path) as db:
+        change = await set_pack_status(db, pack_id, action, clock=Clock())
+    if not change.found:
+        print(f"error: no pack {pack_id!r} (python -m bot packs lists them)", file=sys.stderr)
+        return EXIT_REFUSED
+    leases = (
+        f"; {change.open_leases} open lease{'s' if change.open_leases != 1 else ''} may finish"
+        if change.open_leases and change.after != "active"
+        else ""
+    )
+    if change.changed:
+        done = {"paused": "paused", "active": "resumed", "closed": "closed"}[change.after]
+        tail = (
+            ": its tasks are handed out again"
+            if change.after == "active"
+            else ": nothing new is handed out"
+        )
+        print(f"pack {pack_id} {done}{tail} (the bot sees it within a second){leases}")
+        return 0
+    if change.before == "closed" and action != "close":
+        print(f"error: pack {pack_id} is closed; a closed pack stays closed", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"pack {pack_id} is already {change.before}{leases}")
+    return 0
 
 
 async def packs_command(settings: Settings) -> int:

@@ -127,6 +127,12 @@ def format_load_report(report: LoadReport) -> str:
     if not report.ok:
         total = report.error_count or len(report.errors)
         count = f"{total:,} error{'s' if total != 1 else ''}"
+        if report.stopped_at_line is not None:
+            listed = len(report.errors) - 1  # the last line says where reading stopped
+            count = (
+                f"more than {listed:,} errors in its first {report.stopped_at_line:,} lines"
+                f" (reading stopped there; the first {listed:,} below)"
+            )
         lines = [f'pack "{report.pack_id}" refused: {count}, nothing imported']
         lines.extend(f"  {error}" for error in report.errors)
         return "\n".join(lines)
@@ -135,12 +141,14 @@ def format_load_report(report: LoadReport) -> str:
     if report.replaced:
         detail.append(f"{report.tasks_updated:,} updated")
         detail.append(f"{report.tasks_retired:,} retired")
-    return (
+    lines = [
         f'pack "{report.pack_id}" {verb}: {report.tasks_total:,} tasks ({", ".join(detail)}),'
         f" overlap {report.overlap},"
         f" reward {format_amount(report.reward_micros, report.currency)},"
         f" budget {format_amount(report.budget_micros, report.currency)}"
-    )
+    ]
+    lines.extend(f"warning: {warning}" for warning in report.warnings)
+    return "\n".join(lines)
 
 
 def format_progress(
@@ -151,13 +159,18 @@ def format_progress(
     """The `packs` table of the CLI; `extra` adds columns (the fair-pay figures) to each row."""
     if not rows:
         return "no packs loaded"
+    # Each column is said in the README ("The packs table"): regular tasks and their answers
+    # first, then the check questions (gold) and their answers, never mixed.
     headers = [
         "pack",
         "status",
         "tasks",
         "complete",
-        "answers/wanted",
-        "%",
+        "answers",
+        "wanted",
+        "% done",
+        "checks",
+        "check answers",
         "open leases",
         "reward",
         "spent",
@@ -169,8 +182,11 @@ def format_progress(
             row.status,
             f"{row.tasks:,}",
             f"{row.tasks_complete:,}",
-            f"{row.answers:,}/{row.answers_wanted:,}",
+            f"{row.answers:,}",
+            f"{row.answers_wanted:,}",
             f"{row.percent:.1f}%",
+            f"{row.gold_tasks:,}",
+            f"{row.gold_answers:,}",
             f"{row.open_leases:,}",
             format_amount(row.reward_micros, row.currency),
             format_amount(row.spent_micros, row.currency),

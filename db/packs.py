@@ -86,12 +86,14 @@ class PackColumns:
 
 @dataclass(frozen=True)
 class TaskTotals:
-    """The tasks in service of one pack, summed (see task_totals)."""
+    """The tasks of one pack, summed (see task_totals)."""
 
-    tasks: int
-    complete: int
-    answers: int
-    capped: int
+    tasks: int  # regular (not gold) tasks in service
+    complete: int  # of those, the ones that have had all their answers (never taken back)
+    answers: int  # answers stored for those
+    capped: int  # the same, counted up to the overlap per task (a complete task: the overlap)
+    gold: int  # gold tasks (check questions) in service: not retired, not under review
+    gold_answers: int  # answers ever stored for the pack's gold tasks (retired ones included)
 
 
 _PACK_COLUMNS = (
@@ -321,23 +323,45 @@ class TaskWriter:
 
 
 def task_totals(tx: Tx, pack_pk: int, overlap: int) -> TaskTotals:
-    """For the tasks in service of a pack: tasks, complete, answers, capped (answers counted up
-    to the overlap per task, for a percentage that cannot pass 100). A task closed early by
-    dynamic overlap (`done`) is complete; so is a gold task (a check, not work to finish)."""
+    """A pack's regular tasks in service (total, complete, answers, answers capped at the
+    overlap per task) and its gold: tasks in service, answers ever. `completed` is set once by a
+    trigger (migration 007) and never cleared but by a replace, so for a fixed pack `complete`
+    and `capped` never go down."""
     row = tx.one(
         """
-        SELECT COUNT(*) AS tasks,
-               COALESCE(SUM(answers >= :overlap OR done = 1 OR gold IS NOT NULL), 0) AS complete,
-               COALESCE(SUM(answers), 0) AS answers,
-               COALESCE(SUM(CASE WHEN done = 1 OR gold IS NOT NULL THEN :overlap
-                                 ELSE MIN(answers, :overlap) END), 0) AS capped
+        SELECT COALESCE(SUM(retired = 0 AND gold IS NULL), 0) AS tasks,
+               COALESCE(SUM(retired = 0 AND gold IS NULL AND completed = 1), 0) AS complete,
+               COALESCE(SUM(CASE WHEN retired = 0 AND gold IS NULL THEN answers END), 0)
+                   AS answers,
+               COALESCE(SUM(CASE WHEN retired = 1 OR gold IS NOT NULL THEN 0
+                                 WHEN completed = 1 THEN :overlap
+                                 ELSE MIN(answers, :overlap) END), 0) AS capped,
+               COALESCE(SUM(retired = 0 AND review = 0 AND gold IS NOT NULL), 0) AS gold,
+               COALESCE(SUM(CASE WHEN gold IS NOT NULL THEN answers END), 0) AS gold_answers
         FROM tasks
-        WHERE pack_pk = :pk AND retired = 0
+        WHERE pack_pk = :pk
         """,
         {"pk": pack_pk, "overlap": overlap},
     )
     assert row is not None
-    return TaskTotals(row["tasks"], row["complete"], row["answers"], row["capped"])
+    return TaskTotals(
+        row["tasks"],
+        row["complete"],
+        row["answers"],
+        row["capped"],
+        row["gold"],
+        row["gold_answers"],
+    )
+
+
+def recompute_completed(tx: Tx, pack_pk: int, overlap: int) -> None:
+    """After a replace (the overlap or a task's gold may have changed): which regular tasks have
+    had all their answers."""
+    tx.execute(
+        "UPDATE tasks SET completed = (gold IS NULL AND (done = 1 OR answers >= ?))"
+        " WHERE pack_pk = ?",
+        (overlap, pack_pk),
+    )
 
 
 def open_leases_by_pack(tx: Tx) -> dict[int, int]:
@@ -355,3 +379,8 @@ def rewards_by_pack(tx: Tx) -> dict[int, int]:
         " WHERE kind = 'reward' AND pack_pk IS NOT NULL GROUP BY pack_pk"
     )
     return {row[0]: row[1] for row in rows}
+
+
+def set_status(tx: Tx, pack_pk: int, status: str, now: str) -> None:
+    """Sets a pack's status ('active', 'paused' or 'closed'); open assignments are untouched."""
+    tx.execute("UPDATE packs SET status = ?, updated_at = ? WHERE pk = ?", (status, now, pack_pk))

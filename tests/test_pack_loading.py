@@ -27,7 +27,11 @@ async def test_load_creates_pack_and_tasks(db: Database, tmp_path: Path, clock: 
     report = await load_pack(
         db,
         write_pack_file(
-            tmp_path / "p.json", tasks, description="Short reviews.", lease_seconds=120
+            tmp_path / "p.json",
+            tasks,
+            description="Short reviews.",
+            lease_seconds=120,
+            quality={"qualification": 1, "gold_ratio": 0},  # one gold task: one to train on
         ),
         clock=clock,
         on_progress=lambda *args: seen.append(args),
@@ -125,7 +129,9 @@ async def test_duplicates_across_batches_and_error_cap(
     db: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reader, "BATCH_SIZE", 3)
-    monkeypatch.setattr(errors, "MAX_ERRORS", 4)
+    # 7 kept: the 8th error is a duplicate found as the last batch is written, after the last
+    # line was read (reading stops only at a line read with more errors than kept).
+    monkeypatch.setattr(errors, "MAX_ERRORS", 7)
     tasks = [*make_tasks(7), {"id": "t1", "text": "again"}, {"id": "t8", "text": "x"}]
     tasks += [{"id": "t8", "text": "again"}, {"id": "t5", "text": "again"}]
     tasks += [{"id": f"e{n}", "text": ""} for n in range(5)]
@@ -139,7 +145,7 @@ async def test_duplicates_across_batches_and_error_cap(
         "duplicate task id (first on line 10)",
         "duplicate task id (first on line 7)",
     ]
-    assert str(report.errors[-1]) == "... and 4 more errors"
+    assert str(report.errors[-1]) == "... and 1 more errors"
     assert await table(db, "SELECT COUNT(*) FROM tasks") == [(0,)]
 
 
@@ -201,7 +207,10 @@ async def test_replace_keeps_answers_and_retires_missing_tasks(
     tasks = [{"id": "t0", "text": "new text", "gold": "pos", "explanation": "Yes."}]
     tasks += [{"id": "t1", "text": "review 1"}, {"id": "t2", "text": "review 2"}]
     tasks += [{"id": "t4", "text": "review 4"}]
-    second = write_pack_file(tmp_path / "v2.jsonl", tasks, overlap=4, title="Reviews v2")
+    one_gold = {"qualification": 1, "gold_ratio": 0}  # one gold task: one to train on
+    second = write_pack_file(
+        tmp_path / "v2.jsonl", tasks, overlap=4, title="Reviews v2", quality=one_gold
+    )
 
     refused = await load_pack(db, second, clock=clock)
     assert not refused.ok and "already exists" in refused.errors[0].message
@@ -231,7 +240,7 @@ async def test_replace_keeps_answers_and_retires_missing_tasks(
 
     # Bringing t3 back un-retires it; its answer still counts.
     tasks.append({"id": "t3", "text": "back"})
-    third = write_pack_file(tmp_path / "v3.jsonl", tasks, overlap=4)
+    third = write_pack_file(tmp_path / "v3.jsonl", tasks, overlap=4, quality=one_gold)
     report = await load_pack(db, third, replace=True, clock=clock)
     assert (report.tasks_added, report.tasks_updated, report.tasks_retired) == (0, 5, 0)
     assert await table(

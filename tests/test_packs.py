@@ -4,6 +4,7 @@ reports with its line, task and field. Duplicate ids are found by a load (test_p
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -271,16 +272,28 @@ def test_jsonl_header_errors_and_tasks_still_checked(tmp_path: Path) -> None:
     assert found == [(1, "reward"), (2, "gold")]
 
 
-def test_errors_are_capped(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path, [{"id": f"t{n}", "text": ""} for n in range(MAX_ERRORS + 5)])
-    errors = check_pack(path).errors
+def test_a_file_with_more_errors_than_listed_stops_reading_and_says_where(tmp_path: Path) -> None:
+    tasks = [{"id": f"t{n}", "text": ""} for n in range(MAX_ERRORS * 50)]
+    errors = check_pack(write_jsonl(tmp_path, tasks)).errors
     assert len(errors) == MAX_ERRORS + 1
-    assert str(errors[-1]) == "... and 5 more errors"
+    # The header is line 1: the first MAX_ERRORS errors are lines 2 to MAX_ERRORS + 1, and
+    # reading stopped on the error after them, not at the end of the file.
+    assert [error.line for error in errors[:-1]] == list(range(2, MAX_ERRORS + 2))
+    assert str(errors[-1]) == (
+        f"... reading stopped at line {MAX_ERRORS + 2:,}, after more than {MAX_ERRORS} errors:"
+        " fix these and load the pack again"
+    )
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
     (error,) = check_pack(tmp_path / "missing.jsonl").errors
-    assert "cannot read" in error.message
+    assert error.message == f"no such file: {tmp_path / 'missing.jsonl'}"
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    (error,) = check_pack(fifo).errors  # never opened: opening a FIFO waits for a writer
+    assert error.message.endswith(
+        "is not a regular file (a FIFO): give a .json or .jsonl pack file"
+    )
 
 
 def test_bom_and_ndjson(tmp_path: Path) -> None:

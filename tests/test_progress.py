@@ -4,6 +4,7 @@ its layout, the report after a load, and the progress bar drawn while a load run
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -109,9 +110,25 @@ def test_format_progress() -> None:
         currency="EUR",
         spent_micros=800_000,
         percent=40 / 450 * 100,
+        gold_tasks=15,
+        gold_answers=626,
     )
-    text = format_progress([row])
-    assert "demo" in text and "40/450" in text and "8.9%" in text and "0.80 EUR" in text
+    header, _, line = format_progress([row]).splitlines()
+    columns = dict(zip(re.split(r"\s{2,}", header), re.split(r"\s{2,}", line), strict=True))
+    assert columns == {
+        "pack": "demo",
+        "status": "active",
+        "tasks": "150",
+        "complete": "10",
+        "answers": "40",
+        "wanted": "450",
+        "% done": "8.9%",
+        "checks": "15",
+        "check answers": "626",  # never mixed with the answers wanted
+        "open leases": "2",
+        "reward": "0.02 EUR",
+        "spent": "0.80 EUR",
+    }
     assert format_progress([]) == "no packs loaded"
 
 

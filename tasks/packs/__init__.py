@@ -13,12 +13,19 @@ One module per idea:
 - errors.py: PackError (line, task id, field, message) and the capped ErrorList.
 - reader.py: PackReader, the header then the tasks in batches (jsonscan.py: JSON positions).
 - loading.py: load_pack, all or nothing in one unit of work on the database thread.
-- catalogue.py: PackInfo (a pack in service) and pack_progress.
+- catalogue.py: PackInfo (a pack in service), pack_progress, and pausing, resuming, closing.
 
 The names other modules use are importable from here: ``from tasks.packs import load_pack``.
 """
 
-from tasks.packs.catalogue import Option, PackInfo, PackProgress, pack_progress
+from tasks.packs.catalogue import (
+    Option,
+    PackInfo,
+    PackProgress,
+    StatusChange,
+    pack_progress,
+    set_pack_status,
+)
 from tasks.packs.errors import MAX_ERRORS, ErrorList, PackError
 from tasks.packs.format import (
     TYPE_RULES,
@@ -47,11 +54,13 @@ __all__ = [
     "PackReader",
     "ProgressCallback",
     "QualityBlock",
+    "StatusChange",
     "TaskBatch",
     "TaskSpec",
     "TaskType",
     "TypeRules",
     "load_pack",
     "pack_progress",
+    "set_pack_status",
     "task_content",
 ]

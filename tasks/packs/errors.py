@@ -1,7 +1,8 @@
 """What is wrong with a pack file, said so that an operator can fix it.
 
-Every error carries its line, task id and field (PackError); a pack's errors are all counted
-and the first MAX_ERRORS by line are kept (ErrorList). describe() turns pydantic's errors into
+Every error carries its line, task id and field (PackError); the first MAX_ERRORS by line are
+kept (ErrorList), and reading stops at the error after them: a file that bad is fixed from the
+first errors, and reading the rest would only cost time. describe() turns pydantic's errors into
 those messages.
 """
 
@@ -17,7 +18,7 @@ from pydantic_core import ErrorDetails
 
 from tasks.packs.format import TYPE_RULES, PackHeader, QualityBlock, json_kind
 
-MAX_ERRORS = 1000
+MAX_ERRORS = 100
 
 _SLUG_HELP = 'lowercase letters, digits, "-" and "_", starting with a letter or digit'
 
@@ -48,6 +49,8 @@ class ErrorList:
     def __init__(self) -> None:
         self.cap = MAX_ERRORS
         self.total = 0
+        # The last line read when reading stopped, with more than `cap` errors (None: it did not).
+        self.stopped_at: int | None = None
         # A heap whose top is the kept error with the highest line (the latest, on a tie): the one
         # to drop when an error with a lower line comes in over the cap.
         self._heap: list[tuple[int, int, PackError]] = []
@@ -73,9 +76,20 @@ class ErrorList:
         return self.total > 0
 
     def as_list(self) -> list[PackError]:
-        """The kept errors by line, then '... and N more errors' when some were dropped."""
+        """The kept errors by line, then where reading stopped, or '... and N more errors'
+        when some were dropped."""
         errors = self.items
-        if self.total > len(errors):
+        if self.stopped_at is not None:
+            errors.append(
+                PackError(
+                    None,
+                    None,
+                    None,
+                    f"... reading stopped at line {self.stopped_at:,}, after more than"
+                    f" {self.cap} errors: fix these and load the pack again",
+                )
+            )
+        elif self.total > len(errors):
             errors.append(
                 PackError(None, None, None, f"... and {self.total - len(errors)} more errors")
             )

@@ -57,26 +57,80 @@ def _not_blank(value: str) -> str:
     return value
 
 
+# Telegram measures texts in UTF-16 code units: an emoji, like any character beyond U+FFFF, is
+# two. The limits below are in those units, so that what passes here can always be sent (a
+# 3,500-emoji text is 7,000 units, past a message's 4,096). Python counts code points; pydantic's
+# max_length (in code points) is a quick first check, since units are never fewer.
+MAX_TEXT_UNITS = 3500
+MAX_EXPLANATION_UNITS = 1000
+
+
+def utf16_units(text: str) -> int:
+    """The length of `text` as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def too_many_units(text: str, limit: int) -> str | None:
+    """Why `text` is too long in Telegram's units, or None when it fits."""
+    if len(text) * 2 <= limit:  # cannot pass the limit: no need to count
+        return None
+    units = utf16_units(text)
+    if units <= limit:
+        return None
+    return (
+        f"has {len(text):,} characters but {units:,} UTF-16 units, at most {limit:,} (Telegram"
+        " counts each emoji, like any character beyond U+FFFF, as 2)"
+    )
+
+
+def _units_at_most(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if problem := too_many_units(value, limit):
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
 Slug = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 OptionId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 OptionLabel = Annotated[
-    str, Strict(), StringConstraints(min_length=1, max_length=40), AfterValidator(_not_blank)
+    str,
+    Strict(),
+    StringConstraints(min_length=1, max_length=40),
+    AfterValidator(_not_blank),
+    _units_at_most(40),
 ]
 Title = Annotated[
-    str, Strict(), StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)
+    str,
+    Strict(),
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_not_blank),
+    _units_at_most(200),
 ]
 Instructions = Annotated[
-    str, Strict(), StringConstraints(min_length=1, max_length=2000), AfterValidator(_not_blank)
+    str,
+    Strict(),
+    StringConstraints(min_length=1, max_length=2000),
+    AfterValidator(_not_blank),
+    _units_at_most(2000),
 ]
 Description = Annotated[
-    str, Strict(), StringConstraints(min_length=1, max_length=1000), AfterValidator(_not_blank)
+    str,
+    Strict(),
+    StringConstraints(min_length=1, max_length=1000),
+    AfterValidator(_not_blank),
+    _units_at_most(1000),
 ]
 Currency = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Z]{3}$")]
-# Task fields. The blank-text check is done by the loader, outside pydantic, for speed.
+# Task fields. The blank-text and UTF-16 checks are done by the reader, outside pydantic, for
+# speed (only a text of more than half the limit in code points needs counting).
 TaskId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128)]
-TaskText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=3500)]
+TaskText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=MAX_TEXT_UNITS)]
 Gold = Annotated[str, Strict()]
-Explanation = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=1000)]
+Explanation = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=MAX_EXPLANATION_UNITS)
+]
 
 
 class OptionSpec(BaseModel):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from db import gold as gold_db
 from db import packs as db_packs
 from db.core import Database, Tx, to_db_time
 from db.packs import Option, PackColumns, PackInfo
@@ -23,6 +24,7 @@ from tasks.clock import Clock
 from tasks.packs.errors import PackError
 from tasks.packs.format import PackHeader
 from tasks.packs.reader import PackReader
+from tasks.quality import rules
 
 # The page cache (KiB) while a load runs: the unique (pack_pk, task_id) index of a big pack with
 # ids in random order would otherwise be read back from disk for most rows.
@@ -50,6 +52,9 @@ class LoadReport:
     overlap: int = 0
     reward_micros: int = 0
     error_count: int = 0  # all errors found, including those past the MAX_ERRORS listed
+    # Reading stopped after this line, with more than MAX_ERRORS errors (None: read to the end).
+    stopped_at_line: int | None = None
+    warnings: list[str] = field(default_factory=list)  # loaded, but the operator should know
 
 
 class _Refused(Exception):
@@ -76,10 +81,10 @@ async def load_pack(
 
     A JSONL pack is streamed (bounded memory); a JSON pack is read whole (keep those small).
     Validation happens while the tasks are written; on any error the transaction is rolled back
-    and the report lists every error (MAX_ERRORS at most). An existing pack id is refused unless
-    `replace`: then the header is updated, tasks are upserted by id (answers kept), tasks missing
-    from the file are retired, and each task's remaining slots are recomputed. A replace cannot
-    remove an option that stored answers chose.
+    and the report lists the errors (the first MAX_ERRORS: reading stops after them). An
+    existing pack id is refused unless `replace`: then the header is updated, tasks are upserted
+    by id (answers kept), tasks missing from the file are retired, and each task's remaining
+    slots are recomputed. A replace cannot remove an option that stored answers chose.
 
     `on_progress(bytes_read, total_bytes, tasks_read)` is called after every batch, on the
     database thread (the event loop is not blocked meanwhile, but the database is: meant for the
@@ -117,6 +122,7 @@ def _load(
                     ok=False,
                     errors=reader.errors.as_list(),
                     error_count=reader.errors.total,
+                    stopped_at_line=reader.errors.stopped_at,
                     currency=header.currency if header else "EUR",
                 )
             )
@@ -180,7 +186,15 @@ def _write(
     if existing is not None:
         retired = db_packs.retire_unseen_tasks(tx, pack_pk)
         db_packs.recompute_remaining(tx, pack_pk, header.overlap)
+        db_packs.recompute_completed(tx, pack_pk, header.overlap)
         added = db_packs.count_tasks(tx, pack_pk) - tasks_before
+    gold, _, _ = gold_db.span(tx, pack_pk)
+    quality = header.quality.model_dump(exclude_unset=True) if header.quality else None
+    needs = rules.gold_needs(gold, rules.QualitySettings.from_header(quality))
+    if needs.refused is not None:
+        line = reader.header_lines.get("quality", reader.header_line)
+        errors.add(line, None, "quality.qualification", needs.refused)
+        return None
     return LoadReport(
         header.id,
         ok=True,
@@ -194,6 +208,7 @@ def _write(
         currency=header.currency,
         overlap=header.overlap,
         reward_micros=header.reward_micros,
+        warnings=[needs.warning] if needs.warning else [],
     )
 
 

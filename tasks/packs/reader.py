@@ -12,6 +12,7 @@ Two formats, told apart by the file extension:
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -24,17 +25,83 @@ from db.packs import TaskRow
 from tasks.packs.errors import ErrorList, describe, field_name
 from tasks.packs.format import (
     HEADER_FIELDS,
+    MAX_EXPLANATION_UNITS,
+    MAX_TEXT_UNITS,
     TASK,
     TASK_FIELDS,
     PackHeader,
     TaskDict,
     json_kind,
     task_content,
+    too_many_units,
 )
 from tasks.packs.jsonscan import decode_error, json_problem, scan_json_pack, unencodable
 
 BATCH_SIZE = 5000
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+# The longest JSONL line read: a task at its limits (3,500 characters of text, a 1,000-character
+# explanation, a 128-character id), every character written as a \uXXXX escape pair, takes about
+# 60 KB; a header at its limits a little less. A longer line is refused with its line number,
+# read and dropped 1 MiB at a time: a 200 MB line never sits in memory.
+MAX_LINE_BYTES = 256 * 1024
+_SKIP_CHUNK = 1024 * 1024
+# A JSON pack is read whole (and parsed: several times its size in memory); bigger ones are JSONL.
+MAX_JSON_BYTES = 64 * 1024 * 1024
+
+
+def _too_long(size: int) -> str:
+    return (
+        f"the line has {size:,} bytes, more than the {MAX_LINE_BYTES:,} a line may have"
+        " (a task at its limits takes far less)"
+    )
+
+
+def _rest_of_line(file: IO[bytes]) -> int:
+    """Reads past the rest of an over-long line, a chunk at a time; returns its bytes."""
+    skipped = 0
+    while chunk := file.readline(_SKIP_CHUNK):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def bounded_lines(file: IO[bytes]) -> Iterator[tuple[bytes | None, int]]:
+    """The lines of a file as (bytes, size); (None, size) for a line over MAX_LINE_BYTES, which
+    is never held whole."""
+    readline = file.readline
+    limit = MAX_LINE_BYTES + 1  # the content and its newline
+    while raw := readline(limit):
+        if len(raw) == limit and not raw.endswith(b"\n"):
+            yield None, len(raw) + _rest_of_line(file)
+        else:
+            yield raw, len(raw)
+
+
+def pack_file_problem(file: Path) -> str | None:
+    """Why `file` cannot be read as a pack, said as what it is; None for a regular file.
+
+    Only stat() is called: a FIFO is never opened (opening one blocks until a writer comes)."""
+    try:
+        mode = file.stat().st_mode
+    except FileNotFoundError:
+        return f"no such file: {file}"
+    except NotADirectoryError:
+        return f"no such file: {file} (a part of the path is a file, not a folder)"
+    except OSError as exc:
+        return f"cannot read {file}: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return f"{file} is a folder, not a pack file"
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"{file} is not a regular file ({kind}): give a .json or .jsonl pack file"
 
 
 class TaskBatch(NamedTuple):
@@ -88,6 +155,9 @@ class PackReader:
 
     def read_header(self) -> PackHeader | None:
         """Reads and validates the header (JSON: the whole file); None if it is invalid."""
+        if (problem := pack_file_problem(self.source)) is not None:
+            self.errors.add(None, None, None, problem)
+            return None
         try:
             self.total_bytes = self.source.stat().st_size
             if self.jsonl:
@@ -120,9 +190,13 @@ class PackReader:
 
     def _read_jsonl_header(self) -> dict[str, Any] | None:
         assert self._file is not None
-        for raw in self._file:
+        for raw, size in bounded_lines(self._file):
             self._line += 1
-            self.bytes_read += len(raw)
+            self.bytes_read += size
+            if raw is None:
+                self.header_line = self._line
+                self.errors.add(self._line, None, None, f"the header line: {_too_long(size)}")
+                return None
             if self._line == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if raw.isspace() or not raw:
@@ -153,6 +227,16 @@ class PackReader:
         return None
 
     def _read_json_document(self) -> dict[str, Any] | None:
+        if self.total_bytes > MAX_JSON_BYTES:
+            self.errors.add(
+                None,
+                None,
+                None,
+                f"a JSON pack is read whole: this one has {self.total_bytes:,} bytes, at most"
+                f" {MAX_JSON_BYTES:,}; write it as JSONL (.jsonl, the header line then one task"
+                " per line), which streams",
+            )
+            return None
         data = self.source.read_bytes()
         try:
             text = data.decode("utf-8-sig")
@@ -216,14 +300,28 @@ class PackReader:
         validate = TASK.validator.validate_json  # the core validator: no wrapper overhead
         encode = encode_basestring
         size = self.batch_size
+        half = MAX_TEXT_UNITS // 2  # a longer text may be too long in UTF-16 units
         rows: list[TaskRow] = []
         lines: list[int] = []
         line = self._line
         done = self.bytes_read
         read = self.tasks_read
-        for raw in self._file:
+        errors = self.errors
+        cap = errors.cap
+        readline = self._file.readline
+        limit = MAX_LINE_BYTES + 1  # the content and its newline
+        while raw := readline(limit):
             line += 1
             done += len(raw)
+            if errors.total > cap:  # more errors than are listed: stop reading
+                errors.stopped_at = line - 1
+                break
+            if len(raw) == limit and not raw.endswith(b"\n"):
+                length = len(raw) + _rest_of_line(self._file)
+                done += length - len(raw)
+                read += 1
+                errors.add(line, None, None, _too_long(length))
+                continue
             try:
                 task = validate(raw)
             except ValidationError as exc:
@@ -233,24 +331,29 @@ class PackReader:
                 self._invalid_task(line, exc, raw)
                 continue
             read += 1
-            if "gold" in task or "explanation" in task or task["text"].isspace():
+            text = task["text"]
+            if "gold" in task or "explanation" in task or len(text) > half or text.isspace():
                 self._accept(task, line, rows, lines)
             else:  # the common case, inlined: a plain text task
-                rows.append((task["id"], '{"text": ' + encode(task["text"]) + "}", None, None))
+                rows.append((task["id"], '{"text": ' + encode(text) + "}", None, None))
                 lines.append(line)
             if len(rows) >= size:
                 self._line, self.bytes_read, self.tasks_read = line, done, read
                 yield TaskBatch(rows, lines)
                 rows, lines = [], []
         self._line, self.bytes_read, self.tasks_read = line, done, read
-        if rows:
+        if rows and errors.stopped_at is None:
             yield TaskBatch(rows, lines)
 
     def _json_batches(self) -> Iterator[TaskBatch]:
         validate = TASK.validate_python
         batch = TaskBatch([], [])
         count = len(self._elements)
+        errors = self.errors
         for index, (line, element) in enumerate(self._elements, 1):
+            if errors.total > errors.cap:  # more errors than are listed: stop reading
+                errors.stopped_at = line - 1
+                break
             self.tasks_read += 1
             try:
                 task = validate(element)
@@ -267,7 +370,7 @@ class PackReader:
                 yield batch
                 batch = TaskBatch([], [])
         self.bytes_read = self.total_bytes
-        if batch.rows:
+        if batch.rows and errors.stopped_at is None:
             yield batch
 
     def _accept(self, task: TaskDict, line: int, rows: list[TaskRow], lines: list[int]) -> None:
@@ -277,6 +380,14 @@ class PackReader:
         explanation = task.get("explanation")
         if text.isspace():
             self.errors.add(line, task["id"], "text", "is blank")
+            return
+        if problem := too_many_units(text, MAX_TEXT_UNITS):
+            self.errors.add(line, task["id"], "text", problem)
+            return
+        if explanation is not None and (
+            problem := too_many_units(explanation, MAX_EXPLANATION_UNITS)
+        ):
+            self.errors.add(line, task["id"], "explanation", problem)
             return
         if gold is not None:
             if problem := self._gold_error(gold):
@@ -338,8 +449,8 @@ class PackReader:
 
     def _jsonl_objects(self) -> Iterator[tuple[int, Any]]:
         with self.source.open("rb") as lines:
-            for line, raw in enumerate(lines, 1):
-                if line <= (self.header_line or 0):
+            for line, (raw, _) in enumerate(bounded_lines(lines), 1):
+                if raw is None or line <= (self.header_line or 0):
                     continue
                 try:
                     yield line, json.loads(raw)

@@ -261,3 +261,48 @@ def is_closed(answers: int, confidence: float, s: QualitySettings, overlap: int)
     return answers >= max_overlap(s, overlap) or (
         answers >= s.min_overlap and confidence >= s.target_confidence
     )
+
+
+# -- how much gold a pack needs -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoldNeeds:
+    """What a pack's gold count means for its workers (checked when the pack is loaded)."""
+
+    refused: str | None  # why the pack cannot work as written: training could never end
+    warning: str | None  # why workers will stop early on it
+
+
+def gold_needs(gold: int, s: QualitySettings) -> GoldNeeds:
+    """Training serves `qualification` distinct gold tasks: with fewer, no worker can ever pass
+    and every one stops after the gold there is, so the pack is refused. Afterwards checks come
+    at the gold rate, from gold not yet seen; with less than one window of it left (window or
+    min_gold_answers, whichever is more) workers stop for lack of gold before their score means
+    anything, so the load warns."""
+    if gold == 0:
+        return GoldNeeds(None, None)  # no gold: no checks, plain overlap
+    q = s.qualification
+    if gold < q:
+        return GoldNeeds(
+            f"the pack has {gold} gold task{'s' if gold != 1 else ''}, fewer than its"
+            f" qualification ({q}, the gold tasks served first as training): no worker could"
+            f" finish training and every one would stop after {gold}. Add {q - gold} gold"
+            f" task{'s' if q - gold != 1 else ''}, or set quality.qualification to {gold} or"
+            " less (0: no training)",
+            None,
+        )
+    if s.gold_ratio <= 0:
+        return GoldNeeds(None, None)
+    window = max(s.window, s.min_gold_answers)
+    if gold >= q + window:
+        return GoldNeeds(None, None)
+    left = gold - q
+    return GoldNeeds(
+        None,
+        f"{gold} gold tasks, {q} of them for training, leave {left} for checks, less than one"
+        f" window ({window}): workers stop on this pack once they have seen them all (after"
+        f" about {q + (left + 1) / max(s.gold_ratio * 2, 0.01):.0f} tasks each) until more gold"
+        f" is loaded. {q + window} gold tasks or more avoid it (or quality.gold_ratio 0: no"
+        " checks after training)",
+    )
