@@ -31,7 +31,6 @@ from bench.bench_e2e import write_pack
 from bot.app import build_application, start_polling, stop_polling
 from bot.settings import load_settings
 from db import Database, to_db_time
-from handlers.deps import KEY, Services
 from tasks.clock import Clock
 from tasks.earnings import EarningsConfig, shift_week, week_bounds, week_of
 from tasks.packs import load_pack
@@ -127,12 +126,11 @@ def app_for(base_url: str, db_path: Path, rate_limits: bool) -> Any:
         bot_token="123456:SIMULATED",
         telegram_api_url=base_url,
         database_path=db_path,
+        timezone=str(ZONE),
+        quiet_hours="off",  # the benchmark runs at any hour
         _env_file=None,
     )
-    app = build_application(settings, rate_limits=rate_limits)
-    services: Services = app.bot_data[KEY]
-    services.earnings.config = EarningsConfig(zone=ZONE, quiet_hours=None)
-    return app
+    return build_application(settings, rate_limits=rate_limits)
 
 
 async def sends_ok(http: aiohttp.ClientSession, base_url: str) -> int:

@@ -13,8 +13,7 @@ from typing import Any
 from db import Database
 from tasks.clock import FakeClock
 from tasks.work import NoTask, Outcome, TaskCard, WorkService
-from tests.conftest import newcomer, pack_dict
-from tests.helpers import cli
+from tests.helpers import cli, newcomer, pack_dict
 
 
 def test_load_pack_names_a_folder_a_fifo_and_a_socket_and_never_hangs_on_a_fifo(

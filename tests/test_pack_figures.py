@@ -9,7 +9,7 @@ from db import answers as answers_db
 from tasks.clock import FakeClock
 from tasks.packs import pack_progress
 from tasks.work import WorkService
-from tests.conftest import GoldPack, honest, newcomer, work_on
+from tests.helpers import GoldPack, honest, newcomer, work_on
 
 
 async def test_check_answers_are_counted_apart_and_complete_tasks_stay_complete(

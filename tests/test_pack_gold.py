@@ -13,7 +13,7 @@ from db import Database
 from tasks.clock import FakeClock
 from tasks.packs import load_pack
 from tasks.work import AnswerResult, Outcome, TaskCard, WorkService
-from tests.conftest import make_tasks, newcomer, write_pack_file
+from tests.helpers import make_tasks, newcomer, write_pack_file
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -12,7 +12,7 @@ from db import Database
 from tasks.clock import FakeClock
 from tasks.packs import MAX_ERRORS, load_pack
 from tasks.packs.reader import MAX_JSON_BYTES, MAX_LINE_BYTES
-from tests.conftest import PACK_HEADER, check_pack, make_tasks, write_pack_file
+from tests.helpers import PACK_HEADER, check_pack, make_tasks, write_pack_file
 
 
 def test_a_200_mb_line_is_refused_with_its_line_number_without_being_read_whole(
