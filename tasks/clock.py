@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def zone_or(name: str | None, default: tzinfo) -> tzinfo:
+    """A person's own time zone when it is known and valid, else `default` (TIMEZONE)."""
+    return (_zone(name) if name else None) or default
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 class Clock:

@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from db import Database, Tx, read_only, to_db_time, unit_of_work
 from db import outbox as outbox_db
 from db import statements as statements_db
 from db.outbox import Lane, Pending
-from tasks.clock import Clock
+from tasks.clock import Clock, zone_or
 from tasks.earnings import EarningsConfig, next_payout
 from tasks.payouts import Notice
 from tasks.statements import Statement
@@ -85,20 +84,10 @@ class OutboxService:
         self.config = config
         self.clock = clock or Clock()
         self.operator_ids = operator_ids
-        self._zones: dict[str | None, tzinfo] = {}
 
     def zone_of(self, name: str | None) -> tzinfo:
         """A recipient's own time zone when known and valid, else TIMEZONE."""
-        zone = self._zones.get(name)
-        if zone is None:
-            zone = self.config.zone
-            if name:
-                try:
-                    zone = ZoneInfo(name)
-                except (ZoneInfoNotFoundError, ValueError):
-                    pass
-            self._zones[name] = zone
-        return zone
+        return zone_or(name, self.config.zone)
 
     def on_queued(self, callback: Callable[[], None]) -> Callable[[], None]:
         """`callback()` (from the database thread) when this process queues a message; returns

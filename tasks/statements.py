@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import activity as activity_db
@@ -23,7 +22,7 @@ from db import outbox as outbox_db
 from db import statements as statements_db
 from db import workers as workers_db
 from db.statements import WeekFigures
-from tasks.clock import Clock
+from tasks.clock import Clock, zone_or
 from tasks.earnings import (
     EarningsConfig,
     PackRate,
@@ -105,20 +104,10 @@ class StatementService:
         self.db = db
         self.config = config
         self.clock = clock or Clock()
-        self._zones: dict[str | None, tzinfo] = {}
 
     def zone_of(self, name: str | None) -> tzinfo:
         """A worker's own time zone when known and valid, else TIMEZONE."""
-        zone = self._zones.get(name)
-        if zone is None:
-            zone = self.config.zone
-            if name:
-                try:
-                    zone = ZoneInfo(name)
-                except (ZoneInfoNotFoundError, ValueError):
-                    pass
-            self._zones[name] = zone
-        return zone
+        return zone_or(name, self.config.zone)
 
     # -- computing ------------------------------------------------------------------------------
 

@@ -353,3 +353,25 @@ async def press_card(
     if choice is None:
         return await work.skip(worker_id=worker_id, assignment_id=card.assignment_id)
     return await work.answer(worker_id=worker_id, assignment_id=card.assignment_id, choice=choice)
+
+
+async def workers_paid(
+    path: Path, names: list[str], *, micros: int = 20_000, at: str = "2026-11-18T10:00:00.000000Z"
+) -> None:
+    """Workers 1, 2, ... with these names, each paid one reward of `micros` at `at`."""
+
+    def seed(tx: Tx) -> None:
+        for worker, name in enumerate(names, start=1):
+            tx.execute(
+                "INSERT INTO workers (id, first_name, language, created_at, last_seen_at)"
+                " VALUES (?, ?, 'en', 'x', 'x')",
+                (worker, name),
+            )
+            tx.execute(
+                "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
+                " idempotency_key, created_at) VALUES (?, 'reward', ?, 'EUR', 'r', ?, ?)",
+                (worker, micros, f"seed:{worker}", at),
+            )
+
+    async with Database(path) as db:
+        await db.run(seed)

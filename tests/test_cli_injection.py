@@ -10,34 +10,14 @@ from pathlib import Path
 
 from bot.cli_quality import format_disputes
 from bot.terminal import terminal_safe
-from db import Database, Tx
 from db.gold import FlaggedGold
 from tasks import export, payouts
 from tasks.quality.disputes import DisputeView
 from tasks.spreadsheet import csv_line
-from tests.helpers import cli
+from tests.helpers import cli, workers_paid
 
 ATTACKS = ['=HYPERLINK("http://x","y")', "+33 6 12", "-1+2", "@SUM(A1)", "\tcmd", "\rcmd"]
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9bA"
-
-
-async def workers_named(path: Path, names: list[str]) -> None:
-    def seed(tx: Tx) -> None:
-        for worker, name in enumerate(names, start=1):
-            tx.execute(
-                "INSERT INTO workers (id, first_name, language, created_at, last_seen_at)"
-                " VALUES (?, ?, 'en', 'x', 'x')",
-                (worker, name),
-            )
-            tx.execute(
-                "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
-                " idempotency_key, created_at) VALUES (?, 'reward', 20000000, 'EUR', 'r', ?,"
-                " '2026-11-18T10:00:00.000000Z')",
-                (worker, f"seed:{worker}"),
-            )
-
-    async with Database(path) as db:
-        await db.run(seed)
 
 
 async def test_payout_lists_neutralise_formula_names_like_the_results_export(
@@ -45,7 +25,7 @@ async def test_payout_lists_neutralise_formula_names_like_the_results_export(
 ) -> None:
     assert payouts.neutralise is export.neutralise  # one function for both exports
     path = tmp_path / "bot.sqlite3"
-    await workers_named(path, [*ATTACKS, "Zoé"])
+    await workers_paid(path, micros=20_000_000, names=[*ATTACKS, "Zoé"])
     out = tmp_path / "payouts.csv"
     result = cli("payouts", "export", "--min", "10", "--out", str(out), db=path)
     assert result.returncode == 0, result.stderr
@@ -79,7 +59,7 @@ def test_dispute_comments_and_texts_are_shown_not_obeyed_by_the_terminal() -> No
 
 async def test_a_workers_name_in_a_statement_preview_is_shown_not_obeyed(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
-    await workers_named(path, [f"Eve{ESCAPES}"])
+    await workers_paid(path, micros=20_000_000, names=[f"Eve{ESCAPES}"])
     result = cli("statements", "preview", "--week", "2026-W47", db=path)
     assert result.returncode == 0, result.stderr
     assert "--- worker 1 (Eve\\x1b]0;pwned\\x07\\x1b[2J\\x9bA) ---" in result.stdout
@@ -105,7 +85,7 @@ async def test_a_name_with_a_carriage_return_cannot_forge_a_row_in_a_payout_list
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "bot.sqlite3"
-    await workers_named(path, ["x\r999,Mallory,500,EUR", "Ana"])
+    await workers_paid(path, micros=20_000_000, names=["x\r999,Mallory,500,EUR", "Ana"])
     out = tmp_path / "payouts.csv"
     assert cli("payouts", "export", "--min", "1", "--out", str(out), db=path).returncode == 0
     assert payouts.read_csv(out) == [

@@ -11,30 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from db import Database, Tx
+from db import Database
 from tasks.earnings import shift_week, week_of
-from tests.helpers import cli, cli_into_a_closed_pipe
+from tests.helpers import cli, cli_into_a_closed_pipe, workers_paid
 
 THIS_WEEK = week_of(datetime.now(UTC), ZoneInfo("Europe/Paris"))
 WEDNESDAY_W47 = "2026-11-18T10:00:00.000000Z"
-
-
-async def workers_paid_in_w47(path: Path, names: list[str]) -> None:
-    def seed(tx: Tx) -> None:
-        for worker, name in enumerate(names, start=1):
-            tx.execute(
-                "INSERT INTO workers (id, first_name, language, created_at, last_seen_at)"
-                " VALUES (?, ?, 'en', 'x', 'x')",
-                (worker, name),
-            )
-            tx.execute(
-                "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
-                " idempotency_key, created_at) VALUES (?, 'reward', 20000, 'EUR', 'r', ?, ?)",
-                (worker, f"seed:{worker}", WEDNESDAY_W47),
-            )
-
-    async with Database(path) as db:
-        await db.run(seed)
 
 
 @pytest.mark.parametrize("week", [THIS_WEEK, shift_week(THIS_WEEK, 3)])
@@ -42,7 +24,7 @@ async def test_sending_a_week_that_has_not_ended_is_one_line_and_writes_nothing(
     tmp_path: Path, week: str
 ) -> None:
     path = tmp_path / "bot.sqlite3"
-    await workers_paid_in_w47(path, ["Ana"])
+    await workers_paid(path, at=WEDNESDAY_W47, names=["Ana"])
     result = cli("statements", "send", "--week", week, db=path)
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: week {week} has not ended yet (it ends ")
@@ -54,7 +36,7 @@ async def test_sending_a_week_that_has_not_ended_is_one_line_and_writes_nothing(
 
 async def test_a_finished_week_is_told_in_complete_sentences(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
-    await workers_paid_in_w47(path, ["Ana"])
+    await workers_paid(path, at=WEDNESDAY_W47, names=["Ana"])
     first = cli("statements", "send", "--week", "2026-W47", db=path)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
@@ -74,7 +56,7 @@ async def test_a_finished_week_is_told_in_complete_sentences(tmp_path: Path) -> 
 
 async def test_a_preview_says_how_many_statements_it_leaves_out(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
-    await workers_paid_in_w47(path, ["Ana", "Ben", "Chloé", "Dan", "Eve"])
+    await workers_paid(path, at=WEDNESDAY_W47, names=["Ana", "Ben", "Chloé", "Dan", "Eve"])
     result = cli("statements", "preview", "--week", "2026-W47", db=path)
     assert result.returncode == 0, result.stderr
     assert "  3 of 5 statements shown" in result.stdout.splitlines()
@@ -84,7 +66,7 @@ async def test_a_preview_says_how_many_statements_it_leaves_out(tmp_path: Path) 
 
 async def test_a_preview_piped_into_a_reader_that_left_ends_quietly(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
-    await workers_paid_in_w47(path, ["Ana", "Ben"])
+    await workers_paid(path, at=WEDNESDAY_W47, names=["Ana", "Ben"])
     result = cli_into_a_closed_pipe("statements", "preview", "--week", "2026-W47", db=path)
     assert result.returncode == 1 and result.stderr == ""
     script = f"{sys.executable} -m bot statements preview --week 2026-W47 | head -3"
