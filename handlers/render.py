@@ -98,6 +98,8 @@ def visible_length(html_text: str) -> int:
 def first_that_fits(full: str, *shorter: Callable[[], str], limit: int = MESSAGE_LIMIT) -> str:
     """`full` if Telegram would take it, else the first shorter version that fits (the last
     one is built to always fit)."""
+    if 2 * len(full) <= limit:
+        return full  # each character is at most two UTF-16 units, and tags only add: it fits
     text = full
     for make in shorter:
         if visible_length(text) <= limit:
