@@ -7,6 +7,8 @@ import json
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from bot.progress import format_load_report
 from db import Database
 from tasks.clock import FakeClock
@@ -112,3 +114,10 @@ def test_a_title_and_a_button_label_are_measured_in_utf16_units_too(tmp_path: Pa
         ("title", "has 150 characters but 300 UTF-16 units"),
         ("options[0].label", "has 21 characters but 42 UTF-16 units"),
     }
+
+
+@pytest.mark.parametrize("reward", ["1e30", "1e400", "5000"])
+def test_a_huge_reward_is_one_error_that_names_the_bound(tmp_path: Path, reward: str) -> None:
+    path = write_pack_file(tmp_path / "p.json", make_tasks(2), reward=reward)
+    [error] = check_pack(path).errors
+    assert f"a reward of {reward} per answer is above 1000: a typo?" in str(error)

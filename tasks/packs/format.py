@@ -29,7 +29,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from tasks.money import parse_amount, to_micros
+from tasks.money import MoneyError, parse_amount, to_micros
 
 MAX_REWARD = Decimal(1000)
 
@@ -221,11 +221,16 @@ class PackHeader(BaseModel):
     def _reward(cls, value: object) -> Decimal:
         if not isinstance(value, str):
             raise ValueError('write the reward as a string, e.g. "0.02"')
-        amount = parse_amount(value)
+        try:
+            amount = parse_amount(value, maximum=MAX_REWARD)
+        except MoneyError as exc:
+            if str(exc).startswith("too large"):  # 5000 or 1e30 alike
+                raise ValueError(
+                    f"a reward of {value} per answer is above {MAX_REWARD}: a typo?"
+                ) from None
+            raise
         if amount <= 0:
             raise ValueError(f"the reward must be more than 0 (got {value!r})")
-        if amount > MAX_REWARD:
-            raise ValueError(f"a reward of {value} per answer is above {MAX_REWARD}: a typo?")
         return amount
 
     @field_validator("options")
