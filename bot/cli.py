@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot import cli_earnings, cli_quality
+from bot.arguments import OneLineParser
 from bot.settings import EXIT_BAD_SETTINGS, Settings, settings_or_exit
 
 EXIT_REFUSED = 1
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m bot", description="Petites Mains: fair, well-run annotation on Telegram."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")

@@ -153,3 +153,19 @@ def test_version_and_a_negative_crowd() -> None:
     )
     assert refused.returncode == 2
     assert "not a number of workers from 1 to 500: '-3'" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["nosuch"], "invalid choice: 'nosuch'"),
+        (["export"], "error: export: the following arguments are required: pack"),
+        (["bonus", "x", "1", "--reason", "r"], "error: bonus: argument"),
+    ],
+)
+def test_a_mistyped_command_line_is_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    result = cli(*args, db=tmp_path / "db.sqlite3")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr
