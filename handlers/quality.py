@@ -4,7 +4,6 @@ accept/reject. What quality tells people on its own goes through the outbox (han
 from __future__ import annotations
 
 import logging
-from html import escape
 from typing import Any
 
 from telegram import CallbackQuery, Update
@@ -20,6 +19,7 @@ from telegram.ext import (
 from handlers import callbacks, render, worker
 from handlers.delivery import send, toast
 from handlers.deps import Services, meet, services
+from handlers.render import esc
 from handlers.texts import t
 from tasks.quality.disputes import DisputeOutcome, DisputeService, DisputeView
 from tasks.quality.service import PackScore, QualityService
@@ -47,10 +47,6 @@ def quality(context: Context) -> QualityService:
 
 def disputes(context: Context) -> DisputeService:
     return services(context).disputes
-
-
-def esc(text: str) -> str:
-    return escape(text, quote=False)
 
 
 async def show_score(update: Update, context: Context) -> None:
