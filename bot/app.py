@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -13,15 +17,17 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
 from bot import jobs
+from bot.inbox import Inbox
 from bot.processor import PerUserUpdateProcessor
+from bot.receive import POLL_INTERVAL, Receiver
 from bot.settings import Settings
 from bot.wiring import build_bot, build_services
 from db import Database
+from db.core import current_update
 from handlers import callbacks, earnings, quality, worker
 from handlers.deps import KEY, Services
 from handlers.texts import t
@@ -31,9 +37,9 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("task", "pause", "balance", "score", "language", "help", "start")
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-# A pause between two getUpdates calls: when workers press fast, one call brings several presses
-# instead of one (fewer Bot API calls per answer); 20 ms is far below what a person can notice.
-POLL_INTERVAL = 0.02
+INBOX_KEY = "inbox"
+RECEIVER_KEY = "inbox.receiver"
+__all__ = ["ALLOWED_UPDATES", "POLL_INTERVAL", "build_application", "start_polling", "stop_polling"]
 
 
 def build_application(
@@ -43,24 +49,28 @@ def build_application(
     rate_limits: bool = True,
     concurrency: int = 64,
 ) -> Application:  # type: ignore[type-arg]
-    """Builds the bot; the database opens in post_init, on the Application's own loop."""
+    """Builds the bot; the database opens in post_init, on the Application's own loop.
+    No Updater: updates come through the durable inbox (bot/receive.py, bot/inbox.py)."""
     telegram_bot = build_bot(settings, rate_limits=rate_limits)
+    processor = PerUserUpdateProcessor(concurrency)
     app = (
         ApplicationBuilder()
         .bot(telegram_bot)
-        .concurrent_updates(PerUserUpdateProcessor(concurrency))
+        .updater(None)
+        .concurrent_updates(processor)
         .post_init(_on_startup)
         .post_shutdown(_on_shutdown)
         .build()
     )
-    app.bot_data[KEY] = build_services(settings, Database(settings.database_path), clock)
+    db = Database(settings.database_path)
+    app.bot_data[KEY] = build_services(settings, db, clock)
+    processor.inbox = app.bot_data[INBOX_KEY] = Inbox(db)
     register(app)
     return app
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """The table of contents: which update goes to which handler."""
-    app.add_handler(TypeHandler(Update, _claim_messages), group=-1)
     # Feature modules first: their commands and button patterns before the catch-alls below.
     quality.register(app)
     earnings.register(app)
@@ -80,16 +90,11 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(_log_error)
 
 
-async def _claim_messages(update: Update, context: Any) -> None:
-    # Commands and messages claim their update id here, so a redelivered command is dropped.
-    # Button presses claim nothing: the assignment's state makes a press safe to repeat (a
-    # press on an assignment already closed stores and pays nothing).
-    if update.message is not None:
-        await worker.drop_replayed_update(update, context)
-
-
 async def _log_error(update: object, context: Any) -> None:
     log.error("error while handling %r", update, exc_info=context.error)
+    handling = current_update.get()
+    if handling is not None and isinstance(context.error, Exception):
+        handling.error = context.error  # the inbox tries the update again, or sets it aside
 
 
 async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
@@ -115,24 +120,75 @@ async def register_commands(app: Application, default_language: str) -> None:  #
         await app.bot.set_my_commands(commands, language_code=language)
 
 
-async def start_polling(app: Application) -> None:  # type: ignore[type-arg]
-    """What `run_polling` does before it blocks: for the demo and the end-to-end tests."""
+async def _start(app: Application, receive: Callable[[Receiver], Awaitable[None]]) -> Receiver:  # type: ignore[type-arg]
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=POLL_INTERVAL, allowed_updates=ALLOWED_UPDATES)
     await app.start()
+    receiver = app.bot_data[RECEIVER_KEY] = Receiver(app, app.bot_data[INBOX_KEY], ALLOWED_UPDATES)
+    await receive(receiver)
+    return receiver
+
+
+async def start_polling(app: Application) -> Receiver:  # type: ignore[type-arg]
+    """Starts the bot on long polling (the updates the last run left open first) and returns;
+    `stop_polling` stops it. For `run`, the demo and the end-to-end tests."""
+    return await _start(app, Receiver.start_polling)
+
+
+async def start_webhook(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    listen: str,
+    port: int,
+    url_path: str,
+    webhook_url: str,
+    secret: str,
+) -> Receiver:
+    """Starts the bot on a webhook (Telegram POSTs each update to `webhook_url`) and returns."""
+
+    async def receive(receiver: Receiver) -> None:
+        await receiver.start_webhook(
+            listen=listen, port=port, url_path=url_path, webhook_url=webhook_url, secret=secret
+        )
+
+    return await _start(app, receive)
 
 
 async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
-    """What `run_polling` does on the way out."""
-    assert app.updater is not None
-    if app.updater.running:
-        await app.updater.stop()
+    """Stops receiving, lets the handlers finish, writes the inbox's last marks, closes."""
+    receiver: Receiver | None = app.bot_data.pop(RECEIVER_KEY, None)
+    if receiver is not None:
+        await receiver.stop()
     if app.running:
         await app.stop()
+    inbox: Inbox = app.bot_data[INBOX_KEY]
+    inbox.cancel_retries()
+    with contextlib.suppress(Exception):  # the database may be what failed: replayed next start
+        await inbox.flush()
     await app.shutdown()
     await app.bot.shutdown()  # a start-up cut short leaves the HTTP sessions to close
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
+
+
+def run_until_stopped(start: Callable[[], Awaitable[Receiver]], app: Application) -> None:  # type: ignore[type-arg]
+    """`python -m bot run`: starts, runs until SIGTERM or SIGINT (or receiving fails), stops."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            receiver = await start()
+            failed = asyncio.create_task(receiver.failed.wait())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({failed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            failed.cancel()
+            stopped.cancel()
+        finally:
+            await stop_polling(app)
+
+    asyncio.run(main())

@@ -117,7 +117,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> int:
-    from bot.app import ALLOWED_UPDATES, POLL_INTERVAL, build_application
+    from bot.app import build_application, run_until_stopped, start_polling, start_webhook
 
     if not settings.bot_token:
         print(
@@ -131,9 +131,8 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
     if code:
         return code
     app = build_application(settings)
-    updates = ALLOWED_UPDATES
     if webhook is None:
-        app.run_polling(poll_interval=POLL_INTERVAL, allowed_updates=updates)
+        run_until_stopped(lambda: start_polling(app), app)
         return 0
     parsed = urlparse(webhook)
     # Telegram calls only https webhooks; a self-hosted Bot API server (--local) may call http.
@@ -146,13 +145,16 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         print("error: setting WEBHOOK_SECRET: use 1-256 of A-Z a-z 0-9 _ -", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    app.run_webhook(
-        listen=listen,
-        port=port,
-        url_path=parsed.path.lstrip("/"),
-        webhook_url=webhook,
-        secret_token=secret,
-        allowed_updates=updates,
+    run_until_stopped(
+        lambda: start_webhook(
+            app,
+            listen=listen,
+            port=port,
+            url_path=parsed.path.lstrip("/"),
+            webhook_url=webhook,
+            secret=secret,
+        ),
+        app,
     )
     return 0
 

@@ -40,10 +40,6 @@ async def tell_of_new_work(context: ContextTypes.DEFAULT_TYPE) -> None:
             await work.told_of_new_work(worker.id)
 
 
-async def prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await services(context).work.prune_processed_updates()
-
-
 async def compute_statements(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Computes the weeks that are due; each statement is queued in the outbox as it is."""
     deps = services(context)
@@ -83,7 +79,6 @@ def schedule(app: Application) -> None:  # type: ignore[type-arg]
     assert queue is not None, "install python-telegram-bot[job-queue]"
     queue.run_repeating(expire_leases, interval=LEASE_CHECK_SECONDS, first=0, name="leases")
     queue.run_repeating(tell_of_new_work, interval=NEW_WORK_CHECK_SECONDS, first=1, name="new-work")
-    queue.run_repeating(prune_updates, interval=3600, first=60, name="prune-updates")
     queue.run_repeating(
         compute_statements, interval=STATEMENT_CHECK_SECONDS, first=1, name="statements"
     )

@@ -13,6 +13,10 @@ A user's queue is also bounded. Button presses always run (each must be answered
 assignment's state makes a repeated press harmless); commands and messages beyond
 `MAX_WAITING_MESSAGES` waiting behind the one running are dropped, and a command or text
 identical to one running or waiting is coalesced into it (a burst of /balance gets one answer).
+
+With the inbox (bot/inbox.py) attached, each update runs with its id in `db.core.current_update`
+(its units of work mark it processed in their own transactions), and is then reported done, or
+failed (the error handler notes the error there), to the inbox. A dropped update is done too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.inbox import Inbox
+from db.core import HandlingUpdate, current_update
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._queues: dict[int, _UserQueue] = {}
         self.dropped = 0  # messages dropped or coalesced since start (all users)
+        self.inbox: Inbox | None = None  # set by the wiring (bot/app.py)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Waits for the user's turn holding no slot, then runs in one of the shared slots."""
@@ -63,6 +71,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             if queue.dropped in (1, 10, 100) or queue.dropped % 1000 == 0:
                 log.info("user %s floods: %d messages dropped or coalesced", user_id, queue.dropped)
             _discard(coroutine)
+            if self.inbox is not None and isinstance(update, Update):
+                self.inbox.finished(update.update_id)
             return
         queue.updates += 1
         if text is not None:
@@ -74,13 +84,31 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                 queue.running_text = text
                 try:
                     async with self._running:
-                        await coroutine
+                        await self._run(update, coroutine)
                 finally:
                     queue.running_text = None
         finally:
             queue.updates -= 1
             if queue.updates == 0:
                 del self._queues[user_id]
+
+    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self.inbox is None or not isinstance(update, Update):
+            await coroutine
+            return
+        handling = HandlingUpdate(update.update_id)
+        token = current_update.set(handling)
+        try:
+            await coroutine
+        finally:
+            current_update.reset(token)
+        if handling.error is None:
+            self.inbox.finished(update.update_id)
+            return
+        try:
+            await self.inbox.failed(update.to_dict(), handling.error)
+        except Exception:  # left open: handled again at the next start
+            log.exception("update %s: its failure could not be recorded", update.update_id)
 
     def _excess(self, queue: _UserQueue, text: str) -> bool:
         """A message that would only lengthen a flooding user's queue."""

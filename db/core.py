@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from importlib import resources
@@ -265,10 +267,18 @@ def unit_of_work(
         await service.pause(worker_id)      # BEGIN IMMEDIATE .. COMMIT, ROLLBACK on error
 
     A body that needs another use case's work calls a plain helper taking `tx`, never another
-    decorated method (that would be a second transaction)."""
+    decorated method (that would be a second transaction).
+
+    Run while a Telegram update is handled (`current_update`), the unit of work also marks that
+    update processed in its transaction: every handler gets it without doing anything."""
 
     async def run(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await self.db.run(_bound, body, self, *args, **kwargs)
+        handling = current_update.get()
+        if handling is None or handling.processed:
+            return await self.db.run(_bound, body, self, *args, **kwargs)
+        result = await self.db.run(_bound_marking, handling.update_id, body, self, *args, **kwargs)
+        handling.processed = True
+        return result
 
     return wraps(body)(run)  # type: ignore[return-value]
 
@@ -286,3 +296,36 @@ def read_only(
 
 def _bound(tx: Tx, body: Callable[..., T], owner: Any, /, *args: Any, **kwargs: Any) -> T:
     return body(owner, tx, *args, **kwargs)
+
+
+@dataclass
+class HandlingUpdate:
+    """The Telegram update whose handler runs in this context (set by the update processor,
+    bot/processor.py): its units of work mark it processed in their own transaction."""
+
+    update_id: int
+    processed: bool = False  # a unit of work of this run has committed the mark
+    error: BaseException | None = None  # what made its handler fail, if it did
+
+
+#: The update being handled in this context, if any (None in jobs, the CLI, tests).
+current_update: ContextVar[HandlingUpdate | None] = ContextVar("current_update", default=None)
+
+
+def _bound_marking(
+    tx: Tx,
+    update_id: int,
+    body: Callable[..., T],
+    owner: Any,
+    /,
+    *args: Any,
+    **kwargs: Any,
+) -> T:
+    """`_bound`, and the update marked processed in the same transaction as the body's
+    effects: both commit, or neither (the inbox, db/updates.py, db/migrations/008_inbox.sql)."""
+    result = body(owner, tx, *args, **kwargs)
+    tx.execute(
+        "UPDATE inbox SET processed_at = ? WHERE update_id = ? AND processed_at IS NULL",
+        (to_db_time(datetime.now(UTC)), update_id),
+    )
+    return result

@@ -35,3 +35,11 @@ class WorkBot(ExtBot[Any]):
         if reply_markup is not None:
             data["reply_markup"] = reply_markup
         await self._post("editMessageText", data)
+
+    async def get_updates_json(
+        self, params: dict[str, Any], *, read_timeout: float
+    ) -> list[dict[str, Any]]:
+        """getUpdates, the updates as Telegram sent them (JSON): the inbox stores them as they
+        are (bot/receive.py) before anything else is built from them."""
+        result = await self._post("getUpdates", params, read_timeout=read_timeout)
+        return list(result) if isinstance(result, list) else []

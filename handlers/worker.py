@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from telegram import CallbackQuery, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ContextTypes
 
 from handlers import render
 from handlers.delivery import edit, send, toast
@@ -32,13 +32,6 @@ def _next_screen(
     if isinstance(result_next, TaskCard):
         return render.task_screen(result_next, language, notice, zone)
     return render.no_task_screen(result_next, language, notice, zone)
-
-
-async def drop_replayed_update(update: Update, context: Context) -> None:
-    """A message redelivered after a crash was already handled: stop here."""
-    if not await services(context).work.claim_update(update.update_id):
-        log.info("update %s already processed: dropped", update.update_id)
-        raise ApplicationHandlerStop
 
 
 async def start(update: Update, context: Context) -> None:

@@ -16,7 +16,6 @@ from typing import Literal
 from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import assignments as assignments_db
 from db import ledger as ledger_db
-from db import updates as updates_db
 from db import workers as workers_db
 from db.assignments import Assignment
 from db.standings import Standing
@@ -123,11 +122,6 @@ class WorkService:
     @read_only
     def active_packs(self, tx: Tx) -> list[PackInfo]:
         return self.packs.active(tx)
-
-    @unit_of_work
-    def claim_update(self, tx: Tx, update_id: int) -> bool:
-        """True the first time an update is seen; False when Telegram delivers it again."""
-        return updates_db.claim(tx, update_id, to_db_time(self.clock.now()))
 
     # -- the loop
     @unit_of_work
@@ -410,7 +404,3 @@ class WorkService:
     @unit_of_work
     def told_of_new_work(self, tx: Tx, worker_id: int) -> None:
         workers_db.set_waiting(tx, worker_id, None)
-
-    @unit_of_work
-    def prune_processed_updates(self, tx: Tx, keep: timedelta = timedelta(days=2)) -> int:
-        return updates_db.prune(tx, to_db_time(self.clock.now() - keep))
