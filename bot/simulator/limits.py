@@ -99,6 +99,11 @@ class Limits:
         self._faults.append(fault)
         return fault
 
+    def clear_faults(self) -> None:
+        """No injected fault any more (a 429 storm included)."""
+        self._faults.clear()
+        self._storm_until = 0.0
+
     def take_fault(self, method: str) -> Fault | None:
         """The fault that this call of ``method`` meets, if any (counted down)."""
         if not self._faults:

@@ -204,6 +204,10 @@ class SimulatorServer(SimulatedUsers):
             delay=delay,
         )
 
+    def clear_faults(self) -> None:
+        """Calls succeed again: the faults injected and not yet met are forgotten."""
+        self.limits.clear_faults()
+
     def storm_429(self, seconds: float, retry_after: int = 1) -> None:
         """Every message-sending call fails with 429 for the next ``seconds``."""
         self.limits.storm_429(seconds, retry_after)
