@@ -87,6 +87,7 @@ class Inbox:
     def __init__(self, db: Database, *, max_attempts: int = MAX_ATTEMPTS) -> None:
         self.db = db
         self.max_attempts = max_attempts
+        self.retry_delays = RETRY_DELAYS
         self.dispatch: Callable[[Json], None] | None = None
         self._done: list[int] = []
         self._retries: dict[int, asyncio.TimerHandle] = {}
@@ -147,7 +148,7 @@ class Inbox:
                 text,
             )
             return
-        delay = RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)]
+        delay = self.retry_delays[min(attempts - 1, len(self.retry_delays) - 1)]
         log.warning("update %s failed (%s): tried again in %.0f s", update_id, text, delay)
         loop = asyncio.get_running_loop()
         self._retries[update_id] = loop.call_later(delay, self._retry, update)

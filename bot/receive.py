@@ -58,6 +58,7 @@ class Receiver:
         self._offset: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
+        self._secret = b""
         inbox.dispatch = self._dispatch
 
     def _dispatch(self, data: Json) -> None:
@@ -126,7 +127,7 @@ class Receiver:
         self, *, listen: str, port: int, url_path: str, webhook_url: str, secret: str
     ) -> None:
         server = web.Application(client_max_size=1024 * 1024)
-        server["secret"] = secret
+        self._secret = secret.encode()
         server.router.add_post("/" + url_path.lstrip("/"), self._on_post)
         runner = web.AppRunner(server, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
@@ -141,9 +142,8 @@ class Receiver:
         )
 
     async def _on_post(self, request: web.Request) -> web.Response:
-        secret = str(request.app["secret"])
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret.encode()):
+        if not hmac.compare_digest(given.encode(), self._secret):
             return web.Response(status=403)
         if request.content_type != "application/json":
             return web.Response(status=403)
