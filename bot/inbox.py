@@ -14,7 +14,7 @@ At least once, with effects exactly once:
   (the assignment closed, the consent given, ...), changes nothing, and shows the worker where
   they are: a crash between a commit and its reply still gets the reply;
 - a handler that fails is tried again a little later, up to MAX_ATTEMPTS times in all (a start
-  counts, so an update that kills the process is also given up); then the update is set aside
+  counts, so an update that kills the process is also given up); then it is set aside
   with a log line and the user's later updates go on;
 - done updates are forgotten after KEEP_DONE (set-aside ones after KEEP_SET_ASIDE).
 """

@@ -3,11 +3,18 @@
 PTB's default transport (httpx) costs about 6 CPU-seconds per 1,000 answers here; an aiohttp
 session costs a fraction of that (see ../shared/notes/ptb.md and `make bench`). PTB accepts any
 `BaseRequest`, so this is a drop-in.
+
+Two lanes: calls for people (answers, edits, replies) and, when `bulk_pool_size` is given, bulk
+sends (statements, broadcasts: the calls for which `bulk()` is true, handlers/telegram_bot.py
+`bulk_lane`) each have their own connection pool, so a broadcast never holds the connections an
+answer needs. Connections are kept alive between calls (KEEPALIVE_SECONDS): at 20-80 ms per
+round trip, a new TCP connection per call would double the wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -17,42 +24,58 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+KEEPALIVE_SECONDS = 60.0
+
+
+def _never() -> bool:
+    return False
 
 
 class AiohttpRequest(BaseRequest):
-    """One aiohttp ClientSession with a small connection pool (small pools are faster here)."""
+    """An aiohttp ClientSession per lane, each with its own pool of kept-alive connections."""
 
     def __init__(
         self,
         *,
         connection_pool_size: int = 8,
+        bulk_pool_size: int | None = None,
+        bulk: Callable[[], bool] = _never,
         read_timeout: float | None = 10.0,
         write_timeout: float | None = 10.0,
         connect_timeout: float | None = 10.0,
         media_write_timeout: float | None = 30.0,
     ) -> None:
         self._pool_size = connection_pool_size
+        self._bulk_pool_size = bulk_pool_size
+        self._bulk = bulk
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._bulk_session: aiohttp.ClientSession | None = None
 
     @property
     def read_timeout(self) -> float | None:
         return self._read_timeout
 
+    def _new_session(self, pool_size: int) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=pool_size, ttl_dns_cache=300, keepalive_timeout=KEEPALIVE_SECONDS
+        )
+        return aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT})
+
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT}
-            )
+            self._session = self._new_session(self._pool_size)
+        if self._bulk_pool_size and (self._bulk_session is None or self._bulk_session.closed):
+            self._bulk_session = self._new_session(self._bulk_pool_size)
 
     async def shutdown(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        for session in (self._session, self._bulk_session):
+            if session is not None and not session.closed:
+                await session.close()
+        self._session = self._bulk_session = None
 
     async def do_request(
         self,
@@ -64,7 +87,10 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
+        session = self._session
+        if self._bulk_session is not None and self._bulk():
+            session = self._bulk_session
+        if session is None or session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         files = request_data.multipart_data if request_data else None
         if isinstance(read_timeout, DefaultValue):
@@ -100,7 +126,7 @@ class AiohttpRequest(BaseRequest):
             body = request_data.json_payload
             headers = JSON_HEADERS
         try:
-            async with self._session.request(
+            async with session.request(
                 method, url, data=body, timeout=timeout, headers=headers
             ) as resp:
                 return resp.status, await resp.read()

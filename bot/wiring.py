@@ -11,7 +11,7 @@ from bot.request import AiohttpRequest
 from bot.settings import Settings
 from db import Database
 from handlers.deps import Services
-from handlers.telegram_bot import WorkBot
+from handlers.telegram_bot import BULK_LANE, WorkBot
 from tasks.clock import Clock
 from tasks.earnings import EarningsService
 from tasks.outbox import OutboxService
@@ -20,8 +20,13 @@ from tasks.quality.service import QualityService
 from tasks.work import WorkService
 
 # Connections to the Bot API for everything but getUpdates (which has its own, held open by
-# long polling).
-API_CONNECTIONS = 8
+# long polling) and bulk sends. Sized for the concurrency: up to 64 updates run at once
+# (bot/app.py), each answer making its two calls (the toast and the edit) together; at 20-80 ms
+# a call, 8 connections made presses queue for one (74 answers/s against a bare bot's 241).
+API_CONNECTIONS = 128
+# Statements and broadcasts (the outbox's bulk lane) go by their own connections: as many as the
+# outbox sends at once (handlers/outbox.py CONCURRENCY).
+BULK_CONNECTIONS = 8
 
 
 def build_bot(settings: Settings, *, rate_limits: bool = True) -> WorkBot:
@@ -34,7 +39,11 @@ def build_bot(settings: Settings, *, rate_limits: bool = True) -> WorkBot:
         settings.bot_token,
         base_url=settings.api_base_url,
         base_file_url=settings.api_file_url,
-        request=AiohttpRequest(connection_pool_size=API_CONNECTIONS),
+        request=AiohttpRequest(
+            connection_pool_size=API_CONNECTIONS,
+            bulk_pool_size=BULK_CONNECTIONS,
+            bulk=BULK_LANE.get,
+        ),
         get_updates_request=AiohttpRequest(connection_pool_size=1, read_timeout=40),
         rate_limiter=limiter,
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),

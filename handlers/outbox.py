@@ -27,6 +27,7 @@ from handlers import render
 from handlers.delivery import markup
 from handlers.earnings import notice_screen, statement_screen
 from handlers.render import Screen
+from handlers.telegram_bot import bulk_lane
 from handlers.texts import t
 from tasks.outbox import Delivery, OutboxService, SendResult, TextMessage
 from tasks.payouts import Notice
@@ -188,13 +189,14 @@ class OutboxSender:
             extra: dict[str, Any] = {}
             if item.bulk and self.bot.rate_limiter is not None:
                 extra["rate_limit_args"] = {"bulk": True}
-            await self.bot.send_message(
-                item.recipient,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup(keyboard),
-                **extra,
-            )
+            with bulk_lane(item.bulk):  # its own connections: never those answers need
+                await self.bot.send_message(
+                    item.recipient,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(keyboard),
+                    **extra,
+                )
         except Forbidden:
             log.info("user %s blocked the bot: outbox row %s not sent", item.recipient, item.row_id)
             await self.work.mark_blocked(item.recipient)

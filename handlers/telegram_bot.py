@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
+
+#: True while a bulk send (a statement, a broadcast) is made: the transport sends it over its own
+#: connections, never those that answers to people need (bot/request.py).
+BULK_LANE: ContextVar[bool] = ContextVar("bulk_lane", default=False)
+
+
+@contextmanager
+def bulk_lane(bulk: bool = True) -> Iterator[None]:
+    """The Bot API calls made inside go by the bulk lane (when `bulk`)."""
+    token = BULK_LANE.set(bulk)
+    try:
+        yield
+    finally:
+        BULK_LANE.reset(token)
 
 
 class WorkBot(ExtBot[Any]):

@@ -1,12 +1,14 @@
 """Run the simulator and a crowd in their own process (for benchmarks and demos).
 
     python -m bot.simulator --port 8081 --workers 50 --think-ms 0 --rate-limits off \\
-        --truth FILE.json --seed 1 [--mix careful=0.5,careless=0.3,spammer_random=0.1,...]
+        --truth FILE.json --seed 1 [--mix careful=0.5,careless=0.3,spammer_random=0.1,...] \\
+        [--latency-ms 20-80]
 
 Prints ``ready <base_url>`` once listening. Control endpoints on the same port:
 ``POST /sim/start`` starts the crowd, ``POST /sim/stop`` stops it, ``GET /sim/stats`` returns
 statistics as JSON, ``GET /sim/latency?reset=1`` the press-to-next-screen latencies since the
-last reset (count, p50, p95, p99, max in ms), ``POST /sim/users?first=ID&count=N`` adds N users
+last reset (count, p50, p95, p99, max in ms; under "toast", the same for press-to-toast:
+from a press to the bot's answer to it), ``POST /sim/users?first=ID&count=N`` adds N users
 who already started the bot (broadcast benchmarks). SIGTERM/SIGINT stop everything and print
 the final statistics (JSON).
 """
@@ -73,6 +75,19 @@ def parse_think(text: str) -> tuple[float, float]:
     return (min(a, b), max(a, b))
 
 
+def parse_latency(text: str) -> tuple[float, float]:
+    """--latency-ms: "50" (every call 50 ms) or "20-80" (each call drawn from 20 to 80 ms)."""
+    low, sep, high = text.partition("-")
+    try:
+        a = float(low) / 1000.0
+        b = float(high) / 1000.0 if sep else a
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad --latency-ms {text!r}: MS or MIN-MAX") from None
+    if not (0 <= a <= b <= 10):
+        raise argparse.ArgumentTypeError(f"bad --latency-ms {text!r}: 0 <= MIN <= MAX <= 10000")
+    return a, b
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot.simulator", description="Telegram Bot API simulator and crowd."
@@ -85,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--think-ms", type=parse_think, default=(0.0, 0.0), help="think time: MS or MIN-MAX"
     )
     parser.add_argument("--rate-limits", choices=("on", "off"), default="on")
+    parser.add_argument(
+        "--latency-ms",
+        type=parse_latency,
+        default=(0.0, 0.0),
+        help="network delay added to every Bot API call: MS or MIN-MAX (default 0)",
+    )
     parser.add_argument("--truth", help="JSON file {task text: correct label}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mix", type=parse_mix, default=parse_mix(DEFAULT_MIX))
@@ -137,7 +158,11 @@ def load_truth(path: str | None) -> dict[str, str]:
 
 async def run(args: argparse.Namespace, truth: dict[str, str]) -> dict[str, Any]:
     sim = SimulatorServer(
-        token=args.token, host=args.host, port=args.port, rate_limits=args.rate_limits == "on"
+        token=args.token,
+        host=args.host,
+        port=args.port,
+        rate_limits=args.rate_limits == "on",
+        latency=args.latency_ms,
     )
     crowd = Crowd(
         sim,
@@ -169,10 +194,11 @@ async def run(args: argparse.Namespace, truth: dict[str, str]) -> dict[str, Any]
         return web.json_response(full_stats(sim, crowd))
 
     async def latency(request: web.Request) -> web.Response:
-        values = list(sim.press_latencies)
+        values, toasts = list(sim.press_latencies), list(sim.toast_latencies)
         if request.query.get("reset"):
             sim.press_latencies.clear()
-        return web.json_response(latency_summary(values))
+            sim.toast_latencies.clear()
+        return web.json_response({**latency_summary(values), "toast": latency_summary(toasts)})
 
     async def add_users(request: web.Request) -> web.Response:
         first, count = int(request.query["first"]), int(request.query["count"])

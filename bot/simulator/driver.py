@@ -30,6 +30,7 @@ class SimulatedUsers:
         self.callback_answers: dict[str, JSONDict] = world.callback_answers
         #: Seconds from a press to the bot's next message or edit in that chat.
         self.press_latencies: deque[float] = world.press_latencies
+        self.toast_latencies: deque[float] = world.toast_latencies
         #: Every update ever made (bounded), confirmed or not, for tests to inspect.
         self.all_updates: deque[JSONDict] = updates.all_updates
 

@@ -1,13 +1,17 @@
 """What stands between a call and its effect: Telegram's flood limits, and the faults a test
 injects (an error for the next calls, a delayed call, a storm of 429s).
 
-A latency setting (issue 12: a fixed delay or a range per call) belongs here beside a fault's
-delay, applied by the server's dispatch before the method runs.
+The latency setting (``Limits.latency``: a fixed delay or a range, in seconds) is what a bot
+far from Telegram's data centres sees: every Bot API call, getUpdates included, waits a delay
+drawn uniformly from the range before it runs (the server's dispatch applies it). Off (0) by
+default; ``python -m bot.simulator --latency-ms 20-80`` or ``SimulatorServer(latency=(0.02,
+0.08))``.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import time
 from dataclasses import dataclass
 
@@ -58,13 +62,22 @@ class Limits:
     """Flood limits (30 messages/s overall with a burst of 30; about 1/s per chat with a burst
     of 3, as Telegram answers bots that send faster) and injected faults."""
 
-    def __init__(self, *, enabled: bool) -> None:
+    def __init__(self, *, enabled: bool, latency: tuple[float, float] = (0.0, 0.0)) -> None:
         self.enabled = enabled
+        self.latency = latency
+        self._random = random.Random(12)
         self._global = _Bucket(30.0, 30.0, time.monotonic())
         self._per_chat: dict[int, _Bucket] = {}
         self._faults: list[Fault] = []
         self._storm_until = 0.0
         self._storm_retry_after = 1
+
+    def call_delay(self) -> float:
+        """The network delay of one call: 0, fixed, or drawn uniformly from the range."""
+        low, high = self.latency
+        if high <= 0:
+            return 0.0
+        return low if high <= low else self._random.uniform(low, high)
 
     def reset(self) -> None:
         """Full buckets, as after a quiet while."""

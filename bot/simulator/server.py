@@ -58,6 +58,7 @@ class SimulatorServer(SimulatedUsers):
         callback_timeout: float = 15.0,
         max_events_per_chat: int = 10_000,
         max_kept_updates: int = 100_000,
+        latency: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.token = token
         self.host = host
@@ -76,7 +77,7 @@ class SimulatorServer(SimulatedUsers):
             callback_timeout=callback_timeout,
         )
         super().__init__(world, Updates(max_kept=max_kept_updates))
-        self.limits = Limits(enabled=rate_limits)
+        self.limits = Limits(enabled=rate_limits, latency=latency)
         self.api = BotApi(world, self.updates, self.limits, strict_ampersand=strict_ampersand)
         self.commands = self.api.commands
 
@@ -148,6 +149,9 @@ class SimulatorServer(SimulatedUsers):
             if handler is None:
                 raise ApiError(404, "Not Found")
             params = await Params.read(request)
+            delay = self.limits.call_delay()
+            if delay > 0:  # the network between the bot and Telegram (``latency``)
+                await asyncio.sleep(delay)
             fault = self.limits.take_fault(method)
             if fault is not None:
                 if fault.delay > 0:
@@ -164,6 +168,19 @@ class SimulatorServer(SimulatedUsers):
         return response({"ok": True, "result": result})
 
     # ------------------------------------------------------------------ faults and limits
+
+    @property
+    def latency(self) -> tuple[float, float]:
+        """The delay each Bot API call waits before it runs, in seconds: (low, high), drawn
+        uniformly per call; (d, d) a fixed delay; (0, 0) none."""
+        return self.limits.latency
+
+    @latency.setter
+    def latency(self, value: tuple[float, float]) -> None:
+        low, high = value
+        if low < 0 or high < low:
+            raise ValueError(f"latency: not a range of seconds: {value!r}")
+        self.limits.latency = (low, high)
 
     @property
     def rate_limits(self) -> bool:

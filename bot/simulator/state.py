@@ -186,6 +186,8 @@ class World:
         self.answer_waiters: dict[str, list[asyncio.Future[JSONDict]]] = {}
         # Press-to-next-screen latency: from a press to the bot's next edit or message there.
         self.press_latencies: deque[float] = deque(maxlen=200_000)
+        # Press-to-toast: from a press to the bot's answer to it (the spinner stops).
+        self.toast_latencies: deque[float] = deque(maxlen=200_000)
         self._pressed_at: dict[int, float] = {}
 
     # ------------------------------------------------------------------ users and messages
@@ -280,8 +282,10 @@ class World:
     def answer_query(self, query_id: str, params: JSONDict) -> None:
         """The bot answered the press (the spinner stops, a toast shows ``params["text"]``)."""
         pending = self._queries.pop(query_id, None)
-        if pending is None or time.monotonic() - pending.created > self.callback_timeout:
+        waited = time.monotonic() - pending.created if pending is not None else 0.0
+        if pending is None or waited > self.callback_timeout:
             raise ApiError(400, ERR_QUERY_TOO_OLD)
+        self.toast_latencies.append(waited)
         record: JSONDict = {
             "params": params,
             "answered_at": time.time(),

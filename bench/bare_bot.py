@@ -1,0 +1,80 @@
+"""The floor for the answer path: the least a python-telegram-bot bot does per answer.
+
+Stock PTB (its own transport and Updater, `concurrent_updates(True)`), no storage, no rules:
+/start sends a task; each press on an option is answered (the spinner stops) and the message is
+edited into the next task, the two calls made together. `bench_e2e` measures it against the same
+simulator and crowd as the real bot, in the same run, for the ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
+
+LABELS = ("Alpha", "Beta", "Gamma")
+_numbers = itertools.count(1)
+
+
+def _task() -> tuple[str, InlineKeyboardMarkup]:
+    number = next(_numbers)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=f"a:{number}:{i}")
+                for i, label in enumerate(LABELS)
+            ]
+        ]
+    )
+    return f"Task {number}: the answer is {LABELS[number % 3]}", keyboard
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_chat is not None
+    text, keyboard = _task()
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    text, keyboard = _task()
+    await asyncio.gather(
+        query.answer("Recorded"), query.edit_message_text(text, reply_markup=keyboard)
+    )
+
+
+def build_bare_bot(token: str, api_url: str) -> Application:  # type: ignore[type-arg]
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api_url}/bot")
+        .base_file_url(f"{api_url}/file/bot")
+        .concurrent_updates(True)
+        .build()
+    )
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(answer))
+    return app
+
+
+async def start_bare_bot(app: Application) -> None:  # type: ignore[type-arg]
+    await app.initialize()
+    assert app.updater is not None
+    await app.updater.start_polling()
+    await app.start()
+
+
+async def stop_bare_bot(app: Application) -> None:  # type: ignore[type-arg]
+    assert app.updater is not None
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
