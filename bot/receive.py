@@ -62,7 +62,7 @@ class Receiver:
         inbox.dispatch = self._dispatch
 
     def _dispatch(self, data: Json) -> None:
-        self.app.update_queue.put_nowait(Update.de_json(data, self.app.bot))
+        self.app.update_queue.put_nowait(Update.de_json(_lean(data), self.app.bot))
 
     async def _begin(self) -> None:
         """The updates the last run left open go first, then housekeeping starts."""
@@ -180,6 +180,22 @@ class Receiver:
             with contextlib.suppress(TelegramError, OSError):
                 params = {"offset": self._offset, "limit": 1, "timeout": 0}
                 await self._bot.get_updates_json(params, read_timeout=5)
+
+
+#: What a press's message carries that no handler reads (the keyboard pressed, the text's
+#: formatting) and that costs the most to build as PTB objects: about 40% of building an update,
+#: a few % of the bot's CPU per answer. The inbox keeps the update whole.
+_UNREAD_ON_PRESSED_MESSAGE = ("reply_markup", "entities")
+
+
+def _lean(data: Json) -> Json:
+    """The update as handlers get it: a press's message without its keyboard and entities."""
+    query = data.get("callback_query")
+    if not isinstance(query, dict) or not isinstance(query.get("message"), dict):
+        return data
+    message = query["message"]
+    lean = {k: v for k, v in message.items() if k not in _UNREAD_ON_PRESSED_MESSAGE}
+    return {**data, "callback_query": {**query, "message": lean}}
 
 
 def _seconds(value: object) -> float:
