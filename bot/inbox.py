@@ -100,7 +100,7 @@ class Inbox:
         batch = [(int(u["update_id"]), json.dumps(u, ensure_ascii=False)) for u in updates]
         done, self._done = self._done, []
         try:
-            fresh = set(await self.db.run(_store, batch, done, _now()))
+            fresh = set(await self.db.run_first(_store, batch, done, _now()))
         except BaseException:
             self._done.extend(done)
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -108,6 +109,41 @@ class Tx:
         return None if row is None else row[0]
 
 
+class _Turns:
+    """The lock around each transaction, where an urgent unit of work goes before those
+    waiting (and never before the one running): storing what Telegram just gave the bot
+    (bot/inbox.py) does not wait behind 64 handlers' transactions, or the next getUpdates, which
+    confirms it, would."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._others: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if not self._held and not self._urgent and not self._others:
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._others).append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # given the turn as it was cancelled
+                self.release()
+            raise
+
+    def release(self) -> None:
+        """Hands the turn to the next waiter still waiting (urgent ones first), else frees it."""
+        for waiting in (self._urgent, self._others):
+            while waiting:
+                turn = waiting.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
+        self._held = False
+
+
 class Database:
     """The embedded SQLite database (WAL) behind one connection and one lock."""
 
@@ -115,7 +151,7 @@ class Database:
         self.path = str(path)
         self.synchronous = synchronous
         self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._turns = _Turns()
 
     async def open(self) -> Database:
         """Opens (creating it and its folder if needed) and migrates the database. Raises
@@ -165,23 +201,38 @@ class Database:
     ) -> T:
         """Runs `unit(tx, ...)` as one transaction (BEGIN IMMEDIATE .. COMMIT, ROLLBACK on any
         exception) in a single trip to the database thread, and returns what it returns."""
-        async with self._lock:
+        return await self._run(False, "BEGIN IMMEDIATE", unit, args, kwargs)
+
+    async def run_first(
+        self, unit: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`run`, ahead of the units of work waiting for their turn (not of the one running)."""
+        return await self._run(True, "BEGIN IMMEDIATE", unit, args, kwargs)
+
+    async def _run(
+        self,
+        urgent: bool,
+        begin: str,
+        unit: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
+        await self._turns.acquire(urgent)
+        try:
             # aiosqlite 0.22 has no public way to run a callable on its thread; `_execute` is
             # the method its own public calls use (pinned in pyproject.toml, checked by tests).
             result: T = await self.conn._execute(  # type: ignore[no-untyped-call]
-                _in_transaction, self.conn._conn, unit, args, kwargs
+                _in_transaction, self.conn._conn, unit, args, kwargs, begin
             )
             return result
+        finally:
+            self._turns.release()
 
     async def run_read(
         self, unit: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Like `run`, for units that only read (a deferred transaction: no write lock)."""
-        async with self._lock:
-            result: T = await self.conn._execute(  # type: ignore[no-untyped-call]
-                _in_transaction, self.conn._conn, unit, args, kwargs, "BEGIN"
-            )
-            return result
+        return await self._run(False, "BEGIN", unit, args, kwargs)
 
     async def query(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()

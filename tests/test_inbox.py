@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,26 @@ async def test_a_webhook_post_is_answered_once_stored_and_a_repeat_is_handled_on
         assert 777_002 not in await inbox_rows(db_path)
     finally:
         await stop_polling(app)
+
+
+async def test_storing_updates_goes_before_the_transactions_waiting_not_the_running_one(
+    tmp_path: Path,
+) -> None:
+    order: list[str] = []
+
+    def unit(tx: Any, name: str, hold: float = 0.0) -> None:
+        time.sleep(hold)  # on the database thread: the transaction holds its turn
+        order.append(name)
+
+    async with Database(tmp_path / "turns.sqlite3") as db:
+        running = asyncio.create_task(db.run(unit, "running", 0.05))
+        await asyncio.sleep(0.01)
+        waiting = [asyncio.create_task(db.run(unit, f"handler {i}")) for i in range(3)]
+        await asyncio.sleep(0.01)
+        cancelled = asyncio.create_task(db.run(unit, "cancelled"))
+        await asyncio.sleep(0.01)
+        cancelled.cancel()
+        store = asyncio.create_task(db.run_first(unit, "inbox"))
+        await asyncio.gather(running, *waiting, store)
+        assert await db.value("SELECT 1") == 1  # the turn was given back
+    assert order == ["running", "inbox", "handler 0", "handler 1", "handler 2"]
