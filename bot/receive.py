@@ -131,9 +131,11 @@ class Receiver:
         server.router.add_post("/" + url_path.lstrip("/"), self._on_post)
         runner = web.AppRunner(server, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
+        # The updates left open go to the handlers before the first POST can bring a new one
+        # (Telegram may still have the webhook of the last run).
+        await self._begin()
         await web.TCPSite(runner, listen, port).start()
         self._runner = runner
-        await self._begin()
         await self.app.bot.set_webhook(
             webhook_url,
             secret_token=secret,
