@@ -9,7 +9,7 @@ import json
 import logging
 import socket
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.app import INBOX_KEY, build_application, start_webhook, stop_polling
+from bot.inbox import Inbox
 from bot.settings import load_settings
 from bot.simulator import SimulatorServer
 from db import Database, to_db_time
@@ -169,3 +170,21 @@ async def test_storing_updates_goes_before_the_transactions_waiting_not_the_runn
         await asyncio.gather(running, *waiting, store)
         assert await db.value("SELECT 1") == 1  # the turn was given back
     assert order == ["running", "inbox", "handler 0", "handler 1", "handler 2"]
+
+
+async def test_the_inbox_forgets_done_updates_and_keeps_set_aside_ones_longer(
+    tmp_path: Path,
+) -> None:
+    def at(minutes_ago: float) -> str:
+        return to_db_time(datetime.now(UTC) - timedelta(minutes=minutes_ago))
+
+    async with Database(tmp_path / "prune.sqlite3") as db:
+        rows = [(i, json.dumps({"update_id": i})) for i in (1, 2, 3, 4)]
+        await db.run(inbox_db.store, rows, at(60))
+        await db.run(inbox_db.mark_done, [1], at(30))  # done half an hour ago
+        await db.run(inbox_db.mark_done, [2], at(1))  # done a minute ago
+        await db.run(inbox_db.set_aside, 3, at(30))  # a poison update, set aside
+        inbox = Inbox(db)
+        assert await inbox.prune() == 1
+        left = {row[0] for row in await db.query("SELECT update_id FROM inbox")}
+    assert left == {2, 3, 4}  # 4 is not done: never pruned
