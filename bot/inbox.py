@@ -39,6 +39,7 @@ FLUSH_SECONDS = 1.0  # done marks wait at most this long when no batch comes to 
 PRUNE_SECONDS = 60.0
 KEEP_DONE = timedelta(minutes=10)  # a webhook redelivery within this is still recognised
 KEEP_SET_ASIDE = timedelta(days=7)
+PRUNE_CHUNK = 5000
 
 Json = dict[str, Any]
 
@@ -76,8 +77,8 @@ def _failed(tx: Tx, update_id: int, error: str, max_attempts: int, now: str) -> 
     return attempts
 
 
-def _prune(tx: Tx, done_before: str, set_aside_before: str) -> int:
-    return inbox_db.prune(tx, done_before, set_aside_before)
+def _prune(tx: Tx, done_before: str, set_aside_before: str, limit: int) -> int:
+    return inbox_db.prune(tx, done_before, set_aside_before, limit)
 
 
 class Inbox:
@@ -165,10 +166,15 @@ class Inbox:
         self._retries.clear()
 
     async def prune(self) -> int:
+        """Forgets what is done and old, a few thousand rows per transaction."""
         now = datetime.now(UTC)
-        return await self.db.run(
-            _prune, to_db_time(now - KEEP_DONE), to_db_time(now - KEEP_SET_ASIDE)
-        )
+        done_before, aside_before = to_db_time(now - KEEP_DONE), to_db_time(now - KEEP_SET_ASIDE)
+        total = 0
+        while True:
+            count = await self.db.run(_prune, done_before, aside_before, PRUNE_CHUNK)
+            total += count
+            if count < PRUNE_CHUNK:
+                return total
 
     async def housekeeping(self) -> None:
         """Runs while the bot runs: done marks written within FLUSH_SECONDS, old rows pruned."""
