@@ -62,7 +62,13 @@ class Receiver:
         inbox.dispatch = self._dispatch
 
     def _dispatch(self, data: Json) -> None:
-        self.app.update_queue.put_nowait(Update.de_json(_lean(data), self.app.bot))
+        try:
+            update = Update.de_json(_lean(data), self.app.bot)
+        except Exception:  # no handler could read it: logged whole, and never tried again
+            log.exception("update %s cannot be read, dropped: %r", data.get("update_id"), data)
+            self.inbox.finished(int(data["update_id"]))
+            return
+        self.app.update_queue.put_nowait(update)
 
     async def _begin(self) -> None:
         """The updates the last run left open go first, then housekeeping starts."""
