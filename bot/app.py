@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot import jobs
 from bot.inbox import Inbox
 from bot.processor import PerUserUpdateProcessor
-from bot.receive import POLL_INTERVAL, Receiver
+from bot.receive import Receiver
 from bot.settings import Settings
 from bot.wiring import build_bot, build_services
 from db import Database
@@ -39,7 +39,6 @@ COMMANDS = ("task", "pause", "balance", "score", "language", "help", "start")
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 INBOX_KEY = "inbox"
 RECEIVER_KEY = "inbox.receiver"
-__all__ = ["ALLOWED_UPDATES", "POLL_INTERVAL", "build_application", "start_polling", "stop_polling"]
 
 
 def build_application(
