@@ -22,7 +22,7 @@ from bot.processor import PerUserUpdateProcessor
 from bot.settings import Settings
 from bot.wiring import build_bot, build_services
 from db import Database
-from handlers import callbacks, earnings, quality, worker
+from handlers import callbacks, earnings, operator_help, operators, quality, worker
 from handlers.deps import KEY, Services
 from handlers.texts import t
 from tasks.clock import Clock
@@ -62,6 +62,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     """The table of contents: which update goes to which handler."""
     app.add_handler(TypeHandler(Update, _claim_messages), group=-1)
     # Feature modules first: their commands and button patterns before the catch-alls below.
+    operators.register(app)  # first: operator /help, documents, reasons being waited for
     quality.register(app)
     earnings.register(app)
     app.add_handler(CommandHandler("start", worker.start))
@@ -99,6 +100,7 @@ async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
     if expired:
         log.info("start-up: %d leases had expired while the bot was down", expired)
     await register_commands(app, services.default_language)
+    await operator_help.set_operator_menus(app)
     jobs.schedule(app)
 
 

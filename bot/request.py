@@ -62,8 +62,9 @@ class AiohttpRequest(BaseRequest):
         over a limit is never read whole); returns the HTTP status."""
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout,
-                                        sock_read=self._read_timeout)
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self._connect_timeout, sock_read=self._read_timeout
+        )
         try:
             async with self._session.get(url, timeout=timeout) as resp:
                 if resp.status != 200:

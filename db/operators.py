@@ -105,9 +105,7 @@ def worker_packs(tx: Tx, worker_id: int) -> list[WorkerPack]:
         """,
         {"w": worker_id},
     )
-    return [
-        WorkerPack(row[0], row[1], int(row[2]), row[3], row[4], row[5]) for row in rows
-    ]
+    return [WorkerPack(row[0], row[1], int(row[2]), row[3], row[4], row[5]) for row in rows]
 
 
 def last_answer_at(tx: Tx, worker_id: int) -> str | None:

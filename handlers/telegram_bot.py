@@ -30,7 +30,6 @@ class WorkBot(ExtBot[Any]):
             return
         sink(bytes(await found.download_as_bytearray()))  # another transport: in memory
 
-
     async def shutdown(self) -> None:
         """Closes the HTTP sessions even when start-up was interrupted before the bot counted
         as initialized (Ctrl-C during getMe): ExtBot.shutdown alone would skip them."""

@@ -58,7 +58,10 @@ OPERATOR: dict[str, dict[str, str]] = {
             " the command line (<code>python -m bot load-pack</code>)."
         ),
     },
-    "up_empty": {"fr": "Le fichier est vide : rien à charger.", "en": "The file is empty: nothing to load."},
+    "up_empty": {
+        "fr": "Le fichier est vide : rien à charger.",
+        "en": "The file is empty: nothing to load.",
+    },
     "up_not_utf8": {
         "fr": (
             "Le fichier n'est pas du texte UTF-8 (ligne {line}). Enregistrez-le en UTF-8"
@@ -81,8 +84,14 @@ OPERATOR: dict[str, dict[str, str]] = {
     "up_more_errors": {"fr": "… et {n} autres erreurs.", "en": "… and {n} more errors."},
     "up_loaded": {"fr": "✅ <b>Pack {pack} chargé.</b>", "en": "✅ <b>Pack {pack} loaded.</b>"},
     "up_replaced": {
-        "fr": "✅ <b>Pack {pack} remplacé</b> ({added} ajoutées, {updated} mises à jour, {retired} retirées ; réponses gardées).",
-        "en": "✅ <b>Pack {pack} replaced</b> ({added} added, {updated} updated, {retired} retired; answers kept).",
+        "fr": (
+            "✅ <b>Pack {pack} remplacé</b> ({added} ajoutées, {updated} mises à jour,"
+            " {retired} retirées ; réponses gardées)."
+        ),
+        "en": (
+            "✅ <b>Pack {pack} replaced</b> ({added} added, {updated} updated, {retired} retired;"
+            " answers kept)."
+        ),
     },
     "up_confirm": {
         "fr": (
@@ -209,7 +218,10 @@ OPERATOR: dict[str, dict[str, str]] = {
         "fr": " ({n} tâches en cours peuvent finir)",
         "en": " ({n} open tasks may finish)",
     },
-    "pack_already": {"fr": "Le pack {pack} est déjà {status}.", "en": "Pack {pack} is already {status}."},
+    "pack_already": {
+        "fr": "Le pack {pack} est déjà {status}.",
+        "en": "Pack {pack} is already {status}.",
+    },
     "pack_closed_stays": {
         "fr": "Le pack {pack} est clos ; un pack clos le reste.",
         "en": "Pack {pack} is closed; a closed pack stays closed.",
@@ -230,8 +242,18 @@ OPERATOR: dict[str, dict[str, str]] = {
     "export_kind_results": {"fr": "résultats agrégés", "en": "aggregated results"},
     "export_kind_raw": {"fr": "réponses brutes", "en": "raw answers"},
     "export_too_big": {
-        "fr": "L'export fait {size}, plus que les {limit} que Telegram accepte : utilisez <code>python -m bot export</code>.",
-        "en": "The export is {size}, more than the {limit} Telegram takes: use <code>python -m bot export</code>.",
+        "fr": (
+            "L'export fait {size}, plus que les {limit} que Telegram accepte : utilisez"
+            " <code>python -m bot export</code>."
+        ),
+        "en": (
+            "The export is {size}, more than the {limit} Telegram takes: use"
+            " <code>python -m bot export</code>."
+        ),
+    },
+    "export_failed": {
+        "fr": "Le fichier n'a pas pu être envoyé ({error}). Réessayez.",
+        "en": "The file could not be sent ({error}). Try again.",
     },
     # -- /stats ------------------------------------------------------------------------------
     "stats_caption": {

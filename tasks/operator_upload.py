@@ -155,8 +155,9 @@ class PackUploads:
             dry_run=dry_run,
         )
         if not report.ok:
-            return UploadOutcome(report.pack_id, errors=tuple(report.errors),
-                                 error_count=report.error_count)
+            return UploadOutcome(
+                report.pack_id, errors=tuple(report.errors), error_count=report.error_count
+            )
         summary = await self.summary(report)
         return UploadOutcome(report.pack_id, summary, needs_confirmation=dry_run)
 

@@ -204,8 +204,8 @@ class PackReader:
         return self.header
 
     def _read_csv_header(self) -> dict[str, Any] | None:
-        raw, problems = (self.settings, []) if self.settings is not None else read_sidecar(
-            self.source
+        raw, problems = (
+            (self.settings, []) if self.settings is not None else read_sidecar(self.source)
         )
         self._file = self.source.open("rb")
         self._rows = CsvRows(self._file, MAX_LINE_BYTES)
