@@ -119,9 +119,13 @@ def is_operator(context: Context, user_id: int | None) -> bool:
 
 
 async def operator_or_refuse(update: Update, context: Context, what: str) -> int | None:
-    """The operator's id, or None after giving an outsider the worker's help (logged)."""
+    """The operator's id, or None after giving an outsider the worker's help (logged). An
+    operator is met like anyone who writes (their language, from their Telegram client until
+    they choose one with /language, is then what they are spoken to in)."""
     user = update.effective_user
     if user is not None and is_operator(context, user.id):
+        if update.effective_message is not None:
+            await meet(update, context)
         return user.id
     log.warning("non-operator %s tried %s: refused", user.id if user else None, what)
     if user is None:
