@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -33,11 +35,26 @@ from handlers import (
     operator_stats,
     operator_upload,
     operator_workers,
+    quality,
 )
-from handlers.operator_access import REASONS_KEY, PendingReasons, on_button, press_operator_button
+from handlers.operator_access import (
+    REASONS_KEY,
+    PendingReasons,
+    on_button,
+    operator_or_refuse,
+    press_operator_button,
+)
 
 # Any data starting "o:" is an operator button: the handler checks the presser and the token.
 OPERATOR_BUTTONS = re.compile(r"o:")
+
+
+async def list_disputes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/disputes as before (handlers/quality.py), an outsider answered like every operator
+    command: the worker's help, logged."""
+    if await operator_or_refuse(update, context, "/disputes") is not None:
+        await quality.list_disputes(update, context)
+
 
 COMMANDS = {
     "help": operator_help.show_help,
@@ -47,6 +64,7 @@ COMMANDS = {
     "workers": operator_workers.show_workers,
     "worker": operator_workers.show_worker,
     "broadcast": operator_broadcast.ask_to_broadcast,
+    "disputes": list_disputes,
 }
 
 BUTTONS = {

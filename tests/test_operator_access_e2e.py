@@ -86,6 +86,7 @@ async def test_an_outsider_changes_nothing_and_sees_nothing(
         "/workers",
         f"/worker {WORKER}",
         "/broadcast You are all fired",
+        "/disputes",
     ]
     for text in commands:
         sim.send_text(OUTSIDER, text)
