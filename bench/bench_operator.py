@@ -116,7 +116,8 @@ async def run(tasks: int, workers: int, folder: Path) -> int:
             print(
                 f"suspension told to the worker, {workers} workers: median"
                 f" {statistics.median(told) * 1000:.0f} ms, max {max(told) * 1000:.0f} ms;"
-                f" floor (a new user's /help round trip): median {statistics.median(helps) * 1000:.0f} ms"
+                " floor (a new user's /help round trip): median"
+                f" {statistics.median(helps) * 1000:.0f} ms"
                 f"  [{'ok' if ok else 'MISSED'}: every one within {TOLD_WITHIN:.0f} s]"
             )
         finally:
