@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 UPLOAD_PREFIX = "petites-mains-upload-"
+CHECKING_NOTICE_BYTES = 1024 * 1024  # a bigger file gets "Checking..." before its answer
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -109,7 +110,15 @@ async def receive_pack(update: Update, context: Context) -> None:
         await _say(context, operator, text)
         return
     log.info("operator %s sent pack file %r (%d bytes)", operator, document.file_name, check.size)
-    outcome = await deps.operators.uploads.upload(path, message.caption)
+    if check.size > CHECKING_NOTICE_BYTES:  # seconds of work: say it has started
+        await _say(context, operator, t(lang, "up_checking", name=esc(document.file_name or "")))
+    try:
+        outcome = await deps.operators.uploads.upload(path, message.caption)
+    except Exception as exc:  # a fault, not the file: nothing imported (one transaction)
+        log.exception("pack file %r of operator %s not loaded", document.file_name, operator)
+        shutil.rmtree(folder, ignore_errors=True)
+        await _say(context, operator, t(lang, "up_failed", error=esc(type(exc).__name__)))
+        return
     if outcome.needs_confirmation:
         await _ask_to_replace(context, operator, lang, outcome, path, message.caption)
         return

@@ -76,6 +76,10 @@ OPERATOR: dict[str, dict[str, str]] = {
         "fr": "Le fichier n'a pas pu être téléchargé ({error}). Renvoyez-le.",
         "en": "The file could not be downloaded ({error}). Send it again.",
     },
+    "up_failed": {
+        "fr": "Le chargement a échoué ({error}) : rien n'a été importé. Réessayez.",
+        "en": "The load failed ({error}): nothing was imported. Try again.",
+    },
     "up_checking": {"fr": "⏳ Vérification de {name}…", "en": "⏳ Checking {name}…"},
     "up_errors": {
         "fr": "❌ <b>Pack {pack} non importé</b> : {n} erreur(s). Rien n'a été importé.\n",

@@ -104,7 +104,7 @@ def pack_file_problem(file: Path) -> str | None:
         (stat.S_ISBLK, "a block device"),
     )
     kind = next((name for test, name in kinds if test(mode)), "a special file")
-    return f"{file} is not a regular file ({kind}): give a .json or .jsonl pack file"
+    return f"{file} is not a regular file ({kind}): give a .json, .jsonl or .csv pack file"
 
 
 class TaskBatch(NamedTuple):
