@@ -74,7 +74,8 @@ async def play_history(db: Database, clock: FakeClock, truth: dict[str, int]) ->
         )
         await work.consent(worker)
     for hour in range(HOURS):
-        clock._now = START + timedelta(hours=hour)  # each hour starts on the hour
+        # Each hour's work starts on the hour.
+        clock.advance(seconds=(START + timedelta(hours=hour) - clock.now()).total_seconds())
         local = (hour + 7) % 24  # the crowd's daytime
         share = max(0.0, math.sin((local - 7) / 16 * math.pi)) if 7 <= local <= 23 else 0.0
         active = rng.sample(sorted(accuracy), round(len(accuracy) * 0.45 * share))
@@ -114,6 +115,7 @@ async def main() -> None:
             app = build_application(settings, clock=clock)
             await start_polling(app)
             try:
+                sim.add_started_users(1000, 40)  # the crowd of the history (told of new work)
                 sim.add_user(OPERATOR, "Olga", language_code="en")
                 sim.send_text(OPERATOR, "/stats reviews-nov")
                 event = await sim.wait_for(
