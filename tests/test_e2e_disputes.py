@@ -315,7 +315,8 @@ async def test_a_worker_cannot_see_or_decide_disputes(
     await join(sim, 2)
     since = sim.chat(2).event_count
     sim.send_text(2, "/disputes")
-    reply = await sim.wait_for(2, text_has("I did not understand"), timeout=10, since=since)
+    # Like every operator command: the worker's help instead (issue 11).
+    reply = await sim.wait_for(2, text_has("how it works"), timeout=10, since=since)
     assert reply.message is not None
     shown = " ".join(e.message.text for e in sim.chat(2).events[since:] if e.message is not None)
     assert "#1" not in shown and "g00" not in shown and "mine" not in shown
