@@ -41,7 +41,10 @@ async def list_packs(update: Update, context: Context) -> None:
     if not lines:
         await send(context.bot, deps.work, operator, (t(lang, "packs_none"), None))
         return
-    await send(context.bot, deps.work, operator, (t(lang, "packs_header", n=len(lines)), None))
+    header = t(lang, "packs_header", n=len(lines))
+    if len(lines) > PACKS_SHOWN:
+        header += "\n" + t(lang, "packs_more", shown=PACKS_SHOWN)
+    await send(context.bot, deps.work, operator, (header, None))
     for line in lines[-PACKS_SHOWN:]:
         text = pack_line_text(line, lang)
         await send(

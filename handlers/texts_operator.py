@@ -158,6 +158,10 @@ OPERATOR: dict[str, dict[str, str]] = {
         "fr": "Aucun pack chargé. Envoyez un fichier de pack pour commencer.",
         "en": "No pack loaded yet. Send a pack file to start.",
     },
+    "packs_more": {
+        "fr": "Les {shown} derniers chargés ; <code>python -m bot packs</code> les liste tous.",
+        "en": "The last {shown} loaded; <code>python -m bot packs</code> lists them all.",
+    },
     "packs_header": {"fr": "<b>Packs</b> ({n})", "en": "<b>Packs</b> ({n})"},
     "op_pack_line": {
         "fr": (

@@ -77,6 +77,15 @@ async def test_packs_shows_progress_and_its_buttons_pause_resume_and_close(
     details = await sim.wait_for_text(OPERATOR, "Median time per task", timeout=10)
     assert "Answers: 1 of 18" in details.text
 
+    await press(sim, card, "⬇️ Export")
+    menu = await sim.wait_for_text(OPERATOR, "which file", timeout=10)
+    assert [b.text for b in menu.buttons] == [
+        "Results CSV",
+        "Results JSONL",
+        "Raw answers CSV",
+        "Raw answers JSONL",
+    ]
+
     await press(sim, card, "⏸ Pause")
     await sim.wait_for_text(OPERATOR, "paused", timeout=10)
     assert await status(db_path) == "paused"
