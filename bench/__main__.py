@@ -11,6 +11,7 @@ BENCHMARKS = [
     "bench.bench_import",
     "bench.bench_quality",
     "bench.bench_statements",
+    "bench.bench_operator",
 ]
 
 

@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.wiring import build_bot, build_services
 from db import Database
 from db.core import current_update
-from handlers import callbacks, earnings, quality, worker
+from handlers import callbacks, earnings, operator_help, operators, quality, worker
 from handlers.deps import KEY, Services
 from handlers.texts import t
 from tasks.clock import Clock
@@ -71,6 +71,7 @@ def build_application(
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """The table of contents: which update goes to which handler."""
     # Feature modules first: their commands and button patterns before the catch-alls below.
+    operators.register(app)  # first: operator /help, documents, reasons being waited for
     quality.register(app)
     earnings.register(app)
     app.add_handler(CommandHandler("start", worker.start))
@@ -103,6 +104,7 @@ async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
     if expired:
         log.info("start-up: %d leases had expired while the bot was down", expired)
     await register_commands(app, services.default_language)
+    await operator_help.set_operator_menus(app)
     jobs.schedule(app)
 
 

@@ -77,6 +77,29 @@ class AiohttpRequest(BaseRequest):
                 await session.close()
         self._session = self._bulk_session = None
 
+    async def stream_to(
+        self, url: str, sink: Callable[[bytes], bool], chunk_size: int = 64 * 1024
+    ) -> int:
+        """Downloads `url` a chunk at a time into `sink` (which returns False to stop: a file
+        over a limit is never read whole); returns the HTTP status."""
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self._connect_timeout, sock_read=self._read_timeout
+        )
+        try:
+            async with self._session.get(url, timeout=timeout) as resp:
+                if resp.status != 200:
+                    return resp.status
+                async for chunk in resp.content.iter_chunked(chunk_size):
+                    if not sink(chunk):
+                        break
+                return resp.status
+        except TimeoutError as err:
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+
     async def do_request(
         self,
         url: str,
@@ -115,7 +138,8 @@ class AiohttpRequest(BaseRequest):
                 if isinstance(part, tuple):
                     filename, content, *rest = part
                     content_type = rest[0] if rest else None
-                    payload = content.read() if hasattr(content, "read") else content
+                    # A file handle (an export) is streamed by aiohttp, never read whole here.
+                    payload = content
                     form.add_field(name, payload, filename=filename, content_type=content_type)
                 else:
                     payload = part.read() if hasattr(part, "read") else part

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     statement_time: str = "09:00"
     quiet_hours: str = "22:00-08:00"
     payout_day: int = 1
+    # The largest pack file an operator may send in the chat, in MB (Telegram's own limit for
+    # bots downloading a file is 20 MB; bigger packs load with the CLI).
+    max_pack_upload_mb: float = Field(default=20.0, gt=0, le=20)
 
     @field_validator("bot_token")
     @classmethod
@@ -142,6 +145,10 @@ class Settings(BaseSettings):
             quiet_hours=parse_quiet_hours(self.quiet_hours),
             payout_day=self.payout_day,
         )
+
+    @property
+    def max_pack_upload_bytes(self) -> int:
+        return int(self.max_pack_upload_mb * 1024 * 1024)
 
     @property
     def tz(self) -> ZoneInfo:

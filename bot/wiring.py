@@ -10,10 +10,13 @@ from bot.ratelimit import PacedRateLimiter
 from bot.request import AiohttpRequest
 from bot.settings import Settings
 from db import Database
-from handlers.deps import Services
+from handlers.deps import Operators, Services
 from handlers.telegram_bot import BULK_LANE, WorkBot
 from tasks.clock import Clock
 from tasks.earnings import EarningsService
+from tasks.operator_packs import PackDesk
+from tasks.operator_upload import PackUploads
+from tasks.operator_workers import Broadcasts, WorkerDesk
 from tasks.outbox import OutboxService
 from tasks.quality.disputes import DisputeService
 from tasks.quality.service import QualityService
@@ -54,13 +57,22 @@ def build_services(settings: Settings, db: Database, clock: Clock | None = None)
     """The use cases over one database, sharing one clock and one pack cache."""
     work = WorkService(db, clock)
     config = settings.earnings_config()
+    earnings = EarningsService(db, work.clock, config=config)
+    operators = Operators(
+        uploads=PackUploads(db, work.clock, earnings, config.min_hourly_micros),
+        packs=PackDesk(db, work.clock, earnings),
+        workers=WorkerDesk(db, work.clock),
+        broadcasts=Broadcasts(db, work.clock),
+        upload_limit=settings.max_pack_upload_bytes,
+    )
     return Services(
         work=work,
-        earnings=EarningsService(db, work.clock, config=config),
+        earnings=earnings,
         quality=QualityService(db, work.clock),
         disputes=DisputeService(db, work.quality, work.clock),
         outbox=OutboxService(db, config, work.clock, settings.operator_ids),
         default_language=settings.default_language,
         zone=settings.tz,
         operator_ids=settings.operator_ids,
+        operators=operators,
     )

@@ -97,6 +97,7 @@ def press(tx: Tx, assignment_id: int, worker_id: int) -> Press | None:
     row = tx.one(
         """
         SELECT w.language, w.consented_at, w.paused, w.waiting_since, w.blocked_at,
+               w.suspended_at,
                a.id, a.worker_id, a.pack_pk, a.status, a.expires_at, t.task_id,
                a.task_pk, a.is_gold, a.delivered_at, t.gold, t.explanation, t.content
         FROM workers AS w

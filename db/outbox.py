@@ -36,6 +36,11 @@ def _queued() -> None:
         callback()
 
 
+def notify_queued() -> None:
+    """For a module that queued rows with its own SQL (a broadcast): wake the listeners."""
+    _queued()
+
+
 def enqueue(
     tx: Tx,
     *,

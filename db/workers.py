@@ -18,6 +18,7 @@ class Worker:
     paused: bool
     waiting: bool  # ran out of work: told once when more arrives
     blocked: bool  # Telegram said 403: nothing is pushed until they write again
+    suspended: bool = False  # an operator suspended them: no task is handed out
 
 
 def worker_from(row: sqlite3.Row | None, worker_id: int | None = None) -> Worker | None:
@@ -31,6 +32,7 @@ def worker_from(row: sqlite3.Row | None, worker_id: int | None = None) -> Worker
         paused=bool(row["paused"]),
         waiting=row["waiting_since"] is not None,
         blocked=row["blocked_at"] is not None,
+        suspended=row["suspended_at"] is not None,
     )
 
 
@@ -114,7 +116,7 @@ def waiting(tx: Tx, limit: int) -> list[Worker]:
         """
         SELECT * FROM workers
         WHERE waiting_since IS NOT NULL AND blocked_at IS NULL AND paused = 0
-              AND consented_at IS NOT NULL
+              AND consented_at IS NOT NULL AND suspended_at IS NULL
         ORDER BY waiting_since LIMIT ?
         """,
         (limit,),

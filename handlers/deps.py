@@ -10,12 +10,26 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from tasks.earnings import EarningsService
+from tasks.operator_packs import PackDesk
+from tasks.operator_upload import PackUploads
+from tasks.operator_workers import Broadcasts, WorkerDesk
 from tasks.outbox import OutboxService
 from tasks.quality.disputes import DisputeService
 from tasks.quality.service import QualityService
 from tasks.work import PackSummary, Worker, WorkService
 
 KEY = "services"
+
+
+@dataclass
+class Operators:
+    """The operators' use cases (issue 11)."""
+
+    uploads: PackUploads
+    packs: PackDesk
+    workers: WorkerDesk
+    broadcasts: Broadcasts
+    upload_limit: int  # bytes of a pack file sent in the chat
 
 
 @dataclass
@@ -30,6 +44,7 @@ class Services:
     default_language: str
     zone: ZoneInfo
     operator_ids: frozenset[int]
+    operators: Operators
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -41,10 +41,18 @@ BATCH = 100  # bulk rows claimed at a time (a claim lasts CLAIM_SECONDS: minutes
 CONCURRENCY = 8  # sends in flight: the limiter orders them; at most this many may repeat
 
 
+# Messages whose text an operator wrote for workers to read whole (line breaks kept): their
+# length is bounded where they are written (tasks/operator_workers.py).
+WHOLE_TEXT = frozenset({"op_broadcast", "op_suspended", "op_reinstated"})
+
+
 def render_text(item: TextMessage, language: str) -> Screen:
     """A message of the text catalogue; its string values are escaped (and shortened)."""
+    whole = item.key in WHOLE_TEXT
     params = {
-        key: escape(render.shorten(value, 300), quote=False) if isinstance(value, str) else value
+        key: escape(value if whole else render.shorten(value, 300), quote=False)
+        if isinstance(value, str)
+        else value
         for key, value in item.params.items()
     }
     return t(language, item.key, **params), None

@@ -116,6 +116,7 @@ def no_task_screen(
         "paused": "paused",
         "consent": "need_consent",
         "held": "no_task_held",
+        "suspended": "no_task_suspended",
     }[reason.reason]
     text = t(language, key)
     if reason.news:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from telegram.constants import ParseMode
+from telegram.error import NetworkError
 from telegram.ext import ExtBot
 
 #: True while a bulk send (a statement, a broadcast) is made: the transport sends it over its own
@@ -25,7 +26,26 @@ def bulk_lane(bulk: bool = True) -> Iterator[None]:
         BULK_LANE.reset(token)
 
 
+@runtime_checkable
+class StreamingRequest(Protocol):
+    async def stream_to(self, url: str, sink: Callable[[bytes], bool]) -> int: ...
+
+
 class WorkBot(ExtBot[Any]):
+    async def download_file(self, file_id: str, sink: Callable[[bytes], bool]) -> None:
+        """getFile, then the download a chunk at a time into `sink` (False: stop); raises
+        TelegramError as getFile does (e.g. "file is too big" above Telegram's 20 MB)."""
+        found = await self.get_file(file_id)
+        if not found.file_path:
+            raise NetworkError("getFile gave no file_path")
+        request = self._request[1]
+        if isinstance(request, StreamingRequest):
+            status = await request.stream_to(found.file_path, sink)
+            if status != 200:
+                raise NetworkError(f"file download answered HTTP {status}")
+            return
+        sink(bytes(await found.download_as_bytearray()))  # another transport: in memory
+
     async def shutdown(self) -> None:
         """Closes the HTTP sessions even when start-up was interrupted before the bot counted
         as initialized (Ctrl-C during getMe): ExtBot.shutdown alone would skip them."""

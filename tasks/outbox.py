@@ -128,11 +128,10 @@ class OutboxService:
                 outbox_db.finish(tx, row.id, "failed", stamp, "nothing to send: row not found")
                 continue
             outbox_db.claim(tx, row.id, until)
-            # Operator messages are in the bot's default language, whatever the operator's.
-            operator_copy = OPERATOR_COPY in row.dedupe_key
-            language = None if operator_copy else row.language
+            # Each in the recipient's language: an operator's own once they wrote to the bot
+            # (None, the default language, for one who never did).
             claimed.append(
-                Delivery(row.id, row.recipient, language, row.lane, row.attempts + 1, content)
+                Delivery(row.id, row.recipient, row.language, row.lane, row.attempts + 1, content)
             )
         return claimed, len(rows)
 

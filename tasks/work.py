@@ -57,7 +57,8 @@ class TaskCard:
 
 @dataclass(frozen=True)
 class NoTask:
-    reason: Literal["empty", "paused", "consent", "held"]  # held: quality keeps them off
+    # held: quality keeps them off; suspended: an operator did (they were told why)
+    reason: Literal["empty", "paused", "consent", "held", "suspended"]
     news: tuple[News, ...] = ()
 
 
@@ -317,6 +318,8 @@ class WorkService:
             return NoTask("consent")
         if worker.paused:
             return NoTask("paused")
+        if worker.suspended:
+            return NoTask("suspended")
         if check_open:
             current = assignments_db.open_for(tx, worker.id)
             if current is not None and from_db_time(current.expires_at) <= now:

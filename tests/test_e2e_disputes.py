@@ -208,9 +208,7 @@ async def test_an_operator_corrects_the_gold_and_the_worker_is_told_and_rescored
     add_operator(sim)
     await miss_g00_and_dispute(sim, 1, comment="Clearly <Negative> & sad")
     assert (await standing(db_path, 1))["accuracy"] == 0.25  # (0.5 + 0) / (1 + 1)
-    await sim.wait_for(
-        OPERATOR, text_has("Nouvelle contestation #1 (checked) : /disputes"), timeout=10
-    )
+    await sim.wait_for(OPERATOR, text_has("New dispute #1 (checked): /disputes"), timeout=10)
 
     [screen] = await open_disputes(sim)
     assert "#1 · checked · task g00" in screen.text
@@ -300,8 +298,8 @@ async def test_an_operator_rejects_a_dispute_with_a_reason_the_worker_receives(
     [closed] = await rows(db_path, "SELECT status, resolution FROM disputes")
     assert closed == {"status": "rejected", "resolution": reason}
     assert await gold_of(db_path, "g00") == {"gold": "pos", "retired": 0, "review": 0}
-    # Operator alerts are in the bot's default language (DEFAULT_LANGUAGE, French here).
-    alerts = [m for m in sim.chat(OPERATOR).bot_messages if "Nouvelle contestation #1" in m.text]
+    # Operator alerts are in the operator's own language (English here; the default is French).
+    alerts = [m for m in sim.chat(OPERATOR).bot_messages if "New dispute #1" in m.text]
     assert len(alerts) == 1  # sent once, not again each time the other operator's fails
 
     # The operator's next message is an ordinary message again.
@@ -317,7 +315,8 @@ async def test_a_worker_cannot_see_or_decide_disputes(
     await join(sim, 2)
     since = sim.chat(2).event_count
     sim.send_text(2, "/disputes")
-    reply = await sim.wait_for(2, text_has("I did not understand"), timeout=10, since=since)
+    # Like every operator command: the worker's help instead (issue 11).
+    reply = await sim.wait_for(2, text_has("how it works"), timeout=10, since=since)
     assert reply.message is not None
     shown = " ".join(e.message.text for e in sim.chat(2).events[since:] if e.message is not None)
     assert "#1" not in shown and "g00" not in shown and "mine" not in shown

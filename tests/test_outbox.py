@@ -156,7 +156,8 @@ async def test_an_operator_message_reaches_each_operator_on_a_row_of_its_own(
     claimed, looked = await service.claim("interactive", 10)
     assert (claimed, looked) == ([], 1)  # the original is settled: copied
     claimed, _ = await service.claim("interactive", 10)
-    assert [(item.recipient, item.language) for item in claimed] == [(900, None), (901, None)]
+    # Each operator in their own language: 901 wrote in English; 900 never wrote (the default).
+    assert [(item.recipient, item.language) for item in claimed] == [(900, None), (901, "en")]
     await service.record(claimed[0], SendResult.REFUSED, "BadRequest: Chat not found")
     await service.record(claimed[1], SendResult.SENT)
     rows = await db.query("SELECT recipient, dedupe_key, status, attempts FROM outbox")

@@ -292,7 +292,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     (error,) = check_pack(fifo).errors  # never opened: opening a FIFO waits for a writer
     assert error.message.endswith(
-        "is not a regular file (a FIFO): give a .json or .jsonl pack file"
+        "is not a regular file (a FIFO): give a .json, .jsonl or .csv pack file"
     )
 
 

@@ -2,7 +2,8 @@
 Telegram's error texts for the mistakes a bot can make.
 
 Only what the bot uses is here: getMe; getUpdates, setWebhook, deleteWebhook; sendMessage,
-editMessageText, editMessageReplyMarkup; answerCallbackQuery; setMyCommands. Any other method
+editMessageText, editMessageReplyMarkup; answerCallbackQuery; setMyCommands (with scopes);
+sendDocument, sendPhoto and getFile (files.py: uploads, downloads, limits). Any other method
 answers 404 like an unknown one, so a bot starting to use a new method fails here until it is
 simulated. Media (issue 10) would add sendPhoto/sendAudio/sendVoice and editMessageCaption
 here, with a ``files.py`` beside this module for uploads, file_ids and the /file route.
@@ -15,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import content
+from . import content, files
 from .limits import Limits
 from .protocol import (
     ERR_BLOCKED,
@@ -57,6 +58,7 @@ class BotApi:
         self.updates = updates
         self.limits = limits
         self.strict_ampersand = strict_ampersand
+        self.files = world.files
         #: The command menus set by the bot: (scope as JSON, language code) -> commands.
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._me: JSONDict = {
@@ -77,6 +79,9 @@ class BotApi:
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
             "setMyCommands": self._set_my_commands,
+            "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
+            "getFile": self._get_file,
         }
 
     async def _get_me(self, p: Params) -> JSONDict:
@@ -116,6 +121,33 @@ class BotApi:
             markup=markup,
         )
         return self.world.message_json(msg)
+
+    async def _send_document(self, p: Params) -> JSONDict:
+        return self._send_media(p, "document")
+
+    async def _send_photo(self, p: Params) -> JSONDict:
+        return self._send_media(p, "photo")
+
+    def _send_media(self, p: Params, kind: str) -> JSONDict:
+        chat = self._chat_for_write(p)
+        plain, entities = files.caption(p, strict_ampersand=self.strict_ampersand)
+        markup = content.reply_markup(p, inline_only=False)
+        stored = self.files.upload(p, kind, photo=kind == "photo")
+        self.limits.check_send(chat.chat_id)
+        msg = self.world.new_message(
+            chat,
+            from_bot=True,
+            text=plain,
+            html=p.get_str("caption") or "",
+            parse_mode=p.get_str("parse_mode") or None,
+            entities=entities,
+            markup=markup,
+            media=(kind, files.media_json(kind, stored), stored.file_id),
+        )
+        return self.world.message_json(msg)
+
+    async def _get_file(self, p: Params) -> JSONDict:
+        return self.files.get_file(p)
 
     def _message_to_edit(self, p: Params) -> tuple[SimChat, SimMessage]:
         if p.raw("inline_message_id") not in (None, ""):
@@ -197,14 +229,24 @@ class BotApi:
             self.commands.pop(key, None)
         return True
 
-    @staticmethod
-    def _scope_key(p: Params) -> tuple[str, str]:
+    def _scope_key(self, p: Params) -> tuple[str, str]:
         scope = p.get_json("scope", "can't parse BotCommandScope JSON object")
         if scope is None:
             scope = {"type": "default"}
         if not isinstance(scope, dict) or scope.get("type") not in _SCOPES:
             raise bad_request("wrong bot command scope type specified")
+        if scope["type"] in ("chat", "chat_administrators", "chat_member"):
+            chat = self.world.chats.get(_int_or_none(scope.get("chat_id")) or 0)
+            if chat is None or not chat.user.started:
+                raise ApiError(400, ERR_CHAT_NOT_FOUND)
         lang = p.get_str("language_code") or ""
         if lang and not _LANGUAGE_RE.fullmatch(lang):
             raise bad_request("invalid language code specified")
         return json.dumps(scope, sort_keys=True), lang.lower()
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -91,6 +91,42 @@ class SimulatedUsers:
             payload["entities"] = [entity]
         return self.updates.push("message", payload)
 
+    def send_document(
+        self,
+        user_id: int,
+        data: bytes,
+        file_name: str,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> int:
+        """The user sends a file (a document, with an optional caption); returns the update_id.
+        The bot finds it with getFile and downloads it from the file route."""
+        chat = self.world.chat(user_id)
+        user = chat.user
+        user.started = True
+        stored = self.world.files.add(
+            data, file_name=file_name, mime_type=mime_type, folder="documents"
+        )
+        document = stored.document_json()
+        msg = self.world.new_message(
+            chat,
+            from_bot=False,
+            text=caption or "",
+            html=caption or "",
+            media=("document", document, stored.file_id),
+        )
+        payload: JSONDict = {
+            "message_id": msg.message_id,
+            "from": user.to_json(),
+            "chat": user.chat_json(),
+            "date": msg.date,
+            "document": document,
+        }
+        if caption:
+            payload["caption"] = caption
+        return self.updates.push("message", payload)
+
     def press(
         self, user_id: int, message_id: int, callback_data: str, *, check: bool = True
     ) -> str:

@@ -90,6 +90,9 @@ class SimulatorServer(SimulatedUsers):
         self._canonical = {name.lower(): name for name in self._methods}
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        self.app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
+        #: Every file: documents users sent, what the bot uploaded (by file_id, by path).
+        self.files = world.files
         self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -105,7 +108,7 @@ class SimulatorServer(SimulatedUsers):
 
     @property
     def file_base_url(self) -> str:
-        """What to give PTB as ``base_file_url`` (no file is served yet: the bot sends none)."""
+        """What to give PTB as ``base_file_url`` (getFile's paths are downloaded from there)."""
         return f"{self.base_url}/file/bot"
 
     async def start(self) -> None:
@@ -166,6 +169,14 @@ class SimulatorServer(SimulatedUsers):
         self.call_log.append((time.monotonic(), method, True))
         self.calls_ok[method] += 1
         return response({"ok": True, "result": result})
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """A download of a getFile path, as Telegram serves it (404 for anything else)."""
+        self.calls["file download"] += 1
+        stored = self.files.by_path.get(request.match_info["path"])
+        if request.match_info["token"] != self.token or stored is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=stored.data, content_type="application/octet-stream")
 
     # ------------------------------------------------------------------ faults and limits
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .files import Files
 from .protocol import ERR_QUERY_TOO_OLD, ApiError, JSONDict
 
 EventKind = Literal["message", "edit", "callback_answer"]
@@ -72,6 +73,10 @@ class SimMessage:
     markup_json: JSONDict | None = None  # the inline keyboard as the Bot API returns it
     edited_count: int = 0
     edit_date: int | None = None
+    # A media message: "document" or "photo", and its JSON (``text`` then holds the caption).
+    media_kind: str | None = None
+    media: JSONDict | list[JSONDict] | None = None
+    file_id: str | None = None
 
     @property
     def buttons(self) -> list[Button]:
@@ -176,6 +181,7 @@ class World:
         self.bot_id = int(bot_user["id"])
         self.users: dict[int, SimUser] = {}
         self.chats: dict[int, SimChat] = {}
+        self.files = Files()  # documents users send, files the bot uploads
         self._max_events = max_events_per_chat
         # Callback queries: open until answered or ``callback_timeout`` seconds old.
         self.callback_timeout = callback_timeout
@@ -215,9 +221,16 @@ class World:
         }
         if msg.edit_date is not None:
             out["edit_date"] = msg.edit_date
-        out["text"] = msg.text
-        if msg.entities:
-            out["entities"] = msg.entities
+        if msg.media_kind is not None:
+            out[msg.media_kind] = msg.media
+            if msg.text:
+                out["caption"] = msg.text
+            if msg.entities:
+                out["caption_entities"] = msg.entities
+        else:
+            out["text"] = msg.text
+            if msg.entities:
+                out["entities"] = msg.entities
         if msg.markup_json is not None:
             out["reply_markup"] = msg.markup_json
         return out
@@ -232,6 +245,7 @@ class World:
         parse_mode: str | None = None,
         entities: list[JSONDict] | None = None,
         markup: tuple[list[list[Button]] | None, JSONDict | None] = (None, None),
+        media: tuple[str, JSONDict | list[JSONDict], str] | None = None,
     ) -> SimMessage:
         msg = SimMessage(
             chat_id=chat.chat_id,
@@ -245,6 +259,8 @@ class World:
             reply_markup=markup[0],
             markup_json=markup[1],
         )
+        if media is not None:
+            msg.media_kind, msg.media, msg.file_id = media
         chat.next_message_id += 1
         chat.messages[msg.message_id] = msg
         if from_bot:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from db import gold as gold_db
 from db import packs as db_packs
@@ -55,6 +56,8 @@ class LoadReport:
     # Reading stopped after this line, with more than MAX_ERRORS errors (None: read to the end).
     stopped_at_line: int | None = None
     warnings: list[str] = field(default_factory=list)  # loaded, but the operator should know
+    gold_tasks: int = 0  # check questions among tasks_total
+    gold_ratio: float = 0.0  # the share of check questions a worker is shown (quality block)
 
 
 class _Refused(Exception):
@@ -76,6 +79,9 @@ async def load_pack(
     replace: bool = False,
     clock: Clock,
     on_progress: ProgressCallback | None = None,
+    settings: dict[str, Any] | None = None,
+    settings_errors: Sequence[PackError] = (),
+    dry_run: bool = False,
 ) -> LoadReport:
     """Validates and loads a pack file, all or nothing, in one transaction.
 
@@ -90,10 +96,15 @@ async def load_pack(
     database thread (the event loop is not blocked meanwhile, but the database is: meant for the
     CLI). When the caller is cancelled, the load stops after the batch it is writing and is
     rolled back: nothing is imported.
+
+    A CSV pack takes its header fields from `settings` (a Telegram caption, with the problems
+    found reading it in `settings_errors`), else from its sidecar file. With `dry_run` the
+    whole load is done and rolled back: the report says what a load would do.
     """
     stop = threading.Event()
+    reading = _Reading(source, settings, settings_errors, dry_run)
     try:
-        return await db.run(_load, source, replace, to_db_time(clock.now()), on_progress, stop)
+        return await db.run(_load, reading, replace, to_db_time(clock.now()), on_progress, stop)
     except _Refused as refused:
         return refused.report
     except asyncio.CancelledError:
@@ -102,15 +113,24 @@ async def load_pack(
         raise
 
 
+@dataclass(frozen=True)
+class _Reading:
+    source: Path
+    settings: dict[str, Any] | None
+    settings_errors: Sequence[PackError]
+    dry_run: bool
+
+
 def _load(
     tx: Tx,
-    source: Path,
+    reading: _Reading,
     replace: bool,
     now: str,
     on_progress: ProgressCallback | None,
     stop: threading.Event,
 ) -> LoadReport:
-    with PackReader(source) as reader:
+    source = reading.source
+    with PackReader(source, reading.settings, reading.settings_errors) as reader:
         header = reader.read_header()
         report = None
         if reader.readable:
@@ -126,6 +146,8 @@ def _load(
                     currency=header.currency if header else "EUR",
                 )
             )
+        if reading.dry_run:
+            raise _Refused(report)
         return report
 
 
@@ -209,6 +231,8 @@ def _write(
         overlap=header.overlap,
         reward_micros=header.reward_micros,
         warnings=[needs.warning] if needs.warning else [],
+        gold_tasks=gold,
+        gold_ratio=rules.QualitySettings.from_header(quality).gold_ratio,
     )
 
 

@@ -1,19 +1,21 @@
 """Reading a pack file: the header, then its tasks in batches, every problem on the way noted.
 
-Two formats, told apart by the file extension:
+Three formats, told apart by the file extension:
 
 - JSON (any other extension, ``.json`` usually): one object, the header fields plus a ``tasks``
   array. The file is read whole: fine for the small packs people write by hand (thousands of
   tasks); use JSONL beyond that.
 - JSONL (``.jsonl`` / ``.ndjson``): the header object on the first line, then one task object per
   line. The file is streamed in batches: millions of tasks load in bounded memory.
+- CSV (``.csv``): a row of column names, then one task per row; the header fields come from a
+  sidecar JSON file or the Telegram caption (csvpack.py). Streamed like JSONL.
 """
 
 from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +24,8 @@ from typing import IO, Any, NamedTuple, cast
 from pydantic import ValidationError
 
 from db.packs import TaskRow
-from tasks.packs.errors import ErrorList, describe, field_name
+from tasks.packs.csvpack import CSV_SUFFIXES, CsvRows, read_sidecar
+from tasks.packs.errors import ErrorList, PackError, describe, field_name
 from tasks.packs.format import (
     HEADER_FIELDS,
     MAX_EXPLANATION_UNITS,
@@ -101,7 +104,7 @@ def pack_file_problem(file: Path) -> str | None:
         (stat.S_ISBLK, "a block device"),
     )
     kind = next((name for test, name in kinds if test(mode)), "a special file")
-    return f"{file} is not a regular file ({kind}): give a .json or .jsonl pack file"
+    return f"{file} is not a regular file ({kind}): give a .json, .jsonl or .csv pack file"
 
 
 class TaskBatch(NamedTuple):
@@ -119,10 +122,20 @@ class PackReader:
     tasks. Use as a context manager; call read_header() before batches().
     """
 
-    def __init__(self, source: Path) -> None:
+    def __init__(
+        self,
+        source: Path,
+        settings: dict[str, Any] | None = None,
+        settings_errors: Sequence[PackError] = (),
+    ) -> None:
         self.source = source
         self.batch_size = BATCH_SIZE
         self.jsonl = source.suffix.lower() in JSONL_SUFFIXES
+        self.csv = source.suffix.lower() in CSV_SUFFIXES
+        # A CSV pack's header fields (from a caption); None: its sidecar file.
+        self.settings = settings
+        self._settings_errors = list(settings_errors)
+        self._rows: CsvRows | None = None
         self.errors = ErrorList()
         self.header: PackHeader | None = None
         self.header_line: int | None = None
@@ -160,7 +173,9 @@ class PackReader:
             return None
         try:
             self.total_bytes = self.source.stat().st_size
-            if self.jsonl:
+            if self.csv:
+                raw = self._read_csv_header()
+            elif self.jsonl:
                 self._file = self.source.open("rb")
                 raw = self._read_jsonl_header()
             else:
@@ -187,6 +202,31 @@ class PackReader:
                 )
             return None
         return self.header
+
+    def _read_csv_header(self) -> dict[str, Any] | None:
+        raw, problems = (
+            (self.settings, []) if self.settings is not None else read_sidecar(self.source)
+        )
+        self._file = self.source.open("rb")
+        self._rows = CsvRows(self._file, MAX_LINE_BYTES)
+        self.readable = self._rows.header()
+        self.bytes_read = self._rows.bytes_read
+        self._take_csv_errors()
+        for problem in [*self._settings_errors, *problems]:
+            self._add(problem)
+        if raw is not None and unencodable(raw):
+            self.errors.add(None, None, None, "invalid unicode in the header (a lone surrogate)")
+            return None
+        return raw
+
+    def _add(self, error: PackError) -> None:
+        self.errors.add(error.line, error.task_id, error.field, error.message)
+
+    def _take_csv_errors(self) -> None:
+        assert self._rows is not None
+        for error in self._rows.errors:
+            self._add(error)
+        self._rows.errors.clear()
 
     def _read_jsonl_header(self) -> dict[str, Any] | None:
         assert self._file is not None
@@ -287,7 +327,9 @@ class PackReader:
         Ends with a "no tasks" error when the file had none.
         """
         if self.readable:
-            if self.jsonl:
+            if self.csv:
+                yield from self._csv_batches()
+            elif self.jsonl:
                 yield from self._jsonl_batches()
             else:
                 yield from self._json_batches()
@@ -344,6 +386,34 @@ class PackReader:
         self._line, self.bytes_read, self.tasks_read = line, done, read
         if rows and errors.stopped_at is None:
             yield TaskBatch(rows, lines)
+
+    def _csv_batches(self) -> Iterator[TaskBatch]:
+        assert self._rows is not None
+        validate = TASK.validate_python
+        batch = TaskBatch([], [])
+        errors = self.errors
+        for line, element in self._rows.tasks():
+            self._take_csv_errors()
+            self.bytes_read = self._rows.bytes_read
+            if errors.total > errors.cap:
+                errors.stopped_at = line - 1
+                break
+            self.tasks_read += 1
+            if element is None:
+                continue
+            try:
+                task = validate(element)
+            except ValidationError as exc:
+                self._invalid_task(line, exc, element)
+                continue
+            self._accept(task, line, batch.rows, batch.lines)
+            if len(batch.rows) >= self.batch_size:
+                yield batch
+                batch = TaskBatch([], [])
+        self._take_csv_errors()
+        self.bytes_read = self._rows.bytes_read
+        if batch.rows and errors.stopped_at is None:
+            yield batch
 
     def _json_batches(self) -> Iterator[TaskBatch]:
         validate = TASK.validate_python
@@ -434,8 +504,10 @@ class PackReader:
         found: dict[str, int] = {}
         if not task_ids:
             return found
-        if not self.jsonl:
-            elements: Iterator[tuple[int, Any]] = iter(self._elements)
+        if self.csv:
+            elements: Iterator[tuple[int, Any]] = self._csv_objects()
+        elif not self.jsonl:
+            elements = iter(self._elements)
         else:
             elements = self._jsonl_objects()
         for line, element in elements:
@@ -446,6 +518,12 @@ class PackReader:
                     if len(found) == len(task_ids):
                         break
         return found
+
+    def _csv_objects(self) -> Iterator[tuple[int, Any]]:
+        with self.source.open("rb") as file:
+            rows = CsvRows(file, MAX_LINE_BYTES)
+            if rows.header():
+                yield from rows.tasks()
 
     def _jsonl_objects(self) -> Iterator[tuple[int, Any]]:
         with self.source.open("rb") as lines:

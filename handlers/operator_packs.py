@@ -1,0 +1,202 @@
+"""/packs: each pack's progress with its buttons (details, pause, resume, close after a
+confirmation, export)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import render
+from handlers.delivery import send, toast
+from handlers.deps import services
+from handlers.operator_access import (
+    Action,
+    drop_keyboard,
+    operator_language,
+    operator_or_refuse,
+    tokens,
+)
+from handlers.operator_export import export_choice
+from handlers.operator_help import refresh_menu
+from handlers.render import Keyboard, esc
+from handlers.texts import t
+from tasks.earnings import round_to_cents
+from tasks.money import format_amount
+from tasks.operator_packs import PackLine
+
+Context = ContextTypes.DEFAULT_TYPE
+
+PACKS_SHOWN = 10  # packs listed, one message each (the most recent ones)
+
+
+async def list_packs(update: Update, context: Context) -> None:
+    """/packs: one message per pack, its figures and its buttons."""
+    operator = await operator_or_refuse(update, context, "/packs")
+    if operator is None:
+        return
+    deps = services(context)
+    lang = await operator_language(context, operator)
+    await refresh_menu(context.bot_data, context.bot, operator, lang)
+    lines = await deps.operators.packs.overview()
+    if not lines:
+        await send(context.bot, deps.work, operator, (t(lang, "packs_none"), None))
+        return
+    header = t(lang, "packs_header", n=len(lines))
+    if len(lines) > PACKS_SHOWN:
+        header += "\n" + t(lang, "packs_more", shown=PACKS_SHOWN)
+    await send(context.bot, deps.work, operator, (header, None))
+    for line in lines[-PACKS_SHOWN:]:
+        text = pack_line_text(line, lang)
+        await send(
+            context.bot, deps.work, operator, (text, pack_keyboard(context, operator, line, lang))
+        )
+
+
+def pack_keyboard(context: Context, operator: int, line: PackLine, lang: str) -> Keyboard:
+    issue = tokens(context).issue
+    pack = line.id
+    status = line.progress.status
+    row = [(t(lang, "pack_details_button"), issue(operator, "pack_details", pack))]
+    if status == "active":
+        row.append((t(lang, "pack_pause_button"), issue(operator, "pack_pause", pack)))
+    elif status == "paused":
+        row.append((t(lang, "pack_resume_button"), issue(operator, "pack_resume", pack)))
+    second = [(t(lang, "pack_export_button"), issue(operator, "pack_export", pack))]
+    if status != "closed":
+        second.append((t(lang, "pack_close_button"), issue(operator, "pack_close_ask", pack)))
+    return (tuple(row), tuple(second))
+
+
+def _figures(line: PackLine, lang: str) -> dict[str, object]:
+    progress = line.progress
+    currency = progress.currency
+    median = "-" if line.median_seconds is None else f"{line.median_seconds:.1f} s"
+    if line.hourly_micros is None:
+        hourly = "-"
+    else:
+        rate = format_amount(round_to_cents(line.hourly_micros), currency, lang)
+        hourly = t(lang, "pack_hourly", rate=rate)
+        if line.below_floor:
+            hourly += " " + t(lang, "pack_below_floor")
+    return {
+        "title": esc(render.shorten(progress.title, 80)),
+        "pack": esc(progress.id),
+        "status": t(lang, f"status_{progress.status}"),
+        "answers": progress.answers,
+        "wanted": progress.answers_wanted,
+        "percent": render.percent(progress.percent / 100, lang),
+        "done": progress.tasks_complete,
+        "tasks": progress.tasks,
+        "spent": format_amount(progress.spent_micros, currency, lang),
+        "active": line.active_workers,
+        "median": median,
+        "hourly": hourly,
+        "gold": progress.gold_tasks,
+        "gold_answers": progress.gold_answers,
+        "leases": progress.open_leases,
+        "reward": format_amount(progress.reward_micros, currency, lang),
+    }
+
+
+def pack_line_text(line: PackLine, lang: str) -> str:
+    figures = _figures(line, lang)
+    return t(lang, "op_pack_line", **{k: figures[k] for k in _LINE_FIELDS})
+
+
+_LINE_FIELDS = (
+    "title", "pack", "status", "answers", "wanted", "percent", "done", "tasks", "spent",
+    "active", "median", "hourly",
+)  # fmt: skip
+
+
+async def show_details(update: Update, context: Context, action: Action, token: str) -> None:
+    query = update.callback_query
+    assert query is not None
+    await toast(context.bot, query.id, None)
+    deps = services(context)
+    lang = await operator_language(context, action.operator_id)
+    pack_id = str(action.args[0])
+    line = await deps.operators.packs.line(pack_id)
+    if line is None:
+        text = t(lang, "op_no_pack", pack=esc(pack_id))
+        await send(context.bot, deps.work, action.operator_id, (text, None))
+        return
+    text = t(lang, "pack_details", **_figures(line, lang))
+    keyboard = pack_keyboard(context, action.operator_id, line, lang)
+    await send(context.bot, deps.work, action.operator_id, (text, keyboard))
+
+
+async def pause_pack(update: Update, context: Context, action: Action, token: str) -> None:
+    await _change(update, context, action, "pause")
+
+
+async def resume_pack(update: Update, context: Context, action: Action, token: str) -> None:
+    await _change(update, context, action, "resume")
+
+
+async def close_pack(update: Update, context: Context, action: Action, token: str) -> None:
+    """The confirmation's Yes: closed for good (the button works once)."""
+    tokens(context).forget(token)
+    await drop_keyboard(context, update)
+    await _change(update, context, action, "close")
+
+
+async def ask_to_close(update: Update, context: Context, action: Action, token: str) -> None:
+    query = update.callback_query
+    assert query is not None
+    await toast(context.bot, query.id, None)
+    lang = await operator_language(context, action.operator_id)
+    pack_id = str(action.args[0])
+    issue = tokens(context).issue
+    keyboard = (
+        (
+            (t(lang, "pack_close_yes"), issue(action.operator_id, "pack_close", pack_id)),
+            (t(lang, "up_cancel_button"), issue(action.operator_id, "dismiss")),
+        ),
+    )
+    text = t(lang, "pack_close_confirm", pack=esc(pack_id))
+    await send(context.bot, services(context).work, action.operator_id, (text, keyboard))
+
+
+async def dismiss(update: Update, context: Context, action: Action, token: str) -> None:
+    """A Cancel button: nothing changes; the question's buttons go."""
+    query = update.callback_query
+    assert query is not None
+    tokens(context).forget(token)
+    await toast(context.bot, query.id, None)
+    await drop_keyboard(context, update)
+    lang = await operator_language(context, action.operator_id)
+    await send(
+        context.bot, services(context).work, action.operator_id, (t(lang, "up_cancelled"), None)
+    )
+
+
+async def _change(update: Update, context: Context, action: Action, verb: str) -> None:
+    query = update.callback_query
+    assert query is not None
+    await toast(context.bot, query.id, None)
+    deps = services(context)
+    lang = await operator_language(context, action.operator_id)
+    pack_id = str(action.args[0])
+    change = await deps.operators.packs.set_status(pack_id, verb)
+    deps.work.forget_packs()
+    pack = esc(pack_id)
+    leases = t(lang, "pack_leases", n=change.open_leases) if change.open_leases else ""
+    if not change.found:
+        text = t(lang, "op_no_pack", pack=pack)
+    elif change.changed:
+        key = {"paused": "pack_paused", "active": "pack_resumed", "closed": "pack_closed"}
+        text = t(lang, key[change.after], pack=pack, leases=leases)
+    elif change.before == "closed" and verb != "close":
+        text = t(lang, "pack_closed_stays", pack=pack)
+    else:
+        text = t(lang, "pack_already", pack=pack, status=t(lang, f"status_{change.before}"))
+    await send(context.bot, deps.work, action.operator_id, (text, None))
+
+
+async def export_from_list(update: Update, context: Context, action: Action, token: str) -> None:
+    """The Export button of /packs: the format and kind buttons of /export."""
+    query = update.callback_query
+    assert query is not None
+    await toast(context.bot, query.id, None)
+    await export_choice(context, action.operator_id, str(action.args[0]))

@@ -1,0 +1,182 @@
+"""/workers (counts) and /worker ID (one worker's packs, trust, earnings, last activity), with
+buttons to suspend or reinstate: the bot asks for the reason, and the worker is told it through
+the outbox within seconds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import render
+from handlers.delivery import send, toast
+from handlers.deps import services
+from handlers.operator_access import (
+    Action,
+    drop_keyboard,
+    operator_language,
+    operator_or_refuse,
+    reasons,
+    tokens,
+)
+from handlers.render import Keyboard, esc
+from handlers.texts import t
+from tasks.money import format_amount
+from tasks.operator_workers import SteerResult, WorkerRecord
+
+Context = ContextTypes.DEFAULT_TYPE
+
+PACKS_SHOWN = 15
+
+
+async def show_workers(update: Update, context: Context) -> None:
+    """/workers: how many are active, suspended, blocked."""
+    operator = await operator_or_refuse(update, context, "/workers")
+    if operator is None:
+        return
+    deps = services(context)
+    lang = await operator_language(context, operator)
+    counts = await deps.operators.workers.counts()
+    text = t(
+        lang,
+        "workers_counts",
+        total=counts.total,
+        active=counts.active,
+        suspended=counts.suspended,
+        blocked=counts.blocked,
+        recent=counts.answered_last_day,
+    )
+    await send(context.bot, deps.work, operator, (text, None))
+
+
+async def show_worker(update: Update, context: Context) -> None:
+    """/worker ID: one worker's record and the suspend or reinstate button."""
+    operator = await operator_or_refuse(update, context, "/worker")
+    if operator is None:
+        return
+    deps = services(context)
+    lang = await operator_language(context, operator)
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 18:
+        await send(
+            context.bot, deps.work, operator, (t(lang, "op_usage", usage="/worker ID"), None)
+        )
+        return
+    await _send_record(context, operator, int(args[0]), lang)
+
+
+async def _send_record(context: Context, operator: int, worker_id: int, lang: str) -> None:
+    deps = services(context)
+    record = await deps.operators.workers.record(worker_id)
+    if record is None:
+        await send(
+            context.bot, deps.work, operator, (t(lang, "worker_unknown", id=worker_id), None)
+        )
+        return
+    text = worker_text(record, lang, deps.zone)
+    await send(context.bot, deps.work, operator, (text, _keyboard(context, operator, record, lang)))
+
+
+def _keyboard(context: Context, operator: int, record: WorkerRecord, lang: str) -> Keyboard:
+    worker_id = record.worker.id
+    if record.worker.suspended_at is None:
+        button = (t(lang, "worker_suspend_button"), "worker_suspend")
+    else:
+        button = (t(lang, "worker_reinstate_button"), "worker_reinstate")
+    data = tokens(context).issue(operator, button[1], worker_id)
+    return (((button[0], data),),)
+
+
+def worker_text(record: WorkerRecord, lang: str, zone: ZoneInfo) -> str:
+    worker = record.worker
+    if worker.suspended_at is not None:
+        state = t(lang, "worker_state_suspended", reason=esc(worker.suspension_reason or "-"))
+    elif worker.blocked:
+        state = t(lang, "worker_state_blocked")
+    elif not worker.consented:
+        state = t(lang, "worker_state_new")
+    else:
+        state = t(lang, "worker_state_active")
+    lines = []
+    for item in record.packs[:PACKS_SHOWN]:
+        trust = "-" if item.trust is None else render.percent(item.trust, lang)
+        lines.append(
+            t(
+                lang,
+                "worker_pack_line",
+                title=esc(render.shorten(item.title, 60)),
+                answers=item.answers,
+                trust=trust,
+                standing=esc(item.state or "-"),
+            )
+        )
+    return t(
+        lang,
+        "worker_card",
+        name=esc(render.shorten(worker.name or "-", 60)),
+        id=worker.id,
+        username=f" @{esc(worker.username)}" if worker.username else "",
+        state=state,
+        earned=_amounts(record.earned, lang),
+        unpaid=_amounts(record.unpaid, lang),
+        last=_when(record.last_answer_at, lang, zone),
+        seen=_when(worker.last_seen_at, lang, zone),
+        packs="\n".join(lines) or t(lang, "worker_no_packs"),
+    )
+
+
+def _amounts(amounts: dict[str, int], lang: str) -> str:
+    return ", ".join(format_amount(v, c, lang) for c, v in sorted(amounts.items())) or "0"
+
+
+def _when(stamp: str | None, lang: str, zone: ZoneInfo) -> str:
+    if not stamp:
+        return "-"
+    return render.when(datetime.fromisoformat(stamp.replace("Z", "+00:00")), lang, zone)
+
+
+async def ask_reason(update: Update, context: Context, action: Action, token: str) -> None:
+    """Suspend or Reinstate: the next message of this operator is the reason."""
+    query = update.callback_query
+    assert query is not None
+    tokens(context).forget(token)
+    await toast(context.bot, query.id, None)
+    await drop_keyboard(context, update)
+    lang = await operator_language(context, action.operator_id)
+    worker_id = int(action.args[0])
+    reasons(context).ask(action.operator_id, action.kind, worker_id)
+    verb = t(lang, "action_suspend" if action.kind == "worker_suspend" else "action_reinstate")
+    text = t(lang, "worker_reason_prompt", action=verb, id=worker_id)
+    await send(context.bot, services(context).work, action.operator_id, (text, None))
+
+
+async def take_reason(update: Update, context: Context) -> None:
+    """The reason an operator was asked for: the suspension or reinstatement is done."""
+    message = update.effective_message
+    operator = await operator_or_refuse(update, context, "a reason")
+    if operator is None or message is None or message.text is None:
+        return
+    waiting = reasons(context).take(operator)
+    lang = await operator_language(context, operator)
+    if waiting is None:
+        await send(
+            context.bot, services(context).work, operator, (t(lang, "op_expired_button"), None)
+        )
+        return
+    kind, worker_id = waiting
+    desk = services(context).operators.workers
+    if kind == "worker_suspend":
+        result = await desk.suspend(operator, worker_id, message.text)
+        done = "worker_suspended_done"
+    else:
+        result = await desk.reinstate(operator, worker_id, message.text)
+        done = "worker_reinstated_done"
+    key = {
+        SteerResult.DONE: done,
+        SteerResult.ALREADY: "worker_already",
+        SteerResult.NO_REASON: "worker_no_reason",
+        SteerResult.UNKNOWN: "worker_unknown",
+    }[result]
+    await send(context.bot, services(context).work, operator, (t(lang, key, id=worker_id), None))
