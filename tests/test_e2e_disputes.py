@@ -360,9 +360,7 @@ async def test_score_shows_the_score_and_threshold_in_the_workers_language(
     en = await sim.wait_for(2, text_has("Your score"), timeout=10)
     assert fr.message is not None and en.message is not None
     # One right answer: -5 points, 36 from the pause (31).
-    assert "-5 points, à 36 de la pause ; 1 justes sur 1 questions de contrôle" in (
-        fr.message.text
-    )
+    assert "-5 points, à 36 de la pause ; 1 justes sur 1 questions de contrôle" in (fr.message.text)
     assert "+8 par erreur, −5 par réponse juste, jamais sous -16, pause à 31" in fr.message.text
     assert "0,07 % des cas sur 200 questions" in fr.message.text
     assert "-5 points, 36 from the pause; 1 right of 1 check questions" in en.message.text

@@ -41,9 +41,7 @@ async def test_a_right_gold_answer_reveals_nothing_and_a_wrong_one_is_explained(
 async def test_a_spammer_is_suspended_and_their_answers_stop_counting(
     work: WorkService, clock: FakeClock, gold_pack: GoldPack, db: Database
 ) -> None:
-    truth = await gold_pack(
-        tasks=60, gold=40, quality={"min_seconds": 0, "qualification": 2}
-    )
+    truth = await gold_pack(tasks=60, gold=40, quality={"min_seconds": 0, "qualification": 2})
     card = await newcomer(work, 1)
     # Lucky in training (both right), then always wrong.
     results = await work_on(work, clock, 1, card, honest(truth), 2)

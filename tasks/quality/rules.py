@@ -197,14 +197,38 @@ def advance(v: Verdict, score: float, s: QualitySettings, p: Plan) -> Verdict:
 
 
 def judge(scores: Sequence[float], s: QualitySettings, p: Plan) -> Verdict:
-    """The test run over the attempt's gold scores (oldest first), training included. Stops at
-    the first crossing: what came after it was not judged."""
-    verdict = start(s)
+    """The test run over the attempt's gold scores (oldest first), training included: the same
+    steps as `advance` (tests check they agree), in one loop. Stops at the first crossing: what
+    came after it was not judged."""
+    points, total, score_sum, train_correct, good_at = 0, 0, 0.0, 0, 0
+    state: State = "training" if s.qualification > 0 else "qualified"
+    reason: Reason | None = None
+    q, limit, floor = s.qualification, p.limit, p.floor
     for score in scores:
-        verdict = advance(verdict, score, s, p)
-        if verdict.state in ("failed", "suspended"):
+        total += 1
+        score_sum += score
+        points = max(floor, points + p.points(score))
+        if total <= q:
+            train_correct += score >= 1
+        if points >= limit:
+            state = "failed" if total <= q else "suspended"
+            reason = "qualification" if total <= q else "accuracy"
             break
-    return verdict
+        if total >= q:
+            state = "qualified"
+            if points <= 0 and score >= 1:
+                good_at = total
+    return Verdict(
+        state=state,
+        reason=reason,
+        points=points,
+        accuracy=smoothed_accuracy(score_sum, total),
+        gold_total=total,
+        score_sum=score_sum,
+        train_total=min(total, q),
+        train_correct=train_correct,
+        good_at=good_at,
+    )
 
 
 def golds_until_stopped(scores: Sequence[float], s: QualitySettings, p: Plan) -> int | None:
