@@ -131,7 +131,9 @@ def test_dynamic_overlap_stops_when_confident_or_at_the_maximum() -> None:
 
 def test_gold_rate_is_high_while_in_doubt_and_falls_to_the_floor_once_cleared() -> None:
     assert gold_rate(6, S, P3) == pytest.approx(0.5)  # points against the worker
-    assert gold_rate(-5, S, P3) == pytest.approx(S.gold_ratio)  # on the way down
+    assert gold_rate(0, S, P3) == pytest.approx(S.gold_ratio)  # no evidence either way
+    # On the way down, in proportion: -8 is half way to the floor (-16).
+    assert gold_rate(-8, S, P3) == pytest.approx((S.gold_ratio + S.gold_floor) / 2)
     assert gold_rate(P3.floor, S, P3) == S.gold_floor  # cleared: the test keeps running
     assert gold_rate(P3.floor, QualitySettings(gold_ratio=0), P3) == 0
     assert long_and_clean(10, P3.floor, S, P3) and not long_and_clean(9, P3.floor, S, P3)

@@ -256,15 +256,16 @@ def long_and_clean(gold_total: int, points: int, s: QualitySettings, p: Plan) ->
 
 def gold_rate(points: int, s: QualitySettings, p: Plan) -> float:
     """The share of gold served to a qualified worker: DOUBT_RATE while the test has points
-    against them (above 0), gold_ratio on the way down, gold_floor once cleared (at the floor:
-    the test keeps running, a miss takes them off the floor and back to gold_ratio)."""
+    against them (above 0); at or below 0, from gold_ratio (at 0) down to gold_floor (at the
+    floor: cleared), in proportion. The test keeps running at every rate: a miss moves the
+    points up, and the gold with them."""
     if s.gold_ratio <= 0:
         return 0.0
     if points > 0:
         return max(DOUBT_RATE, s.gold_ratio)
-    if cleared(points, p):
-        return min(s.gold_floor, s.gold_ratio)
-    return s.gold_ratio
+    low = min(s.gold_floor, s.gold_ratio)
+    above_floor = max(0, points - p.floor) / -p.floor  # 0 at the floor, 1 at 0 points
+    return low + (s.gold_ratio - low) * above_floor
 
 
 @lru_cache(maxsize=256)
