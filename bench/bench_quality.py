@@ -395,11 +395,15 @@ def mean_se(values: Sequence[float]) -> str:
     return f"{mean:.3f} ± {se:.3f}"
 
 
-async def print_crowd_table(seeds: Sequence[int] = SEEDS) -> None:
+async def print_crowd_table(
+    seeds: Sequence[int] = SEEDS,
+    quality: Mapping[str, object] | None = None,
+    name: str = "default quality settings",
+) -> None:
     print(
         f"\n## Crowds: {WORKERS} workers (the non-spammers half careful 90%, half careless 70%;"
         f" spammers half random, half first-button), {TASKS} tasks + {GOLD} gold, overlap 3,"
-        f" default quality settings; mean ± standard error over {len(seeds)} seeds\n"
+        f" {name}; mean ± standard error over {len(seeds)} seeds\n"
     )
     print(
         "| spammers | ours | majority | Dawid-Skene | labelled | non-gold answers/task |"
@@ -408,7 +412,7 @@ async def print_crowd_table(seeds: Sequence[int] = SEEDS) -> None:
     )
     print("|" + "---|" * 11)
     for share in (0.0, 0.2, 0.4):
-        rows = [await simulate(share, seed, {}) for seed in seeds]
+        rows = [await simulate(share, seed, quality or {}) for seed in seeds]
 
         def cell(name: str, rows: list[Row] = rows) -> str:
             return mean_se([float(getattr(r, name)) for r in rows])
@@ -424,13 +428,50 @@ async def print_crowd_table(seeds: Sequence[int] = SEEDS) -> None:
         )
 
 
+def accuracy_ceiling(
+    careful_share: float, tasks: int = 200_000, seed: int = 5
+) -> tuple[float, float]:
+    """The best a crowd of careful (90%) and careless (70%) workers can do with at most three
+    answers per task (the bench's overlap) if every worker's accuracy were known exactly and no
+    one were stopped: two answers, a third unless the one-coin posterior of the first two's
+    label is at least 0.9, the label of highest posterior. Returns (accuracy, answers/task)."""
+    rng = np.random.default_rng(seed)
+    q = np.where(rng.random((tasks, 3)) < careful_share, 0.9, 0.7)
+    right = rng.random((tasks, 3)) < q
+    votes = np.where(right, 0, rng.integers(1, 3, (tasks, 3)))
+    weight = np.log(2 * q / (1 - q))
+    rows = np.arange(tasks)
+    score = np.zeros((tasks, 3))
+    for k in range(2):
+        np.add.at(score, (rows, votes[:, k]), weight[:, k])
+    posterior = np.exp(score).max(axis=1) / np.exp(score).sum(axis=1)
+    third = posterior < 0.9
+    np.add.at(score, (rows[third], votes[third, 2]), weight[third, 2])
+    return float((score.argmax(axis=1) == 0).mean()), float(2 + third.mean())
+
+
+def print_ceiling() -> None:
+    print(
+        "\n## Ceiling: careful and careless workers, all kept, each one's accuracy known"
+        " exactly, at most 3 answers per task (posterior 0.9 closes at 2)\n"
+    )
+    print("| careful share | accuracy | answers/task |")
+    print("|---|---|---|")
+    for share in (0.5, 0.75, 1.0):
+        accuracy, answers = accuracy_ceiling(share)
+        print(f"| {share:.0%} | {accuracy:.3f} | {answers:.2f} |")
+
+
 async def main(argv: Sequence[str]) -> None:
     started = time.perf_counter()
     if "--crowd-only" not in argv:
         print_suspension_tables()
         print_other_rules()
+        print_ceiling()
         print(f"\n(tables 1-2: {time.perf_counter() - started:.1f} s)")
     await print_crowd_table()
+    if "--crowd-only" not in argv:
+        await print_crowd_table(quality={"qualification": 3}, name="qualification 3")
     print(f"took {time.perf_counter() - started:.1f} s")
 
 
