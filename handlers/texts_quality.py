@@ -128,12 +128,29 @@ QUALITY: dict[str, dict[str, str]] = {
         ),
     },
     "why_too_fast": {
-        "fr": "Plusieurs réponses d'affilée sont venues plus vite qu'on ne peut lire la tâche.",
-        "en": "Several answers in a row came faster than anyone can read the task.",
+        "fr": (
+            "Plusieurs réponses d'affilée sont venues plus vite qu'on ne peut lire la tâche "
+            "(5 de suite en moins du quart du temps habituel sur ce pack ; sur 10 000 "
+            "travailleurs honnêtes simulés à l'allure habituelle, aucun n'est arrêté en 200 "
+            "réponses)."
+        ),
+        "en": (
+            "Several answers in a row came faster than anyone can read the task (5 in a row "
+            "in under a quarter of this pack's usual time; of 10,000 honest workers simulated "
+            "at the usual pace, none is stopped in 200 answers)."
+        ),
     },
     "why_same_button": {
-        "fr": "Vous avez appuyé sur le même bouton un grand nombre de fois d'affilée.",
-        "en": "You pressed the same button a great many times in a row.",
+        "fr": (
+            "Vous avez appuyé sur le même bouton un grand nombre de fois d'affilée (une série "
+            "qu'une personne attentive ferait moins d'une fois sur 100 millions ; sur 10 000 "
+            "travailleurs honnêtes simulés, aucun n'est arrêté en 200 réponses)."
+        ),
+        "en": (
+            "You pressed the same button a great many times in a row (a streak a careful "
+            "person would make less than once in 100 million; of 10,000 honest workers "
+            "simulated, none is stopped in 200 answers)."
+        ),
     },
     "stopped_no_gold": {
         "fr": (

@@ -49,6 +49,9 @@ RECORDS = {
     3: ("failed", "qualification", [W] * 5),
     # A careful worker in good standing.
     4: ("qualified", None, [R] * 5 + [R, R, W, R]),
+    # In training, four misses: the old rule had not decided yet; the test would have failed
+    # them, but a replay never stops anyone.
+    5: ("training", None, [W] * 4),
 }
 
 
@@ -112,7 +115,7 @@ async def test_migration_009_rejudges_everyone_and_reinstates_whom_the_test_spar
     await at_version_8(path, tmp_path, monkeypatch)
     async with Database(path) as database:
         assert await value(database, "SELECT MAX(version) FROM schema_migrations") == 9
-        assert await value(database, "SELECT SUM(rejudge) FROM worker_quality") == 4
+        assert await value(database, "SELECT SUM(rejudge) FROM worker_quality") == 5
         quality = QualityService(database, FakeClock())
         assert await quality.rejudge_marked() == 2
         rows = await database.query(
@@ -129,6 +132,8 @@ async def test_migration_009_rejudges_everyone_and_reinstates_whom_the_test_spar
         assert found[3][:3] == ("failed", "qualification", 32) and found[3][3] is not None
         # 4: in good standing, rescored (3 misses of 9 around the floor), never suspended.
         assert found[4][:2] == ("qualified", None) and found[4][2] == -13
+        # 5: kept in training, one point below the line: their next miss decides.
+        assert found[5][:3] == ("training", None, 30)
         assert await value(database, "SELECT SUM(rejudge) FROM worker_quality") == 0
         # The reinstated worker's answers count again.
         assert await value(database, "SELECT SUM(excluded) FROM assignments") == 0

@@ -117,6 +117,7 @@ class Results:
             elif before in ("training", "qualified"):
                 if not rules.can_still_pass(verdict, s):
                     standing.points = plan.limit - 1  # never suspended by a recomputation
-                standing.state = "qualified" if verdict.state != "training" else "training"
+                elif before == "training" and verdict.state == "qualified":
+                    standing.state = "qualified"  # training done once the record is replayed
             standings_db.save(tx, standing)
         return lifted
