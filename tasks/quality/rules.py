@@ -176,8 +176,10 @@ def advance(v: Verdict, score: float, s: QualitySettings, p: Plan) -> Verdict:
         return v
     total = v.gold_total + 1
     points = p.step(v.points, score)
-    in_training = total <= s.qualification
-    state: State = "training" if total < s.qualification else "qualified"
+    # A qualified worker stays past training even if a discounted gold item left them fewer
+    # than `qualification` answers.
+    in_training = v.state == "training" and total <= s.qualification
+    state: State = "training" if in_training and total < s.qualification else "qualified"
     reason: Reason | None = None
     if points >= p.limit:
         state = "failed" if in_training else "suspended"
