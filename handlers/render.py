@@ -203,6 +203,11 @@ def fine_percent(share: float, language: str) -> str:
     return f"{text.replace('.', ',')} %" if language == "fr" else f"{text}%"
 
 
+def signed(number: int) -> str:
+    """A whole number with a true minus sign (−16), as the rule's "−5 per right answer"."""
+    return f"−{-number}" if number < 0 else str(number)
+
+
 def points_values(test: Points, language: str) -> dict[str, object]:
     """The sequential test's figures for the catalogue's texts (points_rule, why_accuracy...)."""
     rule = t(
@@ -210,11 +215,11 @@ def points_values(test: Points, language: str) -> dict[str, object]:
         "points_rule",
         miss=test.miss,
         right=test.right,
-        floor=test.floor,
+        floor=signed(test.floor),
         limit=test.limit,
     )
     return {
-        "points": test.points,
+        "points": signed(test.points),
         "limit": test.limit,
         "gap": test.limit - test.points,
         "rule": rule,

@@ -130,14 +130,14 @@ QUALITY: dict[str, dict[str, str]] = {
     "why_too_fast": {
         "fr": (
             "Plusieurs réponses d'affilée sont venues plus vite qu'on ne peut lire la tâche "
-            "(5 de suite en moins du quart du temps habituel sur ce pack ; sur 10 000 "
-            "travailleurs honnêtes simulés à l'allure habituelle, aucun n'est arrêté en 200 "
-            "réponses)."
+            "(plus vite que le temps minimum de ce pack, par défaut le quart du temps habituel ; "
+            "sur 10 000 travailleurs honnêtes simulés à l'allure habituelle, aucun n'est arrêté "
+            "en 200 réponses)."
         ),
         "en": (
-            "Several answers in a row came faster than anyone can read the task (5 in a row "
-            "in under a quarter of this pack's usual time; of 10,000 honest workers simulated "
-            "at the usual pace, none is stopped in 200 answers)."
+            "Several answers in a row came faster than anyone can read the task (faster than "
+            "this pack's minimum time, by default a quarter of the usual time; of 10,000 honest "
+            "workers simulated at the usual pace, none is stopped in 200 answers)."
         ),
     },
     "why_same_button": {

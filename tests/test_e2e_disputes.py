@@ -241,7 +241,7 @@ async def test_an_operator_corrects_the_gold_and_the_worker_is_told_and_rescored
     sim.send_text(1, "/score")
     score = await sim.wait_for(1, text_has("Your score"), timeout=10)
     assert score.message is not None
-    assert "-5 points, 36 from the pause; 1 right of 1 check questions" in score.message.text
+    assert "−5 points, 36 from the pause; 1 right of 1 check questions" in score.message.text
 
     # Pressing the same decision again changes nothing and says why.
     await press_and_wait(sim, OPERATOR, screen, "op:1:fix", check=False)
@@ -265,7 +265,7 @@ async def test_a_correction_lifts_a_suspension_that_no_longer_holds(
     paused = sim.chat(1).messages[task.message_id].text  # the last answer's screen
     assert "Paused on" in paused
     assert "Your check-question points reached 10; the pause is at 8" in paused
-    assert "+5 per miss, −2 per right answer, never below -6, paused at 8" in paused
+    assert "+5 per miss, −2 per right answer, never below −6, paused at 8" in paused
     assert "Of your 2 check questions this attempt, 0 were right" in paused
     assert (await standing(db_path, 1))["state"] == "suspended"
 
@@ -360,10 +360,10 @@ async def test_score_shows_the_score_and_threshold_in_the_workers_language(
     en = await sim.wait_for(2, text_has("Your score"), timeout=10)
     assert fr.message is not None and en.message is not None
     # One right answer: -5 points, 36 from the pause (31).
-    assert "-5 points, à 36 de la pause ; 1 justes sur 1 questions de contrôle" in (fr.message.text)
-    assert "+8 par erreur, −5 par réponse juste, jamais sous -16, pause à 31" in fr.message.text
+    assert "−5 points, à 36 de la pause ; 1 justes sur 1 questions de contrôle" in (fr.message.text)
+    assert "+8 par erreur, −5 par réponse juste, jamais sous −16, pause à 31" in fr.message.text
     assert "0,07 % des cas sur 200 questions" in fr.message.text
-    assert "-5 points, 36 from the pause; 1 right of 1 check questions" in en.message.text
-    assert "+8 per miss, −5 per right answer, never below -16, paused at 31" in en.message.text
+    assert "−5 points, 36 from the pause; 1 right of 1 check questions" in en.message.text
+    assert "+8 per miss, −5 per right answer, never below −16, paused at 31" in en.message.text
     assert "only 0.07% of cases over 200 questions" in en.message.text
     assert TITLE in en.message.text

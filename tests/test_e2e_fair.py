@@ -120,4 +120,4 @@ async def test_a_careful_worker_is_not_stopped_and_a_random_clicker_is_told_why_
         told = [text for text in texts if "during training your points reached" in text]
     assert told, texts[-3:]
     assert f"reached {theirs['points']}" in told[-1]
-    assert "+8 per miss, −5 per right answer, never below -16, paused at 31" in told[-1]
+    assert "+8 per miss, −5 per right answer, never below −16, paused at 31" in told[-1]
