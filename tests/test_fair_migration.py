@@ -105,6 +105,23 @@ async def at_version_8(path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
                 )
 
         await old.run(write)
+
+        def correct_g10(tx: db.core.Tx) -> None:
+            """Worker 1 disputed g10 and an operator corrected the key to their answer."""
+            pk, key = gold[10]
+            row = tx.one(
+                "SELECT id, answer FROM assignments WHERE worker_id = 1 AND task_pk = ?", (pk,)
+            )
+            assert row is not None and row[1] != key
+            tx.execute(
+                "INSERT INTO disputes (assignment_id, worker_id, task_pk, pack_pk, answer,"
+                " expected, status, resolution, created_at, resolved_at)"
+                " VALUES (?, 1, ?, 1, ?, ?, 'accepted', 'corrected', ?, ?)",
+                (row[0], pk, row[1], key, stamp, stamp),
+            )
+            tx.execute("UPDATE tasks SET gold = ? WHERE pk = ?", (row[1], pk))
+
+        await old.run(correct_g10)
     monkeypatch.setattr(db.core, "available_migrations", every)
 
 
@@ -152,3 +169,9 @@ async def test_migration_009_rejudges_everyone_and_reinstates_whom_the_test_spar
             "rights": 3,
         }
         assert await quality.rejudge_marked() == 0  # once
+        # The correction made before the migration is kept for later replaces.
+        decided = await database.query(
+            "SELECT t.task_id, d.action, d.gold = t.gold FROM"
+            " gold_decisions AS d JOIN tasks AS t ON t.pk = d.task_pk"
+        )
+        assert [tuple(row) for row in decided] == [("g10", "correct", 1)]

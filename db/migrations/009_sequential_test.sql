@@ -24,3 +24,17 @@ CREATE TABLE gold_decisions (
     gold       TEXT,                       -- the corrected key ('correct')
     decided_at TEXT NOT NULL
 );
+
+-- Decisions taken before this migration, as far as the disputes tell them: a correction that
+-- still stands (the key differs from the one disputed) and a retirement that still holds.
+INSERT OR REPLACE INTO gold_decisions (task_pk, action, gold, decided_at)
+SELECT d.task_pk, 'correct', t.gold, MAX(d.resolved_at)
+FROM disputes AS d JOIN tasks AS t ON t.pk = d.task_pk
+WHERE d.status = 'accepted' AND d.resolution = 'corrected' AND t.gold IS NOT NULL
+  AND t.gold != d.expected AND t.retired = 0
+GROUP BY d.task_pk;
+INSERT OR REPLACE INTO gold_decisions (task_pk, action, gold, decided_at)
+SELECT d.task_pk, 'retire', NULL, MAX(d.resolved_at)
+FROM disputes AS d JOIN tasks AS t ON t.pk = d.task_pk
+WHERE d.status = 'accepted' AND d.resolution = 'retired' AND t.retired = 1
+GROUP BY d.task_pk;
