@@ -1,12 +1,22 @@
-"""Quality against crowds with 0%, 20% and 40% spammers (half random, half first-button).
+"""Quality control measured: how often the rules stop people by bad luck, and what the results
+cost and are worth against crowds with 0%, 20% and 40% spammers.
 
-The real WorkService (gold serving, qualification, trust, suspensions, dynamic overlap) on a
-temporary SQLite, driven by simulated workers in simulated time (an event queue and a still
-clock: each worker thinks a few seconds per task; spammers take as long as careless workers,
-so speed gives them away). Printed for each crowd: accuracy on the non-gold tasks against the
-hidden truth of our results (trust-weighted, counted answers), of plain majority vote and of
-Dawid-Skene on all the answers collected; answers spent per task; spammer detection precision
-and recall; careful workers wrongly suspended (and, apart, careful workers who failed training).
+1. The sequential test alone (tasks/quality/rules.py, the code the bot runs), 10,000 simulated
+   workers per kind, 200 gold answers each, training included, three options: the share
+   stopped of workers 95/90/80/70% accurate, random clickers (golds until stopped: median,
+   p95) and a worker who turns into a random clicker at gold 50 (golds after the switch).
+   The same for two, four, five and ten options (the test's p1 follows the option count).
+2. The fast-answer and same-button rules, their false positives measured the same way.
+3. The real WorkService (gold serving, training, the test, dynamic overlap) on a temporary
+   SQLite, driven by simulated workers in simulated time (an event queue and a still clock:
+   each worker thinks a few seconds per task; spammers take as long as careless workers, so
+   speed never gives them away), over SEEDS seeds: accuracy on the non-gold tasks against the
+   hidden truth of our results (trust-weighted, counted answers), of plain majority vote and of
+   Dawid-Skene on all the answers collected; every paid answer per task (training and gold
+   included); spammer precision and recall; careful workers stopped. Mean and standard error.
+
+`python -m bench.bench_quality --crowd-only` runs part 3 alone (it uses only the services'
+public API, so the same file measures an older checkout: the "before" of docs/quality.md).
 """
 
 from __future__ import annotations
@@ -15,10 +25,13 @@ import asyncio
 import heapq
 import io
 import json
+import math
 import random
+import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +48,7 @@ OPTIONS = ["pos", "neg", "neu"]
 TASKS = 600
 GOLD = 60
 WORKERS = 40
-SEEDS = (1, 2)
+SEEDS = tuple(range(1, 11))
 THINK = {  # seconds per task
     "careful": (4.0, 12.0),
     "careless": (3.0, 8.0),
@@ -43,6 +56,185 @@ THINK = {  # seconds per task
     "spammer_first": (3.0, 8.0),
 }
 ACCURACY = {"careful": 0.9, "careless": 0.7}
+
+SUSPENSION_WORKERS = 10_000
+SUSPENSION_GOLDS = 200
+TURNS_BAD_AT = 50
+
+
+# -- 1. the sequential test alone ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuspensionRow:
+    options: int
+    plan: str  # the test in points
+    stopped: dict[float, float]  # accuracy -> share stopped within the golds
+    random_median: float
+    random_p95: float
+    random_never: float  # random clickers never stopped
+    turned_median: float  # golds after the switch until stopped
+    turned_p95: float
+    turned_never: float
+
+
+def suspension_row(
+    options: int,
+    workers: int = SUSPENSION_WORKERS,
+    golds: int = SUSPENSION_GOLDS,
+    seed: int = 2026,
+    accuracies: Sequence[float] = (0.95, 0.9, 0.8, 0.7),
+) -> SuspensionRow:
+    """Simulated workers through rules.judge (the bot's own code), default settings: each gold
+    answer right with the worker's accuracy, independently; training is the first five."""
+    from tasks.quality import rules
+
+    s = rules.QualitySettings()
+    chance = 1 / options
+    plan = rules.plan_for(s, chance)
+    rng = random.Random(seed)
+
+    def run(accuracy: Callable[[int], float]) -> list[int | None]:
+        stops = []
+        for _ in range(workers):
+            scores = [1.0 if rng.random() < accuracy(i) else 0.0 for i in range(golds)]
+            stops.append(rules.golds_until_stopped(scores, s, plan))
+        return stops
+
+    stopped = {}
+    for accuracy in accuracies:
+        stops = run(lambda _, a=accuracy: a)  # type: ignore[misc]
+        stopped[accuracy] = sum(stop is not None for stop in stops) / workers
+    clickers = run(lambda _: chance)
+    turned = run(lambda i: 0.9 if i < TURNS_BAD_AT else chance)
+    after = [stop - TURNS_BAD_AT for stop in turned if stop is not None and stop > TURNS_BAD_AT]
+    early = sum(stop is not None and stop <= TURNS_BAD_AT for stop in turned)
+    found = [stop for stop in clickers if stop is not None]
+    return SuspensionRow(
+        options=options,
+        plan=(
+            f"+{plan.miss} per miss, -{plan.right} per right answer, never below {plan.floor},"
+            f" suspended at {plan.limit}"
+        ),
+        stopped=stopped,
+        random_median=statistics.median(found) if found else math.inf,
+        random_p95=percentile(found, 0.95),
+        random_never=(workers - len(found)) / workers,
+        turned_median=statistics.median(after) if after else math.inf,
+        turned_p95=percentile(after, 0.95),
+        turned_never=(workers - len(after) - early) / workers,
+    )
+
+
+def percentile(values: Sequence[int], share: float) -> float:
+    if not values:
+        return math.inf
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)])
+
+
+def print_suspension_tables() -> None:
+    print(
+        f"\n## The sequential test: {SUSPENSION_WORKERS:,} simulated workers per kind,"
+        f" {SUSPENSION_GOLDS} gold answers each (training included), default settings\n"
+    )
+    print(
+        "| options | the test in points | 95% accurate | 90% | 80% | 70% |"
+        " random clicker: golds until stopped, median / p95 |"
+        f" turns random at gold {TURNS_BAD_AT}: golds after, median / p95 |"
+    )
+    print("|" + "---|" * 8)
+    for options in (3, 2, 4, 5, 10):
+        row = suspension_row(options)
+        shares = " | ".join(f"{row.stopped[a]:.2%} stopped" for a in (0.95, 0.9, 0.8, 0.7))
+        never = f" ({row.random_never:.1%} never)" if row.random_never else ""
+        print(
+            f"| {options} | {row.plan} | {shares} |"
+            f" {row.random_median:.0f} / {row.random_p95:.0f}{never} |"
+            f" {row.turned_median:.0f} / {row.turned_p95:.0f} |"
+        )
+
+
+# -- 2. the fast-answer and same-button rules ----------------------------------------------
+
+
+def fast_rule_row(speed: float, spread: float, workers: int, answers: int, seed: int) -> float:
+    """Share of honest workers the fast-answer rule stops within `answers` answers: each
+    answer takes a log-normal time (median `speed` x the pack's median, log-sd `spread`);
+    min_seconds is derived as the bot derives it (a quarter of the pack's median), and
+    fast_streak (5) too-fast answers in a row stop the worker."""
+    from tasks.quality import rules
+
+    s = rules.QualitySettings()
+    pack_median = 10.0
+    limit = rules.derived_min_seconds(pack_median, rules.MEDIAN_MIN_ANSWERS)
+    assert limit is not None
+    rng = np.random.default_rng(seed)
+    times = pack_median * speed * np.exp(rng.normal(0.0, spread, (workers, answers)))
+    stopped = 0
+    for row in times < limit:
+        streak = 0
+        for fast in row:
+            streak = streak + 1 if fast else 0
+            if streak >= s.fast_streak:
+                stopped += 1
+                break
+    return stopped / workers
+
+
+def same_rule_row(top: float, options: int, workers: int, answers: int, seed: int) -> float:
+    """Share of honest 90%-accurate workers the same-button rule stops within `answers`: the
+    truth is the commonest label with probability `top` (the rest shared), the limit is the
+    bot's (rules.same_streak_limit of the pack's top share)."""
+    from tasks.quality import rules
+
+    limit = rules.same_streak_limit(top)
+    rng = np.random.default_rng(seed)
+    others = (1 - top) / (options - 1)
+    shares = [top] + [others] * (options - 1)
+    truth = rng.choice(options, size=(workers, answers), p=shares)
+    right = rng.random((workers, answers)) < 0.9
+    shift = rng.integers(1, options, size=(workers, answers))
+    given = np.where(right, truth, (truth + shift) % options)
+    stopped = 0
+    for row in given:
+        streak, last = 0, -1
+        for answer in row:
+            streak = streak + 1 if answer == last else 1
+            last = answer
+            if streak >= limit:
+                stopped += 1
+                break
+    return stopped / workers
+
+
+def print_other_rules() -> None:
+    workers, answers = SUSPENSION_WORKERS, SUSPENSION_GOLDS
+    print(
+        f"\n## Fast answers: honest workers stopped within {answers} answers ({workers:,} per"
+        " row; min_seconds = a quarter of the pack's median, 5 too fast in a row)\n"
+    )
+    print("| the worker's median time / the pack's | log-sd 0.5 | log-sd 0.8 |")
+    print("|---|---|---|")
+    for speed in (1.0, 0.6, 0.45):
+        cells = " | ".join(
+            f"{fast_rule_row(speed, spread, workers, answers, 7):.2%}" for spread in (0.5, 0.8)
+        )
+        print(f"| {speed:g} | {cells} |")
+    print(
+        f"\n## Same button: honest 90%-accurate workers stopped within {answers} answers"
+        f" ({workers:,} per row)\n"
+    )
+    print("| commonest label's share | options | streak that stops | stopped |")
+    print("|---|---|---|---|")
+    from tasks.quality import rules
+
+    for top, options in ((1 / 3, 3), (0.5, 2), (0.6, 3), (0.8, 3)):
+        share = same_rule_row(top, options, workers, answers, 11)
+        print(f"| {top:.2f} | {options} | {rules.same_streak_limit(top)} | {share:.2%} |")
+
+
+# -- 3. the crowd through the real services -------------------------------------------------
 
 
 @dataclass
@@ -52,13 +244,14 @@ class Row:
     majority: float
     ds: float
     coverage: float
-    answers_per_task: float
-    with_gold_per_task: float
+    answers_per_task: float  # non-gold answers
+    paid_per_task: float  # every paid answer: non-gold, gold and training
     precision: float
     recall: float
-    careful_suspended: int
-    careful_failed: int
+    careful_stopped: int
+    careless_stopped: int
     careful: int
+    careless: int
 
 
 def write_pack(
@@ -167,12 +360,14 @@ async def measure(
     right = np.array([OPTIONS.index(truth[task]) for task in labelled])
     picked = np.array([index[task] for task in labelled])
     ours_ok = np.mean([ours[task] == truth[task] for task in labelled])
+    paid = await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'answered'")
     states = {
         row[0]: row[1] for row in await db.query("SELECT worker_id, state FROM worker_quality")
     }
     stopped = {wk for wk, state in states.items() if state in ("failed", "suspended")}
     spammers = {wk for wk, kind in kinds.items() if kind.startswith("spammer")}
     careful = [wk for wk, kind in kinds.items() if kind == "careful"]
+    careless = [wk for wk, kind in kinds.items() if kind == "careless"]
     return Row(
         spam_share=spam_share,
         ours=float(ours_ok),
@@ -180,60 +375,105 @@ async def measure(
         ds=float(np.mean(ds[picked] == right)),
         coverage=len(labelled) / TASKS,
         answers_per_task=len(plain) / TASKS,
-        with_gold_per_task=len(answers) / TASKS,
-        precision=len(stopped & spammers) / len(stopped) if spammers and stopped else -1.0,
-        recall=len(stopped & spammers) / len(spammers) if spammers else 1.0,
-        careful_suspended=sum(states.get(wk) == "suspended" for wk in careful),
-        careful_failed=sum(states.get(wk) == "failed" for wk in careful),
+        paid_per_task=int(paid) / TASKS,
+        precision=len(stopped & spammers) / len(stopped) if spammers and stopped else math.nan,
+        recall=len(stopped & spammers) / len(spammers) if spammers else math.nan,
+        careful_stopped=sum(wk in stopped for wk in careful),
+        careless_stopped=sum(wk in stopped for wk in careless),
         careful=len(careful),
+        careless=len(careless),
     )
 
 
-def average(rows: list[Row]) -> Row:
-    def mean(name: str) -> float:
-        return float(sum(getattr(r, name) for r in rows)) / len(rows)
-
-    return Row(
-        spam_share=rows[0].spam_share,
-        ours=mean("ours"),
-        majority=mean("majority"),
-        ds=mean("ds"),
-        coverage=mean("coverage"),
-        answers_per_task=mean("answers_per_task"),
-        with_gold_per_task=mean("with_gold_per_task"),
-        precision=mean("precision") if rows[0].precision >= 0 else -1.0,
-        recall=mean("recall"),
-        careful_suspended=sum(r.careful_suspended for r in rows),
-        careful_failed=sum(r.careful_failed for r in rows),
-        careful=sum(r.careful for r in rows),
-    )
+def mean_se(values: Sequence[float]) -> str:
+    """mean ± standard error (NaN values left out: a seed where nobody was stopped)."""
+    found = [v for v in values if not math.isnan(v)]
+    if not found:
+        return "n/a"
+    mean = statistics.fmean(found)
+    se = statistics.stdev(found) / math.sqrt(len(found)) if len(found) > 1 else 0.0
+    return f"{mean:.3f} ± {se:.3f}"
 
 
-async def main() -> None:
-    started = time.perf_counter()
+async def print_crowd_table(
+    seeds: Sequence[int] = SEEDS,
+    quality: Mapping[str, object] | None = None,
+    name: str = "default quality settings",
+) -> None:
     print(
-        f"{WORKERS} workers (the non-spammers half careful 90%, half careless 70%), {TASKS} tasks"
-        f" + {GOLD} gold, overlap 3, default quality settings; mean of seeds {SEEDS}"
+        f"\n## Crowds: {WORKERS} workers (the non-spammers half careful 90%, half careless 70%;"
+        f" spammers half random, half first-button), {TASKS} tasks + {GOLD} gold, overlap 3,"
+        f" {name}; mean ± standard error over {len(seeds)} seeds\n"
     )
-    header = (
-        "| settings | spammers | ours | majority | Dawid-Skene | labelled | answers/task (+gold) |"
-        " spammer precision | recall | careful suspended | careful failed training |"
+    print(
+        "| spammers | ours | majority | Dawid-Skene | labelled | non-gold answers/task |"
+        " paid answers/task (all) | spammer precision | recall | careful stopped |"
+        " careless stopped |"
     )
-    print(header)
     print("|" + "---|" * 11)
-    for name, quality in (("defaults", {}), ("window 20", {"window": 20})):
-        for share in (0.0, 0.2, 0.4):
-            row = average([await simulate(share, seed, quality) for seed in SEEDS])
-            precision = f"{row.precision:.0%}" if row.precision >= 0 else "n/a"
-            recall = f"{row.recall:.0%}" if share else "n/a"
-            print(
-                f"| {name} | {share:.0%} | {row.ours:.1%} | {row.majority:.1%} | {row.ds:.1%} |"
-                f" {row.coverage:.0%} | {row.answers_per_task:.2f} ({row.with_gold_per_task:.2f}) |"
-                f" {precision} | {recall} |"
-                f" {row.careful_suspended}/{row.careful} | {row.careful_failed}/{row.careful} |"
-            )
+    for share in (0.0, 0.2, 0.4):
+        rows = [await simulate(share, seed, quality or {}) for seed in seeds]
+
+        def cell(name: str, rows: list[Row] = rows) -> str:
+            return mean_se([float(getattr(r, name)) for r in rows])
+
+        careful = sum(r.careful_stopped for r in rows), sum(r.careful for r in rows)
+        careless = sum(r.careless_stopped for r in rows), sum(r.careless for r in rows)
+        print(
+            f"| {share:.0%} | {cell('ours')} | {cell('majority')} | {cell('ds')} |"
+            f" {cell('coverage')} | {cell('answers_per_task')} | {cell('paid_per_task')} |"
+            f" {cell('precision')} | {cell('recall')} |"
+            f" {careful[0]}/{careful[1]} | {careless[0]}/{careless[1]} |",
+            flush=True,
+        )
+
+
+def accuracy_ceiling(
+    careful_share: float, tasks: int = 200_000, seed: int = 5
+) -> tuple[float, float]:
+    """The best a crowd of careful (90%) and careless (70%) workers can do with at most three
+    answers per task (the bench's overlap) if every worker's accuracy were known exactly and no
+    one were stopped: two answers, a third unless the one-coin posterior of the first two's
+    label is at least 0.9, the label of highest posterior. Returns (accuracy, answers/task)."""
+    rng = np.random.default_rng(seed)
+    q = np.where(rng.random((tasks, 3)) < careful_share, 0.9, 0.7)
+    right = rng.random((tasks, 3)) < q
+    votes = np.where(right, 0, rng.integers(1, 3, (tasks, 3)))
+    weight = np.log(2 * q / (1 - q))
+    rows = np.arange(tasks)
+    score = np.zeros((tasks, 3))
+    for k in range(2):
+        np.add.at(score, (rows, votes[:, k]), weight[:, k])
+    posterior = np.exp(score).max(axis=1) / np.exp(score).sum(axis=1)
+    third = posterior < 0.9
+    np.add.at(score, (rows[third], votes[third, 2]), weight[third, 2])
+    return float((score.argmax(axis=1) == 0).mean()), float(2 + third.mean())
+
+
+def print_ceiling() -> None:
+    print(
+        "\n## Ceiling: careful and careless workers, all kept, each one's accuracy known"
+        " exactly, at most 3 answers per task (posterior 0.9 closes at 2)\n"
+    )
+    print("| careful share | accuracy | answers/task |")
+    print("|---|---|---|")
+    for share in (0.5, 0.75, 1.0):
+        accuracy, answers = accuracy_ceiling(share)
+        print(f"| {share:.0%} | {accuracy:.3f} | {answers:.2f} |")
+
+
+async def main(argv: Sequence[str]) -> None:
+    started = time.perf_counter()
+    if "--crowd-only" not in argv:
+        print_suspension_tables()
+        print_other_rules()
+        print_ceiling()
+        print(f"\n(tables 1-2: {time.perf_counter() - started:.1f} s)")
+    await print_crowd_table()
+    if "--crowd-only" not in argv:
+        await print_crowd_table(quality={"qualification": 3}, name="qualification 3")
     print(f"took {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

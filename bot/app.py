@@ -103,6 +103,9 @@ async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
     expired = await services.work.expire_leases()
     if expired:
         log.info("start-up: %d leases had expired while the bot was down", expired)
+    reinstated = await services.quality.rejudge_marked()  # migration 009: once
+    if reinstated:
+        log.info("start-up: %d workers reinstated by the sequential test", reinstated)
     await register_commands(app, services.default_language)
     await operator_help.set_operator_menus(app)
     jobs.schedule(app)

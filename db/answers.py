@@ -30,25 +30,6 @@ def recent_seconds(tx: Tx, pack_pk: int, sample: int = 501) -> list[float]:
     return [float(row[0]) for row in tx.all(RECENT_SECONDS_SQL, (pack_pk, sample))]
 
 
-def gold_results(
-    tx: Tx, worker_id: int, pack_pk: int, since_id: int, limit: int = -1
-) -> list[bool]:
-    """Whether each of the worker's counting gold answers on the pack after `since_id` was
-    right, oldest first; `limit` keeps only the latest ones. Items retired or under review do
-    not count; correctness is against the gold as it is now (a correction applies at once)."""
-    rows = tx.all(
-        """
-        SELECT a.answer = t.gold
-        FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
-        WHERE a.worker_id = ? AND a.pack_pk = ? AND a.is_gold = 1 AND a.id > ?
-          AND a.status = 'answered' AND t.gold IS NOT NULL AND t.retired = 0 AND t.review = 0
-        ORDER BY a.id DESC LIMIT ?
-        """,
-        (worker_id, pack_pk, since_id, limit),
-    )
-    return [bool(row[0]) for row in reversed(rows)]
-
-
 def task_votes(tx: Tx, task_pk: int) -> TaskVotes:
     """The task's counting answers and open leases, each answer with its worker's accuracy."""
     rows = tx.all(

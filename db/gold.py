@@ -136,12 +136,14 @@ def set_review(tx: Tx, task_pk: int, review: bool) -> bool:
     )
 
 
-def correct(tx: Tx, task_pk: int, gold: str) -> None:
+def correct(tx: Tx, task_pk: int, gold: str, now: str) -> None:
     tx.execute("UPDATE tasks SET gold = ?, review = 0 WHERE pk = ?", (gold, task_pk))
+    record_decision(tx, task_pk, "correct", gold, now)
 
 
-def retire(tx: Tx, task_pk: int) -> None:
+def retire(tx: Tx, task_pk: int, now: str) -> None:
     tx.execute("UPDATE tasks SET retired = 1, review = 0, remaining = 0 WHERE pk = ?", (task_pk,))
+    record_decision(tx, task_pk, "retire", None, now)
 
 
 def flagged(tx: Tx) -> list[FlaggedGold]:
@@ -156,3 +158,62 @@ def flagged(tx: Tx) -> list[FlaggedGold]:
 def touch_pack(tx: Tx, pack_pk: int, now: str) -> None:
     """The pack's gold changed: the bot reads its settings and gold again."""
     tx.execute("UPDATE packs SET updated_at = ? WHERE pk = ?", (now, pack_pk))
+
+
+def worker_answers(tx: Tx, worker_id: int, pack_pk: int, since_id: int) -> list[tuple[str, str]]:
+    """The worker's counting gold answers on the pack after `since_id`, oldest first, each as
+    (answer, gold key). Items retired or under review do not count; the key is the gold as it
+    is now (a correction applies at once). The domain scores them (tasks/quality/scoring.py)."""
+    rows = tx.all(
+        """
+        SELECT a.answer, t.gold
+        FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
+        WHERE a.worker_id = ? AND a.pack_pk = ? AND a.is_gold = 1 AND a.id > ?
+          AND a.status = 'answered' AND t.gold IS NOT NULL AND t.retired = 0 AND t.review = 0
+        ORDER BY a.id
+        """,
+        (worker_id, pack_pk, since_id),
+    )
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+def record_decision(tx: Tx, task_pk: int, action: str, gold: str | None, now: str) -> None:
+    """An operator's decision on a gold key (correct or retire), kept for later replaces."""
+    tx.execute(
+        "INSERT INTO gold_decisions (task_pk, action, gold, decided_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (task_pk) DO UPDATE SET action = excluded.action, gold = excluded.gold,"
+        " decided_at = excluded.decided_at",
+        (task_pk, action, gold, now),
+    )
+
+
+@dataclass(frozen=True)
+class KeptDecision:
+    """A gold decision a replace's file disagreed with: the decision was kept."""
+
+    task_id: str
+    action: str  # correct, retire
+    file_gold: str | None  # what the file says
+    gold: str | None  # the decided key ('correct')
+
+
+def reapply_decisions(tx: Tx, pack_pk: int) -> list[KeptDecision]:
+    """After a replace wrote the file's tasks: operators' gold decisions win over the file.
+    A corrected key the file still has otherwise is put back; an item retired by decision is
+    retired again (if the file still has it as gold). Returns where the file disagreed."""
+    rows = tx.all(
+        "SELECT t.pk, t.task_id, t.gold, t.retired, d.action, d.gold AS decided"
+        " FROM gold_decisions AS d JOIN tasks AS t ON t.pk = d.task_pk"
+        " WHERE t.pack_pk = ? AND t.gold IS NOT NULL ORDER BY t.pk",
+        (pack_pk,),
+    )
+    kept = []
+    for row in rows:
+        if row["action"] == "correct" and row["gold"] != row["decided"]:
+            tx.execute("UPDATE tasks SET gold = ? WHERE pk = ?", (row["decided"], row["pk"]))
+        elif row["action"] == "retire" and not row["retired"]:
+            tx.execute("UPDATE tasks SET retired = 1, review = 0 WHERE pk = ?", (row["pk"],))
+        else:
+            continue
+        kept.append(KeptDecision(row["task_id"], row["action"], row["gold"], row["decided"]))
+    return kept

@@ -23,9 +23,9 @@ class Standing:
     attempts: int
     since_id: int  # gold answers after this assignment id count (this attempt)
     good_until_id: int  # the last assignment of a good window: answers up to it count
-    accuracy: float  # smoothed, over the window
-    window_total: int
-    window_correct: int
+    accuracy: float  # smoothed, over every gold answer of the attempt
+    points: int  # the sequential test's total (tasks/quality/rules.py Plan)
+    score_sum: float  # the gold scores of the attempt, summed
     gold_total: int
     train_total: int
     train_correct: int
@@ -48,8 +48,8 @@ _COLUMNS = (
     "since_id",
     "good_until_id",
     "accuracy",
-    "window_total",
-    "window_correct",
+    "points",
+    "score_sum",
     "gold_total",
     "train_total",
     "train_correct",
@@ -127,6 +127,23 @@ def of_worker(tx: Tx, worker_id: int) -> list[PackStanding]:
     return [PackStanding(row["title"], row["header"], _standing(row)) for row in rows]
 
 
+def marked_for_rejudging(tx: Tx) -> dict[int, list[int]]:
+    """The standings migration 009 marked, as {pack_pk: [worker_id, ...]}."""
+    found: dict[int, list[int]] = {}
+    for row in tx.all(
+        "SELECT pack_pk, worker_id FROM worker_quality WHERE rejudge = 1"
+        " ORDER BY pack_pk, worker_id"
+    ):
+        found.setdefault(int(row[0]), []).append(int(row[1]))
+    return found
+
+
+def rejudged(tx: Tx, pack_pk: int) -> None:
+    tx.execute(
+        "UPDATE worker_quality SET rejudge = 0 WHERE pack_pk = ? AND rejudge = 1", (pack_pk,)
+    )
+
+
 def _standing(row: sqlite3.Row) -> Standing:
     standing = Standing(
         worker_id=row["worker_id"],
@@ -137,8 +154,8 @@ def _standing(row: sqlite3.Row) -> Standing:
         since_id=row["since_id"],
         good_until_id=row["good_until_id"],
         accuracy=row["accuracy"],
-        window_total=row["window_total"],
-        window_correct=row["window_correct"],
+        points=row["points"],
+        score_sum=row["score_sum"],
         gold_total=row["gold_total"],
         train_total=row["train_total"],
         train_correct=row["train_correct"],

@@ -58,27 +58,23 @@ async def show_score(update: Update, context: Context) -> None:
 
 
 def score_text(scores: list[PackScore], language: str, deps: Services) -> str:
+    """Each pack's standing in the sequential test's points: where the worker stands, how far
+    from the pause line, the rule; and what the rule costs careful workers by bad luck."""
     if not scores:
         return t(language, "score_none")
     lines = [t(language, "score_header")]
     for score in scores:
         values: dict[str, Any] = {
             "pack": esc(score.pack_title),
-            "score": render.percent(score.accuracy, language),
-            "threshold": render.percent(score.min_accuracy, language),
-            "correct": score.window_correct,
-            "total": score.window_total,
             "retry": render.when(score.retry_at, language, deps.zone),
+            "correct": score.train_correct,
+            "total": score.train_total,
+            "n": score.qualification,
+            **render.points_values(score.test, language),
         }
-        if score.state in ("training", "failed"):
-            values.update(
-                correct=score.train_correct,
-                total=score.train_total,
-                n=score.qualification,
-                mark=render.percent(score.pass_mark, language),
-            )
         lines.append(t(language, f"score_{score.state}", **values))
-    lines += ["", t(language, "score_rules", window=scores[0].window)]
+    careful = max(score.test.careful_stopped for score in scores)
+    lines += ["", t(language, "score_rules", careful=render.fine_percent(careful, language))]
     return "\n".join(lines)
 
 

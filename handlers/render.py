@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from handlers.callbacks import answer_data, dispute_data, skip_data
 from handlers.texts import t
 from tasks.money import format_amount
-from tasks.quality.news import Decision, Feedback, News
+from tasks.quality.news import Decision, Feedback, News, Points
 from tasks.work import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
@@ -188,35 +188,46 @@ def decision_text(item: Decision, language: str, zone: tzinfo | None) -> str:
         return t(language, "retraining_intro", pack=pack, n=item.qualification)
     if item.kind == "stopped":
         return t(language, "stopped_no_gold", pack=pack)
-    threshold = percent(item.threshold, language)
+    test = item.test
+    numbers = points_values(test, language) if test is not None else {}
     if item.kind == "passed":
-        return t(
-            language,
-            "passed",
-            pack=pack,
-            correct=item.correct,
-            total=item.total,
-            threshold=threshold,
-        )
+        return t(language, "passed", pack=pack, correct=item.correct, total=item.total, **numbers)
     if item.kind == "failed":
-        return t(
-            language,
-            "failed",
-            pack=pack,
-            correct=item.correct,
-            total=item.total,
-            threshold=threshold,
-            retry=retry,
-        )
-    why = t(
-        language,
-        f"why_{item.reason}",
-        score=percent(item.score, language),
-        threshold=threshold,
-        correct=item.correct,
-        total=item.total,
-    )
+        return t(language, "failed", pack=pack, retry=retry, **numbers)
+    why = t(language, f"why_{item.reason}", **numbers)
     return t(language, "suspended", pack=pack, why=why, retry=retry)
+
+
+def fine_percent(share: float, language: str) -> str:
+    """A small share with two decimals: 0.07% (0,07 % in French)."""
+    text = f"{100 * share:.2f}"
+    return f"{text.replace('.', ',')} %" if language == "fr" else f"{text}%"
+
+
+def signed(number: int) -> str:
+    """A whole number with a true minus sign (−16), as the rule's "−5 per right answer"."""
+    return f"−{-number}" if number < 0 else str(number)
+
+
+def points_values(test: Points, language: str) -> dict[str, object]:
+    """The sequential test's figures for the catalogue's texts (points_rule, why_accuracy...)."""
+    rule = t(
+        language,
+        "points_rule",
+        miss=test.miss,
+        right=test.right,
+        floor=signed(test.floor),
+        limit=test.limit,
+    )
+    return {
+        "points": signed(test.points),
+        "limit": test.limit,
+        "gap": test.limit - test.points,
+        "rule": rule,
+        "golds": test.golds,
+        "rights": test.rights,
+        "careful": fine_percent(test.careful_stopped, language),
+    }
 
 
 def news_screen(news: Sequence[News], language: str, zone: tzinfo | None) -> Screen:

@@ -63,39 +63,42 @@ QUALITY: dict[str, dict[str, str]] = {
     "dispute_button": {"fr": "⚖️ Contester", "en": "⚖️ Dispute"},
     "passed": {
         "fr": (
-            "🎉 <b>Qualifié·e pour {pack}</b> : {correct}/{total} justes (il en fallait "
-            "{threshold}). Les vraies tâches arrivent."
+            "🎉 <b>Qualifié·e pour {pack}</b> : entraînement terminé, {correct}/{total} justes. "
+            "Vos points aux questions de contrôle : {points} (pause à {limit}). Les vraies "
+            "tâches arrivent."
         ),
         "en": (
-            "🎉 <b>Qualified for {pack}</b>: {correct}/{total} right ({threshold} needed). "
-            "Real tasks come next."
+            "🎉 <b>Qualified for {pack}</b>: training done, {correct}/{total} right. Your "
+            "check-question points: {points} (paused at {limit}). Real tasks come next."
         ),
     },
     "failed": {
         "fr": (
-            "📚 <b>Pas encore qualifié·e pour {pack}</b> : {correct}/{total} justes, il en "
-            "fallait {threshold}. Relisez les consignes et les explications ci-dessus ; vous "
-            "pourrez réessayer {retry}. Vos réponses d'entraînement restent payées."
+            "📚 <b>Pas encore qualifié·e pour {pack}</b> : pendant l'entraînement, vos points "
+            "ont atteint {points}, la ligne de pause est à {limit} ({rule}). Relisez les "
+            "consignes et les explications ci-dessus ; vous pourrez réessayer {retry}. Vos "
+            "réponses d'entraînement restent payées."
         ),
         "en": (
-            "📚 <b>Not qualified for {pack} yet</b>: {correct}/{total} right, {threshold} "
-            "needed. Read the instructions and the explanations above again; you may try again "
-            "{retry}. Your training answers stay paid."
+            "📚 <b>Not qualified for {pack} yet</b>: during training your points reached "
+            "{points}, and the pause line is {limit} ({rule}). Read the instructions and the "
+            "explanations above again; you may try again {retry}. Your training answers stay "
+            "paid."
         ),
     },
     "suspended": {
         "fr": (
             "⏸ <b>Pause sur {pack}</b>\n{why}\n\n"
-            "Ce que cela change : vos réponses depuis votre dernière bonne série seront "
-            "refaites par d'autres (ce qui vous a été payé le reste).\n"
+            "Ce que cela change : vos réponses depuis la dernière fois où vos points étaient à "
+            "0 ou moins seront refaites par d'autres (ce qui vous a été payé le reste).\n"
             "Pour revenir : relisez les consignes ; un nouvel entraînement ouvre {retry}. "
             "Une question de contrôle vous semble fausse ? Contestez-la : une contestation "
             "acceptée lève la pause. Votre score : /score"
         ),
         "en": (
             "⏸ <b>Paused on {pack}</b>\n{why}\n\n"
-            "What this changes: your answers since your last good series will be redone by "
-            "others (what you were paid stays yours).\n"
+            "What this changes: your answers since your points were last at 0 or below will be "
+            "redone by others (what you were paid stays yours).\n"
             "How to come back: read the instructions again; new training opens {retry}. A "
             "check question looks wrong to you? Dispute it: an accepted dispute lifts the "
             "pause. Your score: /score"
@@ -103,21 +106,51 @@ QUALITY: dict[str, dict[str, str]] = {
     },
     "why_accuracy": {
         "fr": (
-            "Votre score sur les questions de contrôle est de {score}, sous le seuil de "
-            "{threshold} ({correct} justes sur les {total} dernières)."
+            "Vos points aux questions de contrôle ont atteint {points} ; la pause est à "
+            "{limit}. La règle : {rule}. Sur vos {golds} questions de contrôle de cet essai, "
+            "{rights} étaient justes. Elle est réglée pour qu'un travailleur soigneux (9 "
+            "réponses justes sur 10) ne soit arrêté par malchance que dans {careful} des cas "
+            "sur 200 questions."
         ),
         "en": (
-            "Your score on check questions is {score}, below the threshold of {threshold} "
-            "({correct} right of the last {total})."
+            "Your check-question points reached {points}; the pause is at {limit}. The rule: "
+            "{rule}. Of your {golds} check questions this attempt, {rights} were right. It is "
+            "set so that a careful worker (9 answers in 10 right) is stopped by bad luck in "
+            "only {careful} of cases over 200 questions."
+        ),
+    },
+    "points_rule": {
+        "fr": (
+            "+{miss} par erreur, −{right} par réponse juste, jamais sous {floor}, pause à {limit}"
+        ),
+        "en": (
+            "+{miss} per miss, −{right} per right answer, never below {floor}, paused at {limit}"
         ),
     },
     "why_too_fast": {
-        "fr": "Plusieurs réponses d'affilée sont venues plus vite qu'on ne peut lire la tâche.",
-        "en": "Several answers in a row came faster than anyone can read the task.",
+        "fr": (
+            "Plusieurs réponses d'affilée sont venues plus vite qu'on ne peut lire la tâche "
+            "(plus vite que le temps minimum de ce pack, par défaut le quart du temps habituel ; "
+            "sur 10 000 travailleurs honnêtes simulés à l'allure habituelle, aucun n'est arrêté "
+            "en 200 réponses)."
+        ),
+        "en": (
+            "Several answers in a row came faster than anyone can read the task (faster than "
+            "this pack's minimum time, by default a quarter of the usual time; of 10,000 honest "
+            "workers simulated at the usual pace, none is stopped in 200 answers)."
+        ),
     },
     "why_same_button": {
-        "fr": "Vous avez appuyé sur le même bouton un grand nombre de fois d'affilée.",
-        "en": "You pressed the same button a great many times in a row.",
+        "fr": (
+            "Vous avez appuyé sur le même bouton un grand nombre de fois d'affilée (une série "
+            "qu'une personne attentive ferait moins d'une fois sur 100 millions ; sur 10 000 "
+            "travailleurs honnêtes simulés, aucun n'est arrêté en 200 réponses)."
+        ),
+        "en": (
+            "You pressed the same button a great many times in a row (a streak a careful "
+            "person would make less than once in 100 million; of 10,000 honest workers "
+            "simulated, none is stopped in 200 answers)."
+        ),
     },
     "stopped_no_gold": {
         "fr": (
@@ -144,28 +177,38 @@ QUALITY: dict[str, dict[str, str]] = {
         "en": "No check question yet: your score will show here.",
     },
     "score_training": {
-        "fr": "• <b>{pack}</b> : entraînement, {correct}/{total} justes sur {n} (il faut {mark})",
-        "en": "• <b>{pack}</b>: training, {correct}/{total} right of {n} ({mark} needed)",
+        "fr": (
+            "• <b>{pack}</b> : entraînement, {correct}/{total} justes sur {n} ; {points} points,"
+            " à {gap} de la pause ({rule})"
+        ),
+        "en": (
+            "• <b>{pack}</b>: training, {correct}/{total} right of {n}; {points} points, {gap} "
+            "from the pause ({rule})"
+        ),
     },
     "score_qualified": {
         "fr": (
-            "• <b>{pack}</b> : {score} (seuil {threshold}) sur vos {total} dernières questions "
-            "de contrôle ; {correct} justes"
+            "• <b>{pack}</b> : {points} points, à {gap} de la pause ; {rights} justes sur "
+            "{golds} questions de contrôle ({rule})"
         ),
         "en": (
-            "• <b>{pack}</b>: {score} (threshold {threshold}) over your last {total} check "
-            "questions; {correct} right"
+            "• <b>{pack}</b>: {points} points, {gap} from the pause; {rights} right of {golds} "
+            "check questions ({rule})"
         ),
     },
     "score_failed": {
         "fr": (
-            "• <b>{pack}</b> : entraînement non réussi ({correct}/{total}) ; nouvel essai {retry}"
+            "• <b>{pack}</b> : entraînement arrêté à {points} points (pause à {limit}) ; "
+            "nouvel essai {retry}"
         ),
-        "en": "• <b>{pack}</b>: training not passed ({correct}/{total}); next try {retry}",
+        "en": (
+            "• <b>{pack}</b>: training stopped at {points} points (pause at {limit}); next try "
+            "{retry}"
+        ),
     },
     "score_suspended": {
-        "fr": "• <b>{pack}</b> : en pause, score {score} (seuil {threshold}) ; reprise {retry}",
-        "en": "• <b>{pack}</b>: paused, score {score} (threshold {threshold}); back {retry}",
+        "fr": "• <b>{pack}</b> : en pause, {points} points (pause à {limit}) ; reprise {retry}",
+        "en": "• <b>{pack}</b>: paused, {points} points (pause at {limit}); back {retry}",
     },
     "score_stopped": {
         "fr": "• <b>{pack}</b> : en attente de nouvelles questions de contrôle",
@@ -173,12 +216,19 @@ QUALITY: dict[str, dict[str, str]] = {
     },
     "score_rules": {
         "fr": (
-            "<i>Le score compte vos {window} dernières questions de contrôle, lissé : "
-            "(0,5 + justes) / (1 + total). Une seule erreur ne suffit jamais à une pause.</i>"
+            "<i>Chaque question de contrôle fait bouger vos points : une erreur en ajoute, une "
+            "réponse juste en retire, sans descendre sous un plancher (un long bon parcours ne "
+            "cache pas une chute plus tard). Au niveau de la pause, vous êtes mis·e en pause. "
+            "Réglage : un travailleur soigneux (9 justes sur 10) n'est arrêté par malchance "
+            "que dans {careful} des cas sur 200 questions ; quelqu'un qui clique au hasard "
+            "l'est en une dizaine de questions.</i>"
         ),
         "en": (
-            "<i>The score counts your last {window} check questions, smoothed: "
-            "(0.5 + right) / (1 + total). A single mistake never leads to a pause.</i>"
+            "<i>Each check question moves your points: a miss adds some, a right answer takes "
+            "some off, never below a floor (a long good record cannot hide a later collapse). "
+            "At the pause line you are paused. Set so that a careful worker (9 right in 10) is "
+            "stopped by bad luck in only {careful} of cases over 200 questions; someone "
+            "clicking at random is stopped within about ten.</i>"
         ),
     },
     "dispute_sent": {
@@ -229,6 +279,21 @@ QUALITY: dict[str, dict[str, str]] = {
         "en": (
             "✅ Good news: after a correction of the check questions of <b>{pack}</b>, your "
             "pause is lifted. /task to go on."
+        ),
+    },
+    "quality_reinstated": {
+        "fr": (
+            "✅ <b>{pack}</b> : les questions de contrôle sont désormais jugées par un test "
+            "compté en points, plus juste envers les travailleurs soigneux. Avec lui, votre "
+            "pause n'aurait pas eu lieu : elle est levée. Vos points : {points} (+{miss} par "
+            "erreur, −{right} par réponse juste, jamais sous {floor}, pause à {limit}). /task "
+            "pour continuer."
+        ),
+        "en": (
+            "✅ <b>{pack}</b>: check questions are now judged by a test counted in points, "
+            "fairer to careful workers. Under it your pause would not have happened: it is "
+            "lifted. Your points: {points} (+{miss} per miss, −{right} per right answer, never "
+            "below {floor}, paused at {limit}). /task to go on."
         ),
     },
     "cmd_score": {"fr": "Mon score", "en": "My score"},

@@ -233,11 +233,13 @@ async def test_an_operator_corrects_the_gold_and_the_worker_is_told_and_rescored
     [closed] = await rows(db_path, "SELECT status, resolution FROM disputes")
     assert closed == {"status": "accepted", "resolution": "corrected"}
     after = await standing(db_path, 1)
-    assert (after["window_correct"], after["window_total"], after["accuracy"]) == (1, 1, 0.75)
+    # Rescored: now right, -5 points (8 per miss, 5 off per right answer); trust 0.75.
+    assert (after["points"], after["score_sum"], after["accuracy"]) == (-5, 1.0, 0.75)
 
     sim.send_text(1, "/score")
     score = await sim.wait_for(1, text_has("Your score"), timeout=10)
-    assert score.message is not None and "75% (threshold 70%)" in score.message.text
+    assert score.message is not None
+    assert "−5 points, 36 from the pause; 1 right of 1 check questions" in score.message.text
 
     # Pressing the same decision again changes nothing and says why.
     await press_and_wait(sim, OPERATOR, screen, "op:1:fix", check=False)
@@ -247,18 +249,22 @@ async def test_an_operator_corrects_the_gold_and_the_worker_is_told_and_rescored
 async def test_a_correction_lifts_a_suspension_that_no_longer_holds(
     sim: SimulatorServer, start_bot: StartBot, db_path: Path
 ) -> None:
-    """Two misses in five checks suspend (q = 3.5 / 6 < 0.7); one of them was the key's fault."""
-    await start_bot()
+    """A strict test (good_accuracy 0.95, false_suspension 0.02: +5 per miss, -2 per right
+    answer, paused at 8): two misses suspend; one of them was the key's fault."""
+    await start_bot(good_accuracy=0.95, false_suspension=0.02)
     add_operator(sim)
     task = await join(sim, 1)
-    keys = ["pos", "neg", "neu", "pos", "neg"]  # g00..g04
+    keys = ["pos", "neg"]  # g00, g01
     for number, key in enumerate(keys):
         since = sim.chat(1).event_count
-        await answer(sim, 1, task, key, right=number >= 2)
+        await answer(sim, 1, task, key, right=False)
         if number < len(keys) - 1:
             task = await current_task(sim, 1, task, since)
     paused = sim.chat(1).messages[task.message_id].text  # the last answer's screen
-    assert "Paused on" in paused and "58%, below the threshold of 70%" in paused
+    assert "Paused on" in paused
+    assert "Your check-question points reached 10; the pause is at 8" in paused
+    assert "+5 per miss, −2 per right answer, never below −6, paused at 8" in paused
+    assert "Of your 2 check questions this attempt, 0 were right" in paused
     assert (await standing(db_path, 1))["state"] == "suspended"
 
     g00 = next(m for m in sim.chat(1).bot_messages if G00_TEXT in m.text)
@@ -270,10 +276,11 @@ async def test_a_correction_lifts_a_suspension_that_no_longer_holds(
     await sim.wait_for(1, text_has("your pause is lifted"), timeout=10)
     after = await standing(db_path, 1)
     assert after["state"] == "qualified" and after["retry_at"] is None
-    assert (after["window_correct"], after["window_total"]) == (4, 5)
+    assert (after["points"], after["gold_total"]) == (3, 2)  # -2, then +5
     sim.send_text(1, "/score")
     score = await sim.wait_for(1, text_has("Your score"), timeout=10)
-    assert score.message is not None and "75% (threshold 70%)" in score.message.text
+    assert score.message is not None
+    assert "3 points, 5 from the pause; 1 right of 2 check questions" in score.message.text
 
 
 async def test_an_operator_rejects_a_dispute_with_a_reason_the_worker_receives(
@@ -351,11 +358,11 @@ async def test_score_shows_the_score_and_threshold_in_the_workers_language(
     fr = await sim.wait_for(1, text_has("Votre score"), timeout=10)
     en = await sim.wait_for(2, text_has("Your score"), timeout=10)
     assert fr.message is not None and en.message is not None
-    # (0.5 + 1) / (1 + 1) = 75 %, over the last 1 check question.
-    assert "75 % (seuil 70 %) sur vos 1 dernières questions de contrôle ; 1 justes" in (
-        fr.message.text
-    )
-    assert "Le score compte vos 10 dernières questions de contrôle" in fr.message.text
-    assert "75% (threshold 70%) over your last 1 check questions; 1 right" in en.message.text
-    assert "The score counts your last 10 check questions" in en.message.text
+    # One right answer: -5 points, 36 from the pause (31).
+    assert "−5 points, à 36 de la pause ; 1 justes sur 1 questions de contrôle" in (fr.message.text)
+    assert "+8 par erreur, −5 par réponse juste, jamais sous −16, pause à 31" in fr.message.text
+    assert "0,07 % des cas sur 200 questions" in fr.message.text
+    assert "−5 points, 36 from the pause; 1 right of 1 check questions" in en.message.text
+    assert "+8 per miss, −5 per right answer, never below −16, paused at 31" in en.message.text
+    assert "only 0.07% of cases over 200 questions" in en.message.text
     assert TITLE in en.message.text

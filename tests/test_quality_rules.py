@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
@@ -9,14 +11,18 @@ from tasks.quality.dawid_skene import dawid_skene, majority_vote
 from tasks.quality.rules import (
     QualitySettings,
     Vote,
+    advance,
     gold_rate,
     is_closed,
     judge,
     long_and_clean,
     needs_review,
+    plan_for,
     same_streak_limit,
     slots_wanted,
     smoothed_accuracy,
+    start,
+    stopped_share,
     trust_weight,
     weighted_vote,
 )
@@ -30,31 +36,68 @@ def test_accuracy_is_smoothed_towards_one_half() -> None:
     assert smoothed_accuracy(10, 10) == 10.5 / 11
 
 
-def test_training_passes_at_the_pass_mark_and_fails_below() -> None:
-    assert judge([True] * 4, S).state == "training"
-    passed = judge([True, True, False, True, True], S)
-    assert passed.state == "qualified" and passed.train_score == 0.8
-    failed = judge([True, False, False, True, True], S)
+P3 = plan_for(S, 1 / 3)  # three options: a random clicker is right 1 time in 3
+
+
+def test_the_points_come_from_wald_bounds_and_a_random_clickers_accuracy() -> None:
+    # p0 = 0.85, p1 = 1/3: a miss is log(0.667 / 0.15) = 1.49, a right answer
+    # log(0.85 / 0.333) = 0.94; scaled to +8 / -5 (ratio 0.625 for 0.629). The limit is
+    # log(0.95 / 0.003) = 5.76 scaled (31), the floor log(0.05 / 0.997) = -2.99 scaled (-16).
+    assert (P3.miss, P3.right, P3.floor, P3.limit) == (8, 5, -16, 31)
+    assert P3.p1 == pytest.approx(1 / 3) and P3.break_even == pytest.approx(8 / 13)
+    # Two options: a random clicker is right half the time, the test needs more evidence.
+    p2 = plan_for(S, 1 / 2)
+    assert (p2.miss, p2.right, p2.floor, p2.limit) == (9, 4, -22, 44)
+    # p1 stays below p0 whatever the chance score (a type with generous partial credit).
+    assert plan_for(S, 0.99).p1 == pytest.approx(S.good_accuracy - 0.1)
+
+
+def test_partial_credit_moves_the_points_in_proportion() -> None:
+    assert P3.points(0.0) == 8 and P3.points(1.0) == -5
+    assert P3.points(0.5) == 2  # 4 - 2.5, rounded to even
+    assert P3.points(True) == -5 and P3.points(False) == 8
+
+
+def test_training_feeds_the_test_and_fails_only_when_the_points_reach_the_limit() -> None:
+    assert judge([1.0] * 4, S, P3).state == "training"
+    # 3 misses of 5: 24 - 10 = 14 points, below 31: qualified (the test goes on).
+    passed = judge([0, 1, 0, 1, 0], S, P3)
+    assert passed.state == "qualified" and passed.points == 14 and passed.train_correct == 2
+    # 4 misses in a row: 32 points: training fails there, before the fifth question.
+    failed = judge([0, 0, 0, 0, 1], S, P3)
     assert failed.state == "failed" and failed.reason == "qualification"
+    assert failed.gold_total == 4
 
 
-def test_a_single_miss_never_suspends() -> None:
-    strict = QualitySettings(min_accuracy=0.95, pass_mark=0.0, qualification=0)
-    assert judge([True] * 5 + [False], strict).state == "qualified"
-    assert judge([True] * 4 + [False, False], strict).state == "suspended"
+def test_a_single_miss_never_suspends_and_the_floor_keeps_a_collapse_visible() -> None:
+    assert judge([1.0] * 5 + [0.0], S, P3).state == "qualified"
+    # 100 right answers sit at the floor (-16); 6 misses in a row reach 32: suspended.
+    record = [1.0] * 100 + [0.0] * 6
+    assert judge(record[:105], S, P3).state == "qualified"
+    suspended = judge(record, S, P3)
+    assert suspended.state == "suspended" and suspended.reason == "accuracy"
+    assert suspended.points == 32 and suspended.gold_total == 106
 
 
-def test_no_decision_before_min_gold_answers_after_training() -> None:
-    # Training passed 4/5, then a miss: 4 right of 6 is below 0.7, but one answer after
-    # training is not enough evidence.
-    assert judge([True, True, False, True, True, False], S).state == "qualified"
+def test_the_test_stops_at_its_first_crossing_and_advance_agrees_with_judge() -> None:
+    scores = [0.0] * 4 + [1.0] * 10
+    verdict = judge(scores, QualitySettings(qualification=0), P3)
+    assert verdict.state == "suspended" and verdict.gold_total == 4
+    # The answer path steps (advance); re-judging replays (judge): they agree on every record.
+    rng = random.Random(5)
+    for _ in range(300):
+        accuracy = rng.random()
+        record = [rng.choice([1.0, 0.5]) if rng.random() < accuracy else 0.0 for _ in range(60)]
+        step = start(S)
+        for score in record:
+            step = advance(step, score, S, P3)
+        assert step == judge(record, S, P3)
 
 
-def test_a_worker_below_min_accuracy_after_enough_gold_is_suspended() -> None:
-    record = [True] * 5 + [False, False, True, False, True]  # window of 10: 7 right
-    verdict = judge(record, S)
-    assert verdict.state == "suspended" and verdict.reason == "accuracy"
-    assert round(verdict.accuracy, 2) == 0.68
+def test_careful_workers_are_rarely_stopped_and_random_clickers_soon() -> None:
+    assert stopped_share(P3, 0.9) <= 0.002
+    assert stopped_share(P3, 0.8) <= 0.10
+    assert stopped_share(P3, 1 / 3, golds=20) >= 0.9
 
 
 def test_trust_weighs_careful_workers_more_and_chance_almost_nothing() -> None:
@@ -86,15 +129,15 @@ def test_dynamic_overlap_stops_when_confident_or_at_the_maximum() -> None:
     assert slots_wanted(2, 1, 0.6, S, overlap=3) == 0
 
 
-def test_gold_rate_is_high_for_new_or_doubtful_workers_and_falls_to_the_floor() -> None:
-    new = gold_rate(6, 0.9, S)
-    doubtful = gold_rate(40, 0.72, S)
-    veteran = gold_rate(1000, 0.95, S)
-    assert new == pytest.approx(0.2) and doubtful == pytest.approx(0.3)
-    assert veteran == S.gold_floor
-    assert gold_rate(40, 0.95, S) < S.gold_ratio
-    assert long_and_clean(20, 0.9, S) and not long_and_clean(19, 0.9, S)
-    assert not long_and_clean(50, 0.75, S)
+def test_gold_rate_is_high_while_in_doubt_and_falls_to_the_floor_once_cleared() -> None:
+    assert gold_rate(6, S, P3) == pytest.approx(0.5)  # points against the worker
+    assert gold_rate(0, S, P3) == pytest.approx(S.gold_ratio)  # no evidence either way
+    # On the way down, in proportion: -8 is half way to the floor (-16).
+    assert gold_rate(-8, S, P3) == pytest.approx((S.gold_ratio + S.gold_floor) / 2)
+    assert gold_rate(P3.floor, S, P3) == S.gold_floor  # cleared: the test keeps running
+    assert gold_rate(P3.floor, QualitySettings(gold_ratio=0), P3) == 0
+    assert long_and_clean(10, P3.floor, S, P3) and not long_and_clean(9, P3.floor, S, P3)
+    assert not long_and_clean(50, P3.floor + 1, S, P3)
 
 
 def test_a_same_button_streak_depends_on_how_skewed_the_answers_are() -> None:

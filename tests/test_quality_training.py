@@ -36,9 +36,12 @@ async def test_a_failed_qualification_says_the_score_and_when_to_retry(
 ) -> None:
     truth = await gold_pack()
     card = await newcomer(work, 1)
-    results = await work_on(work, clock, 1, card, wrong(truth), 5)
+    # Training feeds the sequential test: 4 misses in a row reach its limit (+8 each, 31).
+    results = await work_on(work, clock, 1, card, wrong(truth), 4)
     decision = next(n for n in results[-1].news if isinstance(n, Decision))
-    assert decision.kind == "failed" and decision.correct == 0 and decision.total == 5
+    assert decision.kind == "failed" and decision.correct == 0 and decision.total == 4
+    assert decision.test is not None
+    assert (decision.test.points, decision.test.limit) == (32, 31)
     assert decision.retry_at == clock.now() + timedelta(hours=24)
     assert results[-1].next == NoTask("held")
     score = (await quality.score(1))[0]

@@ -152,9 +152,14 @@ class QualityBlock(BaseModel):
 
     gold_ratio: Annotated[float, Field(ge=0, le=1)] = 0.1
     qualification: Annotated[int, Strict(), Field(ge=0, le=50)] = 5
+    good_accuracy: Annotated[float, Field(ge=0.5, le=0.99)] = 0.85
+    false_suspension: Annotated[float, Field(ge=0.0001, le=0.1)] = 0.003
+    missed_detection: Annotated[float, Field(ge=0.001, le=0.5)] = 0.05
+    min_gold_answers: Annotated[int, Strict(), Field(ge=2, le=500)] = 5
+    # The window rule's fields: superseded by the sequential test, accepted so that packs
+    # written for it still load (the load says they are no longer used).
     pass_mark: Annotated[float, Field(ge=0, le=1)] = 0.8
     min_accuracy: Annotated[float, Field(ge=0, le=1)] = 0.7
-    min_gold_answers: Annotated[int, Strict(), Field(ge=2, le=500)] = 5
     window: Annotated[int, Strict(), Field(ge=2, le=500)] = 10
     min_seconds: Annotated[float, Field(ge=0, le=3600)] | None = None
     retry_after_hours: Annotated[float, Field(ge=0, le=8760)] = 24
@@ -167,6 +172,9 @@ class QualityBlock(BaseModel):
 
     @field_validator(
         "gold_ratio",
+        "good_accuracy",
+        "false_suspension",
+        "missed_detection",
         "pass_mark",
         "min_accuracy",
         "min_seconds",

@@ -205,7 +205,9 @@ def _write(
 
     retired = 0
     added = tasks_total
+    kept: list[gold_db.KeptDecision] = []
     if existing is not None:
+        kept = gold_db.reapply_decisions(tx, pack_pk)
         retired = db_packs.retire_unseen_tasks(tx, pack_pk)
         db_packs.recompute_remaining(tx, pack_pk, header.overlap)
         db_packs.recompute_completed(tx, pack_pk, header.overlap)
@@ -230,10 +232,37 @@ def _write(
         currency=header.currency,
         overlap=header.overlap,
         reward_micros=header.reward_micros,
-        warnings=[needs.warning] if needs.warning else [],
+        warnings=([needs.warning] if needs.warning else []) + _kept_warnings(kept, quality),
         gold_tasks=gold,
         gold_ratio=rules.QualitySettings.from_header(quality).gold_ratio,
     )
+
+
+def _kept_warnings(
+    kept: list[gold_db.KeptDecision], quality: dict[str, object] | None
+) -> list[str]:
+    """What the operator is told: gold decisions the file disagrees with (kept), and quality
+    fields of the superseded window rule (accepted, unused)."""
+    notes = []
+    for item in kept:
+        if item.action == "correct":
+            notes.append(
+                f"task {item.task_id}: the file says gold {item.file_gold!r}, but it was"
+                f" corrected to {item.gold!r} after a dispute; the correction is kept (fix the"
+                " file, or review the item again: python -m bot disputes review)"
+            )
+        else:
+            notes.append(
+                f"task {item.task_id}: the file still has this gold item, but it was retired"
+                " after a dispute; it stays retired"
+            )
+    old = [name for name in rules.SUPERSEDED if quality and name in quality]
+    if old:
+        notes.append(
+            f"quality.{', quality.'.join(old)}: superseded by the sequential test"
+            ' (docs/quality.md, "The test"); accepted, and no longer used'
+        )
+    return notes
 
 
 # A duplicate is found when the database refuses its row; the line of the first occurrence is

@@ -1,7 +1,9 @@
 """Quality control: gold questions, training, trust, suspensions, disputes, trust-weighted
 results with dynamic overlap (docs/quality.md says it in plain words).
 
-    rules.py        the rules as pure functions: verdicts, gold rate, voting, overlap
+    rules.py        the rules as pure functions: the sequential test, gold rate, voting, overlap
+    scoring.py      a gold answer's score in [0, 1] and a random clicker's (per task type)
+    record.py       a standing's gold record as the test's state, and the test in points
     dawid_skene.py  majority vote and Dawid-Skene for exports and benchmarks
     news.py         what a worker is told after an answer (Feedback) or a decision (Decision)
     pack_stats.py   each pack's quality settings and gold statistics, cached

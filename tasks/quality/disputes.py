@@ -202,10 +202,10 @@ class DisputeService:
             if correct is None or pack.option_label(correct) is None:
                 ids = ", ".join(option.id for option in pack.options)
                 return Resolution(False, f"{correct!r} is not one of the options ({ids})")
-            gold_db.correct(tx, task_pk, correct)
+            gold_db.correct(tx, task_pk, correct, now_s)
             done = f"gold of {task.task_id} corrected to {correct!r}"
         elif action == "retire":
-            gold_db.retire(tx, task_pk)
+            gold_db.retire(tx, task_pk, now_s)
             done = f"gold item {task.task_id} retired"
         elif action == "keep":
             gold_db.set_review(tx, task_pk, False)

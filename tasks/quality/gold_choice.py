@@ -84,12 +84,13 @@ class GoldChoice:
                 self._stop_for_gold(tx, pack, standing, stats, now, news)
                 return "held"
             return Choice(gold.pk, gold.text, True, (standing.train_total + 1, s.qualification))
-        rate = rules.gold_rate(standing.gold_total, standing.accuracy, s)
+        plan = self.packs.plan(pack)
+        rate = rules.gold_rate(standing.points, s, plan)
         if self.draw(standing, "gold") < rate:
             gold = self._pick_gold(tx, standing, pack, stats)
             if gold is not None:
                 return Choice(gold.pk, gold.text, True, None)
-            if not rules.long_and_clean(standing.gold_total, standing.accuracy, s):
+            if not rules.long_and_clean(standing.gold_total, standing.points, s, plan):
                 self._stop_for_gold(tx, pack, standing, stats, now, news)
                 return "held"
         return _plain(tx, pack, worker_id)
@@ -132,7 +133,8 @@ class GoldChoice:
         standing.attempts += 1
         standing.since_id = answers_db.last_id(tx)
         standing.accuracy = 0.5
-        standing.window_total = standing.window_correct = standing.gold_total = 0
+        standing.points = standing.gold_total = 0
+        standing.score_sum = 0.0
         standing.train_total = standing.train_correct = 0
         standing.fast_streak = standing.same_streak = 0
         standing.same_option = None
@@ -142,9 +144,8 @@ class GoldChoice:
 
     def _resume_after_stop(self, tx: Tx, pack: PackInfo, standing: Standing, now: datetime) -> None:
         """New gold came for a worker stopped for lack of it: they go on where they were."""
-        oks = answers_db.gold_results(tx, standing.worker_id, pack.pk, standing.since_id)
-        verdict = rules.judge(oks, self.packs.settings(pack))
-        standing.state = "training" if verdict.state == "training" else "qualified"
+        training = standing.gold_total < self.packs.settings(pack).qualification
+        standing.state = "training" if training else "qualified"
         standing.reason = None
         standing.updated_at = now
         standings_db.save(tx, standing)

@@ -11,9 +11,10 @@ from db import answers as answers_db
 from db import standings as standings_db
 from db.standings import Standing
 from tasks.packs import PackInfo
-from tasks.quality import rules
+from tasks.quality import rules, scoring
 from tasks.quality.news import Decision, Feedback, News
 from tasks.quality.pack_stats import PackStatsCache
+from tasks.quality.record import as_verdict, keep, points_of
 from tasks.quality.results import Results
 
 
@@ -104,25 +105,15 @@ class Judging:
         news: list[News],
         now: datetime,
     ) -> None:
+        """One step of the sequential test, from the standing's running total (no history is
+        read: the test's state is its points)."""
         s = self.packs.settings(pack)
-        correct = answer.option_id == answer.gold
+        plan = self.packs.plan(pack)
+        score = scoring.gold_score(pack, answer.option_id, answer.gold or "")
+        correct = score >= 1
         training = standing.state == "training"
-        if training:
-            oks = answers_db.gold_results(tx, answer.worker_id, pack.pk, standing.since_id)
-            verdict = rules.judge(oks, s)
-        else:
-            oks = answers_db.gold_results(
-                tx, answer.worker_id, pack.pk, standing.since_id, max(s.window, 1)
-            )
-            verdict = rules.judge_window(
-                oks, standing.gold_total + 1, s, standing.train_total, standing.train_correct
-            )
-        standing.accuracy = verdict.accuracy
-        standing.window_total = verdict.window_total
-        standing.window_correct = verdict.window_correct
-        standing.gold_total = verdict.gold_total
-        standing.train_total = verdict.train_total
-        standing.train_correct = verdict.train_correct
+        verdict = rules.advance(as_verdict(standing), score, s, plan)
+        keep(standing, verdict)
         if training or not correct:
             news.append(
                 Feedback(
@@ -136,11 +127,7 @@ class Judging:
                     training=(verdict.train_total, s.qualification) if training else None,
                 )
             )
-        if training and verdict.state == "qualified":
-            standing.state, standing.good_until_id = "qualified", answer.assignment_id
-            standing.decided_at, standing.decided_gold = now, verdict.gold_total
-            news.append(self._decision("passed", pack, standing))
-        elif verdict.state == "failed":
+        if verdict.state == "failed":
             standing.state, standing.reason = "failed", "qualification"
             standing.retry_at = now + timedelta(hours=s.retry_after_hours)
             standing.decided_at, standing.decided_gold = now, verdict.gold_total
@@ -148,11 +135,15 @@ class Judging:
         elif verdict.state == "suspended":
             self._suspend(tx, pack, standing, "accuracy", now)
             news.append(self._decision("suspended", pack, standing))
-        elif (
-            verdict.state == "qualified"
-            and verdict.gold_total - verdict.train_total >= s.min_gold_answers
-        ):
-            standing.good_until_id = answer.assignment_id  # a good window: answers count
+        elif verdict.state == "qualified":
+            if verdict.points <= 0 and score >= 1:
+                # A right answer with no evidence against the worker: their answers up to here
+                # keep counting if a later climb of the points ends in a suspension.
+                standing.good_until_id = answer.assignment_id
+            if training:
+                standing.state = "qualified"
+                standing.decided_at, standing.decided_gold = now, verdict.gold_total
+                news.append(self._decision("passed", pack, standing))
 
     def _suspend(
         self, tx: Tx, pack: PackInfo, standing: Standing, reason: str, now: datetime
@@ -169,22 +160,16 @@ class Judging:
 
     def _decision(self, kind: str, pack: PackInfo, standing: Standing) -> Decision:
         s = self.packs.settings(pack)
-        if kind in ("passed", "failed"):
-            total, correct = standing.train_total, standing.train_correct
-            score = correct / total if total else 0.0
-            threshold = s.pass_mark
-        else:
-            total, correct = standing.window_total, standing.window_correct
-            score = standing.accuracy
-            threshold = s.min_accuracy
+        test = None
+        if kind in ("passed", "failed") or standing.reason == "accuracy":
+            test = points_of(standing, self.packs.plan(pack))
         return Decision(
             kind,  # type: ignore[arg-type]
             pack.title,
             reason=standing.reason if kind != "passed" else None,
-            score=score,
-            threshold=threshold,
-            correct=correct,
-            total=total,
+            correct=standing.train_correct,
+            total=standing.train_total,
             retry_at=standing.retry_at,
             qualification=s.qualification,
+            test=test,
         )

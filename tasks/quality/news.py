@@ -22,18 +22,33 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class Points:
+    """The sequential test as a person can follow it: where the worker stands, and the rule."""
+
+    points: int  # where they stand
+    limit: int  # paused at or above
+    miss: int  # added per miss
+    right: int  # taken off per right answer
+    floor: int  # never below
+    careful_stopped: float  # share of 90%-accurate workers stopped by chance in 200 answers
+    golds: int = 0  # gold answers the test read (this attempt)
+    rights: int = 0  # of which fully right
+
+
+@dataclass(frozen=True)
 class Decision:
     """A change in the worker's standing on a pack, with everything needed to explain it."""
 
-    kind: Literal["training", "retraining", "passed", "failed", "suspended", "stopped"]
+    kind: Literal[
+        "training", "retraining", "passed", "failed", "suspended", "stopped", "reinstated"
+    ]
     pack_title: str
     reason: str | None = None
-    score: float = 0.0  # training: raw share right; else the smoothed accuracy
-    threshold: float = 0.0
-    correct: int = 0
-    total: int = 0
+    correct: int = 0  # training: answers right
+    total: int = 0  # training: answers given
     retry_at: datetime | None = None
     qualification: int = 0
+    test: Points | None = None  # the test (passed, failed, suspended for accuracy, reinstated)
 
 
 News = Feedback | Decision

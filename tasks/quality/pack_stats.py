@@ -11,7 +11,7 @@ from db import Tx
 from db import answers as answers_db
 from db import gold as gold_db
 from tasks.packs import PackInfo
-from tasks.quality import rules
+from tasks.quality import rules, scoring
 
 STATS_TTL = 10.0  # seconds a pack's gold statistics are reused
 
@@ -42,6 +42,10 @@ class PackStatsCache:
             cached = (pack, rules.QualitySettings.from_header(pack.header.get("quality")))
             self._settings[pack.pk] = cached
         return cached[1]
+
+    def plan(self, pack: PackInfo) -> rules.Plan:
+        """The pack's sequential test in points (p1 from the pack's chance score)."""
+        return rules.plan_for(self.settings(pack), scoring.chance_score(pack))
 
     def forget(self, pack_pk: int | None = None) -> None:
         if pack_pk is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from datetime import datetime
 
 from db import Tx, to_db_time
@@ -14,8 +15,9 @@ from db import quality as quality_db
 from db import standings as standings_db
 from db.standings import Standing
 from tasks.packs import PackInfo
-from tasks.quality import rules
+from tasks.quality import rules, scoring
 from tasks.quality.pack_stats import PackStatsCache
+from tasks.quality.record import keep, points_of
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +80,16 @@ class Results:
         worker_ids: list[int],
         now: datetime,
         quiet: Standing | None = None,
+        message: str = "quality_lifted",
     ) -> list[int]:
-        """Scores recomputed from the gold as it is now; decisions that no longer hold are lifted
-        (the worker is told through the outbox). Never suspends anyone. Returns who was lifted.
-        `quiet` is a standing this unit of work holds already: changed in place, not re-read."""
+        """Scores recomputed from the gold as it is now: each worker's gold record is replayed
+        through the test. Decisions that no longer hold are lifted (the worker is told through
+        the outbox, `message` of the catalogue). Never suspends anyone: a worker in good
+        standing whose replayed points reach the limit keeps one point below it (the next miss
+        decides). Returns who was lifted. `quiet` is a standing this unit of work holds
+        already: changed in place, not re-read."""
         s = self.packs.settings(pack)
+        plan = self.packs.plan(pack)
         now_s = to_db_time(now)
         lifted = []
         for worker_id in worker_ids:
@@ -92,33 +99,25 @@ class Results:
                 standing = standings_db.get(tx, worker_id, pack.pk)
             if standing is None:
                 continue
-            oks = answers_db.gold_results(tx, worker_id, pack.pk, standing.since_id)
-            verdict = rules.judge(oks, s)
+            found = gold_db.worker_answers(tx, worker_id, pack.pk, standing.since_id)
+            scores = [scoring.gold_score(pack, answer, gold) for answer, gold in found]
+            verdict = rules.judge(scores, s, plan)
             before, gold_reason = standing.state, standing.reason in ("qualification", "accuracy")
-            standing.accuracy = verdict.accuracy
-            standing.window_total = verdict.window_total
-            standing.window_correct = verdict.window_correct
-            standing.gold_total = verdict.gold_total
-            standing.train_total = verdict.train_total
-            standing.train_correct = verdict.train_correct
+            keep(standing, verdict)
             standing.updated_at = now
             if before in ("failed", "suspended") and gold_reason:
-                if verdict.state == "qualified" or (
-                    verdict.state == "training" and rules.can_still_pass(verdict, s)
-                ):
+                if rules.can_still_pass(verdict, s):
                     standing.state, standing.reason, standing.retry_at = verdict.state, None, None
                     for task_pk in answers_db.set_excluded(tx, worker_id, pack.pk, 0, False):
                         self.aggregate(tx, pack, task_pk)
                     if standing is not quiet:
-                        quality_db.add_message(
-                            tx,
-                            worker_id,
-                            "quality_lifted",
-                            json.dumps({"pack": pack.title}),
-                            now_s,
-                        )
+                        params = {"pack": pack.title, **asdict(points_of(standing, plan))}
+                        quality_db.add_message(tx, worker_id, message, json.dumps(params), now_s)
                     lifted.append(worker_id)
-            elif before == "training" and verdict.state == "qualified":
-                standing.state = "qualified"
+            elif before in ("training", "qualified"):
+                if not rules.can_still_pass(verdict, s):
+                    standing.points = plan.limit - 1  # never suspended by a recomputation
+                elif before == "training" and verdict.state == "qualified":
+                    standing.state = "qualified"  # training done once the record is replayed
             standings_db.save(tx, standing)
         return lifted

@@ -10,16 +10,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
-K = 0.5  # smoothing of the accuracy: q = (K + correct) / (2K + total)
-MIN_MISSES_TO_SUSPEND = 2  # never suspend on a single miss
+K = 0.5  # smoothing of the accuracy: q = (K + score) / (2K + total)
 REVIEW_MIN_WORKERS = 5  # a gold item missed or disputed by more than half of >= 5 is reviewed
 FAST_SHARE = 0.25  # derived min_seconds: a quarter of the pack's median answer time
 MEDIAN_MIN_ANSWERS = 50  # answers needed before min_seconds is derived from the median
 SAME_STREAK_FLOOR = 15  # same-button streaks shorter than this are never flagged
 SAME_STREAK_CHANCE = 1e-8  # a flagged streak has less than this chance from an honest worker
 TRUST_FLOOR = 0.05  # the least weight an answer has in voting
+DOUBT_RATE = 0.5  # the gold share served while the test has points against a worker
+RATIO_TOLERANCE = 0.02  # points: the right/miss ratio may differ this much from the exact one
+P1_MARGIN = 0.1  # the alternative accuracy stays at least this far below good_accuracy
 
 State = Literal["training", "qualified", "failed", "suspended", "stopped"]
 Reason = Literal["qualification", "accuracy", "too_fast", "same_button", "no_gold"]
@@ -27,14 +30,17 @@ Reason = Literal["qualification", "accuracy", "too_fast", "same_button", "no_gol
 
 @dataclass(frozen=True)
 class QualitySettings:
-    """A pack's `quality` block, defaults filled in (validated in tasks/packs/format.py)."""
+    """A pack's `quality` block, defaults filled in (validated in tasks/packs/format.py).
+
+    `pass_mark`, `min_accuracy` and `window` belong to the window rule the sequential test
+    replaced: packs that set them still load (docs/quality.md), and they decide nothing."""
 
     gold_ratio: float = 0.1
     qualification: int = 5
-    pass_mark: float = 0.8
-    min_accuracy: float = 0.7
+    good_accuracy: float = 0.85  # p0: the accuracy the test must leave alone
+    false_suspension: float = 0.003  # alpha: Wald's error of the first kind
+    missed_detection: float = 0.05  # beta: Wald's error of the second kind (sets the floor)
     min_gold_answers: int = 5
-    window: int = 10
     min_seconds: float | None = None
     retry_after_hours: float = 24.0
     train_paid: bool = True
@@ -43,6 +49,10 @@ class QualitySettings:
     min_overlap: int = 2
     max_overlap: int | None = None  # None: the pack's overlap
     fast_streak: int = 5
+    # Superseded (accepted in packs, unused).
+    pass_mark: float = 0.8
+    min_accuracy: float = 0.7
+    window: int = 10
 
     @classmethod
     def from_header(cls, block: dict[str, Any] | None) -> QualitySettings:
@@ -52,11 +62,14 @@ class QualitySettings:
         return cls(**known)
 
 
+SUPERSEDED = ("pass_mark", "min_accuracy", "window")
+
+
 # -- trust --------------------------------------------------------------------------------
 
 
-def smoothed_accuracy(correct: int, total: int) -> float:
-    """q = (K + correct) / (2K + total): 0.5 with no evidence, moving towards the raw rate."""
+def smoothed_accuracy(correct: float, total: int) -> float:
+    """q = (K + score) / (2K + total): 0.5 with no evidence, moving towards the raw rate."""
     return (K + correct) / (2 * K + total)
 
 
@@ -67,130 +80,211 @@ def trust_weight(accuracy: float, options: int) -> float:
     return max(TRUST_FLOOR, math.log((options - 1) * q / (1 - q)))
 
 
+# -- the sequential test --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The sequential test in whole points a person can follow: a CUSUM of Wald's log-likelihood
+    ratio of "accuracy p1" (a random clicker) against "accuracy p0" (a careful worker).
+
+    Each gold answer with score x in [0, 1] (a bool is 0 or 1) adds points(x): +miss for x = 0,
+    -right for x = 1, in proportion between. The total never goes below `floor` (Wald's lower
+    bound log(beta / (1 - alpha))): a long good record cannot hide a later collapse. At `limit`
+    or above (Wald's upper bound log((1 - beta) / alpha)) the worker is suspended."""
+
+    p0: float
+    p1: float
+    alpha: float
+    beta: float
+    miss: int
+    right: int
+    floor: int
+    limit: int
+
+    def points(self, score: float) -> int:
+        x = min(max(float(score), 0.0), 1.0)
+        return round((1 - x) * self.miss - x * self.right)
+
+    def step(self, points: int, score: float) -> int:
+        return max(self.floor, points + self.points(score))
+
+    @property
+    def break_even(self) -> float:
+        """The accuracy at which the points neither rise nor fall on average."""
+        return self.miss / (self.miss + self.right)
+
+
+@lru_cache(maxsize=256)
+def plan(p0: float, chance: float, alpha: float, beta: float) -> Plan:
+    """The points of the test: p1 is the chance score (what a random clicker scores on
+    average; kept at least P1_MARGIN below p0), the log-likelihood ratios are scaled so that
+    a miss is a small whole number and the ratio right/miss stays within RATIO_TOLERANCE of
+    the exact one; the bounds are scaled alike (the limit rounded up, the floor to nearest)."""
+    p1 = min(max(chance, 0.01), p0 - P1_MARGIN)
+    up = math.log((1 - p1) / (1 - p0))  # a miss
+    down = math.log(p0 / p1)  # a right answer
+    exact = down / up
+    best: tuple[float, int, int] | None = None
+    for miss in range(3, 41):
+        right = max(1, round(miss * exact))
+        error = abs(right / miss - exact) / exact
+        if error <= RATIO_TOLERANCE:
+            best = (error, miss, right)
+            break
+        if best is None or error < best[0]:
+            best = (error, miss, right)
+    assert best is not None
+    _, miss, right = best
+    scale = miss / up
+    limit = math.ceil(scale * math.log((1 - beta) / alpha) - 1e-9)
+    floor = round(scale * math.log(beta / (1 - alpha)))
+    return Plan(p0, p1, alpha, beta, miss, right, min(floor, -1), max(limit, miss))
+
+
+def plan_for(s: QualitySettings, chance: float) -> Plan:
+    return plan(s.good_accuracy, chance, s.false_suspension, s.missed_detection)
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """What a worker's gold answers (of this attempt, oldest first) decide about them."""
+    """What a worker's gold scores (of this attempt, oldest first) decide about them."""
 
     state: State
     reason: Reason | None
-    accuracy: float  # smoothed, over the window
-    window_total: int
-    window_correct: int
-    train_total: int
-    train_correct: int
+    points: int  # the test's total after the last answer judged
+    accuracy: float  # smoothed, over every gold answer of the attempt
     gold_total: int
-
-    @property
-    def train_score(self) -> float:
-        return self.train_correct / self.train_total if self.train_total else 0.0
-
-
-def judge(results: Sequence[bool], s: QualitySettings) -> Verdict:
-    """Training first (the first `qualification` gold answers, scored raw against pass_mark),
-    then the smoothed accuracy over the last `window` answers against min_accuracy, decided only
-    after min_gold_answers and never on a single miss."""
-    training = results[: s.qualification]
-    window = results[-s.window :] if s.window else []
-    correct = sum(window)
-    verdict = Verdict(
-        state="training",
-        reason=None,
-        accuracy=smoothed_accuracy(correct, len(window)),
-        window_total=len(window),
-        window_correct=correct,
-        train_total=len(training),
-        train_correct=sum(training),
-        gold_total=len(results),
-    )
-    if len(training) < s.qualification:
-        return verdict
-    if s.qualification > 0 and verdict.train_score < s.pass_mark:  # no training: none to fail
-        return _with(verdict, "failed", "qualification")
-    if _below(verdict, s):
-        return _with(verdict, "suspended", "accuracy")
-    return _with(verdict, "qualified", None)
+    score_sum: float
+    train_total: int
+    train_correct: int  # training answers fully right
+    good_at: int  # gold answers (counted from 1) when the points were last at or below 0
+    # after training; 0: never
 
 
-def _below(verdict: Verdict, s: QualitySettings) -> bool:
-    """Suspend: below min_accuracy over the window, with at least min_gold_answers check
-    questions answered after training (training mistakes were already judged, and explained),
-    and never on a single miss."""
-    after_training = verdict.gold_total - verdict.train_total
-    misses = verdict.window_total - verdict.window_correct
-    return (
-        after_training >= s.min_gold_answers
-        and verdict.accuracy < s.min_accuracy
-        and misses >= MIN_MISSES_TO_SUSPEND
-    )
+def start(s: QualitySettings) -> Verdict:
+    """An attempt before its first gold answer."""
+    state: State = "training" if s.qualification > 0 else "qualified"
+    return Verdict(state, None, 0, smoothed_accuracy(0, 0), 0, 0.0, 0, 0, 0)
 
 
-def judge_window(
-    window: Sequence[bool],
-    gold_total: int,
-    s: QualitySettings,
-    train_total: int,
-    train_correct: int,
-) -> Verdict:
-    """The answer path's judgement of a qualified worker: only the last `window` gold answers
-    are read (training is behind them)."""
-    window = window[-s.window :]
-    correct = sum(window)
-    verdict = Verdict(
-        state="qualified",
-        reason=None,
-        accuracy=smoothed_accuracy(correct, len(window)),
-        window_total=len(window),
-        window_correct=correct,
-        train_total=train_total,
-        train_correct=train_correct,
-        gold_total=gold_total,
-    )
-    if _below(verdict, s):
-        return _with(verdict, "suspended", "accuracy")
-    return verdict
-
-
-def _with(verdict: Verdict, state: State, reason: Reason | None) -> Verdict:
+def advance(v: Verdict, score: float, s: QualitySettings, p: Plan) -> Verdict:
+    """One gold answer more, with score in [0, 1]. Training answers feed the same test: the
+    worker fails training if the points reach the limit during it, and is suspended if they do
+    afterwards; training ends after `qualification` answers whatever they were."""
+    if v.state in ("failed", "suspended"):
+        return v
+    total = v.gold_total + 1
+    points = p.step(v.points, score)
+    # A qualified worker stays past training even if a discounted gold item left them fewer
+    # than `qualification` answers.
+    in_training = v.state == "training" and total <= s.qualification
+    state: State = "training" if in_training and total < s.qualification else "qualified"
+    reason: Reason | None = None
+    if points >= p.limit:
+        state = "failed" if in_training else "suspended"
+        reason = "qualification" if in_training else "accuracy"
+    good_at = total if state == "qualified" and points <= 0 and score >= 1 else v.good_at
     return Verdict(
-        state,
-        reason,
-        verdict.accuracy,
-        verdict.window_total,
-        verdict.window_correct,
-        verdict.train_total,
-        verdict.train_correct,
-        verdict.gold_total,
+        state=state,
+        reason=reason,
+        points=points,
+        accuracy=smoothed_accuracy(v.score_sum + score, total),
+        gold_total=total,
+        score_sum=v.score_sum + score,
+        train_total=min(total, s.qualification),
+        train_correct=v.train_correct + (in_training and score >= 1),
+        good_at=good_at,
     )
+
+
+def judge(scores: Sequence[float], s: QualitySettings, p: Plan) -> Verdict:
+    """The test run over the attempt's gold scores (oldest first), training included: the same
+    steps as `advance` (tests check they agree), in one loop. Stops at the first crossing: what
+    came after it was not judged."""
+    points, total, score_sum, train_correct, good_at = 0, 0, 0.0, 0, 0
+    state: State = "training" if s.qualification > 0 else "qualified"
+    reason: Reason | None = None
+    q, limit, floor = s.qualification, p.limit, p.floor
+    for score in scores:
+        total += 1
+        score_sum += score
+        points = max(floor, points + p.points(score))
+        if total <= q:
+            train_correct += score >= 1
+        if points >= limit:
+            state = "failed" if total <= q else "suspended"
+            reason = "qualification" if total <= q else "accuracy"
+            break
+        if total >= q:
+            state = "qualified"
+            if points <= 0 and score >= 1:
+                good_at = total
+    return Verdict(
+        state=state,
+        reason=reason,
+        points=points,
+        accuracy=smoothed_accuracy(score_sum, total),
+        gold_total=total,
+        score_sum=score_sum,
+        train_total=min(total, q),
+        train_correct=train_correct,
+        good_at=good_at,
+    )
+
+
+def golds_until_stopped(scores: Sequence[float], s: QualitySettings, p: Plan) -> int | None:
+    """How many gold answers the test reads before it stops the worker (None: never)."""
+    verdict = judge(scores, s, p)
+    return verdict.gold_total if verdict.state in ("failed", "suspended") else None
 
 
 def can_still_pass(verdict: Verdict, s: QualitySettings) -> bool:
-    """Whether a worker in training passes if every training question left is right (a
-    discounted item reopens training only for those it may change the outcome of)."""
-    left = s.qualification - verdict.train_total
-    return s.qualification == 0 or (verdict.train_correct + left) / s.qualification >= s.pass_mark
+    """Whether a worker judged again (a gold item discounted) is in good standing: the test has
+    not reached its limit."""
+    return verdict.state not in ("failed", "suspended")
 
 
-def long_and_clean(gold_total: int, accuracy: float, s: QualitySettings) -> bool:
-    """A record that may go on without new gold: at least two windows, and above the pass mark."""
-    return gold_total >= 2 * max(s.window, s.min_gold_answers) and accuracy >= max(
-        s.pass_mark, s.min_accuracy
-    )
+def cleared(points: int, p: Plan) -> bool:
+    """The test has all the evidence it keeps for this worker: their points sit at the floor."""
+    return points <= p.floor
 
 
-def gold_rate(gold_total: int, accuracy: float, s: QualitySettings) -> float:
-    """The share of gold served to a qualified worker: higher while their record is short or
-    doubtful, falling towards gold_floor as a clean record grows."""
+def long_and_clean(gold_total: int, points: int, s: QualitySettings, p: Plan) -> bool:
+    """A record that may go on without new gold: cleared by the test, with at least
+    min_gold_answers gold answers after training."""
+    return cleared(points, p) and gold_total >= s.qualification + s.min_gold_answers
+
+
+def gold_rate(points: int, s: QualitySettings, p: Plan) -> float:
+    """The share of gold served to a qualified worker: DOUBT_RATE while the test has points
+    against them (above 0); at or below 0, from gold_ratio (at 0) down to gold_floor (at the
+    floor: cleared), in proportion. The test keeps running at every rate: a miss moves the
+    points up, and the gold with them."""
     if s.gold_ratio <= 0:
         return 0.0
-    doubtful = accuracy < s.min_accuracy + 0.1
-    if doubtful:
-        return min(0.5, max(s.gold_ratio * 3, s.gold_ratio))
-    settled = max(s.window, s.min_gold_answers) + s.qualification
-    if gold_total < settled:
-        return min(0.5, max(s.gold_ratio * 2, s.gold_ratio))
-    if accuracy >= max(s.pass_mark, s.min_accuracy):
-        return max(min(s.gold_floor, s.gold_ratio), s.gold_ratio * settled / gold_total)
-    return s.gold_ratio
+    if points > 0:
+        return max(DOUBT_RATE, s.gold_ratio)
+    low = min(s.gold_floor, s.gold_ratio)
+    above_floor = max(0, points - p.floor) / -p.floor  # 0 at the floor, 1 at 0 points
+    return low + (s.gold_ratio - low) * above_floor
+
+
+@lru_cache(maxsize=256)
+def stopped_share(p: Plan, accuracy: float, golds: int = 200, workers: int = 20_000) -> float:
+    """The share of workers of this accuracy (each answer right with that probability, i.i.d.)
+    the test stops within `golds` gold answers, training included: simulated (fixed seed)."""
+    import numpy as np
+
+    rng = np.random.default_rng(20261201)
+    points = np.zeros(workers, dtype=np.int64)
+    stopped = np.zeros(workers, dtype=bool)
+    up, down = p.points(0.0), p.points(1.0)
+    for _ in range(golds):
+        right = rng.random(workers) < accuracy
+        points = np.maximum(p.floor, points + np.where(right, down, up))
+        stopped |= points >= p.limit
+    return float(stopped.mean())
 
 
 def same_streak_limit(top_share: float) -> int:
@@ -274,12 +368,15 @@ class GoldNeeds:
     warning: str | None  # why workers will stop early on it
 
 
+CHECKS_WANTED = 10  # gold answers after training a pack should have for each worker
+
+
 def gold_needs(gold: int, s: QualitySettings) -> GoldNeeds:
     """Training serves `qualification` distinct gold tasks: with fewer, no worker can ever pass
     and every one stops after the gold there is, so the pack is refused. Afterwards checks come
-    at the gold rate, from gold not yet seen; with less than one window of it left (window or
-    min_gold_answers, whichever is more) workers stop for lack of gold before their score means
-    anything, so the load warns."""
+    at the gold rate, from gold not yet seen; with fewer than max(10, min_gold_answers) left (a
+    random clicker needs about that many to be stopped) workers stop for lack of gold before
+    the test has read enough of them, so the load warns."""
     if gold == 0:
         return GoldNeeds(None, None)  # no gold: no checks, plain overlap
     q = s.qualification
@@ -294,15 +391,15 @@ def gold_needs(gold: int, s: QualitySettings) -> GoldNeeds:
         )
     if s.gold_ratio <= 0:
         return GoldNeeds(None, None)
-    window = max(s.window, s.min_gold_answers)
+    window = max(CHECKS_WANTED, s.min_gold_answers)
     if gold >= q + window:
         return GoldNeeds(None, None)
     left = gold - q
     return GoldNeeds(
         None,
-        f"{gold} gold tasks, {q} of them for training, leave {left} for checks, less than one"
-        f" window ({window}): workers stop on this pack once they have seen them all (after"
-        f" about {q + (left + 1) / max(s.gold_ratio * 2, 0.01):.0f} tasks each) until more gold"
-        f" is loaded. {q + window} gold tasks or more avoid it (or quality.gold_ratio 0: no"
+        f"{gold} gold tasks, {q} of them for training, leave {left} for checks, fewer than"
+        f" the test needs ({window}): workers stop on this pack once they have seen them all"
+        f" (after about {q + (left + 1) / max(s.gold_ratio, 0.01):.0f} tasks each) until more"
+        f" gold is loaded. {q + window} gold tasks or more avoid it (or quality.gold_ratio 0: no"
         " checks after training)",
     )

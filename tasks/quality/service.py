@@ -3,29 +3,31 @@ features tell people is queued in the one outbox: db/quality.add_message.)"""
 
 from __future__ import annotations
 
-import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from db import Database, Tx, read_only
+from db import Database, Tx, read_only, unit_of_work
+from db import packs as packs_db
 from db import standings as standings_db
 from tasks.clock import Clock
-from tasks.quality import rules
+from tasks.quality.news import Points
+from tasks.quality.pack_stats import PackStatsCache
+from tasks.quality.record import points_of
+from tasks.quality.results import Results
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PackScore:
     pack_title: str
     state: str
-    accuracy: float
-    min_accuracy: float
-    window_total: int
-    window_correct: int
-    window: int
+    reason: str | None
+    test: Points  # the sequential test: where the worker stands, and its rule in points
     train_total: int
     train_correct: int
     qualification: int
-    pass_mark: float
     retry_at: datetime | None
 
 
@@ -33,27 +35,52 @@ class QualityService:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock or Clock()
+        self.packs = PackStatsCache()
+        self.results = Results(self.packs)
 
     @read_only
     def score(self, tx: Tx, worker_id: int) -> list[PackScore]:
         scores = []
         for found in standings_db.of_worker(tx, worker_id):
-            s = rules.QualitySettings.from_header(json.loads(found.pack_header).get("quality"))
+            pack = packs_db.pack_by_pk(tx, found.standing.pack_pk)
+            assert pack is not None
             standing = found.standing
             scores.append(
                 PackScore(
                     pack_title=found.pack_title,
                     state=standing.state,
-                    accuracy=standing.accuracy,
-                    min_accuracy=s.min_accuracy,
-                    window_total=standing.window_total,
-                    window_correct=standing.window_correct,
-                    window=s.window,
+                    reason=standing.reason,
+                    test=points_of(standing, self.packs.plan(pack)),
                     train_total=standing.train_total,
                     train_correct=standing.train_correct,
-                    qualification=s.qualification,
-                    pass_mark=s.pass_mark,
+                    qualification=self.packs.settings(pack).qualification,
                     retry_at=standing.retry_at,
                 )
             )
         return scores
+
+    async def rejudge_marked(self) -> int:
+        """Migration 009 marked every standing: each pack's are re-judged by the sequential test
+        (one unit of work per pack). Suspensions and training failures the test would not have
+        decided are lifted, and the worker is told. Returns how many were lifted."""
+        lifted = 0
+        for pack_pk, workers in (await self._marked()).items():
+            lifted += await self._rejudge(pack_pk, workers)
+        return lifted
+
+    @read_only
+    def _marked(self, tx: Tx) -> dict[int, list[int]]:
+        return standings_db.marked_for_rejudging(tx)
+
+    @unit_of_work
+    def _rejudge(self, tx: Tx, pack_pk: int, workers: list[int]) -> int:
+        pack = packs_db.pack_by_pk(tx, pack_pk)
+        lifted: list[int] = []
+        if pack is not None:
+            lifted = self.results.recompute(
+                tx, pack, workers, self.clock.now(), message="quality_reinstated"
+            )
+        standings_db.rejudged(tx, pack_pk)
+        if pack is not None and lifted:
+            log.info("pack %s: %d workers reinstated by the sequential test", pack.id, len(lifted))
+        return len(lifted)
