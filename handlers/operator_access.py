@@ -182,3 +182,14 @@ async def drop_keyboard(context: Context, update: Update) -> None:
         )
     except TelegramError as exc:
         log.info("keyboard not removed: %s", exc)
+
+
+async def answer_once(update: Update, context: Context, action: Action, token: str) -> str:
+    """A one-shot button pressed: its token spent, the press acknowledged, its buttons gone.
+    Returns the operator's language for what follows."""
+    query = update.callback_query
+    assert query is not None
+    tokens(context).forget(token)
+    await toast(context.bot, query.id, None)
+    await drop_keyboard(context, update)
+    return await operator_language(context, action.operator_id)

@@ -11,6 +11,7 @@ from handlers.delivery import send, toast
 from handlers.deps import services
 from handlers.operator_access import (
     Action,
+    answer_once,
     drop_keyboard,
     operator_language,
     operator_or_refuse,
@@ -160,12 +161,7 @@ async def ask_to_close(update: Update, context: Context, action: Action, token: 
 
 async def dismiss(update: Update, context: Context, action: Action, token: str) -> None:
     """A Cancel button: nothing changes; the question's buttons go."""
-    query = update.callback_query
-    assert query is not None
-    tokens(context).forget(token)
-    await toast(context.bot, query.id, None)
-    await drop_keyboard(context, update)
-    lang = await operator_language(context, action.operator_id)
+    lang = await answer_once(update, context, action, token)
     await send(
         context.bot, services(context).work, action.operator_id, (t(lang, "up_cancelled"), None)
     )

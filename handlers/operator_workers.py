@@ -11,11 +11,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import render
-from handlers.delivery import send, toast
+from handlers.delivery import send
 from handlers.deps import services
 from handlers.operator_access import (
     Action,
-    drop_keyboard,
+    answer_once,
     operator_language,
     operator_or_refuse,
     reasons,
@@ -139,12 +139,7 @@ def _when(stamp: str | None, lang: str, zone: ZoneInfo) -> str:
 
 async def ask_reason(update: Update, context: Context, action: Action, token: str) -> None:
     """Suspend or Reinstate: the next message of this operator is the reason."""
-    query = update.callback_query
-    assert query is not None
-    tokens(context).forget(token)
-    await toast(context.bot, query.id, None)
-    await drop_keyboard(context, update)
-    lang = await operator_language(context, action.operator_id)
+    lang = await answer_once(update, context, action, token)
     worker_id = int(action.args[0])
     reasons(context).ask(action.operator_id, action.kind, worker_id)
     verb = t(lang, "action_suspend" if action.kind == "worker_suspend" else "action_reinstate")
