@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.wiring import build_bot, build_services
 from db import Database
 from db.core import current_update
-from handlers import callbacks, earnings, operator_help, operators, quality, worker
+from handlers import answers, callbacks, earnings, operator_help, operators, quality, worker
 from handlers.deps import KEY, Services
 from handlers.texts import t
 from tasks.clock import Clock
@@ -81,12 +81,14 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("language", worker.choose_language))
     app.add_handler(CallbackQueryHandler(worker.answer_task, pattern=callbacks.ANSWER))
     app.add_handler(CallbackQueryHandler(worker.skip_task, pattern=callbacks.SKIP))
+    app.add_handler(CallbackQueryHandler(answers.toggle_option, pattern=callbacks.TOGGLE))
+    app.add_handler(CallbackQueryHandler(answers.finish_selection, pattern=callbacks.DONE))
     app.add_handler(CallbackQueryHandler(worker.consent, pattern=callbacks.CONSENT))
     app.add_handler(CallbackQueryHandler(worker.start_new_work, pattern=callbacks.NEW_WORK))
     app.add_handler(CallbackQueryHandler(worker.set_language, pattern=callbacks.LANGUAGE))
     app.add_handler(CallbackQueryHandler(worker.refuse_button))  # anything else
     app.add_handler(ChatMemberHandler(worker.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, worker.other_message))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, answers.other_input))
     app.add_error_handler(_log_error)
 
 

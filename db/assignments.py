@@ -31,6 +31,7 @@ class Assignment:
     text: str
     gold: str | None
     explanation: str | None
+    selection: int = 0  # multi_choice: the options toggled on (a bit per option index)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def _assignment(row: sqlite3.Row) -> Assignment:
         text=json.loads(row["content"])["text"],
         gold=row["gold"],
         explanation=row["explanation"],
+        selection=row["selection"] or 0,
     )
 
 
@@ -99,7 +101,8 @@ def press(tx: Tx, assignment_id: int, worker_id: int) -> Press | None:
         SELECT w.language, w.consented_at, w.paused, w.waiting_since, w.blocked_at,
                w.suspended_at,
                a.id, a.worker_id, a.pack_pk, a.status, a.expires_at, t.task_id,
-               a.task_pk, a.is_gold, a.delivered_at, t.gold, t.explanation, t.content
+               a.task_pk, a.is_gold, a.delivered_at, t.gold, t.explanation, t.content,
+               a.selection
         FROM workers AS w
         LEFT JOIN assignments AS a ON a.id = ?
         LEFT JOIN tasks AS t ON t.pk = a.task_pk
@@ -155,3 +158,25 @@ def expire(tx: Tx, now: str, limit: int = 1000) -> int:
         " ORDER BY expires_at LIMIT ?2)",
         (now, limit),
     )
+
+
+def set_selection(tx: Tx, assignment_id: int, selection: int) -> bool:
+    """A multi_choice toggle on an open assignment (a bit per option index)."""
+    changed = tx.execute(
+        "UPDATE assignments SET selection = ? WHERE id = ? AND status = 'open'",
+        (selection, assignment_id),
+    )
+    return bool(changed)
+
+
+def latest_for(tx: Tx, worker_id: int) -> Assignment | None:
+    """The worker's most recent assignment, whatever its status (a late text answer's task)."""
+    row = tx.one(
+        """
+        SELECT a.*, t.task_id, t.content, t.gold, t.explanation
+        FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
+        WHERE a.worker_id = ? ORDER BY a.id DESC LIMIT 1
+        """,
+        (worker_id,),
+    )
+    return None if row is None else _assignment(row)

@@ -2,6 +2,9 @@
 
 Shapes (all well under Telegram's 64 bytes):
   a:<assignment id>:<option index>      an answer                       ANSWER
+  t:<assignment id>:<option index>      a multi_choice toggle           TOGGLE
+  f:<assignment id>:<selection>         multi_choice Done (the selection
+                                        shown, a bit per option index)  DONE
   s:<assignment id>                     a skip                          SKIP
   consent                               the consent button              CONSENT
   go                                    "new work has arrived: start"   NEW_WORK
@@ -25,6 +28,8 @@ from dataclasses import dataclass
 _ID = r"([1-9][0-9]{0,17})"  # a positive SQLite rowid, at most 18 digits (never overflows)
 ANSWER = re.compile(rf"a:{_ID}:([0-9])\Z")
 SKIP = re.compile(rf"s:{_ID}\Z")
+TOGGLE = re.compile(rf"t:{_ID}:([0-9])\Z")
+DONE = re.compile(rf"f:{_ID}:(0|[1-9][0-9]{{0,3}})\Z")  # a selection of 10 options: < 1024
 CONSENT = re.compile(r"consent\Z")
 NEW_WORK = re.compile(r"go\Z")
 LANGUAGE = re.compile(r"lang:(fr|en)\Z")
@@ -67,3 +72,17 @@ def dispute_data(assignment_id: int) -> str:
 
 def review_data(dispute_id: int, action: str) -> str:
     return f"op:{dispute_id}:{action}"
+
+
+def toggle_data(assignment_id: int, index: int) -> str:
+    return f"t:{assignment_id}:{index}"
+
+
+def done_data(assignment_id: int, selection: int) -> str:
+    return f"f:{assignment_id}:{selection}"
+
+
+def skipped_assignment(data: str | None) -> int | None:
+    """The assignment a task message's Skip button names (a reply to that message answers it)."""
+    match = SKIP.match(data or "")
+    return None if match is None else int(match[1])

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import callbacks, render, worker
+from handlers import answers, callbacks, render, worker
 from handlers.delivery import send, toast
 from handlers.deps import Services, meet, services
 from handlers.render import esc
@@ -114,15 +114,20 @@ async def _drop_keyboard(context: Context, query: CallbackQuery) -> None:
 
 
 async def text_reply(update: Update, context: Context) -> None:
-    """A text message: the comment of a dispute, or an operator's reason for a rejection, when
-    one was just asked for; anything else gets the usual pointer to /help."""
+    """A text message: a reply to a task message answers that task; else the comment of a
+    dispute, or an operator's reason for a rejection, when one was just asked for; anything
+    else is a text answer to the open task (handlers/answers.py says the whole order)."""
     user = update.effective_user
     message = update.message
     if user is None or message is None or message.text is None:
         return
+    replied = answers.replied_task(message)
+    if replied is not None:
+        await answers.text_answer(update, context, replied)
+        return
     pending = await disputes(context).take_input(user.id)
     if pending is None:
-        await worker.other_message(update, context)
+        await answers.text_answer(update, context)
         return
     kind, ref_id = pending
     me = await meet(update, context)

@@ -8,8 +8,9 @@ from datetime import datetime, tzinfo
 from html import escape, unescape
 from zoneinfo import ZoneInfo
 
-from handlers.callbacks import answer_data, dispute_data, skip_data
+from handlers.callbacks import answer_data, dispute_data, done_data, skip_data, toggle_data
 from handlers.texts import t
+from tasks.answer_types import text as text_type
 from tasks.money import format_amount
 from tasks.quality.news import Decision, Feedback, News, Points
 from tasks.work import NoTask, PackSummary, TaskCard
@@ -53,7 +54,7 @@ def task_screen(
     if card.training is not None:
         training = t(language, "training_header", i=card.training[0], n=card.training[1])
     reward = format_amount(pack.reward_micros, pack.currency, language)
-    body = esc(card.text)
+    body, prompt = task_body(card, language)
 
     def compose(instructions: int, title: int, with_news: bool, with_notice: bool) -> str:
         lines = []
@@ -69,6 +70,8 @@ def task_screen(
         if instructions:
             lines.append(f"<i>{esc(shorten(pack.instructions, instructions))}</i>")
         lines += ["", body]
+        if prompt:
+            lines += ["", prompt]
         return "\n".join(lines)
 
     text = first_that_fits(
@@ -78,14 +81,59 @@ def task_screen(
         lambda: compose(0, 60, False, True),
         lambda: compose(0, 40, False, False),
     )
-    buttons = [
-        (option.label, answer_data(card.assignment_id, index))
-        for index, option in enumerate(pack.options)
-    ]
-    width = 2 if all(len(option.label) <= TWO_PER_ROW_MAX for option in pack.options) else 1
-    rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
-    rows.append([(t(language, "skip_button"), skip_data(card.assignment_id))])
-    return text, tuple(tuple(row) for row in rows)
+    return text, task_keyboard(card, language)
+
+
+def task_body(card: TaskCard, language: str) -> tuple[str, str | None]:
+    """The task's text and the line under it that says how to answer, per answer type: a
+    text task's text in a <code> block (one tap copies it), a rating's scale."""
+    pack = card.pack
+    if pack.type == "text":
+        low, high = text_type.min_length(pack), text_type.max_length(pack)
+        prompt = t(language, "text_prompt", low=low, high=high)
+        return f"<code>{esc(card.text)}</code>", prompt
+    if pack.type == "multi_choice":
+        return esc(card.text), t(language, "multi_prompt")
+    if pack.type == "rating":
+        first, last = pack.options[0], pack.options[-1]
+        prompt = t(language, "rating_prompt", low=esc(first.id), high=esc(last.id))
+        legend = [
+            esc(option.label)
+            if option.label.startswith(option.id)
+            else f"{esc(option.id)} · {esc(option.label)}"
+            for option in pack.options
+            if option.label != option.id
+        ]
+        return esc(card.text), "\n".join([prompt, *legend])
+    return esc(card.text), None
+
+
+def task_keyboard(card: TaskCard, language: str) -> Keyboard:
+    """The task's buttons: options (two to a row when short), a rating's scale in one row,
+    multi_choice's toggles with their check marks and Done; Skip last. A text task has Skip
+    only: the answer is a message."""
+    pack = card.pack
+    aid = card.assignment_id
+    rows: list[list[Button]] = []
+    if pack.type == "rating":
+        rows.append([(option.id, answer_data(aid, i)) for i, option in enumerate(pack.options)])
+    elif pack.type == "multi_choice":
+        toggles = [
+            (
+                ("✅ " if card.selection & (1 << i) else "▫️ ") + option.label,
+                toggle_data(aid, i),
+            )
+            for i, option in enumerate(pack.options)
+        ]
+        width = 2 if all(len(o.label) <= TWO_PER_ROW_MAX for o in pack.options) else 1
+        rows += [toggles[i : i + width] for i in range(0, len(toggles), width)]
+        rows.append([(t(language, "done_button"), done_data(aid, card.selection))])
+    elif pack.type != "text":
+        buttons = [(option.label, answer_data(aid, i)) for i, option in enumerate(pack.options)]
+        width = 2 if all(len(option.label) <= TWO_PER_ROW_MAX for option in pack.options) else 1
+        rows += [buttons[i : i + width] for i in range(0, len(buttons), width)]
+    rows.append([(t(language, "skip_button"), skip_data(aid))])
+    return tuple(tuple(row) for row in rows)
 
 
 def visible_length(html_text: str) -> int:

@@ -149,8 +149,9 @@ LANGUAGES = ("fr", "en")
 from handlers.texts_earnings import EARNINGS  # noqa: E402
 from handlers.texts_operator import OPERATOR  # noqa: E402
 from handlers.texts_quality import QUALITY  # noqa: E402
+from handlers.texts_types import TYPES  # noqa: E402
 
-for _extra in (QUALITY, EARNINGS, OPERATOR):
+for _extra in (QUALITY, EARNINGS, OPERATOR, TYPES):
     _clash = CATALOGUE.keys() & _extra.keys()
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
     CATALOGUE.update(_extra)

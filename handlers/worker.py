@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 
-def _next_screen(
+def next_screen(
     result_next: TaskCard | NoTask,
     language: str,
     notice: str | None,
@@ -74,7 +74,7 @@ async def _push(context: Context, worker_id: int) -> None:
     if resumed is None:
         return
     worker, following = resumed
-    screen = _next_screen(following, worker.language, None, deps.zone)
+    screen = next_screen(following, worker.language, None, deps.zone)
     await send(context.bot, deps.work, worker_id, screen)
 
 
@@ -132,7 +132,7 @@ async def answer_task(update: Update, context: Context) -> None:
         assignment_id=int(context.match[1]),
         choice=int(context.match[2]),
     )
-    await _show_result(context, query, result)
+    await show_result(context, query, result)
 
 
 async def skip_task(update: Update, context: Context) -> None:
@@ -142,10 +142,10 @@ async def skip_task(update: Update, context: Context) -> None:
     result = await services(context).work.skip(
         worker_id=query.from_user.id, assignment_id=int(context.match[1])
     )
-    await _show_result(context, query, result)
+    await show_result(context, query, result)
 
 
-async def _show_result(context: Context, query: CallbackQuery, result: AnswerResult) -> None:
+async def show_result(context: Context, query: CallbackQuery, result: AnswerResult) -> None:
     """The toast, and the task message edited into what comes next: the two calls go out
     together, neither waits for the other."""
     deps = services(context)
@@ -164,12 +164,12 @@ async def _show_result(context: Context, query: CallbackQuery, result: AnswerRes
         calls.append(edit(context.bot, deps.work, message.chat.id, message.message_id, taught))
         await asyncio.gather(*calls)
         if result.next is not None:
-            screen = _next_screen(result.next, lang, None, deps.zone)
+            screen = next_screen(result.next, lang, None, deps.zone)
             await send(context.bot, deps.work, message.chat.id, screen)
         return
     if message is not None:
         if result.next is not None:
-            screen = _next_screen(result.next, lang, notice, deps.zone)
+            screen = next_screen(result.next, lang, notice, deps.zone)
             calls.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
         elif result.outcome is Outcome.EXPIRED:
             screen = (t(lang, "expired"), None)
@@ -180,11 +180,11 @@ async def _show_result(context: Context, query: CallbackQuery, result: AnswerRes
 def _acknowledgement(result: AnswerResult, lang: str) -> tuple[str | None, str | None]:
     """The toast and the line above the next task that tell the worker what was recorded."""
     if result.outcome is Outcome.RECORDED:
-        assert result.option is not None
+        label = result.option.label if result.option is not None else result.shown
         reward = format_amount(result.reward_micros, result.currency, lang)
         return (
-            t(lang, "recorded_toast", label=result.option.label, reward=reward),
-            t(lang, "recorded", label=escape(result.option.label, quote=False)),
+            t(lang, "recorded_toast", label=render.shorten(label, 100), reward=reward),
+            t(lang, "recorded", label=escape(label, quote=False)),
         )
     if result.outcome is Outcome.SKIPPED:
         return t(lang, "skipped_toast"), t(lang, "skipped")
@@ -192,6 +192,8 @@ def _acknowledgement(result: AnswerResult, lang: str) -> tuple[str | None, str |
         return t(lang, "expired_toast"), t(lang, "expired")
     if result.outcome is Outcome.ALREADY:
         return t(lang, "already_toast"), None
+    if result.outcome is Outcome.NUDGE and result.nudge is not None:
+        return t(lang, result.nudge.key, **result.nudge.params), None
     if result.outcome is Outcome.NOT_YOURS:
         return t(lang, "not_yours_toast"), None
     if result.outcome is Outcome.UNKNOWN_WORKER:
@@ -221,7 +223,7 @@ async def consent(update: Update, context: Context) -> None:
             )
         except Exception as exc:  # the rules stay readable either way
             log.info("consent keyboard not removed: %s", exc)
-    await send(context.bot, deps.work, worker.id, _next_screen(following, lang, None, deps.zone))
+    await send(context.bot, deps.work, worker.id, next_screen(following, lang, None, deps.zone))
 
 
 async def start_new_work(update: Update, context: Context) -> None:
@@ -234,7 +236,7 @@ async def start_new_work(update: Update, context: Context) -> None:
     if resumed is None or query.message is None:
         return
     worker, following = resumed
-    screen = _next_screen(following, worker.language, None, deps.zone)
+    screen = next_screen(following, worker.language, None, deps.zone)
     await edit(context.bot, deps.work, query.message.chat.id, query.message.message_id, screen)
 
 

@@ -2,7 +2,8 @@
 
 Results: one row per task in service (task, label, confidence, answers, votes per option, gold
 flag), the label by trust-weighted voting, plus Dawid-Skene over the whole pack (ds_label,
-ds_confidence). Raw: one row per stored answer (task, worker, label, seconds, gold, correct,
+ds_confidence); rating adds the median and IQR, multi_choice and text have their own columns
+(`_typed_rows`). Raw: one row per stored answer (task, worker, label, seconds, gold, correct,
 counted, time); `task`, `worker`, `label` are the columns crowd-kit reads as they are.
 
 Memory: rows are written as the database yields them. Dawid-Skene needs every answer at once:
@@ -24,6 +25,9 @@ from db import Database, Tx
 from db import exports as exports_db
 from db import packs as packs_db
 from db.exports import TaskAnswer
+from tasks import answer_types
+from tasks.answer_types import multi_choice
+from tasks.answer_types import text as text_type
 from tasks.packs import PackInfo
 from tasks.quality.dawid_skene import dawid_skene
 from tasks.quality.rules import Vote, trust_weight, weighted_vote
@@ -60,9 +64,20 @@ def _export(tx: Tx, pack_id: str, out: TextIO, fmt: Format, raw: bool) -> Export
         raise UnknownPack(pack_id)
     if raw:
         columns = ["task", "worker", "label", "seconds", "gold", "correct", "counted", "time"]
+        if pack.type == "multi_choice":
+            columns.append("jaccard")  # against the gold, on gold tasks
+        elif pack.type == "text":
+            columns += ["text", "cer"]  # crowd-kit's text aggregators read `text`
         records: Iterator[dict[str, Any]] = _raw_rows(tx, pack)
+    elif pack.type in ("multi_choice", "text"):
+        columns = ["task", "label", "confidence", "answers"]
+        columns += [f"share_{option.id}" for option in pack.options]
+        columns.append("gold")
+        records = _typed_rows(tx, pack)
     else:
         columns = ["task", "label", "confidence", "answers"]
+        if pack.type == "rating":
+            columns += ["median", "iqr"]  # median position (1 = first option), spread
         columns += [f"votes_{option.id}" for option in pack.options]
         columns += ["gold", "ds_label", "ds_confidence"]
         records = _result_rows(tx, pack)
@@ -83,6 +98,8 @@ def _write(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, f
             value = record.get(name)
             if name.startswith("votes_"):
                 value = record["votes"].get(name[6:], 0)
+            elif name.startswith("share_"):
+                value = record["shares"].get(name[6:], 0)
             if value is None:
                 cells.append("")
             elif isinstance(value, bool):
@@ -99,15 +116,57 @@ def _write(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, f
 def _raw_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
     for row in exports_db.raw_answers(tx, pack.pk):
         gold = row.is_gold and row.gold is not None
-        yield {
+        record: dict[str, Any] = {
             "task": row.task_id,
             "worker": row.worker_id,
             "label": row.answer,
             "seconds": None if row.seconds is None else round(row.seconds, 3),
             "gold": gold,
-            "correct": (row.answer == row.gold) if gold else None,
+            "correct": (
+                answer_types.gold_score(pack, row.answer, row.gold) >= 1
+                if gold and row.gold is not None
+                else None
+            ),
             "counted": not row.excluded,
             "time": row.closed_at,
+        }
+        if pack.type == "multi_choice":
+            record["jaccard"] = (
+                round(multi_choice.jaccard(row.answer, row.gold), 4)
+                if gold and row.gold is not None
+                else None
+            )
+        elif pack.type == "text":
+            record["text"] = row.answer
+            record["cer"] = (
+                round(text_type.best_cer(pack, row.answer, row.gold), 4)
+                if gold and row.gold is not None
+                else None
+            )
+        yield record
+
+
+def _typed_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
+    """Results of multi_choice (label: the JSON list of options kept, share_<option>: each
+    option's trust-weighted share, confidence: the least sure of them) and text (label: the
+    medoid answer, confidence: the agreement), aggregated as tasks/answer_types/ does."""
+    outcomes = answer_types.vote_options(pack)
+    for _, group in _grouped(tx, pack):
+        votes = [
+            answer_types.Vote(
+                row.answer, trust_weight(0.5 if row.accuracy is None else row.accuracy, outcomes)
+            )
+            for row in group
+            if row.answer is not None
+        ]
+        result = answer_types.aggregate(pack, votes)
+        yield {
+            "task": group[0].task_id,
+            "label": result.label,
+            "confidence": round(result.confidence, 4) if votes else None,
+            "answers": len(votes),
+            "shares": result.details.get("shares", {}),
+            "gold": group[0].gold is not None,
         }
 
 
@@ -153,7 +212,13 @@ def _result_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
             for row in group
             if row.answer is not None
         ]
-        label, confidence = weighted_vote(votes)
+        if pack.type == "rating":
+            result = answer_types.aggregate(
+                pack, [answer_types.Vote(vote.label, vote.weight) for vote in votes]
+            )
+            label, confidence = result.label, result.confidence
+        else:
+            label, confidence = weighted_vote(votes)
         counts = {option: 0 for option in options}
         for vote in votes:
             counts[vote.label] = counts.get(vote.label, 0) + 1
@@ -167,4 +232,13 @@ def _result_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
             "gold": group[0].gold is not None,
             "ds_label": options[int(posterior[index].argmax())] if has_answers else None,
             "ds_confidence": round(float(posterior[index].max()), 4) if has_answers else None,
+            **(_spread(pack, votes) if pack.type == "rating" and has_answers else {}),
         }
+
+
+def _spread(pack: PackInfo, votes: list[Vote]) -> dict[str, Any]:
+    """A rating's median position and interquartile range (trust-weighted)."""
+    result = answer_types.aggregate(
+        pack, [answer_types.Vote(vote.label, vote.weight) for vote in votes]
+    )
+    return {"median": result.details.get("median"), "iqr": result.details.get("iqr")}

@@ -20,6 +20,8 @@ from db import workers as workers_db
 from db.assignments import Assignment
 from db.standings import Standing
 from db.workers import Worker
+from tasks import answer_types
+from tasks.answer_types import Given, NotText, Nudge, Pick, Reply, Selection, multi_choice
 from tasks.clock import Clock
 from tasks.pack_cache import PackCache
 from tasks.packs import Option, PackInfo
@@ -28,7 +30,21 @@ from tasks.quality.gold_choice import Choice
 from tasks.quality.judging import AnsweredTask
 from tasks.quality.news import News
 
-__all__ = ["AnswerResult", "NoTask", "Outcome", "PackSummary", "TaskCard", "WorkService", "Worker"]
+__all__ = [
+    "AnswerResult",
+    "Given",
+    "NoTask",
+    "NotText",
+    "Nudge",
+    "Outcome",
+    "PackSummary",
+    "Pick",
+    "Reply",
+    "Selection",
+    "TaskCard",
+    "WorkService",
+    "Worker",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +69,7 @@ class TaskCard:
     text: str
     training: tuple[int, int] | None = None  # (question, of) while qualifying: said openly
     news: tuple[News, ...] = ()  # standing changes to tell before this task
+    selection: int = 0  # multi_choice: the options toggled on (a bit per option index)
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,9 @@ class Outcome(StrEnum):
     NOT_YOURS = "not_yours"  # another worker's assignment
     INVALID = "invalid"  # no such assignment, or no such option
     UNKNOWN_WORKER = "unknown_worker"
+    NUDGE = "nudge"  # an answer of the wrong shape (text for buttons, Done with nothing...)
+    TOGGLED = "toggled"  # a multi_choice option toggled: nothing stored but the selection
+    NO_TASK = "no_task"  # a text message, and no task of the worker's to answer
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,9 @@ class AnswerResult:
     currency: str = ""
     next: Next | None = None
     news: tuple[News, ...] = ()  # what this answer taught (feedback) or decided
+    shown: str = ""  # the recorded answer as the worker reads it (labels, or the text)
+    nudge: Nudge | None = None  # NUDGE: what to tell the worker
+    task_type: str = ""  # the type of the task answered (how the handler shows the result)
 
 
 @dataclass(frozen=True)
@@ -205,22 +228,78 @@ class WorkService:
         return workers_db.touch(tx, worker_id, to_db_time(self.clock.now()))
 
     @unit_of_work
-    def answer(self, tx: Tx, *, worker_id: int, assignment_id: int, choice: int) -> AnswerResult:
-        """An answer (choice = option index): stored once, credited once, checked, and the next
-        task handed out, all in one transaction. A redelivered or repeated press finds the
-        assignment closed and changes nothing: the assignment's state makes it safe to repeat."""
+    def answer(
+        self, tx: Tx, *, worker_id: int, assignment_id: int, choice: int | Given
+    ) -> AnswerResult:
+        """An answer: `choice` is an option index (a button press) or a typed answer (Pick,
+        Selection, Reply, NotText). Stored once, credited once, checked, and the next task
+        handed out, all in one transaction. A redelivered or repeated press finds the
+        assignment closed and changes nothing: the assignment's state makes it safe to repeat.
+        An answer of the wrong shape stores nothing and says why (Outcome.NUDGE)."""
+        given = Pick(choice) if isinstance(choice, int) else choice
+        return self._answer(tx, worker_id, assignment_id, given, self.clock.now())
+
+    @unit_of_work
+    def answer_message(
+        self, tx: Tx, *, worker_id: int, given: Reply | NotText, assignment_id: int | None = None
+    ) -> AnswerResult:
+        """A message as an answer: to `assignment_id` (the task message it replies to) or else
+        to the worker's open task. Never to a task they no longer hold: a late one (its lease
+        ran out) is refused like a late press; no task at all is Outcome.NO_TASK."""
+        now = self.clock.now()
+        if assignment_id is None:
+            current = assignments_db.open_for(tx, worker_id)
+            if current is None:
+                latest = assignments_db.latest_for(tx, worker_id)
+                if (
+                    latest is None
+                    or latest.status != "expired"
+                    or self._pack(tx, latest.pack_pk).type != "text"
+                ):
+                    return AnswerResult(Outcome.NO_TASK, workers_db.get(tx, worker_id))
+                assignment_id = latest.id  # refused below as late, politely
+            else:
+                assignment_id = current.id
+        return self._answer(tx, worker_id, assignment_id, given, now)
+
+    @unit_of_work
+    def toggle(self, tx: Tx, *, worker_id: int, assignment_id: int, index: int) -> AnswerResult:
+        """A multi_choice option tapped: its check mark on or off ("none of these" clears the
+        others), kept on the open assignment; nothing is stored as an answer until Done."""
         now = self.clock.now()
         held = self._pressed(tx, worker_id, assignment_id, now)
         if isinstance(held, AnswerResult):
             return held
         worker, assignment, pack = held
-        if not 0 <= choice < len(pack.options):
+        if pack.type != "multi_choice" or not 0 <= index < len(pack.options):
             return AnswerResult(Outcome.INVALID, worker)
+        selection = multi_choice.toggled(pack, assignment.selection, index)
+        assignments_db.set_selection(tx, assignment_id, selection)
+        card = TaskCard(assignment.id, pack, assignment.text, selection=selection)
+        return AnswerResult(Outcome.TOGGLED, worker, next=card, task_type=pack.type)
+
+    def _answer(
+        self, tx: Tx, worker_id: int, assignment_id: int, given: Given, now: datetime
+    ) -> AnswerResult:
+        held = self._pressed(tx, worker_id, assignment_id, now)
+        if isinstance(held, AnswerResult):
+            return held
+        worker, assignment, pack = held
+        if isinstance(given, Selection) and given.mask != assignment.selection:
+            # Done from a keyboard that is not the latest: show the selection as it stands.
+            card = TaskCard(assignment.id, pack, assignment.text, selection=assignment.selection)
+            nudge = Nudge("nudge_selection_changed")
+            return AnswerResult(Outcome.NUDGE, worker, next=card, nudge=nudge, task_type=pack.type)
+        stored = answer_types.store(pack, given)
+        if stored is None:
+            return AnswerResult(Outcome.INVALID, worker)
+        if isinstance(stored, Nudge):
+            return AnswerResult(Outcome.NUDGE, worker, nudge=stored, task_type=pack.type)
         standing = self.quality.standing(tx, worker_id, pack)  # read once for the press
-        option = pack.options[choice]
+        option = pack.options[given.index] if isinstance(given, Pick) else None
         now_s = to_db_time(now)
         seconds = (now - from_db_time(assignment.delivered_at)).total_seconds()
-        assignments_db.record_answer(tx, assignment_id, option.id, now_s, seconds)
+        assignments_db.record_answer(tx, assignment_id, stored, now_s, seconds)
         reward = pack.reward_micros
         if assignment.is_gold and self.quality.unpaid_training(pack, standing):
             reward = 0
@@ -245,7 +324,7 @@ class WorkService:
             gold=assignment.gold,
             explanation=assignment.explanation,
             text=assignment.text,
-            option_id=option.id,
+            option_id=stored,
             seconds=seconds,
         )
         news = self.quality.after_answer(tx, pack, answered, standing, now)
@@ -257,6 +336,8 @@ class WorkService:
             currency=pack.currency,
             next=self._next(tx, worker, now, known=standing),
             news=tuple(news),
+            shown=answer_types.show(pack, stored),
+            task_type=pack.type,
         )
 
     @unit_of_work
@@ -329,7 +410,9 @@ class WorkService:
                 training = None
                 if current.is_gold:
                     training = self.quality.training_position(tx, worker.id, pack)
-                return TaskCard(current.id, pack, current.text, training)
+                return TaskCard(
+                    current.id, pack, current.text, training, selection=current.selection
+                )
         news: list[News] = []
         held = False
         for pack in self._active_packs(tx):

@@ -172,7 +172,7 @@ def test_header_field_errors(tmp_path: Path) -> None:
         id="Not A Slug",
         currency="eur",
         lease_seconds=10,
-        type="rating",
+        type="ranking",
         title="",
     )
     fields = {error.field: error.message for error in check_pack(path).errors}
@@ -180,7 +180,10 @@ def test_header_field_errors(tmp_path: Path) -> None:
     assert "not a valid id" in fields["id"]
     assert "ISO 4217" in fields["currency"]
     assert fields["lease_seconds"] == "must be between 30 and 86400 (got 10)"
-    assert fields["type"] == 'unknown type "rating" (supported: single_choice)'
+    assert (
+        fields["type"]
+        == 'unknown type "ranking" (supported: single_choice, multi_choice, rating, text)'
+    )
 
 
 @pytest.mark.parametrize(

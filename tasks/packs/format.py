@@ -1,8 +1,8 @@
 """The pack format: the header and task fields an operator writes, as pydantic models.
 
 Validation messages are worded for operators (tasks/packs/errors.py turns pydantic's errors into
-them). Adding an answer type (multi_choice, text, rating...): add it to TaskType, give it a
-TypeRules entry in TYPE_RULES, and extend PackHeader.gold_error if its gold is not an option id.
+them). Adding an answer type: add it to TaskType, give it a TypeRules entry in TYPE_RULES and
+a module in tasks/answer_types/ (its gold shape, scoring, aggregation).
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
+from tasks import answer_types
 from tasks.money import MoneyError, parse_amount, to_micros
 
 MAX_REWARD = Decimal(1000)
 
-TaskType = Literal["single_choice"]
+TaskType = Literal["single_choice", "multi_choice", "rating", "text"]
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,20 @@ class TypeRules:
     min_options: int
     max_options: int
     gold_is_option: bool = True  # gold names one option id
+    fields: tuple[str, ...] = ()  # the header fields of this type only (TYPE_FIELDS)
 
 
 TYPE_RULES: dict[str, TypeRules] = {
     "single_choice": TypeRules(min_options=2, max_options=8),
-    # "multi_choice": TypeRules(2, 8), "text": TypeRules(0, 0, gold_is_option=False), ...
+    "multi_choice": TypeRules(2, 10, gold_is_option=False, fields=("none_of_these",)),
+    "rating": TypeRules(2, 10, fields=("tolerance",)),
+    "text": TypeRules(
+        0, 0, gold_is_option=False, fields=("min_length", "max_length", "max_cer", "accents")
+    ),
 }
+# Header fields that belong to one answer type (README, "Answer types"); left out of the stored
+# header when not set.
+TYPE_FIELDS = ("none_of_these", "tolerance", "min_length", "max_length", "max_cer", "accents")
 
 
 def _not_blank(value: str) -> str:
@@ -127,7 +136,9 @@ Currency = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Z]{3}$")]
 # speed (only a text of more than half the limit in code points needs counting).
 TaskId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128)]
 TaskText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=MAX_TEXT_UNITS)]
-Gold = Annotated[str, Strict()]
+# A gold answer: an option id (single_choice, rating); a list of option ids (multi_choice, one
+# id alone also accepted); a list of accepted answers (text, one string alone also accepted).
+Gold = Annotated[str, Strict()] | Annotated[list[Annotated[str, Strict()]], Field(max_length=20)]
 Explanation = Annotated[
     str, Strict(), StringConstraints(min_length=1, max_length=MAX_EXPLANATION_UNITS)
 ]
@@ -219,6 +230,42 @@ class PackHeader(BaseModel):
     lease_seconds: Annotated[int, Strict(), Field(ge=30, le=86400)] = 300
     quality: QualityBlock | None = None
     top_up: Annotated[bool, Strict()] = False
+    # Answer-type fields (TYPE_FIELDS): each one is refused on a pack of another type.
+    none_of_these: OptionId | None = None  # multi_choice: the option that clears the others
+    tolerance: Annotated[int, Strict(), Field(ge=0, le=9)] | None = None  # rating: gold ± n
+    min_length: Annotated[int, Strict(), Field(ge=1, le=4000)] | None = None  # text
+    max_length: Annotated[int, Strict(), Field(ge=1, le=4000)] | None = None  # text
+    max_cer: Annotated[float, Field(ge=0, le=1)] | None = None  # text: character error rate
+    accents: Annotated[bool, Strict()] | None = None  # text: false = accents not significant
+
+    @field_validator("max_cer", mode="before")
+    @classmethod
+    def _cer_number(cls, value: object) -> object:
+        if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
+            raise ValueError(f"must be a number, not {json_kind(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> PackHeader:
+        rules = TYPE_RULES[self.type]
+        for name in TYPE_FIELDS:
+            if getattr(self, name) is not None and name not in rules.fields:
+                owner = next(kind for kind, r in TYPE_RULES.items() if name in r.fields)
+                raise ValueError(f'"{name}" belongs to {owner} packs, not to a {self.type} pack')
+        if self.none_of_these is not None and self.none_of_these not in self.option_ids:
+            raise ValueError(
+                f'none_of_these "{self.none_of_these}" is not one of the options'
+                f" ({', '.join(self.option_ids)})"
+            )
+        if self.tolerance is not None and self.tolerance >= len(self.options):
+            raise ValueError(
+                f"a tolerance of {self.tolerance} on a {len(self.options)}-point scale accepts"
+                " every answer"
+            )
+        low, high = self.min_length or 1, self.max_length or 1000
+        if low > high:
+            raise ValueError(f"min_length ({low}) is more than max_length ({high})")
+        return self
 
     @field_serializer("quality")
     def _quality_as_written(self, quality: QualityBlock | None) -> dict[str, Any] | None:
@@ -275,15 +322,26 @@ class PackHeader(BaseModel):
     def option_ids(self) -> tuple[str, ...]:
         return tuple(option.id for option in self.options)
 
-    def gold_error(self, gold: str) -> str | None:
+    def gold_error(self, gold: str | list[str]) -> str | None:
         """Why `gold` is not a valid correct answer for this pack's tasks, or None."""
-        if TYPE_RULES[self.type].gold_is_option and gold not in self.option_ids:
-            return f'"{gold}" is not one of the options ({", ".join(self.option_ids)})'
+        try:
+            self.gold_value(gold)
+        except ValueError as exc:
+            return str(exc)
         return None
+
+    def gold_value(self, gold: str | list[str]) -> str:
+        """The gold as stored in tasks.gold (a multi_choice set or a text's accepted answers
+        as a JSON list); ValueError says what is wrong with it."""
+        return answer_types.canonical_gold(self.type, self.option_ids, gold, self.none_of_these)
 
     def to_json(self) -> str:
         """The whole header as stored in packs.header (reward as a decimal string)."""
-        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        for name in TYPE_FIELDS:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return json.dumps(data, ensure_ascii=False)
 
 
 class TaskSpec(BaseModel):

@@ -21,6 +21,7 @@ from db import gold as gold_db
 from db import packs as db_packs
 from db.core import Database, Tx, to_db_time
 from db.packs import Option, PackColumns, PackInfo
+from tasks.answer_types import multi_choice
 from tasks.clock import Clock
 from tasks.packs.errors import PackError
 from tasks.packs.format import PackHeader
@@ -304,7 +305,15 @@ def _check_replace(tx: Tx, reader: PackReader, header: PackHeader, existing: Pac
             f'the pack has answers of type "{existing.type}"; a replace cannot change it',
         )
         return
+    if header.type == "text":
+        return  # a text answer names no option
     kept = set(header.option_ids)
+    if header.type == "multi_choice":  # answers are sets of options: count each option
+        chosen: dict[str, int] = {}
+        for answer, count in used.items():
+            for option in multi_choice.decode(answer):
+                chosen[option] = chosen.get(option, 0) + count
+        used = chosen
     removed = {answer: count for answer, count in sorted(used.items()) if answer not in kept}
     if removed:
         listed = ", ".join(f'"{answer}" ({count} answers)' for answer, count in removed.items())

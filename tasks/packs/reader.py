@@ -460,9 +460,11 @@ class PackReader:
             self.errors.add(line, task["id"], "explanation", problem)
             return
         if gold is not None:
-            if problem := self._gold_error(gold):
-                self.errors.add(line, task["id"], "gold", problem)
+            stored = self._gold_value(gold)
+            if isinstance(stored, ValueError):
+                self.errors.add(line, task["id"], "gold", str(stored))
                 return
+            gold = stored
         elif explanation is not None:
             self.errors.add(
                 line, task["id"], "explanation", 'an explanation goes with a "gold" answer'
@@ -471,12 +473,16 @@ class PackReader:
         rows.append((task["id"], task_content(text), gold, explanation))
         lines.append(line)
 
-    def _gold_error(self, gold: str) -> str | None:
+    def _gold_value(self, gold: str | list[str]) -> str | ValueError:
+        """The gold as stored (tasks.gold), or the error that says what is wrong with it."""
         if self.header is not None:
-            return self.header.gold_error(gold)
-        if self._option_ids is not None and gold not in self._option_ids:
-            return f'"{gold}" is not one of the options ({", ".join(self._option_ids)})'
-        return None
+            try:
+                return self.header.gold_value(gold)
+            except ValueError as exc:
+                return exc
+        if self._option_ids is not None and isinstance(gold, str) and gold not in self._option_ids:
+            return ValueError(f'"{gold}" is not one of the options ({", ".join(self._option_ids)})')
+        return gold if isinstance(gold, str) else json.dumps(gold, ensure_ascii=False)
 
     def _invalid_task(self, line: int, exc: ValidationError, raw: object) -> None:
         errors = exc.errors(include_url=False)

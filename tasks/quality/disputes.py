@@ -17,6 +17,9 @@ from db import pending_input as pending_input_db
 from db import quality as quality_db
 from db.disputes import Dispute
 from db.gold import FlaggedGold
+from tasks import answer_types
+from tasks.answer_types import multi_choice
+from tasks.answer_types import text as text_type
 from tasks.clock import Clock
 from tasks.packs import PackInfo
 from tasks.quality.control import QualityControl
@@ -199,9 +202,10 @@ class DisputeService:
         assert task is not None
         pack = _pack(tx, task.pack_pk)
         if action == "correct":
-            if correct is None or pack.option_label(correct) is None:
-                ids = ", ".join(option.id for option in pack.options)
-                return Resolution(False, f"{correct!r} is not one of the options ({ids})")
+            fixed = _corrected_gold(pack, task.gold, correct)
+            if isinstance(fixed, Resolution):
+                return fixed
+            correct = fixed
             gold_db.correct(tx, task_pk, correct, now_s)
             done = f"gold of {task.task_id} corrected to {correct!r}"
         elif action == "retire":
@@ -214,7 +218,11 @@ class DisputeService:
             raise ValueError(f"unknown review action {action!r}")
         told = []
         for dispute in disputes_db.open_on_task(tx, task_pk):
-            upheld = action == "retire" or (action == "correct" and dispute.answer == correct)
+            upheld = action == "retire" or (
+                action == "correct"
+                and correct is not None
+                and answer_types.gold_score(pack, dispute.answer, correct) >= 1
+            )
             if not upheld and action == "correct":
                 continue  # the worker's answer is still not the expected one: left open
             status = "accepted" if upheld else "rejected"
@@ -241,3 +249,22 @@ def _pack(tx: Tx, pack_pk: int) -> PackInfo:
     pack = packs_db.pack_by_pk(tx, pack_pk)
     assert pack is not None
     return pack
+
+
+def _corrected_gold(pack: PackInfo, gold: str | None, correct: str | None) -> str | Resolution:
+    """The gold after a correction to `correct` (a stored answer): an option id, a multi_choice
+    set, or for a text task one more accepted answer."""
+    if correct is None:
+        return Resolution(False, "no corrected answer given")
+    if pack.type == "text":
+        accepted = text_type.accepted_answers(gold) if gold else []
+        return json.dumps([*accepted, correct], ensure_ascii=False)
+    try:
+        value: str | list[str] = (
+            multi_choice.decode(correct) if pack.type == "multi_choice" else correct
+        )
+        none = multi_choice.none_option(pack)
+        ids = [option.id for option in pack.options]
+        return answer_types.canonical_gold(pack.type, ids, value, none)
+    except ValueError as exc:
+        return Resolution(False, f"{correct!r}: {exc}")

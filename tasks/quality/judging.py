@@ -10,6 +10,7 @@ from db import Tx
 from db import answers as answers_db
 from db import standings as standings_db
 from db.standings import Standing
+from tasks import answer_types
 from tasks.packs import PackInfo
 from tasks.quality import rules, scoring
 from tasks.quality.news import Decision, Feedback, News
@@ -29,7 +30,7 @@ class AnsweredTask:
     gold: str | None
     explanation: str | None
     text: str
-    option_id: str
+    option_id: str  # the answer as stored (an option id, a JSON list of them, or a text)
     seconds: float
 
 
@@ -65,10 +66,11 @@ class Judging:
         news: list[News] = []
         limit = self.packs.min_seconds(tx, pack)
         too_fast = limit is not None and answer.seconds < limit
-        same = standing.same_option == answer.option_id
+        key = answer_types.streak_key(pack, answer.option_id)
+        same = standing.same_option == key
         standing.draws += 1
         standing.fast_streak = standing.fast_streak + 1 if too_fast else 0
-        standing.same_option = answer.option_id
+        standing.same_option = key
         standing.same_streak = standing.same_streak + 1 if same else 1
         standing.updated_at = now
         judged = (
@@ -120,8 +122,8 @@ class Judging:
                     assignment_id=answer.assignment_id,
                     pack_title=pack.title,
                     text=answer.text,
-                    answered=pack.option_label(answer.option_id) or answer.option_id,
-                    expected=pack.option_label(answer.gold or "") or str(answer.gold),
+                    answered=answer_types.show(pack, answer.option_id),
+                    expected=answer_types.show_gold(pack, answer.gold),
                     explanation=answer.explanation,
                     correct=correct,
                     training=(verdict.train_total, s.qualification) if training else None,

@@ -58,7 +58,8 @@ class PackStatsCache:
         found = self._stats.get(pack.pk)
         if found is None or now - found.at >= self.stats_ttl:
             gold, low, high = gold_db.span(tx, pack.pk)
-            share = rules.top_share(gold_db.answer_counts(tx, pack.pk), len(pack.options))
+            options = max(len(pack.options), 2)  # a text pack has none
+            share = rules.top_share(gold_db.answer_counts(tx, pack.pk), options)
             seconds = answers_db.recent_seconds(tx, pack.pk)
             found = PackStats(
                 at=now,

@@ -14,6 +14,7 @@ from db import gold as gold_db
 from db import quality as quality_db
 from db import standings as standings_db
 from db.standings import Standing
+from tasks import answer_types
 from tasks.packs import PackInfo
 from tasks.quality import rules, scoring
 from tasks.quality.pack_stats import PackStatsCache
@@ -30,13 +31,15 @@ class Results:
         """The task's trust-weighted result, and how many more answers it wants."""
         s = self.packs.settings(pack)
         found = answers_db.task_votes(tx, task_pk)
+        outcomes = answer_types.vote_options(pack)
         votes = [
-            rules.Vote(
-                answer, rules.trust_weight(0.5 if accuracy is None else accuracy, len(pack.options))
+            answer_types.Vote(
+                answer, rules.trust_weight(0.5 if accuracy is None else accuracy, outcomes)
             )
             for answer, accuracy in found.answers
         ]
-        label, confidence = rules.weighted_vote(votes)
+        result = answer_types.aggregate(pack, votes)  # per type: tasks/answer_types/
+        label, confidence = result.label, result.confidence
         wanted = rules.slots_wanted(len(votes), found.open_leases, confidence, s, pack.overlap)
         done = rules.is_closed(len(votes), confidence, s, pack.overlap)
         answers_db.set_task_result(tx, task_pk, label, confidence, wanted, done)

@@ -1,0 +1,169 @@
+"""Answers beyond a single button: multi_choice toggles and Done, text answers sent as
+messages, and the nudges when an answer has the wrong shape.
+
+Where a worker's text message goes (checked in this order, tests/test_e2e_types.py):
+  1. an operator's reason being waited for (handlers/operators.py, registered first);
+  2. a reply to one of our task messages: the answer to that task (its Skip button names it),
+     refused politely if the worker no longer holds it;
+  3. a dispute comment or an operator's rejection reason just asked for (db/pending_input.py,
+     handlers/quality.py `text_reply`);
+  4. the worker's open task: the answer to a text task, a nudge for a button task;
+  5. otherwise the pointer to /help.
+Anything that is not text (a sticker, a photo...) while a text task is open gets a nudge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from html import escape
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from handlers import callbacks, render, worker
+from handlers.delivery import markup, send, toast
+from handlers.deps import services
+from handlers.texts import t
+from tasks.work import AnswerResult, NotText, Outcome, Reply, Selection, TaskCard
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+RECORDED_SHOWN = 200  # characters of a text answer repeated in the "recorded" line
+
+
+def replied_task(message: Message | None) -> int | None:
+    """The assignment a message replies to: the Skip button of one of our task messages (set
+    by Telegram from the message replied to, not by the sender)."""
+    if message is None or message.reply_to_message is None:
+        return None
+    replied = message.reply_to_message
+    if replied.from_user is None or not replied.from_user.is_bot or replied.reply_markup is None:
+        return None
+    for row in replied.reply_markup.inline_keyboard:
+        for button in row:
+            found = callbacks.skipped_assignment(
+                button.callback_data if isinstance(button.callback_data, str) else None
+            )
+            if found is not None:
+                return found
+    return None
+
+
+async def toggle_option(update: Update, context: Context) -> None:
+    """A multi_choice option: its check mark flips, only the keyboard is edited."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    deps = services(context)
+    result = await deps.work.toggle(
+        worker_id=query.from_user.id,
+        assignment_id=int(context.match[1]),
+        index=int(context.match[2]),
+    )
+    if result.outcome is not Outcome.TOGGLED:
+        await worker.show_result(context, query, result)
+        return
+    await asyncio.gather(toast(context.bot, query.id, None), _redraw(context, query, result))
+
+
+async def _redraw(context: Context, query: CallbackQuery, result: AnswerResult) -> None:
+    """The task's keyboard as the selection now stands (editMessageReplyMarkup)."""
+    message = query.message
+    if message is None or not isinstance(result.next, TaskCard):
+        return
+    lang = result.worker.language if result.worker else services(context).default_language
+    keyboard = render.task_keyboard(result.next, lang)
+    try:
+        await context.bot.edit_message_reply_markup(
+            message.chat.id, message.message_id, reply_markup=markup(keyboard)
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.info("toggle not shown: %s", exc)
+    except Forbidden:
+        await services(context).work.mark_blocked(message.chat.id)
+
+
+async def finish_selection(update: Update, context: Context) -> None:
+    """multi_choice Done: the selection shown is stored (once), as any answer."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    result = await services(context).work.answer(
+        worker_id=query.from_user.id,
+        assignment_id=int(context.match[1]),
+        choice=Selection(int(context.match[2])),
+    )
+    if result.outcome is Outcome.NUDGE and isinstance(result.next, TaskCard):
+        lang = result.worker.language if result.worker else services(context).default_language
+        assert result.nudge is not None
+        text = t(lang, result.nudge.key, **result.nudge.params)
+        await asyncio.gather(toast(context.bot, query.id, text), _redraw(context, query, result))
+        return
+    await worker.show_result(context, query, result)
+
+
+async def text_answer(update: Update, context: Context, assignment_id: int | None = None) -> None:
+    """A text message as the answer to a task (the one replied to, else the open one)."""
+    message = update.message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    given = Reply(message.text) if message.text is not None else NotText()
+    deps = services(context)
+    result = await deps.work.answer_message(
+        worker_id=user.id, given=given, assignment_id=assignment_id
+    )
+    if result.outcome in (Outcome.NO_TASK, Outcome.UNKNOWN_WORKER):
+        await worker.other_message(update, context)
+        return
+    if result.outcome is Outcome.NUDGE and isinstance(given, NotText):
+        if result.task_type != "text":  # a sticker while buttons are expected: as before
+            await worker.other_message(update, context)
+            return
+    await show_message_result(context, user.id, result)
+
+
+async def other_input(update: Update, context: Context) -> None:
+    """Not text, not a command (a sticker, a photo...): a nudge while a text task is open."""
+    message = update.message
+    if message is not None and message.text is None and update.effective_user is not None:
+        await text_answer(update, context)
+        return
+    await worker.other_message(update, context)
+
+
+async def show_message_result(context: Context, chat_id: int, result: AnswerResult) -> None:
+    """What a text answer leads to, as new messages (the worker's own message sits below the
+    task, so the next task comes below it): one sendMessage per recorded answer."""
+    deps = services(context)
+    lang = result.worker.language if result.worker else deps.default_language
+    outcome = result.outcome
+    screens: list[Any] = []
+    if outcome is Outcome.RECORDED:
+        shown = render.shorten(result.shown, RECORDED_SHOWN)
+        notice: str | None = t(lang, "recorded", label=escape(shown, quote=False))
+        if result.news:
+            screens.append(render.news_screen(result.news, lang, deps.zone))
+            notice = None
+        if result.next is not None:
+            screens.append(worker.next_screen(result.next, lang, notice, deps.zone))
+        elif notice:
+            screens.append((notice, None))
+    elif outcome is Outcome.NUDGE:
+        assert result.nudge is not None
+        screens.append((t(lang, result.nudge.key, **result.nudge.params), None))
+    elif outcome is Outcome.EXPIRED:
+        late = t(lang, "text_late")
+        if result.next is not None:
+            screens.append(worker.next_screen(result.next, lang, late, deps.zone))
+        else:
+            screens.append((late, None))
+    elif outcome is Outcome.ALREADY:
+        screens.append((t(lang, "text_already"), None))
+    else:
+        log.warning("refused %s text answer from user %s", outcome, chat_id)
+        screens.append((t(lang, "text_not_yours"), None))
+    for screen in screens:
+        await send(context.bot, deps.work, chat_id, screen)
