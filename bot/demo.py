@@ -36,12 +36,15 @@ from tasks.money import format_amount
 from tasks.packs import load_pack, pack_progress
 
 SAMPLE = "demo-reviews"
+# One sample pack per answer type (issue 10), each with its truth file: the crowd answers them
+# all, one pack after the other (the packs are served in the order they were loaded).
+SAMPLES = (SAMPLE, "demo-emotions", "demo-coherence", "demo-corrections")
 THINK = (0.3, 1.5)  # seconds a simulated worker takes to read and press
 
 
-def sample_paths() -> tuple[Path, Path]:
+def sample_paths(name: str = SAMPLE) -> tuple[Path, Path]:
     folder = resources.files("bot").joinpath("samples")
-    return Path(str(folder / f"{SAMPLE}.json")), Path(str(folder / f"{SAMPLE}.truth.json"))
+    return Path(str(folder / f"{name}.json")), Path(str(folder / f"{name}.truth.json"))
 
 
 def crowd_mix(workers: int) -> list[tuple[AgentProfile, int, str]]:
@@ -58,21 +61,24 @@ def crowd_mix(workers: int) -> list[tuple[AgentProfile, int, str]]:
 
 
 async def run_demo(
-    *, workers: int = 30, seed: int = 7, keep: Path | None = None, timeout: float = 100.0
+    *, workers: int = 30, seed: int = 7, keep: Path | None = None, timeout: float = 240.0
 ) -> int:
     started = time.monotonic()
-    pack_file, truth_file = sample_paths()
     with tempfile.TemporaryDirectory(prefix="petites-mains-demo-") as tmp:
         db_path = keep or Path(tmp) / "demo.sqlite3"
         if keep and keep.exists():
             print(f"error: {keep} exists; the demo starts from an empty database", file=sys.stderr)
             return 1
+        truth: dict[str, str | list[str]] = {}
         async with Database(db_path) as db:
-            report = await load_pack(db, pack_file, clock=Clock())
-            if not report.ok:
-                print("\n".join(str(e) for e in report.errors), file=sys.stderr)
-                return 1
-        print(f"pack {report.pack_id!r}: {report.tasks_total} tasks loaded into {db_path}")
+            for name in SAMPLES:
+                pack_file, truth_file = sample_paths(name)
+                report = await load_pack(db, pack_file, clock=Clock())
+                if not report.ok:
+                    print("\n".join(str(e) for e in report.errors), file=sys.stderr)
+                    return 1
+                truth.update(json.loads(truth_file.read_text(encoding="utf-8")))
+                print(f"pack {report.pack_id!r}: {report.tasks_total} tasks loaded into {db_path}")
 
         async with SimulatorServer() as sim:
             settings = load_settings(
@@ -82,7 +88,6 @@ async def run_demo(
                 _env_file=None,
             )
             app = build_application(settings)
-            truth = json.loads(truth_file.read_text(encoding="utf-8"))
             crowd = Crowd(sim, truth_oracle(truth), seed=seed)
             for profile, count, name in crowd_mix(workers):
                 if count:
@@ -107,17 +112,16 @@ async def _follow_progress(db_path: Path, timeout: float) -> bool:
     last = ""
     async with Database(db_path) as db:
         while time.monotonic() < deadline:
-            rows = await pack_progress(db)
-            row = next(r for r in rows if r.id == SAMPLE)
-            line = (
-                f"  {row.tasks_complete}/{row.tasks} tasks complete ({row.percent:.0f}%),"
-                f" {row.answers} answers and {row.gold_answers} check answers stored,"
-                f" {row.open_leases} open leases"
+            rows = [r for r in await pack_progress(db) if r.id in SAMPLES]
+            line = "  " + "; ".join(
+                f"{r.id.removeprefix('demo-')} ({r.type}): {r.tasks_complete}/{r.tasks} complete,"
+                f" {r.answers}+{r.gold_answers} answers"
+                for r in rows
             )
             if line != last:
                 print(line, flush=True)
                 last = line
-            if row.tasks_complete >= row.tasks:  # the regular tasks (gold is checks)
+            if all(r.tasks_complete >= r.tasks for r in rows):  # regular tasks (gold: checks)
                 return True
             await asyncio.sleep(1.0)
     print("  timed out before every task was complete", file=sys.stderr)
@@ -130,7 +134,8 @@ async def _summary(
     async with Database(settings.database_path) as db:
         services = build_services(settings, db)
         work, earnings, quality = services.work, services.earnings, services.quality
-        progress = next(r for r in await pack_progress(db) if r.id == SAMPLE)
+        packs = [r for r in await pack_progress(db) if r.id in SAMPLES]
+        progress = packs[0]
         rows = []
         for agent in crowd.stats.values():
             worker = await work.worker(agent.user_id)
@@ -149,15 +154,18 @@ async def _summary(
                     "yes" if worker and worker.consented else "no",
                 ]
             )
-    answers = progress.answers + progress.gold_answers  # every press, checks included
+    answers = sum(r.answers + r.gold_answers for r in packs)  # every answer, checks included
+    gold_answers = sum(r.gold_answers for r in packs)
     calls = sum(sim.calls.values())
     per_answer = (sim.calls["answerCallbackQuery"] + sim.calls["editMessageText"]) / max(answers, 1)
     print()
     print("== Summary ==")
-    print(f"answers stored:        {answers} ({progress.gold_answers} to check questions)")
-    print(f"tasks completed:       {progress.tasks_complete}/{progress.tasks}")
+    print(f"answers stored:        {answers} ({gold_answers} to check questions)")
+    for r in packs:
+        print(f"  {r.id} ({r.type}): {r.tasks_complete}/{r.tasks} tasks completed")
     print(f"time taken:            {elapsed:.1f} s ({answers / max(elapsed, 1e-9):.1f} answers/s)")
-    print(f"earned by the workers: {format_amount(progress.spent_micros, progress.currency)}")
+    spent = sum(r.spent_micros for r in packs)
+    print(f"earned by the workers: {format_amount(spent, progress.currency)}")
     print(
         f"Bot API calls:         {calls} in all, {calls / max(answers, 1):.2f} per answer;"
         f" the answer path itself (ack + edit): {per_answer:.2f} per answer"

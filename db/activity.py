@@ -56,7 +56,7 @@ def worker_work(tx: Tx, worker_id: int, last_start: str, this_start: str) -> sql
                SUM(a.closed_at >= :last AND a.closed_at < :this) AS last_week,
                COUNT(*) AS total,
                SUM(t.gold IS NOT NULL) AS checks,
-               SUM(t.gold IS NOT NULL AND a.answer = t.gold) AS correct
+               SUM(t.gold IS NOT NULL AND COALESCE(a.correct, a.answer = t.gold)) AS correct
         FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk
         WHERE a.worker_id = :worker AND a.status = 'answered'
         """,

@@ -130,13 +130,19 @@ def open_for(tx: Tx, worker_id: int) -> Assignment | None:
 
 
 def record_answer(
-    tx: Tx, assignment_id: int, answer: str, now: str, seconds: float | None = None
+    tx: Tx,
+    assignment_id: int,
+    answer: str,
+    now: str,
+    seconds: float | None = None,
+    correct: bool | None = None,
 ) -> bool:
-    """Closes an open assignment with its answer; False if it was not open (nothing changed)."""
+    """Closes an open assignment with its answer (and, on gold, whether it is right); False if
+    it was not open (nothing changed)."""
     changed = tx.execute(
-        "UPDATE assignments SET status = 'answered', answer = ?, closed_at = ?, seconds = ?"
-        " WHERE id = ? AND status = 'open'",
-        (answer, now, seconds, assignment_id),
+        "UPDATE assignments SET status = 'answered', answer = ?, closed_at = ?, seconds = ?,"
+        " correct = ? WHERE id = ? AND status = 'open'",
+        (answer, now, seconds, None if correct is None else int(correct), assignment_id),
     )
     return bool(changed)
 

@@ -83,7 +83,8 @@ def item_counts(tx: Tx, task_pk: int) -> tuple[int, int]:
     for more gold), and every worker who disputed it."""
     row = tx.one(
         """
-        SELECT COUNT(*), COALESCE(SUM(a.answer != t.gold OR d.id IS NOT NULL), 0)
+        SELECT COUNT(*),
+               COALESCE(SUM(NOT COALESCE(a.correct, a.answer = t.gold) OR d.id IS NOT NULL), 0)
         FROM assignments AS a
         JOIN tasks AS t ON t.pk = a.task_pk
         LEFT JOIN worker_quality AS q ON q.worker_id = a.worker_id AND q.pack_pk = a.pack_pk
@@ -217,3 +218,20 @@ def reapply_decisions(tx: Tx, pack_pk: int) -> list[KeptDecision]:
             continue
         kept.append(KeptDecision(row["task_id"], row["action"], row["gold"], row["decided"]))
     return kept
+
+
+def answers_to(tx: Tx, task_pk: int) -> list[tuple[int, str]]:
+    """(assignment id, answer) of every answer stored for this task."""
+    rows = tx.all(
+        "SELECT id, answer FROM assignments WHERE task_pk = ? AND status = 'answered'",
+        (task_pk,),
+    )
+    return [(int(row[0]), str(row[1])) for row in rows]
+
+
+def set_correct(tx: Tx, verdicts: list[tuple[bool, int]]) -> None:
+    """(right, assignment id) pairs: whether each answer is right against the gold as it is."""
+    tx.conn.executemany(
+        "UPDATE assignments SET correct = ? WHERE id = ?",
+        [(int(right), assignment_id) for right, assignment_id in verdicts],
+    )

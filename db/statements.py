@@ -30,7 +30,7 @@ WITH money AS (
 work AS (
     SELECT a.worker_id, p.currency, COUNT(*) AS tasks,
            SUM(t.gold IS NOT NULL) AS checks,
-           SUM(t.gold IS NOT NULL AND a.answer = t.gold) AS correct,
+           SUM(t.gold IS NOT NULL AND COALESCE(a.correct, a.answer = t.gold)) AS correct,
            SUM({ACTIVE_MS}) AS active_ms
     FROM assignments AS a
     JOIN tasks AS t ON t.pk = a.task_pk

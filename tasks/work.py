@@ -299,7 +299,10 @@ class WorkService:
         option = pack.options[given.index] if isinstance(given, Pick) else None
         now_s = to_db_time(now)
         seconds = (now - from_db_time(assignment.delivered_at)).total_seconds()
-        assignments_db.record_answer(tx, assignment_id, stored, now_s, seconds)
+        correct = None
+        if assignment.gold is not None:
+            correct = answer_types.gold_score(pack, stored, assignment.gold) >= 1
+        assignments_db.record_answer(tx, assignment_id, stored, now_s, seconds, correct)
         reward = pack.reward_micros
         if assignment.is_gold and self.quality.unpaid_training(pack, standing):
             reward = 0

@@ -8,7 +8,15 @@ buttons in its chat. It relies on four callback_data prefixes of our bot and not
 * ``s:...``       skip the task;
 * ``go...``       "new work available": press it to get work;
 * ``d:...``       dispute a check question: a worker who ``disputes`` presses it when the
-                  answer it gave is the truth (the check's expected answer is wrong).
+                  answer it gave is the truth (the check's expected answer is wrong);
+* ``t:...`` / ``f:...``  a multi_choice toggle (its label after the check mark) and Done;
+* a task message with a Skip button and no answer buttons is a text task: the worker replies
+  with a message (as a reply to the task or a plain message, at random).
+
+The oracle gives the truth of a task: a label (single choice, a rating's button), a list of
+labels (multi_choice) or the expected text (text). Careless workers err: another label, a set
+with one option flipped, a text with typos; spammers answer at random (or the first button,
+the text left as it is).
 """
 
 from __future__ import annotations
@@ -40,13 +48,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Oracle = Callable[[str, list[str]], str | None]
+Oracle = Callable[[str, list[str]], "str | list[str] | None"]
 
 CONSENT_PREFIX = "consent"
 ANSWER_PREFIX = "a:"
 SKIP_PREFIX = "s:"
 GO_PREFIX = "go"
 DISPUTE_PREFIX = "d:"
+TOGGLE_PREFIX = "t:"
+DONE_PREFIX = "f:"
+CHECKED = "✅ "  # a toggled option's label starts with it
+UNCHECKED = "▫️ "
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +125,12 @@ class AgentStats:
         }
 
 
-def truth_oracle(truth: dict[str, str]) -> Oracle:
+def truth_oracle(truth: dict[str, str] | dict[str, str | list[str]]) -> Oracle:
     """An oracle from {task text: correct label}: the task text is a line of the message."""
 
     quotes = "\"'«»“”‘’ \u00a0"
 
-    def oracle(text: str, labels: list[str]) -> str | None:
+    def oracle(text: str, labels: list[str]) -> str | list[str] | None:
         found = truth.get(text.strip())
         if found is not None:
             return found
@@ -141,6 +153,51 @@ def _key(msg: SimMessage) -> tuple[int, str, tuple[str | None, ...]]:
     return (msg.message_id, msg.text, tuple(b.callback_data for b in msg.buttons))
 
 
+def _task_kind(msg: SimMessage) -> str | None:
+    """What a message asks, from its buttons: "choice", "multi", "text", or None."""
+    if msg.buttons_with_prefix(ANSWER_PREFIX):
+        return "choice"
+    if msg.buttons_with_prefix(TOGGLE_PREFIX):
+        return "multi"
+    if msg.buttons_with_prefix(SKIP_PREFIX):
+        return "text"
+    return None
+
+
+def _unchecked(label: str) -> str:
+    for mark in (CHECKED, UNCHECKED):
+        if label.startswith(mark):
+            return label[len(mark) :]
+    return label
+
+
+def _code_text(msg: SimMessage) -> str:
+    """The text a text task shows in its <code> block (what a person copies)."""
+    for entity in msg.entities:
+        if entity.get("type") == "code":
+            data = msg.text.encode("utf-16-le")
+            start, length = 2 * entity["offset"], 2 * entity["length"]
+            return data[start : start + length].decode("utf-16-le")
+    return msg.text
+
+
+def _typos(rng: random.Random, text: str, count: int) -> str:
+    """`text` with `count` characters replaced, dropped or doubled (a careless typist)."""
+    chars = list(text)
+    for _ in range(count):
+        if not chars:
+            break
+        i = rng.randrange(len(chars))
+        action = rng.choice(("swap", "drop", "double"))
+        if action == "swap":
+            chars[i] = rng.choice("abcdefghijklmnopqrstuvwxyzé")
+        elif action == "drop":
+            del chars[i]
+        else:
+            chars.insert(i, chars[i])
+    return "".join(chars)
+
+
 class _Agent:
     def __init__(
         self,
@@ -160,6 +217,9 @@ class _Agent:
         self.pressed: set[tuple[int, str, tuple[str | None, ...]]] = set()
         self.last_task: tuple[int, str] | None = None  # (message_id, callback_data) pressed
         self.chosen: dict[int, str] = {}  # message_id -> label last pressed on it
+        self.targets: dict[int, set[str]] = {}  # multi_choice: message_id -> the set to give
+        self.truths: dict[int, list[str] | None] = {}
+        self.taps: dict[int, int] = {}  # multi_choice: message_id -> taps on its toggles
 
     @property
     def done(self) -> bool:
@@ -226,10 +286,17 @@ class _Agent:
         if self.profile.disputes:
             for msg in fresh:
                 self._maybe_dispute(msg)
-        # 3. the latest task
-        tasks = [m for m in fresh if m.buttons_with_prefix(ANSWER_PREFIX)]
+        # 3. the latest task (a multi_choice task comes back after each toggle)
+        tasks = [m for m in fresh if _task_kind(m) is not None]
         if tasks:
-            await self._answer(tasks[-1])
+            msg = tasks[-1]
+            kind = _task_kind(msg)
+            if kind == "multi":
+                await self._toggle_or_done(msg)
+            elif kind == "text":
+                await self._reply(msg)
+            else:
+                await self._answer(msg)
             return
         # 4. "new work available"
         for msg in reversed(fresh):
@@ -257,9 +324,8 @@ class _Agent:
             return
         options = msg.buttons_with_prefix(ANSWER_PREFIX)
         labels = [b.text for b in options]
-        truth = self.crowd.oracle(msg.text, labels) if self.crowd.oracle else None
-        if truth not in labels:
-            truth = None
+        found = self.crowd.oracle(msg.text, labels) if self.crowd.oracle else None
+        truth = found if isinstance(found, str) and found in labels else None
         choice = self._choose(options, truth)
         assert choice.callback_data is not None
         if self._press(msg, choice.callback_data):
@@ -274,6 +340,124 @@ class _Agent:
                 self.stats.wrong += 1
             self.last_task = (msg.message_id, choice.callback_data)
 
+    async def _think(self, msg: SimMessage) -> bool:
+        """Time to read the task; False if it changed meanwhile (the edit brings it back)."""
+        seen = _key(msg)
+        low, high = self.profile.think
+        if high > 0:
+            await asyncio.sleep(self.rng.uniform(low, high))
+            current = self._current(msg.message_id)
+            if current is None or _key(current) != seen:
+                return False
+        return True
+
+    def _maybe_skip(self, msg: SimMessage) -> bool:
+        skip = msg.buttons_with_prefix(SKIP_PREFIX)
+        if skip and self.profile.skip_rate > 0 and self.rng.random() < self.profile.skip_rate:
+            data = skip[0].callback_data
+            assert data is not None
+            if self._press(msg, data):
+                self.stats.skips += 1
+                self.last_task = (msg.message_id, data)
+            return True
+        return False
+
+    def _count(self, message_id: int, given: str, truth: object, right: bool) -> None:
+        self.stats.answers += 1
+        self.stats.answers_by_label[given] += 1
+        self.chosen[message_id] = given
+        if truth is None:
+            self.stats.unknown += 1
+        elif right:
+            self.stats.correct += 1
+        else:
+            self.stats.wrong += 1
+
+    async def _toggle_or_done(self, msg: SimMessage) -> None:
+        """multi_choice: decide the set once per task, then one tap per screen: the next
+        option to flip, or Done when the check marks show the set."""
+        toggles = msg.buttons_with_prefix(TOGGLE_PREFIX)
+        labels = [_unchecked(b.text) for b in toggles]
+        target = self.targets.get(msg.message_id)
+        if target is None:
+            if not await self._think(msg):
+                return
+            if self._maybe_skip(msg):
+                return
+            truth = self.crowd.oracle(msg.text, labels) if self.crowd.oracle else None
+            wanted = (
+                [label for label in truth if label in labels] if isinstance(truth, list) else None
+            )
+            target = self.targets[msg.message_id] = self._choose_set(labels, wanted)
+            self.truths[msg.message_id] = wanted
+        checked = {_unchecked(b.text) for b in toggles if b.text.startswith(CHECKED)}
+        taps = self.taps[msg.message_id] = self.taps.get(msg.message_id, 0) + 1
+        if taps > len(toggles) + 2:  # the set cannot be reached (none of these clears it)
+            target = self.targets[msg.message_id] = checked or target
+        differing = [
+            b for b in toggles if (_unchecked(b.text) in target) != (_unchecked(b.text) in checked)
+        ]
+        if differing:
+            data = differing[0].callback_data
+            assert data is not None
+            self._press(msg, data)
+            return
+        done = msg.buttons_with_prefix(DONE_PREFIX)
+        if not done or done[0].callback_data is None:
+            return
+        if self._press(msg, done[0].callback_data):
+            wanted = self.truths.get(msg.message_id)
+            given = " + ".join(sorted(target))
+            self._count(msg.message_id, given, wanted, wanted is not None and set(wanted) == target)
+            self.last_task = (msg.message_id, done[0].callback_data)
+            self.targets.pop(msg.message_id, None)
+            self.taps.pop(msg.message_id, None)
+
+    def _choose_set(self, labels: list[str], truth: list[str] | None) -> set[str]:
+        kind = self.profile.kind
+        if kind == "spammer_first":
+            return {labels[0]}
+        if kind == "spammer_random" or not truth:
+            size = self.rng.randint(1, max(1, min(3, len(labels) - 1)))
+            return set(self.rng.sample(labels[:-1] or labels, size))
+        chosen = set(truth)
+        if self.rng.random() >= self.profile.accuracy:
+            flip = self.rng.choice(labels[:-1] or labels)  # the last is "none of these"
+            chosen ^= {flip}
+            if len(chosen) > 1:
+                chosen.discard(labels[-1])  # another option clears "none of these"
+            if not chosen:
+                chosen = {flip}
+        return chosen
+
+    async def _reply(self, msg: SimMessage) -> None:
+        """A text task: the answer as a message, a reply to the task half the time."""
+        if not await self._think(msg):
+            return
+        if self._maybe_skip(msg):
+            return
+        source = _code_text(msg)
+        truth = self.crowd.oracle(msg.text, []) if self.crowd.oracle else None
+        expected = truth if isinstance(truth, str) else None
+        kind = self.profile.kind
+        if kind == "spammer_random":
+            answer = self.rng.choice(["je sais pas", "bonne réponse", "pas de faute", source])
+        elif kind == "spammer_first" or expected is None:
+            answer = source  # sent back as it came
+        elif self.rng.random() < self.profile.accuracy:
+            answer = expected
+        else:
+            answer = _typos(self.rng, expected, 1 if kind == "careful" else 2)
+        reply_to = msg.message_id if self.rng.random() < 0.5 else None
+        try:
+            self.sim.send_text(self.user_id, answer, reply_to=reply_to)
+        except (ValueError, KeyError):
+            self.stats.press_errors += 1
+            return
+        self.pressed.add(_key(msg))
+        self.crowd.total_presses += 1
+        self._count(msg.message_id, answer, expected, answer == expected)
+
     def _choose(self, options: list[Button], truth: str | None) -> Button:
         kind = self.profile.kind
         if kind == "spammer_first":
@@ -284,6 +468,9 @@ class _Agent:
         if self.rng.random() < self.profile.accuracy:
             return right
         wrong = [b for b in options if b.text != truth]
+        if all(b.text.isdigit() for b in options):  # a rating scale: off by a point or two
+            at = options.index(right)
+            wrong = [b for i, b in enumerate(options) if 1 <= abs(i - at) <= 2]
         return self.rng.choice(wrong) if wrong else right
 
     def _maybe_dispute(self, msg: SimMessage) -> None:
@@ -291,6 +478,8 @@ class _Agent:
         if not buttons or buttons[0].callback_data is None or self.crowd.oracle is None:
             return
         truth = self.crowd.oracle(msg.text, [])
+        if isinstance(truth, list):
+            truth = " + ".join(sorted(truth))
         if truth is not None and truth == self.chosen.get(msg.message_id):
             if self._press(msg, buttons[0].callback_data):
                 self.stats.disputes += 1

@@ -71,11 +71,18 @@ class SimulatedUsers:
 
     # ------------------------------------------------------------------ what they do
 
-    def send_text(self, user_id: int, text: str) -> int:
-        """The user writes ``text`` to the bot; returns the update_id."""
+    def send_text(self, user_id: int, text: str, *, reply_to: int | None = None) -> int:
+        """The user writes ``text`` to the bot (as a reply to message ``reply_to`` if given:
+        Telegram then includes that message, as it stands, in ``reply_to_message``); returns
+        the update_id."""
         chat = self.world.chat(user_id)
         user = chat.user
         user.started = True
+        replied = None
+        if reply_to is not None:
+            replied = chat.messages.get(reply_to)
+            if replied is None:
+                raise ValueError(f"no message {reply_to} in chat {user_id}")
         msg = self.world.new_message(chat, from_bot=False, text=text, html=text)
         payload: JSONDict = {
             "message_id": msg.message_id,
@@ -84,11 +91,38 @@ class SimulatedUsers:
             "date": msg.date,
             "text": text,
         }
+        if replied is not None:
+            payload["reply_to_message"] = self.world.message_json(replied)
         match = _COMMAND_RE.match(text)
         if match:
             entity = {"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}
             msg.entities = [entity]
             payload["entities"] = [entity]
+        return self.updates.push("message", payload)
+
+    def send_sticker(self, user_id: int, emoji: str = "👍") -> int:
+        """The user sends a sticker (no text); returns the update_id."""
+        chat = self.world.chat(user_id)
+        user = chat.user
+        user.started = True
+        msg = self.world.new_message(chat, from_bot=False, text="", html="")
+        sticker: JSONDict = {
+            "file_id": f"CAACAgIAAxk-sticker-{msg.message_id}",
+            "file_unique_id": f"AgADsticker{msg.message_id}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        payload: JSONDict = {
+            "message_id": msg.message_id,
+            "from": user.to_json(),
+            "chat": user.chat_json(),
+            "date": msg.date,
+            "sticker": sticker,
+        }
         return self.updates.push("message", payload)
 
     def send_document(

@@ -6,6 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The accuracy the sequential test is built to catch where a random answerer's chance is near 0
+# (multi_choice: one set in 2^n - 1; text: no one types an accepted answer by chance) but lazy
+# strategies are not: always "none of these", the text to correct sent back as it came. A worker
+# right only half the time is the alternative there (docs/quality.md).
+LAZY_ACCURACY = 0.5
+
 
 @dataclass(frozen=True)
 class Pick:

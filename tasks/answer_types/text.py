@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from rapidfuzz.distance import Levenshtein
 
 from db.packs import PackInfo
-from tasks.answer_types.base import Given, NotText, Nudge, Reply, Result, Vote
+from tasks.answer_types.base import LAZY_ACCURACY, Given, NotText, Nudge, Reply, Result, Vote
 
 DEFAULT_MIN_LENGTH = 1
 DEFAULT_MAX_LENGTH = 1000
@@ -115,7 +115,9 @@ def best_cer(pack: PackInfo, answer: str, gold: str) -> float:
 
 
 def chance_score(pack: PackInfo) -> float:
-    return 0.0  # no one types an accepted answer by chance (the test's p1 has its own floor)
+    """No one types an accepted answer by chance, but sending the text back as it came may
+    pass: the test is built to catch a worker right half the time (LAZY_ACCURACY)."""
+    return LAZY_ACCURACY
 
 
 def streak_key(answer: str) -> str:

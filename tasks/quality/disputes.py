@@ -207,6 +207,11 @@ class DisputeService:
                 return fixed
             correct = fixed
             gold_db.correct(tx, task_pk, correct, now_s)
+            verdicts = [
+                (answer_types.gold_score(pack, answer, fixed) >= 1, assignment_id)
+                for assignment_id, answer in gold_db.answers_to(tx, task_pk)
+            ]
+            gold_db.set_correct(tx, verdicts)
             done = f"gold of {task.task_id} corrected to {correct!r}"
         elif action == "retire":
             gold_db.retire(tx, task_pk, now_s)
