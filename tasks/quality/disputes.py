@@ -94,17 +94,14 @@ class DisputeService:
             return DisputeOutcome.NOT_ALLOWED
         if answer.dispute_id is not None:
             return DisputeOutcome.ALREADY
-        if (
-            answer.status != "answered"
-            or not answer.is_gold
-            or answer.gold is None
-            or answer.answer == answer.gold
-        ):
+        if answer.status != "answered" or not answer.is_gold or answer.gold is None:
             return DisputeOutcome.NOT_ALLOWED
+        pack = _pack(tx, answer.pack_pk)
+        if answer.answer is None or answer_types.gold_score(pack, answer.answer, answer.gold) >= 1:
+            return DisputeOutcome.NOT_ALLOWED  # right (within the type's rule): nothing to dispute
         dispute_id = disputes_db.insert(tx, answer, now_s)
         expires = to_db_time(now + timedelta(minutes=INPUT_MINUTES))
         pending_input_db.ask(tx, worker_id, "dispute_comment", dispute_id, expires)
-        pack = _pack(tx, answer.pack_pk)
         self.quality.results.check_gold_item(tx, pack, answer.task_pk, now)
         quality_db.add_message(
             tx,
