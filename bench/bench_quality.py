@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import quality_types
 from db import Database
 from tasks.clock import FakeClock
 from tasks.export import export_pack
@@ -472,6 +473,7 @@ async def main(argv: Sequence[str]) -> None:
     await print_crowd_table()
     if "--crowd-only" not in argv:
         await print_crowd_table(quality={"qualification": 3}, name="qualification 3")
+        await quality_types.print_type_table()  # issue 10: one row per answer type
     print(f"took {time.perf_counter() - started:.1f} s")
 
 
