@@ -333,3 +333,28 @@ async def test_text_answer_bound_to_the_task_it_answers(
         lambda tx: tx.all("SELECT answer FROM assignments WHERE status = 'answered'")
     )
     assert [row[0] for row in answers] == ["the text"]
+
+
+def test_the_readme_example_packs_load(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("One complete example pack per type")
+    blocks = readme[start:].split("```json\n")[1:4]
+    types = []
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"example{number}.json"
+        path.write_text(block.split("```")[0], encoding="utf-8")
+        check = check_pack(path)
+        assert check.ok, check.errors
+        assert check.header is not None
+        types.append(check.header.type)
+    assert types == ["multi_choice", "rating", "text"]
+
+
+@pytest.mark.parametrize("name", ["demo-emotions", "demo-coherence", "demo-corrections"])
+def test_the_sample_packs_load_and_their_truth_covers_them(name: str) -> None:
+    samples = Path(__file__).resolve().parent.parent / "bot" / "samples"
+    check = check_pack(samples / f"{name}.json")
+    assert check.ok, check.errors
+    pack = json.loads((samples / f"{name}.json").read_text(encoding="utf-8"))
+    truth = json.loads((samples / f"{name}.truth.json").read_text(encoding="utf-8"))
+    assert {task["text"] for task in pack["tasks"]} == set(truth)

@@ -308,3 +308,52 @@ async def test_text_routing_between_a_dispute_comment_and_an_answer(
     ]
     answers = await rows(db_path, "SELECT answer FROM assignments WHERE status = 'answered'")
     assert answers == [("Le chien dort.",), ("Texte zéro.",)]
+
+
+@pytest.mark.parametrize("task_type", ["single_choice", "rating", "multi_choice", "text"])
+async def test_bot_api_calls_per_answer(
+    sim: SimulatorServer, start_bot: RunBot, load_typed: Any, task_type: str
+) -> None:
+    """What README's table says each answer costs, counted on the simulator (no gold)."""
+    header: dict[str, Any] = {"type": task_type, "options": SCALE}
+    if task_type == "multi_choice":
+        header["options"] = EMOTIONS
+    elif task_type == "text":
+        header["options"] = []
+    await load_typed([{"id": f"t{i}", "text": f"task {i}"} for i in range(3)], **header)
+    await start_bot()
+    task = await join_any(sim, 1)
+    await asyncio.sleep(0.3)  # the consent's calls are done
+    before = dict(sim.calls)
+    if task_type == "text":
+        sim.send_text(1, "an answer")
+        await sim.wait_for(1, text_has("Recorded: an answer"), timeout=10)
+    elif task_type == "multi_choice":
+        for label in ("Joy", "Fear"):  # two toggles, then Done
+            await press_and_wait(
+                sim, 1, current(sim, 1, task), toggle(current(sim, 1, task), label)
+            )
+        await press_and_wait(sim, 1, current(sim, 1, task), done(current(sim, 1, task)))
+        await sim.wait_for(1, text_has("Recorded: Joy, Fear"), timeout=10)
+    else:
+        first = task.buttons_with_prefix("a:")[0].callback_data
+        assert first is not None
+        await press_and_wait(sim, 1, task, first)
+        await sim.wait_for(1, text_has("Recorded"), timeout=10)
+    await asyncio.sleep(0.3)
+    spent = {
+        method: count - before.get(method, 0)
+        for method, count in sim.calls.items()
+        if count != before.get(method, 0) and method != "getUpdates"
+    }
+    expected = {
+        "single_choice": {"answerCallbackQuery": 1, "editMessageText": 1},
+        "rating": {"answerCallbackQuery": 1, "editMessageText": 1},
+        "multi_choice": {
+            "answerCallbackQuery": 3,
+            "editMessageReplyMarkup": 2,
+            "editMessageText": 1,
+        },
+        "text": {"sendMessage": 1},
+    }[task_type]
+    assert spent == expected
