@@ -358,3 +358,23 @@ def test_the_sample_packs_load_and_their_truth_covers_them(name: str) -> None:
     pack = json.loads((samples / f"{name}.json").read_text(encoding="utf-8"))
     truth = json.loads((samples / f"{name}.truth.json").read_text(encoding="utf-8"))
     assert {task["text"] for task in pack["tasks"]} == set(truth)
+
+
+def test_a_csv_gold_cell_holds_a_list_as_json(tmp_path: Path) -> None:
+    header = {
+        "id": "emo",
+        "title": "Emotions",
+        "instructions": "Tick.",
+        "type": "multi_choice",
+        "options": EMOTIONS,
+        "reward": "0.02",
+    }
+    (tmp_path / "emo.header.json").write_text(json.dumps(header), encoding="utf-8")
+    csv_path = tmp_path / "emo.csv"
+    csv_path.write_text(
+        'id,text,gold\na,"happy, scared","[""joy"", ""fear""]"\nb,calm,none\nc,x,"[""sad""]"\n',
+        encoding="utf-8",
+    )
+    check = check_pack(csv_path)
+    assert [(e.line, e.field) for e in check.errors] == [(4, "gold")]
+    assert '"sad" is not one of the options' in check.errors[0].message

@@ -2,8 +2,9 @@
 
 A CSV pack is UTF-8 text whose first row names the columns ``id,text[,gold,explanation]`` (in
 any order; ``id`` and ``text`` required), then one task per row. An empty ``gold`` or
-``explanation`` cell means none. A cell may hold line breaks inside double quotes; a task's line
-is the line its row starts on.
+``explanation`` cell means none; a multi_choice or text gold of several values is written as a
+JSON array in its cell (``["joy", "fear"]``). A cell may hold line breaks inside double quotes;
+a task's line is the line its row starts on.
 
 The header fields of the pack (id, title, instructions, options, reward, ...) come from beside
 the file: a sidecar JSON header (``reviews.header.json`` next to ``reviews.csv``, the same

@@ -460,6 +460,8 @@ class PackReader:
             self.errors.add(line, task["id"], "explanation", problem)
             return
         if gold is not None:
+            if self.csv and isinstance(gold, str) and gold.startswith("["):
+                gold = _csv_list(gold)  # a CSV cell holds a list as a JSON array
             stored = self._gold_value(gold)
             if isinstance(stored, ValueError):
                 self.errors.add(line, task["id"], "gold", str(stored))
@@ -550,3 +552,15 @@ def _raw_option_ids(options: object) -> tuple[str, ...] | None:
     if not ids or len(ids) != len(options) or not all(isinstance(id_, str) for id_ in ids):
         return None
     return tuple(dict.fromkeys(cast(list[str], ids)))
+
+
+def _csv_list(cell: str) -> str | list[str]:
+    """A CSV gold cell written as a JSON array of strings (multi_choice ids, accepted texts);
+    the cell as it is otherwise."""
+    try:
+        value = json.loads(cell)
+    except ValueError:
+        return cell
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return cast(list[str], value)
+    return cell
