@@ -118,10 +118,6 @@ async def text_answer(update: Update, context: Context, assignment_id: int | Non
     if result.outcome in (Outcome.NO_TASK, Outcome.UNKNOWN_WORKER):
         await worker.other_message(update, context)
         return
-    if result.outcome is Outcome.NUDGE and isinstance(given, NotText):
-        if result.task_type != "text":  # a sticker while buttons are expected: as before
-            await worker.other_message(update, context)
-            return
     await show_message_result(context, user.id, result)
 
 

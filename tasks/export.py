@@ -212,11 +212,13 @@ def _result_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
             for row in group
             if row.answer is not None
         ]
+        spread: dict[str, Any] = {}
         if pack.type == "rating":
             result = answer_types.aggregate(
                 pack, [answer_types.Vote(vote.label, vote.weight) for vote in votes]
             )
             label, confidence = result.label, result.confidence
+            spread = {"median": result.details.get("median"), "iqr": result.details.get("iqr")}
         else:
             label, confidence = weighted_vote(votes)
         counts = {option: 0 for option in options}
@@ -232,13 +234,5 @@ def _result_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
             "gold": group[0].gold is not None,
             "ds_label": options[int(posterior[index].argmax())] if has_answers else None,
             "ds_confidence": round(float(posterior[index].max()), 4) if has_answers else None,
-            **(_spread(pack, votes) if pack.type == "rating" and has_answers else {}),
+            **spread,
         }
-
-
-def _spread(pack: PackInfo, votes: list[Vote]) -> dict[str, Any]:
-    """A rating's median position and interquartile range (trust-weighted)."""
-    result = answer_types.aggregate(
-        pack, [answer_types.Vote(vote.label, vote.weight) for vote in votes]
-    )
-    return {"median": result.details.get("median"), "iqr": result.details.get("iqr")}

@@ -121,6 +121,17 @@ async def test_multi_choice_toggles_done_training_and_nudges(
     # Done with nothing ticked: a nudge, nothing stored.
     toast, _ = await press_and_wait(sim, 1, task, done(task))
     assert toast.get("text") == "Tick at least one option, then Done."
+    # Toggles are strict: a forged index, another worker's press, a malformed one.
+    aid = toggle(task, "Joy").split(":")[1]
+    toast, _ = await press_and_wait(sim, 1, task, f"t:{aid}:7", check=False)
+    assert toast.get("text") == "This button is no longer valid."
+    await join_any(sim, 2)
+    toast, _ = await press_and_wait(sim, 2, task, f"t:{aid}:0", check=False)
+    assert toast.get("text") == "This button is not yours."
+    toast, _ = await press_and_wait(sim, 1, task, f"t:{aid}:x", check=False)  # no such shape
+    assert toast.get("text") == "Ce bouton n'est plus valable."  # the catch-all: bot's language
+    assert checked(current(sim, 1, task)) == []
+    assert await rows(db_path, "SELECT selection FROM assignments WHERE id = ?", int(aid)) == [(0,)]
     # Text when buttons are expected: a nudge, nothing stored.
     sim.send_text(1, "joy and fear")
     await sim.wait_for(1, text_has("answered with the buttons"), timeout=10)
@@ -142,9 +153,9 @@ async def test_multi_choice_toggles_done_training_and_nudges(
     # A double tap of Done pays once.
     toast, _ = await press_and_wait(sim, 1, shown, finish, check=False)
     assert "counts once" in str(toast.get("text"))
-    assert await rows(db_path, "SELECT answer, correct FROM assignments WHERE is_gold = 1") == [
-        ('["joy", "fear"]', 1)
-    ]
+    assert await rows(
+        db_path, "SELECT answer, correct FROM assignments WHERE is_gold = 1 AND worker_id = 1"
+    ) == [('["joy", "fear"]', 1)]
     assert await rows(db_path, "SELECT COUNT(*) FROM ledger WHERE worker_id = 1") == [(1,)]
     # The regular task after training: overlap 2 with a second worker, per-label results.
     nxt = (await sim.wait_for(1, is_any_task, timeout=10)).message
