@@ -235,3 +235,14 @@ def set_correct(tx: Tx, verdicts: list[tuple[bool, int]]) -> None:
         "UPDATE assignments SET correct = ? WHERE id = ?",
         [(int(right), assignment_id) for right, assignment_id in verdicts],
     )
+
+
+def pack_gold_verdicts(tx: Tx, pack_pk: int) -> list[tuple[int, str, str, int | None]]:
+    """(assignment id, answer, gold, stored verdict) of every answer to the pack's gold tasks."""
+    rows = tx.all(
+        "SELECT a.id, a.answer, t.gold, a.correct FROM assignments AS a"
+        " JOIN tasks AS t ON t.pk = a.task_pk"
+        " WHERE t.pack_pk = ? AND t.gold IS NOT NULL AND a.status = 'answered'",
+        (pack_pk,),
+    )
+    return [(int(row[0]), str(row[1]), str(row[2]), row[3]) for row in rows]

@@ -378,3 +378,22 @@ def test_a_csv_gold_cell_holds_a_list_as_json(tmp_path: Path) -> None:
     check = check_pack(csv_path)
     assert [(e.line, e.field) for e in check.errors] == [(4, "gold")]
     assert '"sad" is not one of the options' in check.errors[0].message
+
+
+async def test_a_replace_rescores_stored_gold_verdicts(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    tasks = [{"id": "g", "text": "coherent?", "gold": "4"}, {"id": "t", "text": "x"}]
+    header = {"type": "rating", "options": SCALE, "quality": {"qualification": 1}}
+    await _load(db, clock, tmp_path, tasks=tasks, **header)
+    work = WorkService(db, clock, rng=random.Random(1))
+    card = await _first_card(work, 1)
+    await work.answer(worker_id=1, assignment_id=card.assignment_id, choice=2)  # "3": a miss
+    verdict = "SELECT correct FROM assignments WHERE answer IS NOT NULL"
+    assert await db.run_read(lambda tx: tx.value(verdict)) == 0
+    pack = {"id": "typed", "title": "Typed", "instructions": "Answer.", "reward": "0.05"}
+    pack.update(overlap=2, tolerance=1, tasks=tasks, **header)  # type: ignore[arg-type]
+    path = tmp_path / "typed.json"
+    path.write_text(json.dumps(pack), encoding="utf-8")
+    assert (await load_pack(db, path, clock=clock, replace=True)).ok
+    assert await db.run_read(lambda tx: tx.value(verdict)) == 1  # within the new tolerance

@@ -21,6 +21,7 @@ from db import gold as gold_db
 from db import packs as db_packs
 from db.core import Database, Tx, to_db_time
 from db.packs import Option, PackColumns, PackInfo
+from tasks import answer_types
 from tasks.answer_types import multi_choice
 from tasks.clock import Clock
 from tasks.packs.errors import PackError
@@ -209,6 +210,7 @@ def _write(
     kept: list[gold_db.KeptDecision] = []
     if existing is not None:
         kept = gold_db.reapply_decisions(tx, pack_pk)
+        _rescore_gold_answers(tx, pack_pk)
         retired = db_packs.retire_unseen_tasks(tx, pack_pk)
         db_packs.recompute_remaining(tx, pack_pk, header.overlap)
         db_packs.recompute_completed(tx, pack_pk, header.overlap)
@@ -323,6 +325,20 @@ def _check_replace(tx: Tx, reader: PackReader, header: PackHeader, existing: Pac
             "options",
             f"a replace cannot remove options that stored answers chose: {listed}",
         )
+
+
+def _rescore_gold_answers(tx: Tx, pack_pk: int) -> None:
+    """A replace may change gold keys (or a rating's tolerance, a text's max_cer): the verdicts
+    stored with the answers (assignments.correct) follow the gold as it now is."""
+    pack = db_packs.pack_by_pk(tx, pack_pk)
+    assert pack is not None
+    changed = []
+    for assignment_id, answer, gold, stored in gold_db.pack_gold_verdicts(tx, pack_pk):
+        right = answer_types.gold_score(pack, answer, gold) >= 1
+        if stored is None or bool(stored) != right:
+            changed.append((right, assignment_id))
+    if changed:
+        gold_db.set_correct(tx, changed)
 
 
 def _columns(header: PackHeader) -> PackColumns:
