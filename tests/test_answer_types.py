@@ -397,3 +397,38 @@ async def test_a_replace_rescores_stored_gold_verdicts(
     path.write_text(json.dumps(pack), encoding="utf-8")
     assert (await load_pack(db, path, clock=clock, replace=True)).ok
     assert await db.run_read(lambda tx: tx.value(verdict)) == 1  # within the new tolerance
+
+
+async def test_an_accepted_text_dispute_adds_the_answer_to_the_accepted_ones(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    from tasks.quality.disputes import DisputeOutcome, DisputeService
+
+    tasks = [{"id": "g", "text": "Il pleu.", "gold": ["Il pleut."]}, {"id": "t", "text": "x"}]
+    quality = {"qualification": 1, "gold_ratio": 0}
+    await _load(db, clock, tmp_path, type="text", options=[], quality=quality, tasks=tasks)
+    work = WorkService(db, clock, rng=random.Random(1))
+    disputes = DisputeService(db, work.quality, clock)
+    card = await _first_card(work, 1)
+    # A right answer (equal after normalisation) cannot be disputed.
+    await _first_card(work, 2)
+    right = await work.answer_message(worker_id=2, given=Reply("il pleut"))
+    assert right.outcome is Outcome.RECORDED
+    ids = await db.run_read(
+        lambda tx: tx.all("SELECT id, worker_id FROM assignments WHERE answer IS NOT NULL")
+    )
+    mine = {row[1]: row[0] for row in ids}
+    assert await disputes.open_dispute(2, mine[2]) is DisputeOutcome.NOT_ALLOWED
+    missed = await work.answer_message(worker_id=1, given=Reply("Il pleuvait."))
+    assert missed.outcome is Outcome.RECORDED
+    aid = card.assignment_id
+    assert await disputes.open_dispute(1, aid) is DisputeOutcome.OPENED
+    dispute_id = await db.run_read(lambda tx: tx.value("SELECT id FROM disputes"))
+    resolution = await disputes.accept(int(dispute_id))
+    assert resolution.ok, resolution.message
+    gold = await db.run_read(lambda tx: tx.value("SELECT gold FROM tasks WHERE task_id = 'g'"))
+    assert json.loads(gold) == ["Il pleut.", "Il pleuvait."]
+    verdict = await db.run_read(
+        lambda tx: tx.value("SELECT correct FROM assignments WHERE id = ?", (aid,))
+    )
+    assert verdict == 1
