@@ -108,7 +108,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": (
             "<b>Petites Mains, mode d'emploi</b>\n\n"
             "Chaque tâche arrive avec des boutons : appuyez sur la bonne réponse, la suivante "
-            "arrive aussitôt. « Passer » si vous ne savez pas : c'est sans pénalité.\n\n"
+            "arrive aussitôt. « Passer » si vous ne savez pas : c'est sans pénalité. Certaines "
+            "tâches demandent plusieurs réponses (cochez-les, puis « Terminé ») ou une réponse "
+            "écrite (répondez par un message).\n\n"
             "/task : recevoir une tâche (reprendre)\n"
             "/pause : ne plus recevoir de tâche\n"
             "/balance : vos tâches et vos gains\n"
@@ -119,7 +121,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": (
             "<b>Petites Mains, how it works</b>\n\n"
             "Each task comes with buttons: press the right answer and the next one arrives at "
-            "once. “Skip” if you are not sure: there is no penalty.\n\n"
+            "once. “Skip” if you are not sure: there is no penalty. Some tasks ask for several "
+            "answers (tick them, then Done) or for a written answer (reply with a message).\n\n"
             "/task: get a task (resume)\n"
             "/pause: stop receiving tasks\n"
             "/balance: your tasks and earnings\n"
