@@ -72,6 +72,7 @@ def _export(tx: Tx, pack_id: str, out: TextIO, fmt: Format, raw: bool) -> Export
     elif pack.type in ("multi_choice", "text"):
         columns = ["task", "label", "confidence", "answers"]
         columns += [f"share_{option.id}" for option in pack.options]
+        columns += [f"confidence_{option.id}" for option in pack.options]  # multi_choice
         columns.append("gold")
         records = _typed_rows(tx, pack)
     else:
@@ -100,6 +101,9 @@ def _write(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, f
                 value = record["votes"].get(name[6:], 0)
             elif name.startswith("share_"):
                 value = record["shares"].get(name[6:], 0)
+            elif name.startswith("confidence_"):
+                share = record["shares"].get(name[11:])
+                value = None if share is None else round(max(share, 1 - share), 4)
             if value is None:
                 cells.append("")
             elif isinstance(value, bool):

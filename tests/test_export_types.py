@@ -82,6 +82,8 @@ async def test_multi_choice_export(db: Database, clock: FakeClock, tmp_path: Pat
     assert json.loads(results["a"]["label"]) == ["joy"]  # anger: 1 of 3, not kept
     assert float(results["a"]["share_joy"]) == 1.0
     assert abs(float(results["a"]["share_anger"]) - 1 / 3) < 1e-3
+    assert abs(float(results["a"]["confidence_anger"]) - 2 / 3) < 1e-3  # left out, 2/3 sure
+    assert float(results["a"]["confidence"]) == float(results["a"]["confidence_anger"])
     gold_rows = [row for row in raw if row["gold"] == "true"]
     for row in gold_rows:  # Jaccard against the gold, on gold answers
         assert row["jaccard"] in ("1.0", "0.5")
