@@ -26,7 +26,7 @@ from db import packs as packs_db
 from db.exports import TaskAnswer
 from tasks.packs import PackInfo
 from tasks.quality.dawid_skene import dawid_skene
-from tasks.quality.rules import Vote, trust_weight, weighted_vote
+from tasks.quality.rules import Vote, one_coin_vote, trust_weight
 from tasks.spreadsheet import csv_line, neutralise
 
 Format = Literal["csv", "jsonl"]
@@ -153,7 +153,7 @@ def _result_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
             for row in group
             if row.answer is not None
         ]
-        label, confidence = weighted_vote(votes)
+        label, confidence = one_coin_vote(votes, len(options))
         counts = {option: 0 for option in options}
         for vote in votes:
             counts[vote.label] = counts.get(vote.label, 0) + 1

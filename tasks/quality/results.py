@@ -36,7 +36,7 @@ class Results:
             )
             for answer, accuracy in found.answers
         ]
-        label, confidence = rules.weighted_vote(votes)
+        label, confidence = rules.one_coin_vote(votes, len(pack.options))
         wanted = rules.slots_wanted(len(votes), found.open_leases, confidence, s, pack.overlap)
         done = rules.is_closed(len(votes), confidence, s, pack.overlap)
         answers_db.set_task_result(tx, task_pk, label, confidence, wanted, done)
