@@ -504,6 +504,14 @@ FRONTIER: tuple[tuple[str, dict[str, object]], ...] = (
     ("max_overlap 5", {"max_overlap": 5}),
     ("max_overlap 5, qualification 3", {"max_overlap": 5, "qualification": 3}),
     ("max_overlap 5, target_confidence 0.95", {"max_overlap": 5, "target_confidence": 0.95}),
+    (
+        "max_overlap 4, qualification 3, gold_ratio 0.05, gold_floor 0.01",
+        {"max_overlap": 4, "qualification": 3, "gold_ratio": 0.05, "gold_floor": 0.01},
+    ),
+    (
+        "max_overlap 5, qualification 3, gold_ratio 0.05, gold_floor 0.01",
+        {"max_overlap": 5, "qualification": 3, "gold_ratio": 0.05, "gold_floor": 0.01},
+    ),
 )
 
 
