@@ -97,3 +97,20 @@ async def test_the_fresh_first_pick_reads_the_same_index_backwards(
     details = " | ".join(row["detail"] for row in plan)
     assert "INDEX tasks_pick" in details
     assert "SCAN t " not in details + " " and "USE TEMP B-TREE" not in details
+
+
+def test_the_crowd_ceiling_behind_the_docs_frontier() -> None:
+    # docs/quality.md, "Cost and accuracy": in the bench's crowd careful workers give about
+    # 41% of the answers; even with every worker's accuracy known and nothing paid for training
+    # or gold, three answers at most cannot reach 95.5%, and five need more than 2.6 per task.
+    from bench.bench_quality import accuracy_ceiling, careful_answer_share
+
+    share = careful_answer_share()
+    assert 0.40 < share < 0.42
+    three, three_cost = accuracy_ceiling(share, tasks=50_000, max_answers=3)
+    five, five_cost = accuracy_ceiling(share, tasks=50_000, max_answers=5)
+    assert three < 0.93 and 2.3 < three_cost <= 3
+    assert 0.945 < five < 0.96 and five_cost > 2.6
+    # With no careless answers the same rule is far above it, for fewer answers.
+    best, best_cost = accuracy_ceiling(1.0, tasks=50_000, max_answers=3)
+    assert best > 0.98 and best_cost < 2.25
