@@ -1,0 +1,124 @@
+"""Tasks with an image, an audio file or a voice note, on the real bot through the simulator:
+each local file is uploaded once and then sent by file_id; the worker's one task message moves
+between text and media; old buttons are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bot.jobs
+from bot.samples.make_media import shape_png
+from bot.simulator import CAREFUL, Crowd, SimulatorServer
+from bot.simulator.state import ChatEvent, SimMessage
+from db import Database
+from tasks.clock import Clock
+from tasks.packs import load_pack
+from tests.helpers import OPTIONS, RunBot, answer_data, has_button, is_task, press_and_wait
+
+SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples" / "media"
+RED, BLUE = (220, 40, 40), (40, 80, 220)
+
+
+@pytest.fixture
+def start_bot(run_bot: RunBot, monkeypatch: pytest.MonkeyPatch) -> RunBot:
+    monkeypatch.setattr(bot.jobs, "LEASE_CHECK_SECONDS", 0.2)
+    monkeypatch.setattr(bot.jobs, "NEW_WORK_CHECK_SECONDS", 0.3)
+    return run_bot
+
+
+def media_pack(folder: Path, tasks: list[dict[str, Any]], **header: Any) -> Path:
+    pack = {
+        "id": "shapes",
+        "title": "Shapes",
+        "instructions": "Which shape is it?",
+        "type": "single_choice",
+        "options": OPTIONS,
+        "reward": "0.02",
+        "overlap": 3,
+        "quality": {"min_seconds": 0},
+        **header,
+        "tasks": tasks,
+    }
+    path = folder / "pack.json"
+    path.write_text(json.dumps(pack, indent=1), encoding="utf-8")
+    return path
+
+
+async def load(db_path: Path, path: Path) -> None:
+    async with Database(db_path) as db:
+        report = await load_pack(db, path, clock=Clock())
+    assert report.ok, report.errors
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def completed(db_path: Path) -> tuple[int, int]:
+    async with Database(db_path) as db:
+        rows = await db.query(
+            "SELECT COUNT(*), SUM(completed) FROM tasks WHERE gold IS NULL"
+        )
+    total, done = rows[0]
+    return int(total), int(done or 0)
+
+
+async def test_each_local_file_is_uploaded_once_then_sent_by_file_id(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    """Six workers start together on a pack of images and voice notes with check questions
+    (training first) and an overlap of 3: every file goes up once, every other send is by
+    file_id, and each worker's answers arrive with the right image or tone."""
+    labels = [option["label"] for option in OPTIONS]
+    truth: dict[str, str] = {}
+    tasks: list[dict[str, Any]] = []
+    for n in range(6):  # 6 pictures, 2 of them check questions
+        data = shape_png("circle" if n % 2 else "square", RED if n % 3 else BLUE, 1 - n / 20)
+        (tmp_path / f"p{n}.png").write_bytes(data)
+        truth[sha(data)] = labels[n % 3]
+        task: dict[str, Any] = {"id": f"p{n}", "image": f"p{n}.png", "text": f"picture {n}"}
+        if n < 2:
+            task["gold"] = OPTIONS[n % 3]["id"]
+        tasks.append(task)
+    voice = (SAMPLES / "tones-440-660.mp3").read_bytes()
+    (tmp_path / "v.mp3").write_bytes(voice)
+    truth[sha(voice)] = labels[1]
+    tasks.append({"id": "v0", "voice": "v.mp3"})
+    tasks.append({"id": "v1", "voice": "v.mp3", "text": "the same tone again"})  # same file
+    await load(db_path, media_pack(tmp_path, tasks, quality={"min_seconds": 0, "qualification": 2}))
+    await start_bot()
+    crowd = Crowd(sim, media_truth=truth, seed=3)
+    crowd.add(replace(CAREFUL, accuracy=1.0, skip_rate=0.0), 6)
+    await crowd.start()
+    try:
+        async with asyncio.timeout(30):
+            while (await completed(db_path))[1] < 6:
+                await asyncio.sleep(0.1)
+    finally:
+        await crowd.stop()
+
+    assert sim.files.uploads == {"photo": 6, "voice": 1}  # each distinct file, once
+    async with Database(db_path) as db:
+        cached = await db.value("SELECT COUNT(*) FROM media_files")
+        answered = dict(
+            await db.query(
+                "SELECT m.kind, COUNT(*) FROM assignments AS a"
+                " JOIN task_media AS m ON m.task_pk = a.task_pk"
+                " WHERE a.status = 'answered' GROUP BY m.kind"
+            )
+        )
+    assert cached == 7
+    # Every answer was to a task the worker was sent: all but the first of each file by id.
+    assert sim.files.by_file_id["photo"] >= answered["image"] - 6 > 6
+    assert sim.files.by_file_id["voice"] >= answered["voice"] - 1 >= 3
+    stats = crowd.summary()["by_kind"]["careful"]
+    assert stats["wrong"] == 0 and stats["unknown"] == 0  # each saw its own task's media
+    assert stats["answers"] == answered["image"] + answered["voice"]
