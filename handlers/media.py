@@ -246,6 +246,8 @@ async def _deliver(
     kind = screen.media.kind
     keyboard = markup(screen.keyboard)
     if old is not None and kind != "voice" and message_media(old) != "voice":
+        if isinstance(payload, InputFile):  # an InputMedia names its upload attach://...
+            payload = InputFile(payload.input_file_content, payload.filename, attach=True)
         input_media = (
             InputMediaPhoto(payload, caption=screen.caption, parse_mode=ParseMode.HTML)
             if kind == "image"
@@ -270,6 +272,8 @@ async def _deliver(
         "parse_mode": ParseMode.HTML,
         "reply_markup": keyboard,
     }
+    if isinstance(payload, InputFile) and payload.attach_name:
+        payload = InputFile(payload.input_file_content, payload.filename)
     if kind == "image":
         sent = await bot.send_photo(chat_id, payload, **options)
     elif kind == "audio":

@@ -122,3 +122,105 @@ async def test_each_local_file_is_uploaded_once_then_sent_by_file_id(
     stats = crowd.summary()["by_kind"]["careful"]
     assert stats["wrong"] == 0 and stats["unknown"] == 0  # each saw its own task's media
     assert stats["answers"] == answered["image"] + answered["voice"]
+
+
+def live_tasks(sim: SimulatorServer, user_id: int) -> list[SimMessage]:
+    """The messages of the chat that hold answer buttons (one, when all is well)."""
+    return [m for m in sim.chat(user_id).bot_messages if m.buttons_with_prefix("a:")]
+
+
+async def settled(sim: SimulatorServer, quiet: float = 0.15) -> None:
+    """Until no Bot API call has come for `quiet` seconds."""
+    before = -1
+    while (now := sum(sim.calls.values())) != before:
+        before = now
+        await asyncio.sleep(quiet)
+
+
+async def answer_live(sim: SimulatorServer, user_id: int) -> tuple[SimMessage, dict[str, int]]:
+    """Presses the first option of the one live task; returns the task pressed and the Bot
+    API calls the answer cost (by method), once the next task is shown."""
+    (task,) = live_tasks(sim, user_id)
+    await settled(sim)
+    before = dict(sim.calls)
+    data = answer_data(task)
+    await press_and_wait(sim, user_id, task, data)
+    async with asyncio.timeout(10):
+        while not any(answer_data(m) != data for m in live_tasks(sim, user_id)):
+            await asyncio.sleep(0.02)
+    await settled(sim)
+    cost = {
+        m: n - before.get(m, 0)
+        for m, n in sim.calls.items()
+        if n != before.get(m, 0) and m != "getUpdates"
+    }
+    return task, cost
+
+
+TRANSITIONS_PACK: list[dict[str, Any]] = [
+    {"id": "a0", "text": "a text task"},
+    {"id": "a1", "text": "first picture", "image": "red.png"},
+    {"id": "a2", "text": "second picture", "image": "blue.png"},
+    {"id": "a3", "text": "a voice note", "voice": "tones.mp3"},
+    {"id": "a4", "voice": "tones.mp3"},
+    {"id": "a5", "text": "a song", "audio": "tones.mp3"},
+    {"id": "a6", "text": "a picture after a song", "image": "red.png"},
+    {"id": "a7", "text": "text after media"},
+    {"id": "a8", "text": "text again"},
+    {"id": "a9", "text": "the last one"},
+]
+
+
+async def test_the_task_message_moves_between_text_and_media_at_a_measured_cost(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    """One worker answers text, images, voice notes and audio in turn: one live task message
+    at every step, old ones gone or without buttons, and each move costs the Bot API calls
+    that the README's table gives."""
+    (tmp_path / "red.png").write_bytes(shape_png("circle", RED))
+    (tmp_path / "blue.png").write_bytes(shape_png("square", BLUE))
+    shutil.copy(SAMPLES / "tones-440-660.mp3", tmp_path / "tones.mp3")
+    await load(db_path, media_pack(tmp_path, TRANSITIONS_PACK, overlap=1))
+    await start_bot()
+    sim.add_user(7, "Ines", language_code="en")
+    sim.send_text(7, "/start")
+    welcome = (await sim.wait_for(7, has_button("consent"), timeout=10)).message
+    assert welcome is not None
+    sim.press(7, welcome.message_id, "consent")
+    await sim.wait_for(7, is_task, timeout=10)
+
+    costs = []
+    pressed: list[SimMessage] = []
+    for _ in range(len(TRANSITIONS_PACK) - 1):
+        task, cost = await answer_live(sim, 7)
+        pressed.append(task)
+        costs.append(cost)
+        assert len(live_tasks(sim, 7)) == 1  # one live task message, always
+    ack = {"answerCallbackQuery": 1}
+    assert costs == [
+        {**ack, "editMessageMedia": 1},  # text -> image (uploads red.png)
+        {**ack, "editMessageMedia": 1},  # image -> image (uploads blue.png)
+        {**ack, "sendVoice": 1, "deleteMessage": 1},  # image -> voice (uploads tones.mp3)
+        {**ack, "sendVoice": 1, "deleteMessage": 1},  # voice -> voice (by file_id)
+        {**ack, "sendAudio": 1, "deleteMessage": 1},  # voice -> audio
+        {**ack, "editMessageMedia": 1},  # audio -> image (red.png by file_id)
+        {**ack, "sendMessage": 1, "deleteMessage": 1},  # image -> text
+        {**ack, "editMessageText": 1},  # text -> text
+        {**ack, "editMessageText": 1},  # text -> text
+    ]
+    assert sim.files.uploads == {"photo": 2, "voice": 1, "audio": 1}
+    assert sim.files.by_file_id == {"voice": 1, "photo": 1}
+
+    # The buttons of a task already answered are refused and store nothing, whether its
+    # message was deleted (the voice notes) or edited into the next task (the pictures).
+    chat = sim.chat(7)
+    voice_task = pressed[3]
+    assert voice_task.message_id not in chat.messages
+    with pytest.raises(ValueError):
+        sim.press(7, voice_task.message_id, answer_data(voice_task))
+    (live,) = live_tasks(sim, 7)
+    toast, _ = await press_and_wait(sim, 7, live, answer_data(pressed[1]), check=False)
+    assert toast.get("text") == "Already recorded: this answer counts once."
+    async with Database(db_path) as db:
+        answers = await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'answered'")
+    assert answers == len(TRANSITIONS_PACK) - 1

@@ -160,6 +160,11 @@ class Files:
         value = p.raw(name)
         if isinstance(value, FileField):
             return self.receive(value.file.read(), kind, value.filename, value.content_type)
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = p.raw(value[len("attach://") :])
+            if isinstance(value, FileField):
+                return self.receive(value.file.read(), kind, value.filename, value.content_type)
+            raise bad_request(f'parameter "{name}" is required')
         if isinstance(value, str) and value.strip():
             return self.known(value.strip(), kind)
         raise bad_request(f'parameter "{name}" is required')
