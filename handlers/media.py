@@ -262,8 +262,8 @@ async def _deliver(
             description = str(exc).lower()
             if "not modified" in description:
                 return None
-            if _wrong_file(exc) or "caption" in description:
-                raise
+            if "message" not in description or _wrong_file(exc):
+                raise  # about the media or the caption: a new message would fail the same
             log.info("message %s/%s not edited into media: %s", chat_id, old.message_id, exc)
             if "not found" in description:
                 old = None  # gone: a new message, nothing to retire

@@ -224,3 +224,96 @@ async def test_the_task_message_moves_between_text_and_media_at_a_measured_cost(
     async with Database(db_path) as db:
         answers = await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'answered'")
     assert answers == len(TRANSITIONS_PACK) - 1
+
+
+async def join_and_first_task(sim: SimulatorServer, user_id: int) -> SimMessage:
+    sim.add_user(user_id, f"Worker{user_id}", language_code="en")
+    sim.send_text(user_id, "/start")
+    welcome = (await sim.wait_for(user_id, has_button("consent"), timeout=10)).message
+    assert welcome is not None
+    sim.press(user_id, welcome.message_id, "consent")
+    task = (await sim.wait_for(user_id, is_task, timeout=10)).message
+    assert task is not None
+    return task
+
+
+async def test_a_file_id_telegram_no_longer_knows_is_uploaded_again_once(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "red.png").write_bytes(shape_png("circle", RED))
+    tasks = [{"id": f"r{n}", "text": f"red {n}", "image": "red.png"} for n in range(3)]
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1))
+    await start_bot()
+    first = await join_and_first_task(sim, 8)
+    assert sim.files.uploads == {"photo": 1} and first.file_id is not None
+    sim.files.revoke(first.file_id)  # Telegram forgets it: "wrong file identifier"
+    await answer_live(sim, 8)
+    assert sim.files.uploads == {"photo": 2}  # refused once, uploaded again once
+    (live,) = live_tasks(sim, 8)
+    assert live.file_id is not None and live.file_id != first.file_id
+    await answer_live(sim, 8)  # and the new file_id is what is sent from then on
+    assert sim.files.uploads == {"photo": 2} and sim.files.by_file_id == {"photo": 1}
+    async with Database(db_path) as db:
+        cached = await db.query("SELECT file_id FROM media_files")
+    assert [row[0] for row in cached] == [live.file_id]
+
+
+async def test_an_old_task_message_that_cannot_be_deleted_loses_its_buttons(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    shutil.copy(SAMPLES / "tones-440-660.mp3", tmp_path / "tones.mp3")
+    tasks = [{"id": f"v{n}", "voice": "tones.mp3"} for n in range(2)]
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1))
+    await start_bot()
+    first = await join_and_first_task(sim, 9)
+    sim.chat(9).messages[first.message_id].date -= 49 * 3600  # Telegram keeps it now
+    _, cost = await answer_live(sim, 9)
+    assert cost == {
+        "answerCallbackQuery": 1,
+        "sendVoice": 1,
+        "deleteMessage": 1,  # refused: "message can't be deleted for everyone"
+        "editMessageReplyMarkup": 1,
+    }
+    old = sim.chat(9).messages[first.message_id]
+    assert old.buttons == [] and len(live_tasks(sim, 9)) == 1
+
+
+async def test_long_instructions_come_once_in_their_own_message(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "red.png").write_bytes(shape_png("circle", RED))
+    long = "Look at the whole picture before you answer. " * 20  # 900 characters
+    tasks = [{"id": f"r{n}", "text": f"red {n}", "image": "red.png"} for n in range(3)]
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1, instructions=long.strip()))
+    await start_bot()
+    first = await join_and_first_task(sim, 10)
+    messages = sim.chat(10).bot_messages
+    assert messages[-2].text.startswith("Shapes: the instructions")
+    assert long.strip() in messages[-2].text  # whole, in its own message, above the task
+    assert messages[-1].message_id == first.message_id and first.media_kind == "photo"
+    assert len(first.text) < 1024 and "Look at the whole picture" in first.text  # shortened
+    await answer_live(sim, 10)
+    await answer_live(sim, 10)
+    shown = [m for m in sim.chat(10).bot_messages if "the instructions" in m.text]
+    assert len(shown) == 1  # once per session
+
+
+async def test_a_media_task_sent_by_url_is_fetched_once_then_sent_by_file_id(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    url = "https://example.org/shapes/red.png"
+    sim.files.web[url] = shape_png("circle", RED)
+    tasks = [{"id": f"u{n}", "text": f"picture {n}", "image": url} for n in range(2)]
+    tasks.append({"id": "gone", "text": "a picture no one serves", "image": url + "?missing"})
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1))
+    await start_bot()
+    await join_and_first_task(sim, 11)
+    await answer_live(sim, 11)
+    assert sim.files.by_url == {"photo": 1} and sim.files.by_file_id == {"photo": 1}
+    # A URL Telegram cannot fetch: the task says so and offers only Skip.
+    (live,) = live_tasks(sim, 11)
+    sim.press(11, live.message_id, answer_data(live))
+    shown = await sim.wait_for_text(11, "cannot be shown", timeout=10)
+    await settled(sim)
+    assert shown.buttons_with_prefix("s:") and not shown.buttons_with_prefix("a:")
+    assert not live_tasks(sim, 11)
