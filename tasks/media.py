@@ -39,6 +39,7 @@ Source = Literal["file", "url", "file_id"]
 
 MB = 1024 * 1024
 UPLOAD_LIMIT: dict[str, int] = {"image": 10 * MB, "audio": 50 * MB, "voice": 1 * MB}
+_NOUN = {"image": "a photo", "audio": "an audio file", "voice": "a voice note"}
 MAX_PHOTO_SIDES = 10_000  # width + height
 MAX_PHOTO_RATIO = 20
 # A caption holds 1,024 UTF-16 units; a media task's text must leave room for the title line
@@ -118,11 +119,9 @@ def _check_file(kind: MediaKind, path: Path, written: str) -> TaskMedia | str:
     if info.st_size == 0:
         return f"{written} is empty"
     if info.st_size > limit:
-        extra = ""
-        if kind == "voice":
-            extra = " (a bigger voice note shows as a file, not a voice note)"
+        extra = " (a bigger one shows as a file, not a voice note)" if kind == "voice" else ""
         return (
-            f"{written} has {info.st_size:,} bytes; Telegram takes an {kind} of at most"
+            f"{written} has {info.st_size:,} bytes; Telegram takes {_NOUN[kind]} of at most"
             f" {limit // MB} MB{extra}"
         )
     try:

@@ -64,9 +64,7 @@ def sha(data: bytes) -> str:
 
 async def completed(db_path: Path) -> tuple[int, int]:
     async with Database(db_path) as db:
-        rows = await db.query(
-            "SELECT COUNT(*), SUM(completed) FROM tasks WHERE gold IS NULL"
-        )
+        rows = await db.query("SELECT COUNT(*), SUM(completed) FROM tasks WHERE gold IS NULL")
     total, done = rows[0]
     return int(total), int(done or 0)
 
