@@ -17,7 +17,7 @@ import pytest
 import bot.jobs
 from bot.samples.make_media import shape_png
 from bot.simulator import CAREFUL, Crowd, SimulatorServer
-from bot.simulator.state import ChatEvent, SimMessage
+from bot.simulator.state import SimMessage
 from db import Database
 from tasks.clock import Clock
 from tasks.packs import load_pack

@@ -15,6 +15,7 @@ from bot.samples.make_media import shape_png
 from bot.simulator import SimulatorServer
 from tests.helpers import USER, keyboard
 
+
 @pytest.fixture(autouse=True)
 def no_flood_limits(sim: SimulatorServer) -> None:
     sim.rate_limits = False  # many sends to one chat in a second: not what is tested here
