@@ -12,6 +12,7 @@ truth files (file name -> right label, for the simulated crowd) are written besi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import struct
@@ -189,6 +190,22 @@ def write(folder: Path = FOLDER) -> list[Path]:
         put(f"{stem}.json", text.encode())
         put(f"{stem}.truth.json", (json.dumps(truth, ensure_ascii=False, indent=2) + "\n").encode())
     return written
+
+
+def sample_packs(folder: Path = FOLDER) -> list[Path]:
+    """The media sample packs, as the demo loads them."""
+    return [folder / "shapes.json", folder / "tones.json"]
+
+
+def crowd_truth(folder: Path = FOLDER) -> dict[str, str]:
+    """What a careful person sees or hears in each sample file: its SHA-256 -> the right label
+    (the simulated crowd's `media_truth`)."""
+    truth: dict[str, str] = {}
+    for pack in sample_packs(folder):
+        labels = json.loads(pack.with_suffix(".truth.json").read_text(encoding="utf-8"))
+        for name, label in labels.items():
+            truth[hashlib.sha256((folder / name).read_bytes()).hexdigest()] = label
+    return truth
 
 
 if __name__ == "__main__":
