@@ -96,16 +96,37 @@ async def show(
 ) -> None:
     """Shows `screen` as the worker's task message: in place of `old` (the message pressed,
     whose buttons must not stay live) or, with no `old`, as a new message."""
+    buttons = _buttons(screen)
+    shown = work.shown.get(chat_id)
+    if old is not None and buttons and shown is not None:
+        if shown[1] == buttons and shown[0] != old.message_id:
+            return  # a late or double tap on an older message: the task is already shown
     if isinstance(screen, MediaScreen):
         await _show_media(bot, work, chat_id, screen, old)
         return
     if old is None:
-        await send(bot, work, chat_id, screen)
+        sent = await send(bot, work, chat_id, screen)
+        _note(work, chat_id, sent.message_id if sent else None, buttons)
     elif message_media(old) is None:
         await edit(bot, work, chat_id, old.message_id, screen)
+        _note(work, chat_id, old.message_id, buttons)
     else:  # Telegram cannot take the media off a message: a new one, the old one goes
-        await send(bot, work, chat_id, screen)
+        sent = await send(bot, work, chat_id, screen)
+        _note(work, chat_id, sent.message_id if sent else None, buttons)
         await retire(bot, chat_id, old.message_id)
+
+
+def _buttons(screen: AnyScreen) -> tuple[str, ...]:
+    keyboard = screen.keyboard if isinstance(screen, MediaScreen) else screen[1]
+    return tuple(data for row in keyboard or () for _, data in row)
+
+
+def _note(
+    work: WorkService, chat_id: int, message_id: int | None, buttons: tuple[str, ...]
+) -> None:
+    """Which message shows the worker's task now (only a task's screen has answer buttons)."""
+    if message_id is not None and any(data.startswith("a:") for data in buttons):
+        work.shown.set(chat_id, message_id, buttons)
 
 
 async def show_in_place(
@@ -113,6 +134,7 @@ async def show_in_place(
 ) -> None:
     """A text screen that is not a task (feedback, "expired") in place of `old`: a media
     message keeps its media and takes the text as its caption when it fits."""
+    work.shown.forget(chat_id, old.message_id)
     if message_media(old) is None:
         await edit(bot, work, chat_id, old.message_id, screen)
         return
@@ -190,7 +212,8 @@ async def _deliver_cached(
     refused = None
     if known is not None:
         try:
-            await _deliver(bot, work, chat_id, screen, known, old)
+            sent = await _deliver(bot, work, chat_id, screen, known, old)
+            _note(work, chat_id, sent.message_id if sent else None, _buttons(screen))
             return
         except BadRequest as exc:
             if media.source == "file_id" or not _wrong_file(exc):
@@ -202,7 +225,8 @@ async def _deliver_cached(
         cached = await work.media.cached(media)
         if cached is not None and cached != refused:
             try:
-                await _deliver(bot, work, chat_id, screen, cached, old)
+                sent = await _deliver(bot, work, chat_id, screen, cached, old)
+                _note(work, chat_id, sent.message_id if sent else None, _buttons(screen))
                 return
             except BadRequest as exc:
                 if not _wrong_file(exc):
@@ -214,6 +238,7 @@ async def _deliver_cached(
             payload = InputFile(data, filename=_file_name(media))
         sent = await _deliver(bot, work, chat_id, screen, payload, old)
         file_id = _file_id_of(sent, media.kind) if sent is not None else None
+        _note(work, chat_id, sent.message_id if sent else None, _buttons(screen))
         if file_id is not None:
             await work.media.remember(media, file_id)
 

@@ -22,7 +22,7 @@ from db.assignments import Assignment
 from db.standings import Standing
 from db.workers import Worker
 from tasks.clock import Clock
-from tasks.media import InstructionsOnce, MediaCache, TaskMedia, from_stored
+from tasks.media import InstructionsOnce, MediaCache, ShownTasks, TaskMedia, from_stored
 from tasks.pack_cache import PackCache
 from tasks.packs import Option, PackInfo
 from tasks.quality.control import QualityControl
@@ -113,6 +113,7 @@ class WorkService:
         self.quality = QualityControl(rng)
         self.media = MediaCache(db, self.clock)  # file_ids of uploaded media (tasks/media.py)
         self.instructions = InstructionsOnce(self.clock)
+        self.shown = ShownTasks()  # the message showing each worker's task (handlers/media.py)
 
     def forget_packs(self) -> None:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""

@@ -315,3 +315,28 @@ async def test_a_media_task_sent_by_url_is_fetched_once_then_sent_by_file_id(
     await settled(sim)
     assert shown.buttons_with_prefix("s:") and not shown.buttons_with_prefix("a:")
     assert not live_tasks(sim, 11)
+
+
+async def test_a_double_tap_on_a_voice_note_brings_the_next_task_once(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    """A voice note cannot be edited into the next task: it is sent anew and the old one
+    deleted. A second tap that left before the deletion must not send the next task again."""
+    shutil.copy(SAMPLES / "tones-440-660.mp3", tmp_path / "tones.mp3")
+    tasks = [{"id": f"v{n}", "text": f"voice {n}", "voice": "tones.mp3"} for n in range(3)]
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1))
+    await start_bot()
+    first = await join_and_first_task(sim, 12)
+    await settled(sim)
+    data = answer_data(first)
+    first_query = sim.press(12, first.message_id, data)
+    second_query = sim.press(12, first.message_id, data)  # before the bot has answered
+    await sim.wait_callback_answer(first_query, timeout=10)
+    toast = await sim.wait_callback_answer(second_query, timeout=10)
+    await settled(sim, quiet=1.5)  # the bot paces sends to a chat (about one a second)
+    assert toast["params"].get("text") == "Already recorded: this answer counts once."
+    assert sim.calls["sendVoice"] == 2  # the first task, then the next one: once
+    (live,) = live_tasks(sim, 12)
+    assert "voice 1" in live.text
+    async with Database(db_path) as db:
+        assert await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'answered'") == 1
