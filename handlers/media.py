@@ -5,7 +5,7 @@ What each move costs (besides the press's answerCallbackQuery), as the Bot API a
 
 - text -> text: editMessageText (handlers/delivery.py).
 - text -> image/audio, image/audio -> image/audio: editMessageMedia (media, caption and
-  keyboard in one call; since Bot API 7.x it also adds media to a text message).
+  keyboard in one call; the Bot API documents it as adding media to a text message too).
 - to or from a voice note: a voice note is not an InputMedia, so it cannot be edited in nor
   out: the next screen is sent (sendVoice / sendMessage...) and the old message deleted.
 - image/audio -> text: Telegram cannot take the media off a message: send, then delete.

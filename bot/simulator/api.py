@@ -216,7 +216,8 @@ class BotApi:
 
     async def _edit_message_media(self, p: Params) -> JSONDict:
         """An animation, audio, document, photo or video in place of a message's media, or
-        added to a text message (Bot API 7.x); a voice note can be neither edited in nor out."""
+        added to a text message (as the Bot API documents); a voice note can be neither edited in
+        nor out."""
         chat, msg = self._message_to_edit(p)
         media = p.get_json("media", "can't parse InputMedia JSON object")
         if not isinstance(media, dict):
