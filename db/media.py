@@ -7,6 +7,7 @@ once and then by file_id.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,3 +91,14 @@ def forget(tx: Tx, media_key: str, kind: str, file_id: str) -> None:
 
 def count_uploads(tx: Tx) -> int:
     return int(tx.value("SELECT COUNT(*) FROM media_files") or 0)
+
+
+def described(content: str) -> str:
+    """A task's text as an operator reads it (disputes): with its media as the pack names it,
+    e.g. "[image: media/circle-red-1.png] Which shape?" (a media task's text may be empty)."""
+    fields = json.loads(content)
+    text = str(fields.get("text") or "")
+    for kind in ("image", "audio", "voice"):
+        if isinstance(fields.get(kind), str):
+            return f"[{kind}: {fields[kind]}] {text}".rstrip()
+    return text

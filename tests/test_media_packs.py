@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.samples.make_media import shape_png
 from db import Database
+from db.media import described
 from tasks.clock import Clock, FakeClock
 from tasks.earnings import EarningsService
 from tasks.media import MAX_MEDIA_TEXT_UNITS, MediaChecker, TaskMedia, audio_format, image_size
@@ -167,3 +168,9 @@ def test_formats_are_told_from_their_first_bytes() -> None:
     by_id = checker.check("image", "AgACAgIAAxkBAAIBbWd0ZXN0")
     assert isinstance(by_id, TaskMedia) and by_id.source == "file_id" and by_id.key is None
     assert isinstance(checker.check("image", "ftp://example.org/a.png"), str)
+
+
+def test_an_operator_reads_a_media_task_with_its_file() -> None:
+    assert described('{"text": "", "image": "media/a.png"}') == "[image: media/a.png]"
+    assert described('{"text": "Higher?", "voice": "t.mp3"}') == "[voice: t.mp3] Higher?"
+    assert described('{"text": "plain"}') == "plain"
