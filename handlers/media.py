@@ -19,6 +19,7 @@ get it at the same moment wait for that upload instead of making their own.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,6 +236,8 @@ async def _deliver_cached(
         payload: str | InputFile = media.ref
         if media.source == "file":
             data = await asyncio.to_thread(Path(media.ref).read_bytes)
+            if media.key != f"sha256:{hashlib.sha256(data).hexdigest()}":
+                log.warning("%s changed since its pack was loaded: load the pack again", media.ref)
             payload = InputFile(data, filename=_file_name(media))
         sent = await _deliver(bot, work, chat_id, screen, payload, old)
         file_id = _file_id_of(sent, media.kind) if sent is not None else None

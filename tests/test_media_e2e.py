@@ -340,3 +340,27 @@ async def test_a_double_tap_on_a_voice_note_brings_the_next_task_once(
     assert "voice 1" in live.text
     async with Database(db_path) as db:
         assert await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'answered'") == 1
+
+
+async def test_a_file_gone_since_the_load_leaves_the_worker_a_skip(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "red.png").write_bytes(shape_png("circle", RED))
+    tasks = [{"id": "gone", "text": "a picture deleted after the load", "image": "red.png"}]
+    tasks.append({"id": "next", "text": "a text task"})
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1))
+    (tmp_path / "red.png").unlink()
+    await start_bot()
+    sim.add_user(13, "Noor", language_code="en")
+    sim.send_text(13, "/start")
+    welcome = (await sim.wait_for(13, has_button("consent"), timeout=10)).message
+    assert welcome is not None
+    sim.press(13, welcome.message_id, "consent")
+    shown = await sim.wait_for_text(13, "cannot be shown", timeout=10)
+    assert "a picture deleted after the load" in shown.text
+    assert not shown.buttons_with_prefix("a:")  # nothing to answer without the picture
+    skip = shown.buttons_with_prefix("s:")[0].callback_data
+    assert skip is not None
+    await press_and_wait(sim, 13, shown, skip)
+    await sim.wait_for_text(13, "a text task", timeout=10)
+    assert sim.files.uploads == {}
