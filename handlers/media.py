@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ class MediaScreen:
     keyboard: Keyboard | None
     pack_pk: int
     instructions: str | None  # the whole instructions, when the caption cannot hold them
-    fallback: Screen  # what is shown if the media cannot be sent (text and Skip only)
+    fallback: Callable[[], Screen]  # shown if the media cannot be sent: text and Skip only
 
 
 AnyScreen = Screen | MediaScreen
@@ -71,9 +72,12 @@ def media_task_screen(
             title=esc(pack.title),
             instructions=esc(pack.instructions),
         )
-    text, _ = render.task_screen(card, language, notice, zone)
-    skip_only = keyboard[-1:] if keyboard else None
-    fallback = (f"{text}\n\n{t(language, 'media_unavailable')}", skip_only)
+
+    def fallback() -> Screen:  # built only when needed: the answer path renders once
+        text, _ = render.task_screen(card, language, notice, zone)
+        skip_only = keyboard[-1:] if keyboard else None
+        return f"{text}\n\n{t(language, 'media_unavailable')}", skip_only
+
     return MediaScreen(card.media, caption, keyboard, pack.pk, instructions, fallback)
 
 
@@ -196,7 +200,7 @@ async def _show_media(
         await work.mark_blocked(chat_id)
     except (BadRequest, OSError) as exc:
         log.error("media %s of a task not shown to %s: %s", screen.media.ref, chat_id, exc)
-        await show(bot, work, chat_id, screen.fallback, old)
+        await show(bot, work, chat_id, screen.fallback(), old)
 
 
 def _wrong_file(exc: BadRequest) -> bool:

@@ -44,7 +44,7 @@ def test_the_worst_caption_fits_and_keeps_the_task() -> None:
     assert screen.instructions is not None  # too long for the caption: a message of its own
     assert render.esc(card.pack.instructions) in screen.instructions  # whole, escaped
     assert [data for row in screen.keyboard or () for _, data in row][-1] == "s:7"
-    fallback_text, fallback_keyboard = screen.fallback
+    fallback_text, fallback_keyboard = screen.fallback()
     assert fallback_keyboard == (((t("fr", "skip_button"), "s:7"),),)
     assert render.visible_length(fallback_text) <= render.MESSAGE_LIMIT
 
