@@ -171,6 +171,8 @@ async def retire(bot: Bot, chat_id: int, message_id: int) -> None:
         await bot.delete_message(chat_id, message_id)
         return
     except BadRequest as exc:
+        if "not found" in str(exc).lower():
+            return  # already gone
         log.info("message %s/%s not deleted (%s): its buttons go", chat_id, message_id, exc)
     except Forbidden:
         return
