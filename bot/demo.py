@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.progress import format_table
+from bot.samples.make_media import crowd_truth, sample_packs
 from bot.settings import Settings, load_settings
 from bot.simulator import (
     CAREFUL,
@@ -72,7 +73,11 @@ async def run_demo(
             if not report.ok:
                 print("\n".join(str(e) for e in report.errors), file=sys.stderr)
                 return 1
+            media = [await load_pack(db, path, clock=Clock()) for path in sample_packs()]
         print(f"pack {report.pack_id!r}: {report.tasks_total} tasks loaded into {db_path}")
+        for loaded in media:  # tasks with images and voice notes (issue 10)
+            tasks, checks = loaded.tasks_total, loaded.gold_tasks
+            print(f"pack {loaded.pack_id!r}: {tasks} tasks ({checks} checks)")
 
         async with SimulatorServer() as sim:
             settings = load_settings(
@@ -83,7 +88,7 @@ async def run_demo(
             )
             app = build_application(settings)
             truth = json.loads(truth_file.read_text(encoding="utf-8"))
-            crowd = Crowd(sim, truth_oracle(truth), seed=seed)
+            crowd = Crowd(sim, truth_oracle(truth), seed=seed, media_truth=crowd_truth())
             for profile, count, name in crowd_mix(workers):
                 if count:
                     crowd.add(replace(profile, think=THINK), count, name)
@@ -109,15 +114,19 @@ async def _follow_progress(db_path: Path, timeout: float) -> bool:
         while time.monotonic() < deadline:
             rows = await pack_progress(db)
             row = next(r for r in rows if r.id == SAMPLE)
+            waiting = [r for r in rows if r.tasks_complete < r.tasks]  # media packs too
             line = (
                 f"  {row.tasks_complete}/{row.tasks} tasks complete ({row.percent:.0f}%),"
                 f" {row.answers} answers and {row.gold_answers} check answers stored,"
                 f" {row.open_leases} open leases"
             )
+            others = [r for r in rows if r.id != SAMPLE]
+            if others:
+                line += "; " + ", ".join(f"{r.id} {r.tasks_complete}/{r.tasks}" for r in others)
             if line != last:
                 print(line, flush=True)
                 last = line
-            if row.tasks_complete >= row.tasks:  # the regular tasks (gold is checks)
+            if not waiting:  # the regular tasks of every pack (gold is checks)
                 return True
             await asyncio.sleep(1.0)
     print("  timed out before every task was complete", file=sys.stderr)
@@ -130,7 +139,8 @@ async def _summary(
     async with Database(settings.database_path) as db:
         services = build_services(settings, db)
         work, earnings, quality = services.work, services.earnings, services.quality
-        progress = next(r for r in await pack_progress(db) if r.id == SAMPLE)
+        packs = await pack_progress(db)
+        progress = next(r for r in packs if r.id == SAMPLE)
         rows = []
         for agent in crowd.stats.values():
             worker = await work.worker(agent.user_id)
@@ -150,20 +160,30 @@ async def _summary(
                 ]
             )
     answers = progress.answers + progress.gold_answers  # every press, checks included
+    media_answers = sum(r.answers + r.gold_answers for r in packs if r.id != SAMPLE)
     calls = sum(sim.calls.values())
-    per_answer = (sim.calls["answerCallbackQuery"] + sim.calls["editMessageText"]) / max(answers, 1)
+    every = answers + media_answers
+    moves = ("editMessageText", "editMessageMedia")  # the task message edited into the next
+    per_answer = (sim.calls["answerCallbackQuery"] + sum(sim.calls[m] for m in moves)) / max(
+        every, 1
+    )
     print()
     print("== Summary ==")
     print(f"answers stored:        {answers} ({progress.gold_answers} to check questions)")
+    print(f"  to media tasks:      {media_answers} more (images and voice notes)")
     print(f"tasks completed:       {progress.tasks_complete}/{progress.tasks}")
     print(f"time taken:            {elapsed:.1f} s ({answers / max(elapsed, 1e-9):.1f} answers/s)")
     print(f"earned by the workers: {format_amount(progress.spent_micros, progress.currency)}")
     print(
-        f"Bot API calls:         {calls} in all, {calls / max(answers, 1):.2f} per answer;"
+        f"Bot API calls:         {calls} in all, {calls / max(every, 1):.2f} per answer;"
         f" the answer path itself (ack + edit): {per_answer:.2f} per answer"
     )
     busiest = ", ".join(f"{m} {n}" for m, n in sim.calls.most_common(6))
     print(f"  by method:           {busiest}")
+    files = sim.files
+    uploaded = ", ".join(f"{kind} {n}" for kind, n in sorted(files.uploads.items()))
+    reused = ", ".join(f"{kind} {n}" for kind, n in sorted(files.by_file_id.items()))
+    print(f"media uploaded:        {uploaded or '-'} (each file once); by file_id: {reused or '-'}")
     print()
     print("Earnings per worker:")
     print(

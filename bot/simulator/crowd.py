@@ -9,12 +9,18 @@ buttons in its chat. It relies on four callback_data prefixes of our bot and not
 * ``go...``       "new work available": press it to get work;
 * ``d:...``       dispute a check question: a worker who ``disputes`` presses it when the
                   answer it gave is the truth (the check's expected answer is wrong).
+
+A task may come as a media message (a photo, audio or voice note with the buttons under its
+caption): the agent answers it the same way; it "sees" the media through the file Telegram
+holds for it, and ``media_truth`` (the SHA-256 of a file's bytes -> the right label) is what a
+careful person would hear or see in it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 from collections import Counter
@@ -257,7 +263,7 @@ class _Agent:
             return
         options = msg.buttons_with_prefix(ANSWER_PREFIX)
         labels = [b.text for b in options]
-        truth = self.crowd.oracle(msg.text, labels) if self.crowd.oracle else None
+        truth = self.crowd.truth(msg, labels)
         if truth not in labels:
             truth = None
         choice = self._choose(options, truth)
@@ -288,9 +294,9 @@ class _Agent:
 
     def _maybe_dispute(self, msg: SimMessage) -> None:
         buttons = msg.buttons_with_prefix(DISPUTE_PREFIX)
-        if not buttons or buttons[0].callback_data is None or self.crowd.oracle is None:
+        if not buttons or buttons[0].callback_data is None:
             return
-        truth = self.crowd.oracle(msg.text, [])
+        truth = self.crowd.truth(msg, [])
         if truth is not None and truth == self.chosen.get(msg.message_id):
             if self._press(msg, buttons[0].callback_data):
                 self.stats.disputes += 1
@@ -325,9 +331,11 @@ class Crowd:
         first_user_id: int = 1000,
         max_answers: int | None = None,
         repress_after: float | None = None,
+        media_truth: dict[str, str] | None = None,
     ) -> None:
         self.sim = sim
         self.oracle = oracle
+        self.media_truth = media_truth or {}
         self.seed = seed
         self.max_answers = max_answers
         self.repress_after = repress_after
@@ -336,6 +344,16 @@ class Crowd:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self.total_presses = 0
         self.running = False
+
+    def truth(self, msg: SimMessage, labels: list[str]) -> str | None:
+        """The right label of what `msg` shows: its media's, else the oracle's for its text."""
+        if msg.file_id is not None and self.media_truth:
+            stored = self.sim.files.by_id.get(msg.file_id)
+            if stored is not None:
+                found = self.media_truth.get(hashlib.sha256(stored.data).hexdigest())
+                if found is not None:
+                    return found
+        return self.oracle(msg.text, labels) if self.oracle else None
 
     @property
     def user_ids(self) -> list[int]:
