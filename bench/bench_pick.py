@@ -1,4 +1,6 @@
-"""Next-task pick with 1,000,000 tasks and 300,000 answers stored (target: median < 1 ms).
+"""Next-task pick with 1,000,000 tasks and 300,000 answers stored (target: median < 1 ms), in
+both orders: nearest to completion first (the usual pick, and tie-breaks for trusted workers)
+and fresh first (workers the quality rules route to unstarted tasks, tasks/quality/rules.py).
 
 The store is seeded with plain SQL (a benchmark fixture, not product code): 1,000,000 tasks in one
 pack, 300,000 answers from 100,000 workers spread so that many tasks sit at one or two slots
@@ -18,7 +20,7 @@ import time
 from pathlib import Path
 
 from db import Database, Tx
-from db.assignments import PICK_SQL, pick
+from db.assignments import PICK_FRESH_SQL, PICK_SQL, pick
 
 TASKS = 1_000_000
 ANSWERS = 300_000
@@ -78,25 +80,31 @@ def seed(path: Path) -> None:
     print(f"seeded {TASKS:,} tasks, {len(rows):,} answers from {WORKERS:,} workers")
 
 
-def timed_pick(tx: Tx, worker: int) -> tuple[sqlite3.Row | None, float]:
+def timed_pick(tx: Tx, worker: int, fresh_first: bool) -> tuple[sqlite3.Row | None, float]:
     """The pick as the answer path runs it, timed on the database thread."""
     started = time.perf_counter()
-    row = pick(tx, 1, worker)
+    row = pick(tx, 1, worker, fresh_first)
     return row, time.perf_counter() - started
 
 
 async def measure(path: Path) -> None:
     async with Database(path) as db:
-        plan = await db.query("EXPLAIN QUERY PLAN " + PICK_SQL, (1, 1))
-        print("query plan:", " | ".join(row["detail"] for row in plan))
+        for name, sql in (("", PICK_SQL), (" (fresh first)", PICK_FRESH_SQL)):
+            plan = await db.query("EXPLAIN QUERY PLAN " + sql, (1, 1))
+            print(f"query plan{name}:", " | ".join(row["detail"] for row in plan))
         rng = random.Random(2)
-        for label, workers in (
-            ("workers with answers", [rng.randint(1, WORKERS) for _ in range(SAMPLES)]),
-            ("new workers", [WORKERS + 1 + rng.randint(0, 1_999) for _ in range(SAMPLES)]),
+        for label, workers, fresh in (
+            ("workers with answers", [rng.randint(1, WORKERS) for _ in range(SAMPLES)], False),
+            ("new workers", [WORKERS + 1 + rng.randint(0, 1_999) for _ in range(SAMPLES)], False),
+            (
+                "workers with answers, fresh first",
+                [rng.randint(1, WORKERS) for _ in range(SAMPLES)],
+                True,
+            ),
         ):
             timings = []
             for worker in workers:
-                row, seconds = await db.run_read(timed_pick, worker)
+                row, seconds = await db.run_read(timed_pick, worker, fresh)
                 timings.append(seconds)
                 assert row is not None
             timings.sort()

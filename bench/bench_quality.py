@@ -15,6 +15,11 @@ cost and are worth against crowds with 0%, 20% and 40% spammers.
    Dawid-Skene on all the answers collected; every paid answer per task (training and gold
    included); spammer precision and recall; careful workers stopped. Mean and standard error.
 
+4. The frontier: the same crowds for the settings an operator can choose (max_overlap,
+   qualification, target_confidence): accuracy against every paid answer per task; and the
+   ceiling (each worker's accuracy known exactly, nothing paid for training or gold) that
+   says which accuracy the crowd can give at which cost at all.
+
 `python -m bench.bench_quality --crowd-only` runs part 3 alone (it uses only the services'
 public API, so the same file measures an older checkout: the "before" of docs/quality.md).
 """
@@ -429,38 +434,106 @@ async def print_crowd_table(
         )
 
 
+def careful_answer_share(careful_workers: float = 0.5) -> float:
+    """The share of answers careful workers give when every worker answers as fast as they
+    think (the bench's THINK times): careless workers are quicker, so they give more."""
+    careful = careful_workers / statistics.fmean(THINK["careful"])
+    careless = (1 - careful_workers) / statistics.fmean(THINK["careless"])
+    return careful / (careful + careless)
+
+
 def accuracy_ceiling(
-    careful_share: float, tasks: int = 200_000, seed: int = 5
+    careful_share: float,
+    tasks: int = 200_000,
+    seed: int = 5,
+    max_answers: int = 3,
+    target: float = 0.9,
 ) -> tuple[float, float]:
-    """The best a crowd of careful (90%) and careless (70%) workers can do with at most three
-    answers per task (the bench's overlap) if every worker's accuracy were known exactly and no
-    one were stopped: two answers, a third unless the one-coin posterior of the first two's
-    label is at least 0.9, the label of highest posterior. Returns (accuracy, answers/task)."""
+    """The best a crowd of careful (90%) and careless (70%) workers can do if every worker's
+    accuracy were known exactly and no one were stopped: two answers, then one more at a time
+    until the one-coin posterior of the leading label reaches `target` or `max_answers` are in,
+    the label of highest posterior. `careful_share`: the share of answers from careful
+    workers, each answer's worker drawn independently. Returns (accuracy, answers/task)."""
     rng = np.random.default_rng(seed)
-    q = np.where(rng.random((tasks, 3)) < careful_share, 0.9, 0.7)
-    right = rng.random((tasks, 3)) < q
-    votes = np.where(right, 0, rng.integers(1, 3, (tasks, 3)))
+    q = np.where(rng.random((tasks, max_answers)) < careful_share, 0.9, 0.7)
+    right = rng.random((tasks, max_answers)) < q
+    votes = np.where(right, 0, rng.integers(1, 3, (tasks, max_answers)))
     weight = np.log(2 * q / (1 - q))
     rows = np.arange(tasks)
     score = np.zeros((tasks, 3))
-    for k in range(2):
-        np.add.at(score, (rows, votes[:, k]), weight[:, k])
-    posterior = np.exp(score).max(axis=1) / np.exp(score).sum(axis=1)
-    third = posterior < 0.9
-    np.add.at(score, (rows[third], votes[third, 2]), weight[third, 2])
-    return float((score.argmax(axis=1) == 0).mean()), float(2 + third.mean())
+    open_ = np.ones(tasks, dtype=bool)
+    used = np.zeros(tasks)
+    for k in range(max_answers):
+        np.add.at(score, (rows[open_], votes[open_, k]), weight[open_, k])
+        used += open_
+        top = score.max(axis=1, keepdims=True)
+        posterior = 1 / np.exp(score - top).sum(axis=1)
+        if k >= 1:
+            open_ &= posterior < target
+    return float((score.argmax(axis=1) == 0).mean()), float(used.mean())
 
 
 def print_ceiling() -> None:
+    share = careful_answer_share()
     print(
         "\n## Ceiling: careful and careless workers, all kept, each one's accuracy known"
-        " exactly, at most 3 answers per task (posterior 0.9 closes at 2)\n"
+        " exactly, no training, no gold: answers per task against accuracy (one-coin posterior"
+        " closing)\n"
     )
-    print("| careful share | accuracy | answers/task |")
-    print("|---|---|---|")
-    for share in (0.5, 0.75, 1.0):
-        accuracy, answers = accuracy_ceiling(share)
-        print(f"| {share:.0%} | {accuracy:.3f} | {answers:.2f} |")
+    print(
+        f"Careful workers give {share:.0%} of the answers in part 3's crowd (half the workers,"
+        " but slower).\n"
+    )
+    print("| careful share of answers | max answers | target | accuracy | answers/task |")
+    print("|---|---|---|---|---|")
+    for careful in (share, 0.5, 0.75, 1.0):
+        for most, target in ((3, 0.9), (4, 0.9), (5, 0.9), (5, 0.95), (6, 0.98)):
+            if careful != share and (most, target) != (3, 0.9):
+                continue
+            accuracy, answers = accuracy_ceiling(careful, max_answers=most, target=target)
+            print(f"| {careful:.0%} | {most} | {target:g} | {accuracy:.3f} | {answers:.2f} |")
+
+
+FRONTIER: tuple[tuple[str, dict[str, object]], ...] = (
+    ("defaults", {}),
+    ("qualification 3", {"qualification": 3}),
+    (
+        "qualification 3, gold_ratio 0.05, gold_floor 0.01",
+        {"qualification": 3, "gold_ratio": 0.05, "gold_floor": 0.01},
+    ),
+    ("max_overlap 4", {"max_overlap": 4}),
+    ("max_overlap 5", {"max_overlap": 5}),
+    ("max_overlap 5, qualification 3", {"max_overlap": 5, "qualification": 3}),
+    ("max_overlap 5, target_confidence 0.95", {"max_overlap": 5, "target_confidence": 0.95}),
+    (
+        "max_overlap 4, qualification 3, gold_ratio 0.05, gold_floor 0.01",
+        {"max_overlap": 4, "qualification": 3, "gold_ratio": 0.05, "gold_floor": 0.01},
+    ),
+    (
+        "max_overlap 5, qualification 3, gold_ratio 0.05, gold_floor 0.01",
+        {"max_overlap": 5, "qualification": 3, "gold_ratio": 0.05, "gold_floor": 0.01},
+    ),
+)
+
+
+async def print_frontier(seeds: Sequence[int] = SEEDS) -> None:
+    """Cost against accuracy for the settings an operator can choose (quality block)."""
+    print(
+        f"\n## Frontier: accuracy (ours) and every paid answer per task, per pack setting;"
+        f" mean over {len(seeds)} seeds (± standard error)\n"
+    )
+    print(
+        "| settings | 0%: accuracy | paid/task | 20%: accuracy | paid/task | 40%: accuracy |"
+        " paid/task |"
+    )
+    print("|" + "---|" * 7)
+    for name, quality in FRONTIER:
+        cells = []
+        for share in (0.0, 0.2, 0.4):
+            rows = [await simulate(share, seed, quality) for seed in seeds]
+            cells.append(mean_se([r.ours for r in rows]))
+            cells.append(mean_se([r.paid_per_task for r in rows]))
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 async def main(argv: Sequence[str]) -> None:
@@ -472,7 +545,7 @@ async def main(argv: Sequence[str]) -> None:
         print(f"\n(tables 1-2: {time.perf_counter() - started:.1f} s)")
     await print_crowd_table()
     if "--crowd-only" not in argv:
-        await print_crowd_table(quality={"qualification": 3}, name="qualification 3")
+        await print_frontier()
         await quality_types.print_type_table()  # issue 10: one row per answer type
     print(f"took {time.perf_counter() - started:.1f} s")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.progress import format_table
+from bot.samples.make_media import crowd_truth, sample_packs
 from bot.settings import Settings, load_settings
 from bot.simulator import (
     CAREFUL,
@@ -79,6 +80,13 @@ async def run_demo(
                     return 1
                 truth.update(json.loads(truth_file.read_text(encoding="utf-8")))
                 print(f"pack {report.pack_id!r}: {report.tasks_total} tasks loaded into {db_path}")
+            for path in sample_packs():  # tasks with images and voice notes (issue 10)
+                report = await load_pack(db, path, clock=Clock())
+                if not report.ok:
+                    print("\n".join(str(e) for e in report.errors), file=sys.stderr)
+                    return 1
+                tasks, checks = report.tasks_total, report.gold_tasks
+                print(f"pack {report.pack_id!r}: {tasks} tasks ({checks} checks)")
 
         async with SimulatorServer() as sim:
             settings = load_settings(
@@ -88,7 +96,7 @@ async def run_demo(
                 _env_file=None,
             )
             app = build_application(settings)
-            crowd = Crowd(sim, truth_oracle(truth), seed=seed)
+            crowd = Crowd(sim, truth_oracle(truth), seed=seed, media_truth=crowd_truth())
             for profile, count, name in crowd_mix(workers):
                 if count:
                     crowd.add(replace(profile, think=THINK), count, name)
@@ -112,7 +120,7 @@ async def _follow_progress(db_path: Path, timeout: float) -> bool:
     last = ""
     async with Database(db_path) as db:
         while time.monotonic() < deadline:
-            rows = [r for r in await pack_progress(db) if r.id in SAMPLES]
+            rows = await pack_progress(db)  # the demo's database holds the sample packs only
             line = "  " + "; ".join(
                 f"{r.id.removeprefix('demo-')} ({r.type}): {r.tasks_complete}/{r.tasks} complete,"
                 f" {r.answers}+{r.gold_answers} answers"
@@ -134,8 +142,8 @@ async def _summary(
     async with Database(settings.database_path) as db:
         services = build_services(settings, db)
         work, earnings, quality = services.work, services.earnings, services.quality
-        packs = [r for r in await pack_progress(db) if r.id in SAMPLES]
-        progress = packs[0]
+        packs = await pack_progress(db)  # the sample packs, in load order
+        progress = next(r for r in packs if r.id == SAMPLE)
         rows = []
         for agent in crowd.stats.values():
             worker = await work.worker(agent.user_id)
@@ -157,7 +165,10 @@ async def _summary(
     answers = sum(r.answers + r.gold_answers for r in packs)  # every answer, checks included
     gold_answers = sum(r.gold_answers for r in packs)
     calls = sum(sim.calls.values())
-    per_answer = (sim.calls["answerCallbackQuery"] + sim.calls["editMessageText"]) / max(answers, 1)
+    moves = ("editMessageText", "editMessageMedia")  # the task message edited into the next
+    per_answer = (sim.calls["answerCallbackQuery"] + sum(sim.calls[m] for m in moves)) / max(
+        answers, 1
+    )
     print()
     print("== Summary ==")
     print(f"answers stored:        {answers} ({gold_answers} to check questions)")
@@ -172,6 +183,10 @@ async def _summary(
     )
     busiest = ", ".join(f"{m} {n}" for m, n in sim.calls.most_common(6))
     print(f"  by method:           {busiest}")
+    files = sim.files
+    uploaded = ", ".join(f"{kind} {n}" for kind, n in sorted(files.uploads.items()))
+    reused = ", ".join(f"{kind} {n}" for kind, n in sorted(files.by_file_id.items()))
+    print(f"media uploaded:        {uploaded or '-'} (each file once); by file_id: {reused or '-'}")
     print()
     print("Earnings per worker:")
     print(

@@ -70,9 +70,16 @@ LIMIT 1
 """
 
 
-def pick(tx: Tx, pack_pk: int, worker_id: int) -> sqlite3.Row | None:
-    """The task of this pack nearest to completion that the worker has never seen."""
-    return tx.one(PICK_SQL, (pack_pk, worker_id))
+# The same partial index read backwards: the task that wants the most answers (fresh first).
+PICK_FRESH_SQL = PICK_SQL.replace(
+    "ORDER BY t.remaining, t.pk", "ORDER BY t.remaining DESC, t.pk DESC"
+)
+
+
+def pick(tx: Tx, pack_pk: int, worker_id: int, fresh_first: bool = False) -> sqlite3.Row | None:
+    """The task of this pack nearest to completion that the worker has never seen; with
+    `fresh_first`, the one furthest from it (a task nobody has started, if any)."""
+    return tx.one(PICK_FRESH_SQL if fresh_first else PICK_SQL, (pack_pk, worker_id))
 
 
 def lease(

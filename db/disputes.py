@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from db.core import Tx
+from db.media import described
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def _dispute(row: sqlite3.Row) -> Dispute:
         pack_id=row["pack_id"],
         options=tuple((item["id"], item["label"]) for item in json.loads(row["options"])),
         task_id=row["task_id"],
-        text=json.loads(row["content"])["text"],
+        text=described(row["content"]),  # a media task names its file (db/media.py)
         explanation=row["explanation"],
         review=bool(row["review"]),
     )

@@ -24,8 +24,9 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from handlers import callbacks, render, worker
-from handlers.delivery import markup, send, toast
+from handlers.delivery import markup, toast
 from handlers.deps import services
+from handlers.media import show
 from handlers.texts import t
 from tasks.work import AnswerResult, NotText, Outcome, Reply, Selection, TaskCard
 
@@ -161,5 +162,5 @@ async def show_message_result(context: Context, chat_id: int, result: AnswerResu
     else:
         log.warning("refused %s text answer from user %s", outcome, chat_id)
         screens.append((t(lang, "text_not_yours"), None))
-    for screen in screens:
-        await send(context.bot, deps.work, chat_id, screen)
+    for screen in screens:  # a media task's screen goes through media.show (sendPhoto...)
+        await show(context.bot, deps.work, chat_id, screen, None)

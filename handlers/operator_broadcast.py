@@ -9,11 +9,11 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.delivery import send, toast
+from handlers.delivery import send
 from handlers.deps import services
 from handlers.operator_access import (
     Action,
-    drop_keyboard,
+    answer_once,
     operator_language,
     operator_or_refuse,
     tokens,
@@ -69,15 +69,10 @@ async def ask_to_broadcast(update: Update, context: Context) -> None:
 
 async def send_broadcast(update: Update, context: Context, action: Action, token: str) -> None:
     """Send: queued once (the button works once), for the workers reachable now."""
-    query = update.callback_query
-    assert query is not None
-    tokens(context).forget(token)
-    await toast(context.bot, query.id, None)
-    await drop_keyboard(context, update)
+    lang = await answer_once(update, context, action, token)
     deps = services(context)
     queued = await deps.operators.broadcasts.send(action.operator_id, str(action.args[0]))
     log.info("operator %s broadcast to %d workers", action.operator_id, queued)
-    lang = await operator_language(context, action.operator_id)
     await send(
         context.bot, deps.work, action.operator_id, (t(lang, "broadcast_queued", n=queued), None)
     )

@@ -44,10 +44,15 @@ Screen = tuple[str, Keyboard | None]
 
 
 def task_screen(
-    card: TaskCard, language: str, notice: str | None = None, zone: tzinfo | None = None
+    card: TaskCard,
+    language: str,
+    notice: str | None = None,
+    zone: tzinfo | None = None,
+    limit: int = MESSAGE_LIMIT,
 ) -> Screen:
-    """The task, its options and Skip. Fits Telegram's 4,096 characters whatever the pack holds:
-    the instructions, then the title, then the news and the notice give way, never the task."""
+    """The task, its options and Skip. Fits Telegram's 4,096 characters whatever the pack holds
+    (`limit`: 1,024 for a media task's caption, whose text the pack load keeps short): the
+    instructions, then the title, then the news and the notice give way, never the task."""
     pack = card.pack
     news = news_text(card.news, language, zone) if card.news else None
     training = None
@@ -80,6 +85,7 @@ def task_screen(
         lambda: compose(0, 60, True, True),
         lambda: compose(0, 60, False, True),
         lambda: compose(0, 40, False, False),
+        limit=limit,
     )
     return text, task_keyboard(card, language)
 

@@ -150,11 +150,12 @@ LANGUAGES = ("fr", "en")
 
 # Feature catalogues live beside this one (one file each, same shape) and join it here.
 from handlers.texts_earnings import EARNINGS  # noqa: E402
+from handlers.texts_media import MEDIA  # noqa: E402
 from handlers.texts_operator import OPERATOR  # noqa: E402
 from handlers.texts_quality import QUALITY  # noqa: E402
 from handlers.texts_types import TYPES  # noqa: E402
 
-for _extra in (QUALITY, EARNINGS, OPERATOR, TYPES):
+for _extra in (QUALITY, EARNINGS, OPERATOR, MEDIA, TYPES):
     _clash = CATALOGUE.keys() & _extra.keys()
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
     CATALOGUE.update(_extra)

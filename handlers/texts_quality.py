@@ -221,14 +221,22 @@ QUALITY: dict[str, dict[str, str]] = {
             "cache pas une chute plus tard). Au niveau de la pause, vous êtes mis·e en pause. "
             "Réglage : un travailleur soigneux (9 justes sur 10) n'est arrêté par malchance "
             "que dans {careful} des cas sur 200 questions ; quelqu'un qui clique au hasard "
-            "l'est en une dizaine de questions.</i>"
+            "l'est en une dizaine de questions. Votre taux de bonnes réponses fixe aussi le "
+            "poids de vos réponses dans les résultats, et l'ordre des tâches : en dessous de "
+            "8 sur 10, d'abord des tâches que personne n'a encore faites ; au-dessus, d'abord "
+            "celles qui attendent une réponse pour trancher. Ni le nombre de tâches ni leur "
+            "prix n'en dépendent.</i>"
         ),
         "en": (
             "<i>Each check question moves your points: a miss adds some, a right answer takes "
             "some off, never below a floor (a long good record cannot hide a later collapse). "
             "At the pause line you are paused. Set so that a careful worker (9 right in 10) is "
             "stopped by bad luck in only {careful} of cases over 200 questions; someone "
-            "clicking at random is stopped within about ten.</i>"
+            "clicking at random is stopped within about ten. Your share of right answers also "
+            "sets how much your answers weigh in the results, and the order of your tasks: "
+            "below 8 in 10, tasks nobody has done yet come first; above, tasks waiting for an "
+            "answer to settle them. Neither how many tasks you get nor their pay depends on "
+            "it.</i>"
         ),
     },
     "dispute_sent": {

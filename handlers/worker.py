@@ -8,13 +8,14 @@ from datetime import tzinfo
 from html import escape
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from handlers import render
 from handlers.delivery import edit, send, toast
 from handlers.deps import meet, meet_with_packs, services
 from handlers.earnings import expected_rate_text
+from handlers.media import AnyScreen, media_task_screen, show, show_in_place
 from handlers.texts import t
 from tasks.money import format_amount
 from tasks.work import AnswerResult, NoTask, Outcome, TaskCard
@@ -28,8 +29,10 @@ def next_screen(
     language: str,
     notice: str | None,
     zone: tzinfo | None = None,
-) -> render.Screen:
+) -> AnyScreen:
     if isinstance(result_next, TaskCard):
+        if result_next.media is not None:
+            return media_task_screen(result_next, language, notice, zone)
         return render.task_screen(result_next, language, notice, zone)
     return render.no_task_screen(result_next, language, notice, zone)
 
@@ -75,7 +78,7 @@ async def _push(context: Context, worker_id: int) -> None:
         return
     worker, following = resumed
     screen = next_screen(following, worker.language, None, deps.zone)
-    await send(context.bot, deps.work, worker_id, screen)
+    await show(context.bot, deps.work, worker_id, screen, None)
 
 
 async def next_task(update: Update, context: Context) -> None:
@@ -157,23 +160,28 @@ async def show_result(context: Context, query: CallbackQuery, result: AnswerResu
         )
     calls: list[Any] = [toast(context.bot, query.id, toast_text)]
     message = query.message
-    if message is not None and result.news:
+    if isinstance(message, Message) and result.news:
         # What the answer taught (a check question's answer) stays in the chat, in place of
-        # the task; the next task comes as a new message below it.
+        # the task (a media task keeps its media, the feedback as caption); the next task
+        # comes as a new message below it.
         taught = render.news_screen(result.news, lang, deps.zone)
-        calls.append(edit(context.bot, deps.work, message.chat.id, message.message_id, taught))
+        calls.append(show_in_place(context.bot, deps.work, message.chat.id, taught, message))
         await asyncio.gather(*calls)
         if result.next is not None:
             screen = next_screen(result.next, lang, None, deps.zone)
-            await send(context.bot, deps.work, message.chat.id, screen)
+            await show(context.bot, deps.work, message.chat.id, screen, None)
         return
-    if message is not None:
+    if isinstance(message, Message):
         if result.next is not None:
             screen = next_screen(result.next, lang, notice, deps.zone)
-            calls.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
+            calls.append(show(context.bot, deps.work, message.chat.id, screen, message))
         elif result.outcome is Outcome.EXPIRED:
-            screen = (t(lang, "expired"), None)
-            calls.append(edit(context.bot, deps.work, message.chat.id, message.message_id, screen))
+            expired = (t(lang, "expired"), None)
+            calls.append(show_in_place(context.bot, deps.work, message.chat.id, expired, message))
+    elif message is not None:
+        if result.next is not None:
+            screen = next_screen(result.next, lang, notice, deps.zone)
+            calls.append(show(context.bot, deps.work, message.chat.id, screen, None))
     await asyncio.gather(*calls)
 
 
@@ -223,7 +231,8 @@ async def consent(update: Update, context: Context) -> None:
             )
         except Exception as exc:  # the rules stay readable either way
             log.info("consent keyboard not removed: %s", exc)
-    await send(context.bot, deps.work, worker.id, next_screen(following, lang, None, deps.zone))
+    screen = next_screen(following, lang, None, deps.zone)
+    await show(context.bot, deps.work, worker.id, screen, None)
 
 
 async def start_new_work(update: Update, context: Context) -> None:
@@ -237,7 +246,8 @@ async def start_new_work(update: Update, context: Context) -> None:
         return
     worker, following = resumed
     screen = next_screen(following, worker.language, None, deps.zone)
-    await edit(context.bot, deps.work, query.message.chat.id, query.message.message_id, screen)
+    old = query.message if isinstance(query.message, Message) else None
+    await show(context.bot, deps.work, query.message.chat.id, screen, old)
 
 
 async def set_language(update: Update, context: Context) -> None:

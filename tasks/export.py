@@ -30,7 +30,7 @@ from tasks.answer_types import multi_choice
 from tasks.answer_types import text as text_type
 from tasks.packs import PackInfo
 from tasks.quality.dawid_skene import dawid_skene
-from tasks.quality.rules import Vote, trust_weight, weighted_vote
+from tasks.quality.rules import Vote, one_coin_vote, trust_weight
 from tasks.spreadsheet import csv_line, neutralise
 
 Format = Literal["csv", "jsonl"]
@@ -224,7 +224,7 @@ def _result_rows(tx: Tx, pack: PackInfo) -> Iterator[dict[str, Any]]:
             label, confidence = result.label, result.confidence
             spread = {"median": result.details.get("median"), "iqr": result.details.get("iqr")}
         else:
-            label, confidence = weighted_vote(votes)
+            label, confidence = one_coin_vote(votes, len(options))
         counts = {option: 0 for option in options}
         for vote in votes:
             counts[vote.label] = counts.get(vote.label, 0) + 1

@@ -153,6 +153,7 @@ class PackUploads:
             settings=settings,
             settings_errors=settings_errors,
             dry_run=dry_run,
+            media_files=False,  # a document has no folder: media by URL or file_id only
         )
         if not report.ok:
             return UploadOutcome(

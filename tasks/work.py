@@ -16,6 +16,7 @@ from typing import Literal
 from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import assignments as assignments_db
 from db import ledger as ledger_db
+from db import media as media_db
 from db import workers as workers_db
 from db.assignments import Assignment
 from db.standings import Standing
@@ -23,6 +24,7 @@ from db.workers import Worker
 from tasks import answer_types
 from tasks.answer_types import Given, NotText, Nudge, Pick, Reply, Selection, multi_choice
 from tasks.clock import Clock
+from tasks.media import InstructionsOnce, MediaCache, ShownTasks, TaskMedia, from_stored
 from tasks.pack_cache import PackCache
 from tasks.packs import Option, PackInfo
 from tasks.quality.control import QualityControl
@@ -70,6 +72,7 @@ class TaskCard:
     training: tuple[int, int] | None = None  # (question, of) while qualifying: said openly
     news: tuple[News, ...] = ()  # standing changes to tell before this task
     selection: int = 0  # multi_choice: the options toggled on (a bit per option index)
+    media: TaskMedia | None = None  # an image, audio or voice shown above the buttons
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ class WorkService:
         self.clock = clock or Clock()
         self.packs = PackCache()
         self.quality = QualityControl(rng)
+        self.media = MediaCache(db, self.clock)  # file_ids of uploaded media (tasks/media.py)
+        self.instructions = InstructionsOnce(self.clock)
+        self.shown = ShownTasks()  # the message showing each worker's task (handlers/media.py)
 
     def forget_packs(self) -> None:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""
@@ -413,8 +419,14 @@ class WorkService:
                 training = None
                 if current.is_gold:
                     training = self.quality.training_position(tx, worker.id, pack)
+                media = from_stored(media_db.for_task(tx, current.task_pk))
                 return TaskCard(
-                    current.id, pack, current.text, training, selection=current.selection
+                    current.id,
+                    pack,
+                    current.text,
+                    training,
+                    selection=current.selection,
+                    media=media,
                 )
         news: list[News] = []
         held = False
@@ -451,7 +463,8 @@ class WorkService:
         self.quality.after_lease(tx, pack, choice)
         if worker.waiting:
             workers_db.set_waiting(tx, worker.id, None)
-        return TaskCard(assignment_id, pack, choice.text, choice.training, tuple(news))
+        media = from_stored(media_db.for_task(tx, choice.task_pk))
+        return TaskCard(assignment_id, pack, choice.text, choice.training, tuple(news), media=media)
 
     def _release_open(self, tx: Tx, worker_id: int, now: str) -> None:
         current = assignments_db.open_for(tx, worker_id)

@@ -22,7 +22,8 @@ async def test_check_answers_are_counted_apart_and_complete_tasks_stay_complete(
         await work_on(work, clock, worker, card, honest(truth), answers=6)
 
     (row,) = await pack_progress(db)
-    # Two agreeing workers close each task (dynamic overlap: min_overlap 2, confidence 1.0).
+    # Two agreeing workers close each task (dynamic overlap: min_overlap 2; both right on both
+    # training questions, so the label's posterior is 0.98, above the 0.9 target).
     assert (row.tasks, row.tasks_complete) == (4, 4)  # the 2 gold tasks are not tasks to do
     assert (row.answers, row.answers_wanted) == (8, 12)  # 4 training answers not among them
     assert (row.gold_tasks, row.gold_answers) == (2, 4)

@@ -73,8 +73,10 @@ async def test_results_export_gives_a_label_confidence_and_votes_per_task(
         "gold", "ds_label", "ds_confidence",
     ]  # fmt: skip
     assert rows[0]["task"] == "'=HYPERLINK(1)"
+    # The confidence is the one-coin posterior of the label: two agreeing workers of unknown
+    # accuracy (no gold: q = 0.5, weight log 2 each) give 4 / (4 + 1 + 1).
     assert all(
-        r["label"] == "pos" and r["confidence"] == "1.0" and r["answers"] == "2" for r in rows
+        r["label"] == "pos" and r["confidence"] == "0.6667" and r["answers"] == "2" for r in rows
     )
     assert all(
         r["votes_pos"] == "2" and r["votes_neg"] == "0" and r["gold"] == "false" for r in rows

@@ -2,17 +2,18 @@
 Telegram's error texts for the mistakes a bot can make.
 
 Only what the bot uses is here: getMe; getUpdates, setWebhook, deleteWebhook; sendMessage,
-editMessageText, editMessageReplyMarkup; answerCallbackQuery; setMyCommands (with scopes);
-sendDocument, sendPhoto and getFile (files.py: uploads, downloads, limits). Any other method
-answers 404 like an unknown one, so a bot starting to use a new method fails here until it is
-simulated. Media (issue 10) would add sendPhoto/sendAudio/sendVoice and editMessageCaption
-here, with a ``files.py`` beside this module for uploads, file_ids and the /file route.
+editMessageText, editMessageReplyMarkup, deleteMessage; answerCallbackQuery; setMyCommands
+(with scopes); sendDocument, sendPhoto, sendAudio, sendVoice, editMessageMedia,
+editMessageCaption and getFile (files.py: uploads, file_ids, URLs, downloads, limits). Any
+other method answers 404 like an unknown one, so a bot starting to use a new method fails here
+until it is simulated.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -81,6 +82,11 @@ class BotApi:
             "setMyCommands": self._set_my_commands,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
+            "sendAudio": self._send_audio,
+            "sendVoice": self._send_voice,
+            "editMessageMedia": self._edit_message_media,
+            "editMessageCaption": self._edit_message_caption,
+            "deleteMessage": self._delete_message,
             "getFile": self._get_file,
         }
 
@@ -128,12 +134,19 @@ class BotApi:
     async def _send_photo(self, p: Params) -> JSONDict:
         return self._send_media(p, "photo")
 
+    async def _send_audio(self, p: Params) -> JSONDict:
+        return self._send_media(p, "audio")
+
+    async def _send_voice(self, p: Params) -> JSONDict:
+        return self._send_media(p, "voice")
+
     def _send_media(self, p: Params, kind: str) -> JSONDict:
         chat = self._chat_for_write(p)
         plain, entities = files.caption(p, strict_ampersand=self.strict_ampersand)
         markup = content.reply_markup(p, inline_only=False)
-        stored = self.files.upload(p, kind, photo=kind == "photo")
         self.limits.check_send(chat.chat_id)
+        stored = self.files.upload(p, kind, kind=kind)
+        kind = stored.kind  # a voice note in another format arrives as a document
         msg = self.world.new_message(
             chat,
             from_bot=True,
@@ -169,6 +182,8 @@ class BotApi:
             p, edit=True, strict_ampersand=self.strict_ampersand
         )
         buttons, markup_json = content.reply_markup(p, inline_only=True)
+        if msg.media_kind is not None:
+            raise bad_request("there is no text in the message to edit")
         if plain == msg.text and entities == msg.entities and markup_json == msg.markup_json:
             raise ApiError(400, ERR_NOT_MODIFIED)
         msg.text, msg.html, msg.entities, msg.parse_mode = plain, raw, entities, parse_mode
@@ -184,6 +199,77 @@ class BotApi:
         msg.reply_markup, msg.markup_json = buttons, markup_json
         self.world.edited(chat, msg)
         return self.world.message_json(msg)
+
+    async def _edit_message_caption(self, p: Params) -> JSONDict:
+        chat, msg = self._message_to_edit(p)
+        plain, entities = files.caption(p, strict_ampersand=self.strict_ampersand)
+        buttons, markup_json = content.reply_markup(p, inline_only=True)
+        if msg.media_kind is None:
+            raise bad_request("there is no caption in the message to edit")
+        if plain == msg.text and entities == msg.entities and markup_json == msg.markup_json:
+            raise ApiError(400, ERR_NOT_MODIFIED)
+        msg.text, msg.html, msg.entities = plain, p.get_str("caption") or "", entities
+        msg.parse_mode = p.get_str("parse_mode") or None
+        msg.reply_markup, msg.markup_json = buttons, markup_json
+        self.world.edited(chat, msg)
+        return self.world.message_json(msg)
+
+    async def _edit_message_media(self, p: Params) -> JSONDict:
+        """An animation, audio, document, photo or video in place of a message's media, or
+        added to a text message (as the Bot API documents); a voice note can be neither edited in
+        nor out."""
+        chat, msg = self._message_to_edit(p)
+        media = p.get_json("media", "can't parse InputMedia JSON object")
+        if not isinstance(media, dict):
+            raise bad_request('parameter "media" is required')
+        kind = media.get("type")
+        if kind not in ("photo", "audio", "document"):  # what our bot may send; no voice
+            raise bad_request("can't parse InputMedia: media type is not supported")
+        if msg.media_kind == "voice":
+            raise bad_request("message can't be edited")
+        caption_params = Params(
+            {
+                "caption": media.get("caption") or "",
+                "parse_mode": media.get("parse_mode") or "",
+            }
+        )
+        plain, entities = files.caption(caption_params, strict_ampersand=self.strict_ampersand)
+        buttons, markup_json = content.reply_markup(p, inline_only=True)
+        reference = str(media.get("media") or "")
+        if reference.startswith("attach://"):
+            stored = self.files.upload(p, reference[len("attach://") :], kind=kind)
+        elif reference:
+            if (
+                reference == msg.file_id
+                and plain == msg.text
+                and entities == msg.entities
+                and markup_json == msg.markup_json
+            ):
+                raise ApiError(400, ERR_NOT_MODIFIED)
+            stored = self.files.known(reference, kind)
+        else:
+            raise bad_request("can't parse InputMedia: media not found")
+        msg.media_kind = stored.kind
+        msg.media = files.media_json(stored.kind, stored)
+        msg.file_id = stored.file_id
+        msg.text, msg.html, msg.entities = plain, str(media.get("caption") or ""), entities
+        msg.parse_mode = media.get("parse_mode") or None
+        msg.reply_markup, msg.markup_json = buttons, markup_json
+        self.world.edited(chat, msg)
+        return self.world.message_json(msg)
+
+    async def _delete_message(self, p: Params) -> bool:
+        chat = self._chat_for_write(p)
+        message_id = p.get_int("message_id")
+        if message_id is None:
+            raise bad_request("message identifier is not specified")
+        msg = chat.messages.get(message_id)
+        if msg is None:
+            raise bad_request("message to delete not found")
+        if msg.from_bot and time.time() - msg.date > 48 * 3600:
+            raise bad_request("message can't be deleted for everyone")
+        self.world.deleted(chat, msg)
+        return True
 
     # ------------------------------------------------------------------ presses
 

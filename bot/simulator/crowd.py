@@ -17,12 +17,18 @@ The oracle gives the truth of a task: a label (single choice, a rating's button)
 labels (multi_choice) or the expected text (text). Careless workers err: another label, a set
 with one option flipped, a text with typos; spammers answer at random (or the first button,
 the text left as it is).
+
+A task may come as a media message (a photo, audio or voice note with the buttons under its
+caption): the agent answers it the same way; it "sees" the media through the file Telegram
+holds for it, and ``media_truth`` (the SHA-256 of a file's bytes -> the right label) is what a
+careful person would hear or see in it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 from collections import Counter
@@ -324,7 +330,7 @@ class _Agent:
             return
         options = msg.buttons_with_prefix(ANSWER_PREFIX)
         labels = [b.text for b in options]
-        found = self.crowd.oracle(msg.text, labels) if self.crowd.oracle else None
+        found = self.crowd.truth(msg, labels)
         truth = found if isinstance(found, str) and found in labels else None
         choice = self._choose(options, truth)
         assert choice.callback_data is not None
@@ -384,7 +390,7 @@ class _Agent:
                 return
             if self._maybe_skip(msg):
                 return
-            truth = self.crowd.oracle(msg.text, labels) if self.crowd.oracle else None
+            truth = self.crowd.truth(msg, labels)
             wanted = (
                 [label for label in truth if label in labels] if isinstance(truth, list) else None
             )
@@ -437,7 +443,7 @@ class _Agent:
         if self._maybe_skip(msg):
             return
         source = _code_text(msg)
-        truth = self.crowd.oracle(msg.text, []) if self.crowd.oracle else None
+        truth = self.crowd.truth(msg, [])
         expected = truth if isinstance(truth, str) else None
         kind = self.profile.kind
         if kind == "spammer_random":
@@ -475,9 +481,9 @@ class _Agent:
 
     def _maybe_dispute(self, msg: SimMessage) -> None:
         buttons = msg.buttons_with_prefix(DISPUTE_PREFIX)
-        if not buttons or buttons[0].callback_data is None or self.crowd.oracle is None:
+        if not buttons or buttons[0].callback_data is None:
             return
-        truth = self.crowd.oracle(msg.text, [])
+        truth = self.crowd.truth(msg, [])
         if isinstance(truth, list):
             truth = " + ".join(sorted(truth))
         if truth is not None and truth == self.chosen.get(msg.message_id):
@@ -514,9 +520,11 @@ class Crowd:
         first_user_id: int = 1000,
         max_answers: int | None = None,
         repress_after: float | None = None,
+        media_truth: dict[str, str] | None = None,
     ) -> None:
         self.sim = sim
         self.oracle = oracle
+        self.media_truth = media_truth or {}
         self.seed = seed
         self.max_answers = max_answers
         self.repress_after = repress_after
@@ -525,6 +533,16 @@ class Crowd:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self.total_presses = 0
         self.running = False
+
+    def truth(self, msg: SimMessage, labels: list[str]) -> str | list[str] | None:
+        """The right label of what `msg` shows: its media's, else the oracle's for its text."""
+        if msg.file_id is not None and self.media_truth:
+            stored = self.sim.files.by_id.get(msg.file_id)
+            if stored is not None:
+                found = self.media_truth.get(hashlib.sha256(stored.data).hexdigest())
+                if found is not None:
+                    return found
+        return self.oracle(msg.text, labels) if self.oracle else None
 
     @property
     def user_ids(self) -> list[int]:

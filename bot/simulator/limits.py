@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .protocol import DEFAULT_DESCRIPTIONS, ApiError, too_many_requests
 
 #: Methods counted by the flood limits and hit by a 429 storm (those of them the bot uses).
-SENDING_METHODS = frozenset({"sendMessage"})
+SENDING_METHODS = frozenset({"sendMessage", "sendPhoto", "sendAudio", "sendVoice", "sendDocument"})
 
 
 @dataclass(slots=True)

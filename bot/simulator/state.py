@@ -2,9 +2,8 @@
 them (as the user sees them now, and as an event stream), the presses waiting for an answer.
 
 Both sides act on one :class:`World`: the Bot API methods (``api.py``) on the bot's behalf,
-the test driver (``driver.py``) on the users' behalf. Messages are text messages with an
-optional inline keyboard, the only kind the bot sends; media messages (issue 10) would add a
-kind and the media object to :class:`SimMessage` and its JSON in :meth:`World.message_json`.
+the test driver (``driver.py``) on the users' behalf. Messages are text or media messages
+(a photo, audio, voice note or document with its caption) with an optional inline keyboard.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import Literal
 from .files import Files
 from .protocol import ERR_QUERY_TOO_OLD, ApiError, JSONDict
 
-EventKind = Literal["message", "edit", "callback_answer"]
+EventKind = Literal["message", "edit", "delete", "callback_answer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +72,8 @@ class SimMessage:
     markup_json: JSONDict | None = None  # the inline keyboard as the Bot API returns it
     edited_count: int = 0
     edit_date: int | None = None
-    # A media message: "document" or "photo", and its JSON (``text`` then holds the caption).
+    # A media message: "document", "photo", "audio" or "voice", and its JSON (``text`` then
+    # holds the caption).
     media_kind: str | None = None
     media: JSONDict | list[JSONDict] | None = None
     file_id: str | None = None
@@ -274,6 +274,11 @@ class World:
         msg.edited_count += 1
         msg.edit_date = int(time.time())
         chat.emit(ChatEvent("edit", copy.copy(msg), {}, time=time.time()))
+
+    def deleted(self, chat: SimChat, msg: SimMessage) -> None:
+        """The bot deleted ``msg``: gone from the chat (its buttons with it)."""
+        chat.messages.pop(msg.message_id, None)
+        chat.emit(ChatEvent("delete", copy.copy(msg), {}, time=time.time()))
 
     def _screen_changed(self, chat_id: int) -> None:
         pressed = self._pressed_at.pop(chat_id, None)

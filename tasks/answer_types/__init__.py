@@ -118,7 +118,7 @@ def aggregate(pack: PackInfo, votes: Sequence[Vote]) -> Result:
         return multi_choice.aggregate(pack, votes)
     if pack.type == "text":
         return text.aggregate(pack, votes)
-    return single_choice.aggregate(votes)
+    return single_choice.aggregate(votes, len(pack.options))
 
 
 def show(pack: PackInfo, stored: str | None) -> str:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from db.packs import PackInfo
 from tasks.answer_types.base import Given, Nudge, Pick, Result, Vote
+from tasks.quality.rules import Vote as RuleVote
+from tasks.quality.rules import one_coin_vote
 
 
 def store(pack: PackInfo, given: Given) -> str | Nudge | None:
@@ -33,13 +35,11 @@ def chance_score(pack: PackInfo) -> float:
     return 1.0 / max(len(pack.options), 2)
 
 
-def aggregate(votes: Sequence[Vote]) -> Result:
-    """The label with the most summed trust and its share of all the trust (ties: the label
-    voted first)."""
-    totals: dict[str, float] = {}
-    for vote in votes:
-        totals[vote.answer] = totals.get(vote.answer, 0.0) + vote.weight
-    if not totals:
-        return Result(None, 0.0)
-    label = max(totals, key=lambda name: totals[name])
-    return Result(label, totals[label] / sum(totals.values()))
+def aggregate(votes: Sequence[Vote], options: int) -> Result:
+    """The label with the most summed weight, and its one-coin posterior as the confidence
+    (tasks/quality/rules.py `one_coin_vote`: weights are log-odds, so two agreeing answers from
+    workers the gold trusts little are not taken for certainty)."""
+    label, confidence = one_coin_vote(
+        [RuleVote(vote.answer, vote.weight) for vote in votes], options
+    )
+    return Result(label, confidence)

@@ -1,10 +1,11 @@
 """CSV packs: the tasks as a spreadsheet, the pack settings beside them.
 
 A CSV pack is UTF-8 text whose first row names the columns ``id,text[,gold,explanation]`` (in
-any order; ``id`` and ``text`` required), then one task per row. An empty ``gold`` or
-``explanation`` cell means none; a multi_choice or text gold of several values is written as a
-JSON array in its cell (``["joy", "fear"]``). A cell may hold line breaks inside double quotes;
-a task's line is the line its row starts on.
+any order; ``id`` and ``text`` required; an ``image``, ``audio`` or ``voice`` column may add
+media, tasks/media.py, and a row with media may leave its text empty), then one task per row.
+An empty ``gold`` or ``explanation`` cell means none; a multi_choice or text gold of several
+values is written as a JSON array in its cell (``["joy", "fear"]``). A cell may hold line breaks
+inside double quotes; a task's line is the line its row starts on.
 
 The header fields of the pack (id, title, instructions, options, reward, ...) come from beside
 the file: a sidecar JSON header (``reviews.header.json`` next to ``reviews.csv``, the same
@@ -35,7 +36,8 @@ from typing import IO, Any
 from tasks.packs.errors import PackError
 
 CSV_SUFFIXES = frozenset({".csv"})
-COLUMNS = ("id", "text", "gold", "explanation")
+COLUMNS = ("id", "text", "gold", "explanation", "image", "audio", "voice")
+MEDIA_COLUMNS = frozenset({"image", "audio", "voice"})  # tasks/media.py: a row's text may be empty
 REQUIRED_COLUMNS = ("id", "text")
 # Settings read as JSON values (numbers, true/false); the others stay text, as written.
 _TYPED = frozenset({"overlap", "lease_seconds", "top_up"})
@@ -209,9 +211,11 @@ class CsvRows:
                 self.errors.append(PackError(start, None, None, message))
                 yield start, None
                 continue
+            cells = list(zip(self.columns, row, strict=True))
+            media = any(name in MEDIA_COLUMNS and cell.strip() for name, cell in cells)
             task = {
                 name: cell
-                for name, cell in zip(self.columns, row, strict=True)
-                if name in REQUIRED_COLUMNS or cell.strip()
+                for name, cell in cells
+                if cell.strip() or (name in REQUIRED_COLUMNS and not (media and name == "text"))
             }
             yield start, task

@@ -142,6 +142,7 @@ Gold = Annotated[str, Strict()] | Annotated[list[Annotated[str, Strict()]], Fiel
 Explanation = Annotated[
     str, Strict(), StringConstraints(min_length=1, max_length=MAX_EXPLANATION_UNITS)
 ]
+MediaRef = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=2048)]
 
 
 class OptionSpec(BaseModel):
@@ -350,9 +351,13 @@ class TaskSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: TaskId
-    text: TaskText
+    text: TaskText | None = None  # required unless the task has media (the reader checks)
     gold: Gold | None = None
     explanation: Explanation | None = None
+    # Media (tasks/media.py): at most one; an https URL, a path relative to the pack, a file_id.
+    image: MediaRef | None = None
+    audio: MediaRef | None = None
+    voice: MediaRef | None = None
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -361,9 +366,12 @@ class TaskDict(TypedDict):
     validates task lines with TASK, below)."""
 
     id: TaskId
-    text: TaskText
+    text: NotRequired[TaskText]
     gold: NotRequired[Gold | None]
     explanation: NotRequired[Explanation | None]
+    image: NotRequired[MediaRef]
+    audio: NotRequired[MediaRef]
+    voice: NotRequired[MediaRef]
 
 
 TASK = TypeAdapter(TaskDict)
@@ -374,6 +382,12 @@ TASK_FIELDS = tuple(TaskSpec.model_fields)
 def task_content(text: str) -> str:
     """The tasks.content JSON of a text task: json.dumps({"text": text}, ensure_ascii=False)."""
     return '{"text": ' + encode_basestring(text) + "}"
+
+
+def media_task_content(text: str, kind: str, written: str) -> str:
+    """The tasks.content JSON of a task with media: its text and the media as the pack wrote
+    it (what is sent is in task_media: db/media.py)."""
+    return json.dumps({"text": text, kind: written}, ensure_ascii=False)
 
 
 def json_kind(value: object) -> str:

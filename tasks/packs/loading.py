@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from db import gold as gold_db
+from db import media as media_db
 from db import packs as db_packs
 from db.core import Database, Tx, to_db_time
 from db.packs import Option, PackColumns, PackInfo
@@ -84,6 +85,7 @@ async def load_pack(
     settings: dict[str, Any] | None = None,
     settings_errors: Sequence[PackError] = (),
     dry_run: bool = False,
+    media_files: bool = True,
 ) -> LoadReport:
     """Validates and loads a pack file, all or nothing, in one transaction.
 
@@ -102,9 +104,12 @@ async def load_pack(
     A CSV pack takes its header fields from `settings` (a Telegram caption, with the problems
     found reading it in `settings_errors`), else from its sidecar file. With `dry_run` the
     whole load is done and rolled back: the report says what a load would do.
+
+    Media paths (tasks/media.py) are relative to the pack file; with `media_files` False (a pack
+    sent in a chat, which has no folder) only URLs and file_ids are accepted.
     """
     stop = threading.Event()
-    reading = _Reading(source, settings, settings_errors, dry_run)
+    reading = _Reading(source, settings, settings_errors, dry_run, media_files)
     try:
         return await db.run(_load, reading, replace, to_db_time(clock.now()), on_progress, stop)
     except _Refused as refused:
@@ -121,6 +126,7 @@ class _Reading:
     settings: dict[str, Any] | None
     settings_errors: Sequence[PackError]
     dry_run: bool
+    media_files: bool = True
 
 
 def _load(
@@ -132,7 +138,9 @@ def _load(
     stop: threading.Event,
 ) -> LoadReport:
     source = reading.source
-    with PackReader(source, reading.settings, reading.settings_errors) as reader:
+    with PackReader(
+        source, reading.settings, reading.settings_errors, media_files=reading.media_files
+    ) as reader:
         header = reader.read_header()
         report = None
         if reader.readable:
@@ -185,6 +193,7 @@ def _write(
         db_packs.update_pack(tx, pack_pk, _columns(header), now)
         tasks_before = db_packs.count_tasks(tx, pack_pk)
         db_packs.mark_tasks_unseen(tx, pack_pk)
+        media_db.clear_pack(tx, pack_pk)
 
     writer = db_packs.TaskWriter(tx, pack_pk, remaining=header.overlap if header else 1)
     tasks_total = 0
@@ -195,6 +204,15 @@ def _write(
                 raise _Stopped
             refused = writer.write(batch.rows)
             tasks_total += len(batch.rows) - len(refused)
+            if batch.media:
+                media_db.write(
+                    tx,
+                    pack_pk,
+                    [
+                        (task_id, m.kind, m.source, m.ref, m.key, m.size)
+                        for task_id, m in batch.media
+                    ],
+                )
             for index in refused:
                 errors.add(batch.lines[index], batch.rows[index][0], "id", _PENDING_DUPLICATE)
             if on_progress is not None:

@@ -24,6 +24,7 @@ from typing import IO, Any, NamedTuple, cast
 from pydantic import ValidationError
 
 from db.packs import TaskRow
+from tasks.media import MAX_MEDIA_TEXT_UNITS, MEDIA_FIELDS, MediaChecker, MediaKind, TaskMedia
 from tasks.packs.csvpack import CSV_SUFFIXES, CsvRows, read_sidecar
 from tasks.packs.errors import ErrorList, PackError, describe, field_name
 from tasks.packs.format import (
@@ -35,8 +36,10 @@ from tasks.packs.format import (
     PackHeader,
     TaskDict,
     json_kind,
+    media_task_content,
     task_content,
     too_many_units,
+    utf16_units,
 )
 from tasks.packs.jsonscan import decode_error, json_problem, scan_json_pack, unencodable
 
@@ -112,6 +115,7 @@ class TaskBatch(NamedTuple):
 
     rows: list[TaskRow]  # (task_id, content JSON, gold, explanation)
     lines: list[int]
+    media: list[tuple[str, TaskMedia]] = []  # (task_id, its media) for the tasks that have one
 
 
 class PackReader:
@@ -127,8 +131,13 @@ class PackReader:
         source: Path,
         settings: dict[str, Any] | None = None,
         settings_errors: Sequence[PackError] = (),
+        *,
+        media_files: bool = True,
     ) -> None:
         self.source = source
+        # Media paths are relative to the pack file; a pack sent in a chat has no folder.
+        self.media = MediaChecker(source.parent if media_files else None)
+        self._media_rows: list[tuple[str, TaskMedia]] = []
         self.batch_size = BATCH_SIZE
         self.jsonl = source.suffix.lower() in JSONL_SUFFIXES
         self.csv = source.suffix.lower() in CSV_SUFFIXES
@@ -373,19 +382,19 @@ class PackReader:
                 self._invalid_task(line, exc, raw)
                 continue
             read += 1
-            text = task["text"]
-            if "gold" in task or "explanation" in task or len(text) > half or text.isspace():
+            text = task.get("text", "")
+            if len(task) != 2 or not text or len(text) > half or text.isspace():
                 self._accept(task, line, rows, lines)
             else:  # the common case, inlined: a plain text task
                 rows.append((task["id"], '{"text": ' + encode(text) + "}", None, None))
                 lines.append(line)
             if len(rows) >= size:
                 self._line, self.bytes_read, self.tasks_read = line, done, read
-                yield TaskBatch(rows, lines)
+                yield TaskBatch(rows, lines, self._take_media())
                 rows, lines = [], []
         self._line, self.bytes_read, self.tasks_read = line, done, read
         if rows and errors.stopped_at is None:
-            yield TaskBatch(rows, lines)
+            yield TaskBatch(rows, lines, self._take_media())
 
     def _csv_batches(self) -> Iterator[TaskBatch]:
         assert self._rows is not None
@@ -408,12 +417,12 @@ class PackReader:
                 continue
             self._accept(task, line, batch.rows, batch.lines)
             if len(batch.rows) >= self.batch_size:
-                yield batch
+                yield batch._replace(media=self._take_media())
                 batch = TaskBatch([], [])
         self._take_csv_errors()
         self.bytes_read = self._rows.bytes_read
         if batch.rows and errors.stopped_at is None:
-            yield batch
+            yield batch._replace(media=self._take_media())
 
     def _json_batches(self) -> Iterator[TaskBatch]:
         validate = TASK.validate_python
@@ -437,18 +446,22 @@ class PackReader:
             self._accept(task, line, batch.rows, batch.lines)
             if len(batch.rows) >= self.batch_size:
                 self.bytes_read = self.total_bytes * index // count
-                yield batch
+                yield batch._replace(media=self._take_media())
                 batch = TaskBatch([], [])
         self.bytes_read = self.total_bytes
         if batch.rows and errors.stopped_at is None:
-            yield batch
+            yield batch._replace(media=self._take_media())
 
     def _accept(self, task: TaskDict, line: int, rows: list[TaskRow], lines: list[int]) -> None:
         """Checks what pydantic did not, then adds the task to the batch."""
-        text = task["text"]
         gold = task.get("gold")
         explanation = task.get("explanation")
-        if text.isspace():
+        kinds = [kind for kind in MEDIA_FIELDS if kind in task]
+        if "text" not in task and not kinds:
+            self.errors.add(line, task["id"], "text", "required field is missing")
+            return
+        text = task.get("text", "")
+        if text and text.isspace():
             self.errors.add(line, task["id"], "text", "is blank")
             return
         if problem := too_many_units(text, MAX_TEXT_UNITS):
@@ -472,8 +485,42 @@ class PackReader:
                 line, task["id"], "explanation", 'an explanation goes with a "gold" answer'
             )
             return
-        rows.append((task["id"], task_content(text), gold, explanation))
+        content = task_content(text)
+        if kinds:
+            checked = self._check_media(task, kinds, text, line)
+            if checked is None:
+                return
+            self._media_rows.append((task["id"], checked))
+            content = media_task_content(text, checked.kind, task[checked.kind])
+        rows.append((task["id"], content, gold, explanation))
         lines.append(line)
+
+    def _check_media(
+        self, task: TaskDict, kinds: list[MediaKind], text: str, line: int
+    ) -> TaskMedia | None:
+        """The task's media, checked (None: refused, the error noted)."""
+        if len(kinds) > 1:
+            message = f"a task has at most one media (a message carries one): {', '.join(kinds)}"
+            self.errors.add(line, task["id"], kinds[1], message)
+            return None
+        kind = kinds[0]
+        if len(text) * 2 > MAX_MEDIA_TEXT_UNITS and utf16_units(text) > MAX_MEDIA_TEXT_UNITS:
+            message = (
+                f"has {utf16_units(text):,} UTF-16 units; a task with an {kind} shows its text"
+                f" in the caption (Telegram: 1,024 with the title), so at most"
+                f" {MAX_MEDIA_TEXT_UNITS}"
+            )
+            self.errors.add(line, task["id"], "text", message)
+            return None
+        checked = self.media.check(kind, task[kind])
+        if isinstance(checked, str):
+            self.errors.add(line, task["id"], kind, checked)
+            return None
+        return checked
+
+    def _take_media(self) -> list[tuple[str, TaskMedia]]:
+        taken, self._media_rows = self._media_rows, []
+        return taken
 
     def _gold_value(self, gold: str | list[str]) -> str | ValueError:
         """The gold as stored (tasks.gold), or the error that says what is wrong with it."""

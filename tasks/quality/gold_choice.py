@@ -93,7 +93,7 @@ class GoldChoice:
             if not rules.long_and_clean(standing.gold_total, standing.points, s, plan):
                 self._stop_for_gold(tx, pack, standing, stats, now, news)
                 return "held"
-        return _plain(tx, pack, worker_id)
+        return _plain(tx, pack, worker_id, rules.fresh_first(standing.accuracy))
 
     def available(self, tx: Tx, worker_id: int, pack: PackInfo, now: datetime) -> bool:
         """Whether `choose` would hand this worker a task (nothing is written)."""
@@ -182,9 +182,9 @@ def _standing(tx: Tx, worker_id: int, pack: PackInfo, known: Standing | None) ->
     return standings_db.get(tx, worker_id, pack.pk)
 
 
-def _plain(tx: Tx, pack: PackInfo, worker_id: int) -> Choice | None:
+def _plain(tx: Tx, pack: PackInfo, worker_id: int, fresh_first: bool = False) -> Choice | None:
     """The next task that is not gold (the pick of db/assignments.py)."""
-    row = assignments_db.pick(tx, pack.pk, worker_id)
+    row = assignments_db.pick(tx, pack.pk, worker_id, fresh_first)
     return (
         None if row is None else Choice(row["pk"], json.loads(row["content"])["text"], False, None)
     )

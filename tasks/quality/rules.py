@@ -23,6 +23,7 @@ TRUST_FLOOR = 0.05  # the least weight an answer has in voting
 DOUBT_RATE = 0.5  # the gold share served while the test has points against a worker
 RATIO_TOLERANCE = 0.02  # points: the right/miss ratio may differ this much from the exact one
 P1_MARGIN = 0.1  # the alternative accuracy stays at least this far below good_accuracy
+FRESH_BELOW = 0.8  # routing: below this estimated accuracy, fresh tasks first (score_rules says it)
 
 State = Literal["training", "qualified", "failed", "suspended", "stopped"]
 Reason = Literal["qualification", "accuracy", "too_fast", "same_button", "no_gold"]
@@ -333,6 +334,32 @@ def weighted_vote(votes: Sequence[Vote]) -> tuple[str | None, float]:
         return None, 0.0
     label = max(totals, key=lambda name: totals[name])
     return label, totals[label] / sum(totals.values())
+
+
+def fresh_first(accuracy: float) -> bool:
+    """Routing: a worker whose estimated accuracy is below FRESH_BELOW is handed tasks nobody
+    has started before the tasks that want one more answer (tie-breaks go first to the workers
+    the evidence says are most accurate); everyone else the reverse. Both orders read the same
+    index; nobody gets fewer tasks for it."""
+    return accuracy < FRESH_BELOW
+
+
+def one_coin_vote(votes: Sequence[Vote], options: int) -> tuple[str | None, float]:
+    """The task's label and its posterior under the one-coin model: each vote a worker right
+    with their accuracy q, wrong evenly over the other options, its weight the log-odds
+    log((options - 1) q / (1 - q)) (trust_weight); the posterior of a label is
+    exp(its weight) over the sum of exp(weight) of every option (0 for options nobody chose).
+    Ties go to the label voted first. (None, 0.0) with no votes."""
+    totals: dict[str, float] = {}
+    for vote in votes:
+        totals[vote.label] = totals.get(vote.label, 0.0) + vote.weight
+    if not totals:
+        return None, 0.0
+    label = max(totals, key=lambda name: totals[name])
+    top = totals[label]
+    mass = sum(math.exp(weight - top) for weight in totals.values())
+    mass += max(0, options - len(totals)) * math.exp(-top)
+    return label, 1.0 / mass
 
 
 def slots_wanted(

@@ -23,7 +23,7 @@ async def test_envelope_auth_unknown_method_json_and_get(
     async with http.post(f"{sim.base_url}/bot{sim.token}/noSuchMethod") as resp:
         assert resp.status == 404
         assert await resp.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
-    async with http.post(f"{sim.base_url}/bot{sim.token}/sendVoice") as resp:
+    async with http.post(f"{sim.base_url}/bot{sim.token}/sendVideo") as resp:
         assert resp.status == 404  # a real method the bot does not use: not simulated
     async with http.get(f"{sim.base_url}/bot{sim.token}/getme") as resp:
         body = await resp.json()

@@ -1,0 +1,301 @@
+"""Media on a task: an image, an audio file or a voice note, and the rules Telegram sets on them.
+
+A task field `image`, `audio` or `voice` (at most one per task: a message carries one media) is
+an https URL, a file path relative to the pack file, or a Telegram file_id. Local files are
+checked when the pack loads (exists, regular, readable, within Telegram's limits, of a format
+Telegram shows as that kind) and hashed: the cache of what Telegram knows (media_files, keyed
+by content) makes a file uploaded once, whatever pack or path names it later.
+
+Limits from the Bot API's own documentation (sendPhoto, sendAudio, sendVoice):
+- a photo upload is at most 10 MB; its width + height at most 10,000; its aspect ratio at most
+  20. By URL Telegram fetches photos up to 5 MB and other files up to 20 MB (not checked at
+  load: the URL is not fetched then; a refusal shows when it is sent).
+- an audio file (music player) is MP3 or M4A, at most 50 MB.
+- a voice note is OGG/Opus, MP3 or M4A; Telegram shows it as a playable voice note up to 1 MB
+  (bigger ones arrive as a file), so that is the limit here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import stat
+import struct
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal, cast
+
+from db import media as media_db
+from db.core import Database, Tx, read_only, to_db_time, unit_of_work
+from db.media import StoredMedia
+from tasks.clock import Clock
+
+MediaKind = Literal["image", "audio", "voice"]
+MEDIA_FIELDS: tuple[MediaKind, ...] = ("image", "audio", "voice")
+Source = Literal["file", "url", "file_id"]
+
+MB = 1024 * 1024
+UPLOAD_LIMIT: dict[str, int] = {"image": 10 * MB, "audio": 50 * MB, "voice": 1 * MB}
+_NOUN = {"image": "a photo", "audio": "an audio file", "voice": "a voice note"}
+MAX_PHOTO_SIDES = 10_000  # width + height
+MAX_PHOTO_RATIO = 20
+# A caption holds 1,024 UTF-16 units; a media task's text must leave room for the title line
+# and the reward (the instructions give way first): 800 units.
+MAX_MEDIA_TEXT_UNITS = 800
+
+# A Telegram file_id: URL-safe base64, long, no dot and no slash (a path has one or the other,
+# or is short).
+_FILE_ID = re.compile(r"^[A-Za-z0-9_-]{24,255}$")
+
+
+@dataclass(frozen=True)
+class TaskMedia:
+    """A task's media as stored (task_media) and shown: what to send and how to find it again.
+
+    `ref` is the absolute path (file), the URL, or the file_id; `key` names it in the upload
+    cache (media_files): "sha256:<hex>" for a file, "url:<url>" for a URL, None for a file_id
+    (already Telegram's)."""
+
+    kind: MediaKind
+    source: Source
+    ref: str
+    key: str | None = None
+    size: int | None = None
+    file_id: str | None = None  # what Telegram gave for `key`, once sent (filled when read)
+
+    def with_file_id(self, file_id: str | None) -> TaskMedia:
+        return TaskMedia(self.kind, self.source, self.ref, self.key, self.size, file_id)
+
+
+class MediaChecker:
+    """Checks the media fields of a pack's tasks; a file named by many tasks is read once.
+
+    `base` is the pack file's folder; None for a pack sent in a chat (a Telegram document has
+    no folder: only URLs and file_ids can be given there)."""
+
+    def __init__(self, base: Path | None) -> None:
+        self.base = base
+        self._seen: dict[tuple[str, Path], TaskMedia | str] = {}
+
+    def check(self, kind: MediaKind, value: str) -> TaskMedia | str:
+        """The task's media, or why it is refused (an operator's sentence)."""
+        value = value.strip()
+        if not value:
+            return "is empty"
+        lowered = value.lower()
+        if lowered.startswith("https://"):
+            if len(value) > 2048 or any(c.isspace() for c in value):
+                return "is not a valid URL"
+            return TaskMedia(kind, "url", value, key=f"url:{value}")
+        if "://" in lowered[:12]:
+            return f"a URL must start with https:// (Telegram fetches only those): {value!r}"
+        if _FILE_ID.match(value) and "." not in value:
+            return TaskMedia(kind, "file_id", value)
+        if self.base is None:
+            return (
+                f"{value!r}: a pack sent in the chat has no folder for files; give an https URL"
+                " or a Telegram file_id, or load the pack with its files: python -m bot load"
+            )
+        path = (self.base / value).resolve()
+        memo = self._seen.get((kind, path))
+        if memo is None:
+            memo = self._seen[(kind, path)] = _check_file(kind, path, value)
+        return memo
+
+
+def _check_file(kind: MediaKind, path: Path, written: str) -> TaskMedia | str:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"no such file: {written} (paths are relative to the pack file)"
+    except OSError as exc:
+        return f"cannot read {written}: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{written} is not a regular file"
+    limit = UPLOAD_LIMIT[kind]
+    if info.st_size == 0:
+        return f"{written} is empty"
+    if info.st_size > limit:
+        extra = " (a bigger one shows as a file, not a voice note)" if kind == "voice" else ""
+        return (
+            f"{written} has {info.st_size:,} bytes; Telegram takes {_NOUN[kind]} of at most"
+            f" {limit // MB} MB{extra}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot read {written}: {exc.strerror or exc}"
+    problem = format_problem(kind, data)
+    if problem is not None:
+        return f"{written}: {problem}"
+    digest = hashlib.sha256(data).hexdigest()
+    return TaskMedia(kind, "file", str(path), key=f"sha256:{digest}", size=len(data))
+
+
+def format_problem(kind: MediaKind, data: bytes) -> str | None:
+    """Why Telegram would not show `data` as this kind of media, or None."""
+    if kind == "image":
+        size = image_size(data)
+        if size is None:
+            return "not a PNG, JPEG or WebP image (what Telegram shows as a photo)"
+        width, height = size
+        if width and height:
+            if width + height > MAX_PHOTO_SIDES:
+                return f"{width}×{height}: Telegram wants width + height of at most 10,000"
+            if max(width, height) > MAX_PHOTO_RATIO * min(width, height):
+                return f"{width}×{height}: Telegram wants an aspect ratio of at most 20"
+        return None
+    audio = audio_format(data)
+    if kind == "audio" and audio not in ("mp3", "m4a"):
+        return "not an MP3 or M4A file (what Telegram plays as audio)"
+    if kind == "voice" and audio not in ("ogg_opus", "mp3", "m4a"):
+        return "not OGG/Opus, MP3 or M4A (what Telegram plays as a voice note)"
+    return None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or JPEG; (0, 0) for a WebP (size not read); None otherwise."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return int(width), int(height)
+    if data.startswith(b"\xff\xd8\xff"):
+        return _jpeg_size(data) or (0, 0)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return 0, 0
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    at = 2
+    while at + 9 < len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        (length,) = struct.unpack(">H", data[at + 2 : at + 4])
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE):
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
+            return int(width), int(height)
+        at += 2 + length
+    return None
+
+
+def audio_format(data: bytes) -> str | None:
+    """ "ogg_opus", "ogg" (another codec), "mp3", "m4a" or None, from the first bytes."""
+    if data.startswith(b"OggS"):
+        return "ogg_opus" if b"OpusHead" in data[:128] else "ogg"
+    if data.startswith(b"ID3"):
+        return "mp3"
+    if len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0:
+        return "mp3"
+    if data[4:8] == b"ftyp":
+        return "m4a"
+    return None
+
+
+def media_field(task: dict[str, object]) -> tuple[MediaKind, str] | None:
+    """The media field a task has, if any (the reader checks there is at most one)."""
+    for kind in MEDIA_FIELDS:
+        value = task.get(kind)
+        if isinstance(value, str):
+            return kind, value
+    return None
+
+
+def from_stored(stored: StoredMedia | None) -> TaskMedia | None:
+    if stored is None:
+        return None
+    kind = cast(MediaKind, stored.kind)
+    source = cast(Source, stored.source)
+    return TaskMedia(kind, source, stored.ref, stored.media_key, stored.size, stored.file_id)
+
+
+class MediaCache:
+    """The file_ids Telegram gave for our files and URLs (media_files), and one lock per file:
+    when many workers get the same new file at once, one uploads and the others wait for its
+    file_id instead of uploading it again (single flight)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def lock(self, media: TaskMedia) -> asyncio.Lock:
+        """The lock of this media's upload (held while it is uploaded)."""
+        name = (media.key or media.ref, media.kind)
+        found = self._locks.get(name)
+        if found is None:
+            found = asyncio.Lock()
+            self._locks[name] = found
+        return found
+
+    @read_only
+    def cached(self, tx: Tx, media: TaskMedia) -> str | None:
+        if media.key is None:
+            return None
+        return media_db.cached_file_id(tx, media.key, media.kind)
+
+    @unit_of_work
+    def remember(self, tx: Tx, media: TaskMedia, file_id: str) -> None:
+        if media.key is not None:
+            media_db.remember(tx, media.key, media.kind, file_id, to_db_time(self.clock.now()))
+
+    @unit_of_work
+    def forget(self, tx: Tx, media: TaskMedia, file_id: str) -> None:
+        """Telegram refused this file_id ("wrong file identifier"): the next send uploads."""
+        if media.key is not None:
+            media_db.forget(tx, media.key, media.kind, file_id)
+
+
+class InstructionsOnce:
+    """Whether a worker should see a pack's whole instructions in their own message: once per
+    session (the first media task of the pack since the bot started, or after SESSION_GAP
+    without one). Kept in memory, bounded: a restart only shows them once more."""
+
+    SESSION_GAP = timedelta(hours=6)
+    MAX_KEPT = 50_000
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._last: dict[tuple[int, int], datetime] = {}
+
+    def due(self, worker_id: int, pack_pk: int) -> bool:
+        """True (and noted) when the instructions should be shown now."""
+        now = self.clock.now()
+        name = (worker_id, pack_pk)
+        last = self._last.pop(name, None)
+        self._last[name] = now  # most recent last: the oldest go first when full
+        if len(self._last) > self.MAX_KEPT:
+            del self._last[next(iter(self._last))]
+        return last is None or now - last > self.SESSION_GAP
+
+
+class ShownTasks:
+    """Which message of a worker's chat shows their task now, with its buttons' data: a late
+    or double tap on an older message (deleted, or stripped of its buttons, as a voice note's
+    is) must not bring the same task a second time. In memory, bounded: after a restart a tap
+    on an old message may show the task once more, no worse."""
+
+    MAX_KEPT = 100_000
+
+    def __init__(self) -> None:
+        self._shown: dict[int, tuple[int, tuple[str, ...]]] = {}
+
+    def get(self, worker_id: int) -> tuple[int, tuple[str, ...]] | None:
+        return self._shown.get(worker_id)
+
+    def set(self, worker_id: int, message_id: int, buttons: tuple[str, ...]) -> None:
+        self._shown.pop(worker_id, None)
+        self._shown[worker_id] = (message_id, buttons)
+        if len(self._shown) > self.MAX_KEPT:
+            del self._shown[next(iter(self._shown))]
+
+    def forget(self, worker_id: int, message_id: int) -> None:
+        """The message no longer shows a task (it became feedback, or went)."""
+        found = self._shown.get(worker_id)
+        if found is not None and found[0] == message_id:
+            del self._shown[worker_id]
