@@ -11,6 +11,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC
 from importlib import resources
@@ -147,7 +148,7 @@ async def _summary(
         rows = []
         for agent in crowd.stats.values():
             worker = await work.worker(agent.user_id)
-            standing = next(iter(await quality.score(agent.user_id)), None)
+            states = Counter(score.state for score in await quality.score(agent.user_id))
             balance = await earnings.balance(agent.user_id, UTC)
             earned = balance.earned_total.get(progress.currency, 0)
             rows.append(
@@ -158,7 +159,7 @@ async def _summary(
                     str(agent.skips),
                     format_amount(earned, progress.currency),
                     _agreement(agent.correct, agent.wrong),
-                    standing.state if standing else "-",
+                    ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "-",
                     "yes" if worker and worker.consented else "no",
                 ]
             )
@@ -191,7 +192,17 @@ async def _summary(
     print("Earnings per worker:")
     print(
         format_table(
-            ["worker", "kind", "answers", "skips", "earned", "right", "standing", "consented"], rows
+            [
+                "worker",
+                "kind",
+                "answers",
+                "skips",
+                "earned",
+                "right",
+                "standing per pack",
+                "consented",
+            ],
+            rows,
         )
     )
     if not done:

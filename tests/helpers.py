@@ -122,6 +122,27 @@ async def press_and_wait(
     return params, sim.chat(user_id).messages.get(message.message_id)
 
 
+async def press_and_redraw(
+    sim: SimulatorServer, user_id: int, message: SimMessage, data: str
+) -> SimMessage:
+    """Presses a button that redraws its own message (a multi_choice toggle) and returns the
+    message once redrawn: the toast and the edit go out together, so the toast alone does not
+    say the edit has landed."""
+    since = sim.chat(user_id).event_count
+    await press_and_wait(sim, user_id, message, data)
+
+    def redrawn(event: ChatEvent) -> bool:
+        return (
+            event.kind == "edit"
+            and event.message is not None
+            and event.message.message_id == message.message_id
+        )
+
+    edited = await sim.wait_for(user_id, redrawn, timeout=10, since=since)
+    assert edited.message is not None
+    return sim.chat(user_id).messages[message.message_id]
+
+
 async def call(
     http: ClientSession, sim: SimulatorServer, method: str, **params: Any
 ) -> tuple[int, dict[str, Any]]:

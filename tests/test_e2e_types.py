@@ -20,7 +20,7 @@ from bot.simulator.state import ChatEvent, SimMessage
 from db import Database
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
-from tests.helpers import RunBot, has_button, press_and_wait, text_has
+from tests.helpers import RunBot, has_button, press_and_redraw, press_and_wait, text_has
 
 EMOTIONS = [
     {"id": "joy", "label": "Joy"},
@@ -137,10 +137,10 @@ async def test_multi_choice_toggles_done_training_and_nudges(
     sim.send_text(1, "joy and fear")
     await sim.wait_for(1, text_has("answered with the buttons"), timeout=10)
     for label in ("Joy", "Anger", "None of these"):
-        await press_and_wait(sim, 1, current(sim, 1, task), toggle(current(sim, 1, task), label))
+        await press_and_redraw(sim, 1, current(sim, 1, task), toggle(current(sim, 1, task), label))
     assert checked(current(sim, 1, task)) == ["None of these"]  # it cleared the others
     for label in ("Joy", "Fear"):  # and another option clears it
-        await press_and_wait(sim, 1, current(sim, 1, task), toggle(current(sim, 1, task), label))
+        await press_and_redraw(sim, 1, current(sim, 1, task), toggle(current(sim, 1, task), label))
     shown = current(sim, 1, task)
     assert checked(shown) == ["Joy", "Fear"]
     assert await rows(db_path, "SELECT COUNT(*) FROM assignments WHERE answer IS NOT NULL") == [
@@ -161,7 +161,7 @@ async def test_multi_choice_toggles_done_training_and_nudges(
     # The regular task after training: overlap 2 with a second worker, per-label results.
     nxt = (await sim.wait_for(1, is_any_task, timeout=10)).message
     assert nxt is not None and "message" in nxt.text
-    await press_and_wait(sim, 1, nxt, toggle(nxt, "Anger"))
+    await press_and_redraw(sim, 1, nxt, toggle(nxt, "Anger"))
     await press_and_wait(sim, 1, current(sim, 1, nxt), done(current(sim, 1, nxt)))
     sim.send_text(1, "/balance")
     await sim.wait_for(1, text_has("0.10 EUR"), timeout=10)
