@@ -93,14 +93,20 @@ def text_has(fragment: str):  # type: ignore[no-untyped-def]
     return check
 
 
-async def join(sim: SimulatorServer, user_id: int, language: str = "en") -> SimMessage:
-    """A new worker sends /start, agrees to the rules and receives their first task."""
+async def join(
+    sim: SimulatorServer,
+    user_id: int,
+    language: str = "en",
+    first_task: Callable[[ChatEvent], bool] | None = None,
+) -> SimMessage:
+    """A new worker sends /start, agrees to the rules and receives their first task (a
+    single-choice task, unless `first_task` says what the first task looks like)."""
     sim.add_user(user_id, f"Worker{user_id}", language_code=language)
     sim.send_text(user_id, "/start")
     welcome = await sim.wait_for(user_id, has_button("consent"), timeout=10)
     assert welcome.message is not None
     sim.press(user_id, welcome.message.message_id, "consent")
-    task = await sim.wait_for(user_id, is_task, timeout=10)
+    task = await sim.wait_for(user_id, first_task or is_task, timeout=10)
     assert task.message is not None
     return task.message
 

@@ -20,7 +20,7 @@ from bot.simulator.state import ChatEvent, SimMessage
 from db import Database
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
-from tests.helpers import RunBot, has_button, press_and_redraw, press_and_wait, text_has
+from tests.helpers import RunBot, has_button, join, press_and_redraw, press_and_wait, text_has
 
 EMOTIONS = [
     {"id": "joy", "label": "Joy"},
@@ -70,14 +70,7 @@ def is_any_task(event: ChatEvent) -> bool:
 
 
 async def join_any(sim: SimulatorServer, user_id: int) -> SimMessage:
-    sim.add_user(user_id, f"Worker{user_id}", language_code="en")
-    sim.send_text(user_id, "/start")
-    welcome = await sim.wait_for(user_id, has_button("consent"), timeout=10)
-    assert welcome.message is not None
-    sim.press(user_id, welcome.message.message_id, "consent")
-    task = await sim.wait_for(user_id, is_any_task, timeout=10)
-    assert task.message is not None
-    return task.message
+    return await join(sim, user_id, first_task=is_any_task)
 
 
 def current(sim: SimulatorServer, user_id: int, message: SimMessage) -> SimMessage:

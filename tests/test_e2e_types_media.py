@@ -18,7 +18,7 @@ from bot.simulator.state import ChatEvent, SimMessage
 from db import Database
 from tasks.clock import Clock
 from tasks.packs import load_pack
-from tests.helpers import RunBot, has_button, press_and_redraw, press_and_wait, text_has
+from tests.helpers import RunBot, join, press_and_redraw, press_and_wait, text_has
 
 COLOURS = [
     {"id": "red", "label": "Red"},
@@ -68,15 +68,8 @@ def is_photo_task(event: ChatEvent) -> bool:
     )
 
 
-async def join(sim: SimulatorServer, user_id: int) -> SimMessage:
-    sim.add_user(user_id, f"Worker{user_id}", language_code="en")
-    sim.send_text(user_id, "/start")
-    welcome = await sim.wait_for(user_id, has_button("consent"), timeout=10)
-    assert welcome.message is not None
-    sim.press(user_id, welcome.message.message_id, "consent")
-    task = await sim.wait_for(user_id, is_photo_task, timeout=10)
-    assert task.message is not None
-    return task.message
+async def join_photo(sim: SimulatorServer, user_id: int) -> SimMessage:
+    return await join(sim, user_id, first_task=is_photo_task)
 
 
 def toggle(message: SimMessage, label: str) -> str:
@@ -101,7 +94,7 @@ async def test_multi_choice_toggles_on_a_photo_message(
     ]
     await load(db_path, tmp_path, tasks, type="multi_choice", options=COLOURS)
     await start_bot()
-    task = await join(sim, 1)
+    task = await join_photo(sim, 1)
     assert "Which colours?" in task.text  # the caption
     shown = await press_and_redraw(sim, 1, task, toggle(task, "Red"))
     assert shown.media_kind == "photo"  # the same photo message, its keyboard redrawn
@@ -119,7 +112,7 @@ async def test_multi_choice_toggles_on_a_photo_message(
         ('["red"]', 1)
     ]
     assert sim.files.uploads["photo"] == 2  # one per file; a second worker gets file_ids
-    await join(sim, 2)
+    await join_photo(sim, 2)
     assert sim.files.uploads["photo"] == 2
 
 
@@ -133,7 +126,7 @@ async def test_a_reply_to_a_photo_task_answers_that_task(
     ]
     await load(db_path, tmp_path, tasks, type="text", options=[], min_length=3, max_length=40)
     await start_bot()
-    task = await join(sim, 1)
+    task = await join_photo(sim, 1)
     assert [b.text for b in task.buttons] == ["Skip ⏭"]  # the answer is a message
     sim.send_text(1, "A red circle.", reply_to=task.message_id)
     await sim.wait_for(1, text_has("Right."), timeout=10)

@@ -313,13 +313,8 @@ class _Agent:
                 return
 
     async def _answer(self, msg: SimMessage) -> None:
-        seen = _key(msg)
-        low, high = self.profile.think
-        if high > 0:
-            await asyncio.sleep(self.rng.uniform(low, high))
-            current = self._current(msg.message_id)
-            if current is None or _key(current) != seen:
-                return  # it changed under the thumb: the edit event will bring it back
+        if not await self._think(msg):
+            return  # it changed under the thumb: the edit event will bring it back
         skip = msg.buttons_with_prefix(SKIP_PREFIX)
         if skip and self.profile.skip_rate > 0 and self.rng.random() < self.profile.skip_rate:
             data = skip[0].callback_data
