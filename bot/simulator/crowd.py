@@ -315,13 +315,7 @@ class _Agent:
     async def _answer(self, msg: SimMessage) -> None:
         if not await self._think(msg):
             return  # it changed under the thumb: the edit event will bring it back
-        skip = msg.buttons_with_prefix(SKIP_PREFIX)
-        if skip and self.profile.skip_rate > 0 and self.rng.random() < self.profile.skip_rate:
-            data = skip[0].callback_data
-            assert data is not None
-            if self._press(msg, data):
-                self.stats.skips += 1
-                self.last_task = (msg.message_id, data)
+        if self._maybe_skip(msg):
             return
         options = msg.buttons_with_prefix(ANSWER_PREFIX)
         labels = [b.text for b in options]
