@@ -110,6 +110,14 @@ def test_gold_of_the_wrong_shape_is_refused_with_its_line(tmp_path: Path) -> Non
     assert [(e.line, e.field) for e in errors] == [(2, "gold"), (3, "gold")]
     assert '"6" is not one of the options' in errors[0].message
     assert "one option id" in errors[1].message
+    # A gold of neither shape: one line, not one per shape pydantic tried.
+    text_pack = write_pack_file(
+        tmp_path / "t.jsonl", [{"id": "a", "text": "x", "gold": 5}], type="text", options=[]
+    )
+    errors = check_pack(text_pack).errors
+    assert [(e.line, e.field, e.message) for e in errors] == [
+        (2, "gold", "must be a string or an array of strings, not the number 5")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -128,6 +136,9 @@ def test_gold_of_the_wrong_shape_is_refused_with_its_line(tmp_path: Path) -> Non
             {"type": "text", "options": [], "min_length": 50, "max_length": 10},
             "min_length (50) is more than max_length (10)",
         ),
+        # Optional bounded fields say their bounds (they once read "between None and None").
+        ({"type": "rating", "options": SCALE, "tolerance": -1}, "must be between 0 and 9 (got -1)"),
+        ({"type": "text", "options": [], "max_cer": 2}, "must be between 0 and 1 (got 2)"),
     ],
 )
 def test_type_fields_are_checked(tmp_path: Path, header: dict[str, Any], message: str) -> None:

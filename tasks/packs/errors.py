@@ -12,8 +12,10 @@ import heapq
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from tasks.packs.format import TYPE_RULES, PackHeader, QualityBlock, json_kind
@@ -142,17 +144,30 @@ def describe(error: ErrorDetails, allowed: Sequence[str]) -> str:
     if kind in ("tuple_type", "list_type"):
         return f"must be an array, not {json_kind(value)}"
     if kind in ("greater_than_equal", "less_than_equal"):
-        return f"must be between {_bounds(error['loc'])} (got {value})"
+        low, high = _bounds(error["loc"])
+        if low is not None and high is not None:
+            return f"must be between {low} and {high} (got {value})"
+        if kind == "greater_than_equal":
+            return f"must be at least {ctx.get('ge')} (got {value})"
+        return f"must be at most {ctx.get('le')} (got {value})"
     if kind in ("float_type", "float_parsing"):
         return f"must be a number, not {json_kind(value)}"
     return str(error["msg"])
 
 
-def _bounds(loc: tuple[int | str, ...]) -> str:
+def _bounds(loc: tuple[int | str, ...]) -> tuple[object, object]:
+    """A numeric field's (ge, le) bounds, also when the field is optional (`Annotated[...] |
+    None` keeps them inside the union's member)."""
     model: type[BaseModel] = QualityBlock if loc[:1] == ("quality",) else PackHeader
     info = model.model_fields.get(str(loc[-1]) if loc else "")
+    if info is None:
+        return None, None
+    metadata: list[object] = list(info.metadata)
+    for member in get_args(info.annotation):
+        for meta in getattr(member, "__metadata__", ()):
+            metadata.extend(meta.metadata if isinstance(meta, FieldInfo) else (meta,))
     low = high = None
-    for meta in info.metadata if info else ():
+    for meta in metadata:
         low = getattr(meta, "ge", low)
         high = getattr(meta, "le", high)
-    return f"{low} and {high}"
+    return low, high

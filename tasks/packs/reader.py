@@ -547,10 +547,20 @@ class PackReader:
         task_id = None
         if isinstance(value, dict) and isinstance(value.get("id"), str):
             task_id = value["id"]
+        gold_said = False
         for error in errors:
             if not error["loc"] and error["type"] in ("dict_type", "model_type"):
                 message = f"a task must be an object, not {json_kind(error.get('input'))}"
                 self.errors.add(line, task_id, None, message)
+                continue
+            if error["loc"][:1] == ("gold",) and len(error["loc"]) == 2:
+                # One line for the union (one option id, or a list of them / of answers), not
+                # one per member pydantic tried ("gold.str", "gold.list[str]").
+                if not gold_said:
+                    gold_said = True
+                    kind = json_kind(error.get("input"))
+                    message = f"must be a string or an array of strings, not {kind}"
+                    self.errors.add(line, task_id, "gold", message)
                 continue
             self.errors.add(line, task_id, field_name(error["loc"]), describe(error, TASK_FIELDS))
 
