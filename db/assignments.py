@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from db.core import Tx
+from db.media import has_media
 from db.workers import Worker, worker_from
 
 
@@ -32,6 +33,7 @@ class Assignment:
     gold: str | None
     explanation: str | None
     selection: int = 0  # multi_choice: the options toggled on (a bit per option index)
+    media: bool = False  # a task_media row to read (db/media.py has_media)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Press:
 
 
 def _assignment(row: sqlite3.Row) -> Assignment:
+    content = json.loads(row["content"])
     return Assignment(
         id=row["id"],
         worker_id=row["worker_id"],
@@ -53,10 +56,11 @@ def _assignment(row: sqlite3.Row) -> Assignment:
         delivered_at=row["delivered_at"],
         expires_at=row["expires_at"],
         is_gold=bool(row["is_gold"]),
-        text=json.loads(row["content"])["text"],
+        text=content["text"],
         gold=row["gold"],
         explanation=row["explanation"],
         selection=row["selection"] or 0,
+        media=has_media(content),
     )
 
 

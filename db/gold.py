@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from db.core import Tx
+from db.media import has_media
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class FlaggedGold:
 class ServedGold:
     pk: int
     text: str
+    media: bool  # a task_media row to read (db/media.py has_media)
 
 
 GOLD_PICK_SQL = """
@@ -52,7 +54,10 @@ def pick(tx: Tx, pack_pk: int, worker_id: int, start_pk: int) -> ServedGold | No
     row = tx.one(GOLD_PICK_SQL, (pack_pk, start_pk, worker_id))
     if row is None and start_pk > 0:
         row = tx.one(GOLD_PICK_SQL, (pack_pk, 0, worker_id))
-    return None if row is None else ServedGold(row[0], json.loads(row[1])["text"])
+    if row is None:
+        return None
+    content = json.loads(row[1])
+    return ServedGold(row[0], content["text"], has_media(content))
 
 
 def span(tx: Tx, pack_pk: int) -> tuple[int, int, int]:

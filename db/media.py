@@ -13,6 +13,16 @@ from dataclasses import dataclass
 
 from db.core import Tx
 
+# The task fields that carry media; a task's content JSON names its media by one of them
+# (tasks/packs/format.py media_task_content), so the content says whether to read task_media.
+MEDIA_KINDS = ("image", "audio", "voice")
+
+
+def has_media(content: dict[str, object]) -> bool:
+    """Whether a task's content (tasks.content, parsed) shows a media: only then does it have a
+    task_media row, so a task without one costs no read on the way to the worker."""
+    return len(content) > 1 and any(kind in content for kind in MEDIA_KINDS)
+
 
 @dataclass(frozen=True)
 class StoredMedia:

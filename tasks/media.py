@@ -35,6 +35,8 @@ from tasks.clock import Clock
 
 MediaKind = Literal["image", "audio", "voice"]
 MEDIA_FIELDS: tuple[MediaKind, ...] = ("image", "audio", "voice")
+# The store tells a media task by these same fields (db/media.py has_media): one list.
+assert MEDIA_FIELDS == media_db.MEDIA_KINDS
 Source = Literal["file", "url", "file_id"]
 
 MB = 1024 * 1024

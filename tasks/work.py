@@ -419,7 +419,7 @@ class WorkService:
                 training = None
                 if current.is_gold:
                     training = self.quality.training_position(tx, worker.id, pack)
-                media = from_stored(media_db.for_task(tx, current.task_pk))
+                media = self._media(tx, current.task_pk, current.media)
                 return TaskCard(
                     current.id,
                     pack,
@@ -463,8 +463,14 @@ class WorkService:
         self.quality.after_lease(tx, pack, choice)
         if worker.waiting:
             workers_db.set_waiting(tx, worker.id, None)
-        media = from_stored(media_db.for_task(tx, choice.task_pk))
+        media = self._media(tx, choice.task_pk, choice.media)
         return TaskCard(assignment_id, pack, choice.text, choice.training, tuple(news), media=media)
+
+    @staticmethod
+    def _media(tx: Tx, task_pk: int, shows_media: bool) -> TaskMedia | None:
+        """A task's media with its cached file_id, read only for a task whose content names one
+        (most tasks have none: no query on their way to the worker)."""
+        return from_stored(media_db.for_task(tx, task_pk)) if shows_media else None
 
     def _release_open(self, tx: Tx, worker_id: int, now: str) -> None:
         current = assignments_db.open_for(tx, worker_id)

@@ -14,6 +14,7 @@ from db import Tx, to_db_time
 from db import answers as answers_db
 from db import assignments as assignments_db
 from db import gold as gold_db
+from db import media as media_db
 from db import quality as quality_db
 from db import standings as standings_db
 from db.standings import Standing
@@ -29,6 +30,7 @@ class Choice:
     text: str
     is_gold: bool
     training: tuple[int, int] | None  # (question number, qualification) during training
+    media: bool = False  # the task shows a media (its task_media row is read when handed out)
 
 
 class GoldChoice:
@@ -83,13 +85,14 @@ class GoldChoice:
             if gold is None:
                 self._stop_for_gold(tx, pack, standing, stats, now, news)
                 return "held"
-            return Choice(gold.pk, gold.text, True, (standing.train_total + 1, s.qualification))
+            training = (standing.train_total + 1, s.qualification)
+            return Choice(gold.pk, gold.text, True, training, gold.media)
         plan = self.packs.plan(pack)
         rate = rules.gold_rate(standing.points, s, plan)
         if self.draw(standing, "gold") < rate:
             gold = self._pick_gold(tx, standing, pack, stats)
             if gold is not None:
-                return Choice(gold.pk, gold.text, True, None)
+                return Choice(gold.pk, gold.text, True, None, gold.media)
             if not rules.long_and_clean(standing.gold_total, standing.points, s, plan):
                 self._stop_for_gold(tx, pack, standing, stats, now, news)
                 return "held"
@@ -185,6 +188,7 @@ def _standing(tx: Tx, worker_id: int, pack: PackInfo, known: Standing | None) ->
 def _plain(tx: Tx, pack: PackInfo, worker_id: int, fresh_first: bool = False) -> Choice | None:
     """The next task that is not gold (the pick of db/assignments.py)."""
     row = assignments_db.pick(tx, pack.pk, worker_id, fresh_first)
-    return (
-        None if row is None else Choice(row["pk"], json.loads(row["content"])["text"], False, None)
-    )
+    if row is None:
+        return None
+    content = json.loads(row["content"])
+    return Choice(row["pk"], content["text"], False, None, media_db.has_media(content))
