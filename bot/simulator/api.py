@@ -162,14 +162,18 @@ class BotApi:
     async def _get_file(self, p: Params) -> JSONDict:
         return self.files.get_file(p)
 
-    def _message_to_edit(self, p: Params) -> tuple[SimChat, SimMessage]:
-        if p.raw("inline_message_id") not in (None, ""):
-            raise bad_request("MESSAGE_ID_INVALID")
+    def _named_message(self, p: Params) -> tuple[SimChat, SimMessage | None]:
+        """The chat and the message `chat_id` / `message_id` name (None: no such message)."""
         chat = self._chat_for_write(p)
         message_id = p.get_int("message_id")
         if message_id is None:
             raise bad_request("message identifier is not specified")
-        msg = chat.messages.get(message_id)
+        return chat, chat.messages.get(message_id)
+
+    def _message_to_edit(self, p: Params) -> tuple[SimChat, SimMessage]:
+        if p.raw("inline_message_id") not in (None, ""):
+            raise bad_request("MESSAGE_ID_INVALID")
+        chat, msg = self._named_message(p)
         if msg is None:
             raise bad_request("message to edit not found")
         if not msg.from_bot:
@@ -259,11 +263,7 @@ class BotApi:
         return self.world.message_json(msg)
 
     async def _delete_message(self, p: Params) -> bool:
-        chat = self._chat_for_write(p)
-        message_id = p.get_int("message_id")
-        if message_id is None:
-            raise bad_request("message identifier is not specified")
-        msg = chat.messages.get(message_id)
+        chat, msg = self._named_message(p)
         if msg is None:
             raise bad_request("message to delete not found")
         if msg.from_bot and time.time() - msg.date > 48 * 3600:
