@@ -1,0 +1,196 @@
+"""The bot token never reaches a text a person reads: the log, the database, a chat.
+
+A server that misbehaves (tests/misbehaving.py: a bad status line, a bad Content-Length, a
+redirect loop, a captive portal's page) stands between the real bot and the simulator. aiohttp's
+errors for those hold the whole URL, `.../bot<TOKEN>/...`; the transport (bot/request.py) raises
+them with the token replaced, so the getUpdates warning, the error handler's traceback, the
+inbox's and the outbox's error columns and an operator's chat never hold it. Operators read a
+sentence and a reference to the log line. A self-hosted Bot API server in --local mode names a
+file on its disk under a folder named after the token: the pack is read from there, and the path
+is never shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.request import RequestData
+
+import bot.jobs
+from bot.app import build_application, start_polling, stop_polling
+from bot.redact import redact
+from bot.request import AiohttpRequest
+from bot.settings import load_settings
+from bot.simulator import SimulatorServer
+from tests.helpers import pack_dict
+from tests.misbehaving import KINDS, MisbehavingProxy
+
+TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"  # the shape BotFather gives
+SECRET = TOKEN.partition(":")[2]
+OPERATOR = 900
+WORKER = 1
+REF = re.compile(r"ref ([0-9a-f]{6})")
+
+Start = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimulatorServer]:
+    """The simulator, knowing the bot by a token shaped like a real one."""
+    async with SimulatorServer(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+async def proxy(sim: SimulatorServer) -> AsyncIterator[MisbehavingProxy]:
+    async with MisbehavingProxy(sim.port) as server:
+        yield server
+
+
+@pytest.fixture
+async def start(proxy: MisbehavingProxy, db_path: Path) -> AsyncIterator[Start]:
+    """Starts the real bot, polling the simulator through the proxy. Sends are not retried
+    (the limiter's retries would take half a minute per failed send; they change no text)."""
+    running: list[Any] = []
+
+    async def go(before_start: Callable[[Any], None] | None = None, **settings: Any) -> Any:
+        app = build_application(
+            load_settings(
+                bot_token=TOKEN,
+                telegram_api_url=proxy.base_url,
+                database_path=db_path,
+                _env_file=None,
+                **settings,
+            ),
+            rate_limits=False,
+        )
+        if before_start is not None:
+            before_start(app)
+        await start_polling(app)
+        running.append(app)
+        return app
+
+    yield go
+    for app in running:
+        if app.running:
+            await stop_polling(app)
+
+
+@pytest.fixture(autouse=True)
+def quick_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.jobs, "SENDER_CHECK_SECONDS", 0.3)
+
+
+async def until(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 10
+) -> None:
+    async with asyncio.timeout(timeout):
+        while True:
+            done = check()
+            if not isinstance(done, bool):
+                done = await done
+            if done:
+                return
+            await asyncio.sleep(0.05)
+
+
+def every_text_of(error: BaseException) -> str:
+    """What any code could print of an exception: its traceback, and the text, repr and
+    attributes of each exception in its chain (causes and contexts)."""
+    texts = ["".join(traceback.format_exception(error))]
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        texts += [str(current), repr(current), repr(getattr(current, "__dict__", {}))]
+        pending += [current.__cause__, current.__context__]
+    return "\n".join(texts)
+
+
+def chat_texts(sim: SimulatorServer, user_id: int) -> str:
+    return "\n".join(e.message.text for e in sim.chat(user_id).events if e.message is not None)
+
+
+def pack_bytes(pack_id: str = "reviews") -> bytes:
+    return json.dumps(pack_dict(pack_id, 4), indent=1).encode()
+
+
+# -- the transport, alone
+
+
+@pytest.mark.parametrize("token", [TOKEN, "123456:SIMULATED"])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_bot_api_call_raises_no_token_when_the_server_misbehaves(
+    kind: str, token: str
+) -> None:
+    async with MisbehavingProxy(upstream_port=9) as proxy:
+        proxy.misbehave("/bot", kind)
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            with pytest.raises(TelegramError) as raised:
+                await request.post(f"{proxy.base_url}/bot{token}/getMe", RequestData())
+        finally:
+            await request.shutdown()
+    error = raised.value
+    assert isinstance(error, NetworkError)
+    if kind != "portal_page":  # (PTB's own error for a page that is not JSON keeps its cause)
+        assert error.__cause__ is None and error.__context__ is None  # aiohttp's is not kept
+    text = every_text_of(error)
+    assert token not in text and token.partition(":")[2] not in text
+    assert "<token>" in str(error)  # the URL (or the page quoting it) is there, redacted
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "portal_page"])
+async def test_a_file_download_raises_no_token_when_the_server_misbehaves(kind: str) -> None:
+    async with MisbehavingProxy(upstream_port=9) as proxy:
+        proxy.misbehave("/file/bot", kind)
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            with pytest.raises(NetworkError) as raised:
+                url = f"{proxy.base_url}/file/bot{TOKEN}/documents/file_1.json"
+                await request.stream_to(url, lambda chunk: True)
+        finally:
+            await request.shutdown()
+    error = raised.value
+    assert error.__cause__ is None and error.__context__ is None
+    assert SECRET not in every_text_of(error)
+    assert "/file/bot<token>/documents" in str(error) and "\n" not in str(error)
+
+
+async def test_a_connect_timeout_raises_no_token(
+    sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp's ConnectionTimeoutError says "Connection timeout to host <the whole URL>"."""
+
+    async def hangs(*args: Any, **kwargs: Any) -> Any:
+        raise TimeoutError
+
+    monkeypatch.setattr(aiohttp.TCPConnector, "connect", hangs)
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut) as raised:
+            await request.post(f"{sim.bot_base_url}{TOKEN}/getMe", RequestData())
+    finally:
+        await request.shutdown()
+    assert "ConnectionTimeoutError" in str(raised.value)
+    assert SECRET not in every_text_of(raised.value) and "<token>" in str(raised.value)
+
+
+def test_redact_replaces_the_token_whole_encoded_or_alone() -> None:
+    text = f"a {TOKEN} b {TOKEN.replace(':', '%3A')} c {SECRET} d 110201543"
+    assert redact(text, [TOKEN]) == "a <token> b <token> c <token> d 110201543"
