@@ -4,11 +4,13 @@ Every Bot API call's URL holds the token (`.../bot<TOKEN>/getMe`, `.../file/bot<
 so does a self-hosted Bot API server's file path in `--local` mode. aiohttp puts the URL in the
 text of many of its errors (a bad status line, a bad Content-Length, a redirect loop, a connect
 timeout). The transport (bot/request.py) replaces the token in what it raises, so no later code
-can pass it on.
+can pass it on; the log has a second line of defence here (`RedactingFilter`), for a library
+that logs a URL of its own (PTB logs its base URL, token included, at DEBUG).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 
@@ -54,3 +56,45 @@ def redact_bytes(data: bytes, token: str | None) -> bytes:
         for variant in _variants(token):
             data = data.replace(variant.encode(), MARK.encode())
     return data
+
+
+class RedactingFilter(logging.Filter):
+    """On a handler: each record's message, traceback and stack, with the token replaced.
+
+    The message is formatted here (record.args are then spent) and the traceback formatted
+    once into record.exc_text, which formatters print instead of formatting it again (the
+    exception itself is dropped from the record)."""
+
+    def __init__(self, tokens: Iterable[str | None] = ()) -> None:
+        super().__init__()
+        self.tokens: set[str] = {token for token in tokens if token}
+        self._formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it for logging to report
+            return True
+        clean = redact(message, self.tokens)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.tokens)
+            record.exc_info = None  # no formatter can print the raw traceback again
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.tokens)
+        return True
+
+
+def install(tokens: Iterable[str | None] = (), logger: logging.Logger | None = None) -> None:
+    """Puts a RedactingFilter on every handler of `logger` (the root logger by default), or
+    adds `tokens` to the one already there."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        found = next((f for f in handler.filters if isinstance(f, RedactingFilter)), None)
+        if found is None:
+            handler.addFilter(RedactingFilter(tokens))
+        else:
+            found.tokens.update(token for token in tokens if token)

@@ -13,7 +13,9 @@ is never shown.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import re
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,10 +29,12 @@ from telegram.request import RequestData
 
 import bot.jobs
 from bot.app import build_application, start_polling, stop_polling
-from bot.redact import redact
+from bot.cli import EXIT_UNREACHABLE, _preflight
+from bot.redact import RedactingFilter, install, redact
 from bot.request import AiohttpRequest
 from bot.settings import load_settings
 from bot.simulator import SimulatorServer
+from bot.wiring import build_bot
 from tests.helpers import pack_dict
 from tests.misbehaving import KINDS, MisbehavingProxy
 
@@ -189,6 +193,67 @@ async def test_a_connect_timeout_raises_no_token(
         await request.shutdown()
     assert "ConnectionTimeoutError" in str(raised.value)
     assert SECRET not in every_text_of(raised.value) and "<token>" in str(raised.value)
+
+
+async def test_the_start_up_check_prints_no_token_when_the_server_sends_a_bad_status_line(
+    proxy: MisbehavingProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(
+        bot_token=TOKEN,
+        telegram_api_url=proxy.base_url,
+        database_path=tmp_path / "db.sqlite3",
+        _env_file=None,
+    )
+    proxy.misbehave("/getMe", "bad_status_line")
+    code = await _preflight(settings, attempts=2, first_delay=0.01)
+    err = capsys.readouterr().err
+    assert code == EXIT_UNREACHABLE
+    assert SECRET not in err and "Bad status line" in err
+    assert len(err.strip().splitlines()) == 2  # one line per try, as ever
+
+
+# -- the second line of defence: the log's filter, and the bot's repr
+
+
+def test_the_log_filter_takes_tokens_out_of_messages_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("tests.secrets.filter")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    other = "987654321:" + "Zz9_-" * 7  # a token not given to the filter, of a token's shape
+    try:
+        install([TOKEN], logger)
+        logger.info("calling %s", f"http://h/bot{TOKEN}/getMe")
+        logger.info(f"the other bot: {other}")
+        try:
+            raise RuntimeError(f"boom at /file/bot{TOKEN.replace(':', '%3A')}/x")
+        except RuntimeError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert SECRET not in out and other.partition(":")[2] not in out
+    assert out.count("<token>") == 3
+    assert "Traceback" in out and "RuntimeError: boom at /file/bot<token>/x" in out
+
+
+def test_the_log_filter_cleans_ptbs_own_debug_line_with_the_base_url() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter([TOKEN]))
+    ptb = logging.getLogger("telegram")
+    before = ptb.level
+    ptb.addHandler(handler)
+    ptb.setLevel(logging.DEBUG)
+    try:
+        build_bot(load_settings(bot_token=TOKEN, _env_file=None))  # logs "Set Bot API URL: ..."
+    finally:
+        ptb.removeHandler(handler)
+        ptb.setLevel(before)
+    out = stream.getvalue()
+    assert "Set Bot API URL" in out and "/bot<token>" in out and SECRET not in out
 
 
 def test_redact_replaces_the_token_whole_encoded_or_alone() -> None:
