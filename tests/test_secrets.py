@@ -28,13 +28,16 @@ from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import RequestData
 
 import bot.jobs
-from bot.app import build_application, start_polling, stop_polling
+from bot.app import INBOX_KEY, build_application, start_polling, stop_polling
 from bot.cli import EXIT_UNREACHABLE, _preflight
 from bot.redact import RedactingFilter, install, redact
 from bot.request import AiohttpRequest
 from bot.settings import load_settings
 from bot.simulator import SimulatorServer
 from bot.wiring import build_bot
+from db import Database, to_db_time
+from db import outbox as outbox_db
+from tasks.clock import Clock
 from tests.helpers import pack_dict
 from tests.misbehaving import KINDS, MisbehavingProxy
 
@@ -210,6 +213,114 @@ async def test_the_start_up_check_prints_no_token_when_the_server_sends_a_bad_st
     assert code == EXIT_UNREACHABLE
     assert SECRET not in err and "Bad status line" in err
     assert len(err.strip().splitlines()) == 2  # one line per try, as ever
+
+
+# -- the running bot, through a server that misbehaves
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_token_never_reaches_the_log_when_get_updates_meets_a_misbehaving_server(
+    kind: str,
+    sim: SimulatorServer,
+    proxy: MisbehavingProxy,
+    start: Start,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    proxy.misbehave("/getUpdates", kind)
+    await start()
+
+    def warned() -> bool:
+        return any("getUpdates round failed" in r.getMessage() for r in caplog.records)
+
+    await until(warned)
+    proxy.behave()
+    sim.add_user(WORKER, "Ada", language_code="en")
+    sim.send_text(WORKER, "/help")
+    await sim.wait_for_text(WORKER, "how it works", timeout=10)  # and the bot carries on
+    assert SECRET not in caplog.text
+    assert "<token>" in caplog.text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_token_never_reaches_the_error_handler_log_nor_the_inbox_when_a_reply_fails(
+    kind: str,
+    sim: SimulatorServer,
+    proxy: MisbehavingProxy,
+    start: Start,
+    db_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def quick_retries(app: Any) -> None:
+        app.bot_data[INBOX_KEY].retry_delays = (0.1, 0.1)
+
+    caplog.set_level(logging.INFO)
+    await start(before_start=quick_retries)
+    proxy.misbehave("/sendMessage", kind)
+    sim.add_user(WORKER, "Ada", language_code="en")
+    update_id = sim.send_text(WORKER, "/help")
+
+    async with Database(db_path) as db:
+
+        async def set_aside() -> bool:
+            rows = await db.query(
+                "SELECT set_aside_at FROM inbox WHERE update_id = ?", (update_id,)
+            )
+            return bool(rows) and rows[0][0] is not None
+
+        await until(set_aside)  # three attempts, each through the error handler
+        rows = await db.query("SELECT error FROM inbox WHERE update_id = ?", (update_id,))
+    error = rows[0][0]
+    assert error.startswith("NetworkError: ") and "<token>" in error
+    assert SECRET not in error
+    handled = [r for r in caplog.records if r.getMessage().startswith("error while handling")]
+    assert len(handled) == 3 and all(r.exc_info for r in handled)
+    assert SECRET not in caplog.text and "<token>" in caplog.text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_token_never_reaches_the_outbox_when_a_message_cannot_be_sent(
+    kind: str,
+    sim: SimulatorServer,
+    proxy: MisbehavingProxy,
+    start: Start,
+    db_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    await start(quiet_hours="off")
+    proxy.misbehave("/sendMessage", kind)
+    sim.add_user(WORKER, "Ada", language_code="en").started = True
+    now = to_db_time(Clock().now())
+
+    def queue(tx: Any) -> None:
+        tx.execute(
+            "INSERT INTO workers (id, first_name, language, created_at, last_seen_at)"
+            " VALUES (?, 'Ada', 'en', ?, ?)",
+            (WORKER, now, now),
+        )
+        outbox_db.enqueue(
+            tx,
+            recipient=WORKER,
+            kind="op_broadcast",
+            params={"body": "Hello"},
+            dedupe_key="secrets-test",
+            now=now,
+        )
+
+    async with Database(db_path) as db:
+        await db.run(queue)
+
+        async def recorded() -> bool:
+            rows = await db.query("SELECT last_error FROM outbox WHERE dedupe_key = 'secrets-test'")
+            return rows[0][0] is not None
+
+        await until(recorded)
+        rows = await db.query("SELECT last_error FROM outbox WHERE dedupe_key = 'secrets-test'")
+    error = rows[0][0]
+    assert error.startswith("NetworkError: ") and "<token>" in error
+    assert SECRET not in error
+    assert SECRET not in caplog.text
 
 
 # -- the second line of defence: the log's filter, and the bot's repr
