@@ -33,11 +33,12 @@ from bot.cli import EXIT_UNREACHABLE, _preflight
 from bot.redact import RedactingFilter, install, redact
 from bot.request import AiohttpRequest
 from bot.settings import load_settings
-from bot.simulator import SimulatorServer
+from bot.simulator import SimMessage, SimulatorServer
 from bot.wiring import build_bot
 from db import Database, to_db_time
 from db import outbox as outbox_db
 from tasks.clock import Clock
+from tasks.packs import load_pack
 from tests.helpers import pack_dict
 from tests.misbehaving import KINDS, MisbehavingProxy
 
@@ -321,6 +322,69 @@ async def test_token_never_reaches_the_outbox_when_a_message_cannot_be_sent(
     assert error.startswith("NetworkError: ") and "<token>" in error
     assert SECRET not in error
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_operator_reads_a_sentence_and_a_reference_when_a_pack_download_fails(
+    kind: str,
+    sim: SimulatorServer,
+    proxy: MisbehavingProxy,
+    start: Start,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    await start(operator_ids=str(OPERATOR))
+    sim.add_user(OPERATOR, "Olga", language_code="en")
+    proxy.misbehave("/file/bot", kind)
+    sim.send_document(OPERATOR, pack_bytes(), "reviews.json")
+    reply = await sim.wait_for_text(OPERATOR, "could not be downloaded", timeout=15)
+    assert reply.text == (
+        "The file could not be downloaded from Telegram. Send it again; if it happens again,"
+        f" the bot's log says why (ref {ref_of(reply)})."
+    )
+    logged = [r.getMessage() for r in caplog.records if f"(ref {ref_of(reply)})" in r.getMessage()]
+    assert len(logged) == 1 and "not downloaded" in logged[0]
+    assert SECRET not in chat_texts(sim, OPERATOR) and SECRET not in caplog.text
+
+    proxy.behave()  # the same file, sent again, loads
+    sim.send_document(OPERATOR, pack_bytes(), "reviews.json")
+    await sim.wait_for_text(OPERATOR, "Pack reviews loaded.", timeout=15)
+
+
+def ref_of(message: SimMessage) -> str:
+    found = REF.search(message.text)
+    assert found is not None, message.text
+    return found.group(1)
+
+
+async def test_an_operator_reads_a_sentence_and_a_reference_when_an_export_cannot_be_sent(
+    sim: SimulatorServer,
+    proxy: MisbehavingProxy,
+    start: Start,
+    db_path: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    pack = tmp_path / "reviews.json"
+    pack.write_bytes(pack_bytes())
+    async with Database(db_path) as db:
+        assert (await load_pack(db, pack, clock=Clock())).ok
+    await start(operator_ids=str(OPERATOR))
+    sim.add_user(OPERATOR, "Olga", language_code="en")
+    sim.send_text(OPERATOR, "/export reviews")
+    menu = await sim.wait_for_text(OPERATOR, "which file", timeout=10)
+    proxy.misbehave("/sendDocument", "bad_status_line")
+    button = next(b for b in menu.buttons if b.text == "Results CSV")
+    assert button.callback_data is not None
+    sim.press(OPERATOR, menu.message_id, button.callback_data)
+    reply = await sim.wait_for_text(OPERATOR, "could not be sent", timeout=10)
+    assert reply.text == (
+        "The file could not be sent. Try again; if it happens again, the bot's log says why"
+        f" (ref {ref_of(reply)})."
+    )
+    assert any(f"(ref {ref_of(reply)})" in r.getMessage() for r in caplog.records)
+    assert SECRET not in chat_texts(sim, OPERATOR) and SECRET not in caplog.text
 
 
 # -- the second line of defence: the log's filter, and the bot's repr
