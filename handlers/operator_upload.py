@@ -31,7 +31,7 @@ from handlers.operator_access import (
 )
 from handlers.operator_help import megabytes
 from handlers.render import MESSAGE_LIMIT, esc, visible_length
-from handlers.telegram_bot import WorkBot
+from handlers.telegram_bot import LocalFileUnreadable, WorkBot
 from handlers.texts import t
 from tasks.money import format_amount
 from tasks.operator_upload import LoadSummary, UploadCheck, UploadOutcome, upload_problem
@@ -100,7 +100,8 @@ async def receive_pack(update: Update, context: Context) -> None:
         else:
             what = "pack file %r of operator %s not downloaded"
             ref = logged(log, exc, what, document.file_name, operator)
-            text = t(lang, "up_download_failed", ref=ref)
+            key = "up_local_unreadable" if isinstance(exc, LocalFileUnreadable) else None
+            text = t(lang, key or "up_download_failed", ref=ref)
         await _say(context, operator, text)
         return
     problem = check.finish()

@@ -82,6 +82,18 @@ OPERATOR: dict[str, dict[str, str]] = {
             " again, the bot's log says why (ref <code>{ref}</code>)."
         ),
     },
+    "up_local_unreadable": {
+        "fr": (
+            "Le serveur Bot API tourne en mode --local et garde ses fichiers là où le bot ne"
+            " peut pas les lire : chargez ce pack avec <code>python -m bot load-pack</code>"
+            " (réf. <code>{ref}</code>)."
+        ),
+        "en": (
+            "The Bot API server runs in --local mode and keeps its files where the bot cannot"
+            " read them: load this pack with <code>python -m bot load-pack</code>"
+            " (ref <code>{ref}</code>)."
+        ),
+    },
     "up_failed": {
         "fr": (
             "Le chargement a échoué : rien n'a été importé. Réessayez ; le journal du bot dit"

@@ -387,6 +387,45 @@ async def test_an_operator_reads_a_sentence_and_a_reference_when_an_export_canno
     assert SECRET not in chat_texts(sim, OPERATOR) and SECRET not in caplog.text
 
 
+# -- a self-hosted Bot API server in --local mode
+
+
+async def test_a_pack_sent_to_a_local_mode_server_is_read_from_its_disk_and_the_path_never_shown(
+    sim: SimulatorServer, start: Start, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    folder = tmp_path / "telegram-bot-api"
+    sim.files.local_mode(folder)
+    await start(operator_ids=str(OPERATOR))
+    sim.add_user(OPERATOR, "Olga", language_code="en")
+    sim.send_document(OPERATOR, pack_bytes(), "reviews.json")
+    await sim.wait_for_text(OPERATOR, "Pack reviews loaded.", timeout=15)
+    kept = list((folder / TOKEN).rglob("*.json"))
+    assert len(kept) == 1  # the server's copy, read where it lies
+    assert sim.calls["file download"] == 0  # (a --local server serves no downloads)
+    shown = chat_texts(sim, OPERATOR) + caplog.text
+    assert str(folder) not in shown and SECRET not in shown
+
+
+async def test_a_local_mode_server_on_another_machine_gets_one_clear_line(
+    sim: SimulatorServer, start: Start, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    folder = tmp_path / "elsewhere"
+    sim.files.local_mode(folder, files_here=False)
+    await start(operator_ids=str(OPERATOR))
+    sim.add_user(OPERATOR, "Olga", language_code="en")
+    sim.send_document(OPERATOR, pack_bytes(), "reviews.json")
+    reply = await sim.wait_for_text(OPERATOR, "--local mode", timeout=15)
+    assert reply.text == (
+        "The Bot API server runs in --local mode and keeps its files where the bot cannot read"
+        f" them: load this pack with python -m bot load-pack (ref {ref_of(reply)})."
+    )
+    shown = chat_texts(sim, OPERATOR) + caplog.text
+    assert str(folder) not in shown and SECRET not in shown
+    assert any(f"(ref {ref_of(reply)})" in r.getMessage() for r in caplog.records)
+
+
 # -- the second line of defence: the log's filter, and the bot's repr
 
 
@@ -429,6 +468,12 @@ def test_the_log_filter_cleans_ptbs_own_debug_line_with_the_base_url() -> None:
         ptb.setLevel(before)
     out = stream.getvalue()
     assert "Set Bot API URL" in out and "/bot<token>" in out and SECRET not in out
+
+
+def test_the_bot_object_does_not_show_its_token_in_its_repr() -> None:
+    work_bot = build_bot(load_settings(bot_token=TOKEN, _env_file=None))
+    assert SECRET not in repr(work_bot) and SECRET not in str(work_bot)
+    assert repr(work_bot) == "WorkBot[id=110201543]"
 
 
 def test_redact_replaces_the_token_whole_encoded_or_alone() -> None:
