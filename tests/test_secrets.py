@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.ext import MessageHandler, filters
 from telegram.request import RequestData
 
 import bot.jobs
@@ -277,6 +278,33 @@ async def test_token_never_reaches_the_error_handler_log_nor_the_inbox_when_a_re
     handled = [r for r in caplog.records if r.getMessage().startswith("error while handling")]
     assert len(handled) == 3 and all(r.exc_info for r in handled)
     assert SECRET not in caplog.text and "<token>" in caplog.text
+
+
+async def test_a_handler_error_that_quotes_a_token_is_kept_in_the_inbox_without_it(
+    sim: SimulatorServer, start: Start, db_path: Path
+) -> None:
+    """Not the transport's: any error a handler raises (here one quoting a token of the shape
+    BotFather gives) is kept seven days in inbox.error, and never with the token."""
+
+    async def explode(update: Any, context: Any) -> None:
+        raise RuntimeError(f"could not reach https://api.telegram.org/bot{TOKEN}/getMe")
+
+    def poison(app: Any) -> None:
+        app.add_handler(MessageHandler(filters.Regex("^poison$"), explode), group=-5)
+        app.bot_data[INBOX_KEY].retry_delays = (0.1, 0.1)
+
+    await start(before_start=poison)
+    sim.add_user(WORKER, "Ada", language_code="en")
+    update_id = sim.send_text(WORKER, "poison")
+    async with Database(db_path) as db:
+
+        async def failed() -> bool:
+            rows = await db.query("SELECT error FROM inbox WHERE update_id = ?", (update_id,))
+            return bool(rows) and rows[0][0] is not None
+
+        await until(failed)
+        rows = await db.query("SELECT error FROM inbox WHERE update_id = ?", (update_id,))
+    assert rows[0][0] == "RuntimeError: could not reach https://api.telegram.org/bot<token>/getMe"
 
 
 @pytest.mark.parametrize("kind", KINDS)
