@@ -113,7 +113,7 @@ class AiohttpRequest(BaseRequest):
                     if not sink(chunk):
                         break
                 return resp.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as err:  # not the sink's errors
+        except (aiohttp.ClientError, TimeoutError) as err:  # not the sink's errors
             failure = _failure(err, url)  # aiohttp's text holds the URL, token included
         raise failure  # outside the except: aiohttp's error is not kept as its context
 
