@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bot import cli_earnings, cli_quality
+from bot import cli_earnings, cli_quality, redact
 from bot.arguments import OneLineParser
 from bot.settings import EXIT_BAD_SETTINGS, Settings, settings_or_exit
 
@@ -92,6 +92,9 @@ def _main(argv: Sequence[str] | None) -> int:
         level=logging.INFO if args.command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # The transport keeps the token out of what it raises (bot/request.py); this filter keeps
+    # it out of every log line too (PTB logs its base URL, token included, at DEBUG).
+    redact.install()
     # Each scheduler run ("Running job ...", "... executed successfully") every few seconds at
     # INFO would drown what matters; the jobs log what they did themselves.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -100,6 +103,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
         return asyncio.run(run_demo(workers=args.workers, seed=args.seed, keep=args.keep))
     settings = settings_or_exit()
+    redact.install([settings.bot_token])
     for feature in feature_commands:
         code: int | None = feature.run(args, settings)
         if code is not None:
@@ -205,7 +209,7 @@ async def _preflight(
             )
             return EXIT_BAD_SETTINGS
         except (NetworkError, TelegramError, OSError) as exc:
-            reason = _without(str(exc) or type(exc).__name__, settings.bot_token)
+            reason = redact.redact(str(exc) or type(exc).__name__, [settings.bot_token])
             if attempt == attempts:
                 print(
                     f"error: cannot reach the Bot API at {settings.telegram_api_url} after"
@@ -221,10 +225,6 @@ async def _preflight(
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
     return EXIT_UNREACHABLE
-
-
-def _without(text: str, secret: str | None) -> str:
-    return text.replace(secret, "<BOT_TOKEN>") if secret else text
 
 
 async def load_pack_command(settings: Settings, file: Path, replace: bool) -> int:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.redact import redact
 from db import Database, Tx, to_db_time
 from db import updates as inbox_db
 
@@ -137,7 +138,9 @@ class Inbox:
     async def failed(self, update: Json, error: BaseException) -> None:
         """Its handler raised: tried again a little later, or set aside after MAX_ATTEMPTS."""
         update_id = int(update["update_id"])
-        text = f"{type(error).__name__}: {error}"
+        # Kept seven days: whatever a handler's error quotes, no token is kept with it (the
+        # transport's errors have none already: bot/request.py).
+        text = redact(f"{type(error).__name__}: {error}")
         attempts = await self.db.run(_failed, update_id, text, self.max_attempts, _now())
         if not attempts:
             self.set_aside += 1

@@ -9,6 +9,13 @@ sends (statements, broadcasts: the calls for which `bulk()` is true, handlers/te
 `bulk_lane`) each have their own connection pool, so a broadcast never holds the connections an
 answer needs. Connections are kept alive between calls (KEEPALIVE_SECONDS): at 20-80 ms per
 round trip, a new TCP connection per call would double the wait.
+
+Every URL here holds the bot token, and aiohttp writes the URL into many of its errors (a bad
+status line, a bad Content-Length, a redirect loop, a connect timeout). What this transport raises
+is a fresh NetworkError or TimedOut with the token replaced (bot/redact.py), raised outside the
+`except` so neither `__cause__` nor `__context__` keeps aiohttp's error: no later code (a log
+line, the inbox's error column, a chat message) can leak the token. An error body or a body that
+is not the Bot API's JSON (a captive portal's page: PTB quotes it in its error) is redacted too.
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ from typing import Any
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.redact import redact, redact_bytes, token_in_url
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 KEEPALIVE_SECONDS = 60.0
@@ -29,6 +38,15 @@ KEEPALIVE_SECONDS = 60.0
 
 def _never() -> bool:
     return False
+
+
+def _failure(err: Exception, url: str) -> TelegramError:
+    """What the transport raises for `err`: its kind and text on one line, the token replaced."""
+    text = " ".join(f"aiohttp.{err.__class__.__name__}: {err}".split())
+    text = redact(text, [token_in_url(url)])
+    if isinstance(err, TimeoutError):
+        return TimedOut(f"Timed out ({text})")
+    return NetworkError(text)
 
 
 class AiohttpRequest(BaseRequest):
@@ -95,10 +113,9 @@ class AiohttpRequest(BaseRequest):
                     if not sink(chunk):
                         break
                 return resp.status
-        except TimeoutError as err:
-            raise TimedOut from err
-        except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+        except (aiohttp.ClientError, TimeoutError) as err:  # not the sink's errors
+            failure = _failure(err, url)  # aiohttp's text holds the URL, token included
+        raise failure  # outside the except: aiohttp's error is not kept as its context
 
     async def do_request(
         self,
@@ -153,10 +170,14 @@ class AiohttpRequest(BaseRequest):
             async with session.request(
                 method, url, data=body, timeout=timeout, headers=headers
             ) as resp:
-                return resp.status, await resp.read()
-        except TimeoutError as err:
-            raise TimedOut from err
+                payload = await resp.read()
+                if not 200 <= resp.status <= 299 or payload[:1] != b"{":
+                    # Not the Bot API's answer (a proxy's page may quote the URL): PTB puts it
+                    # in its error's text.
+                    payload = redact_bytes(payload, token_in_url(url))
+                return resp.status, payload
         except asyncio.CancelledError:
             raise
-        except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+        except Exception as err:  # aiohttp's text holds the URL, token included
+            failure = _failure(err, url)
+        raise failure  # outside the except: aiohttp's error is not kept as its context

@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from handlers.delivery import send, toast
 from handlers.deps import services
+from handlers.incidents import logged
 from handlers.operator_access import Action, operator_language, operator_or_refuse, tokens
 from handlers.operator_help import megabytes
 from handlers.render import esc
@@ -104,9 +105,9 @@ async def send_export(update: Update, context: Context, action: Action, token: s
             document = InputFile(handle, filename=path.name, read_file_handle=False)
             try:
                 await context.bot.send_document(operator, document, caption=caption)
-            except TelegramError as exc:
-                log.warning("export of %s to operator %s not sent: %s", pack_id, operator, exc)
-                text = t(lang, "export_failed", error=esc(str(exc)))
+            except TelegramError as exc:  # a sentence for the operator, the details logged
+                ref = logged(log, exc, "export of %s to operator %s not sent", pack_id, operator)
+                text = t(lang, "export_failed", ref=ref)
                 await send(context.bot, deps.work, operator, (text, None))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

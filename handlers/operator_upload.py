@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import time
 from decimal import Decimal
+from logging import ERROR
 from pathlib import Path
 
 from telegram import Update
@@ -19,6 +20,7 @@ from telegram.ext import ContextTypes
 from handlers import render
 from handlers.delivery import send, toast
 from handlers.deps import services
+from handlers.incidents import logged
 from handlers.operator_access import (
     ACTION_SECONDS,
     Action,
@@ -29,7 +31,7 @@ from handlers.operator_access import (
 )
 from handlers.operator_help import megabytes
 from handlers.render import MESSAGE_LIMIT, esc, visible_length
-from handlers.telegram_bot import WorkBot
+from handlers.telegram_bot import LocalFileUnreadable, WorkBot
 from handlers.texts import t
 from tasks.money import format_amount
 from tasks.operator_upload import LoadSummary, UploadCheck, UploadOutcome, upload_problem
@@ -91,17 +93,16 @@ async def receive_pack(update: Update, context: Context) -> None:
 
             assert isinstance(context.bot, WorkBot)
             await context.bot.download_file(document.file_id, write)
-    except BadRequest as exc:
+    except TelegramError as exc:  # the operator reads a sentence; the details go to the log
         shutil.rmtree(folder, ignore_errors=True)
-        if "too big" in str(exc).lower():
+        if isinstance(exc, BadRequest) and "too big" in str(exc).lower():
             text = _problem_text("too_big", lang, document.file_size, limit)
         else:
-            text = t(lang, "up_download_failed", error=esc(str(exc)))
+            what = "pack file %r of operator %s not downloaded"
+            ref = logged(log, exc, what, document.file_name, operator)
+            key = "up_local_unreadable" if isinstance(exc, LocalFileUnreadable) else None
+            text = t(lang, key or "up_download_failed", ref=ref)
         await _say(context, operator, text)
-        return
-    except TelegramError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        await _say(context, operator, t(lang, "up_download_failed", error=esc(str(exc))))
         return
     problem = check.finish()
     if problem is not None:
@@ -115,9 +116,10 @@ async def receive_pack(update: Update, context: Context) -> None:
     try:
         outcome = await deps.operators.uploads.upload(path, message.caption)
     except Exception as exc:  # a fault, not the file: nothing imported (one transaction)
-        log.exception("pack file %r of operator %s not loaded", document.file_name, operator)
+        what = "pack file %r of operator %s not loaded"
+        ref = logged(log, exc, what, document.file_name, operator, level=ERROR, traceback=True)
         shutil.rmtree(folder, ignore_errors=True)
-        await _say(context, operator, t(lang, "up_failed", error=esc(type(exc).__name__)))
+        await _say(context, operator, t(lang, "up_failed", ref=ref))
         return
     if outcome.needs_confirmation:
         await _ask_to_replace(context, operator, lang, outcome, path, message.caption)

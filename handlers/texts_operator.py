@@ -73,12 +73,36 @@ OPERATOR: dict[str, dict[str, str]] = {
         ),
     },
     "up_download_failed": {
-        "fr": "Le fichier n'a pas pu être téléchargé ({error}). Renvoyez-le.",
-        "en": "The file could not be downloaded ({error}). Send it again.",
+        "fr": (
+            "Le fichier n'a pas pu être téléchargé depuis Telegram. Renvoyez-le ; si cela"
+            " recommence, le journal du bot dit pourquoi (réf. <code>{ref}</code>)."
+        ),
+        "en": (
+            "The file could not be downloaded from Telegram. Send it again; if it happens"
+            " again, the bot's log says why (ref <code>{ref}</code>)."
+        ),
+    },
+    "up_local_unreadable": {
+        "fr": (
+            "Le serveur Bot API tourne en mode --local et garde ses fichiers là où le bot ne"
+            " peut pas les lire : chargez ce pack avec <code>python -m bot load-pack</code>"
+            " (réf. <code>{ref}</code>)."
+        ),
+        "en": (
+            "The Bot API server runs in --local mode and keeps its files where the bot cannot"
+            " read them: load this pack with <code>python -m bot load-pack</code>"
+            " (ref <code>{ref}</code>)."
+        ),
     },
     "up_failed": {
-        "fr": "Le chargement a échoué ({error}) : rien n'a été importé. Réessayez.",
-        "en": "The load failed ({error}): nothing was imported. Try again.",
+        "fr": (
+            "Le chargement a échoué : rien n'a été importé. Réessayez ; le journal du bot dit"
+            " pourquoi (réf. <code>{ref}</code>)."
+        ),
+        "en": (
+            "The load failed: nothing was imported. Try again; the bot's log says why"
+            " (ref <code>{ref}</code>)."
+        ),
     },
     "up_checking": {"fr": "⏳ Vérification de {name}…", "en": "⏳ Checking {name}…"},
     "up_errors": {
@@ -260,8 +284,14 @@ OPERATOR: dict[str, dict[str, str]] = {
         ),
     },
     "export_failed": {
-        "fr": "Le fichier n'a pas pu être envoyé ({error}). Réessayez.",
-        "en": "The file could not be sent ({error}). Try again.",
+        "fr": (
+            "Le fichier n'a pas pu être envoyé. Réessayez ; si cela recommence, le journal du"
+            " bot dit pourquoi (réf. <code>{ref}</code>)."
+        ),
+        "en": (
+            "The file could not be sent. Try again; if it happens again, the bot's log says"
+            " why (ref <code>{ref}</code>)."
+        ),
     },
     # -- /stats ------------------------------------------------------------------------------
     "stats_caption": {

@@ -9,6 +9,11 @@ files of up to 20 MB; an empty upload is refused; a caption holds 1,024 UTF-16 c
 A voice note is OGG/Opus, MP3 or M4A and an audio file MP3 or M4A: another format arrives as a
 document, as Telegram does. A file_id of another kind (a photo's sent as a voice) is refused.
 
+A self-hosted Bot API server started with --local answers getFile with an absolute path on its
+own disk, under a folder named after the bot's token, and serves no download route:
+``local_mode(directory)`` does the same (the file is written there, or not when
+``files_here=False``: the server runs on another machine).
+
 Tests count what the bot sends: ``uploads`` (multipart files), ``by_file_id`` and ``by_url``,
 each per kind ("photo", "audio", "voice", "document"). ``web`` holds what https URLs serve (an
 unknown URL cannot be fetched); ``revoke`` makes Telegram forget a file_id.
@@ -21,6 +26,7 @@ import itertools
 import struct
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp.web_request import FileField
@@ -104,6 +110,14 @@ class Files:
         self.by_file_id: Counter[str] = Counter()  # files sent again by file_id
         self.by_url: Counter[str] = Counter()  # files Telegram fetched from a URL
         self.web: dict[str, bytes] = {}  # what an https URL serves (tests set it)
+        self.local_dir: Path | None = None  # --local mode: getFile names a file in this folder
+        self.local_files_here = True  # False: that folder is on another machine (not written)
+        self.token = ""  # the bot's token (the --local server's folder for the bot's files)
+
+    def local_mode(self, directory: Path | None, *, files_here: bool = True) -> None:
+        """getFile answers as a --local Bot API server does (None: as api.telegram.org)."""
+        self.local_dir = directory
+        self.local_files_here = files_here
 
     def revoke(self, file_id: str) -> None:
         """Telegram no longer knows this file_id ("wrong file identifier" from now on)."""
@@ -144,14 +158,23 @@ class Files:
         stored = self.by_id.get(file_id)
         if stored is None:
             raise ApiError(400, ERR_INVALID_FILE_ID)
-        if stored.size > MAX_DOWNLOAD:
-            raise ApiError(400, ERR_FILE_TOO_BIG)
+        if stored.size > MAX_DOWNLOAD and self.local_dir is None:
+            raise ApiError(400, ERR_FILE_TOO_BIG)  # a --local server has no such limit
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
             "file_size": stored.size,
-            "file_path": stored.file_path,
+            "file_path": self._local_path(stored) if self.local_dir else stored.file_path,
         }
+
+    def _local_path(self, stored: StoredFile) -> str:
+        """Where a --local server keeps the file: <dir>/<token>/<folder>/file_N.ext."""
+        assert self.local_dir is not None
+        path = self.local_dir / self.token / stored.file_path
+        if self.local_files_here:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(stored.data)
+        return str(path.absolute())
 
     def upload(self, p: Params, name: str, *, photo: bool = False, kind: str = "") -> StoredFile:
         """The file of a sendDocument/sendPhoto/sendAudio/sendVoice: a multipart upload, a

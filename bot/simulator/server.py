@@ -93,6 +93,7 @@ class SimulatorServer(SimulatedUsers):
         self.app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
         #: Every file: documents users sent, what the bot uploaded (by file_id, by path).
         self.files = world.files
+        self.files.token = token
         self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -174,7 +175,8 @@ class SimulatorServer(SimulatedUsers):
         """A download of a getFile path, as Telegram serves it (404 for anything else)."""
         self.calls["file download"] += 1
         stored = self.files.by_path.get(request.match_info["path"])
-        if request.match_info["token"] != self.token or stored is None:
+        local = self.files.local_dir is not None  # a --local server serves no downloads
+        if request.match_info["token"] != self.token or stored is None or local:
             return web.Response(status=404, text="Not Found")
         return web.Response(body=stored.data, content_type="application/octet-stream")
 
