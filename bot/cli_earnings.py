@@ -296,7 +296,7 @@ async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
                 db,
                 args.worker,
                 micros,
-                args.currency.upper(),
+                args.currency,
                 args.reason,
                 zone=settings.tz,
                 key=args.key,

@@ -21,7 +21,10 @@
   so the same command run twice the same day by mistake pays once.
 - Adjustment (negative allowed: a mistaken bonus taken back): keyed the same way,
   `adjustment:<worker>:<amount>:<currency>:<reason digest>:<date>`. Bonuses and adjustments are
-  at most MAX_BONUS either way.
+  at most MAX_BONUS either way, in a currency code (tasks/money.py), with a reason of at most
+  MAX_REASON characters (the worker reads it, like a suspension's). The one exception to the
+  code: a negative adjustment may take back a balance recorded in a currency that is not a code
+  before currencies were checked, so that it can be cleared.
 Each new entry queues one notice in the outbox, in the same transaction (dedupe key: the entry's
 own key), that the bot sends, paced, outside quiet hours: payouts in the bulk lane (a batch may
 pay thousands), a bonus or an adjustment in the interactive lane.
@@ -38,7 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, NoReturn, TextIO
 
 from db import Database, Tx, to_db_time
 from db import ledger as ledger_db
@@ -55,7 +58,10 @@ from tasks.money import (
     parse_amount,
     to_micros,
 )
+from tasks.operator_workers import MAX_REASON
 from tasks.spreadsheet import csv_line, neutralise
+
+__all__ = ["MAX_REASON"]  # also the bound of what a notice shows of a reason (handlers/earnings.py)
 
 CSV_HEADER = ["id", "name", "amount", "currency"]
 EXPORT_COLUMN = "export"
@@ -494,6 +500,13 @@ async def _operator_entry(
             f"{'a bonus' if kind == 'bonus' else 'an adjustment'} needs a reason"
             " (--reason), shown to the worker"
         )
+    if len(reason) > MAX_REASON:
+        raise PayoutError(
+            f"the reason has {len(reason):,} characters, at most {MAX_REASON}"
+            " (the worker reads it in one Telegram message)"
+        )
+    if not is_currency_code(currency) and not (kind == "adjustment" and micros < 0):
+        _currency_refused(currency)
     moment = (clock or Clock()).now()
     key = key or entry_key(
         kind, worker_id, micros, currency, reason, moment.astimezone(zone).date().isoformat()
@@ -501,6 +514,21 @@ async def _operator_entry(
     return await db.run(
         _record_entry, kind, worker_id, micros, currency, reason, key, to_db_time(moment)
     )
+
+
+def _currency_refused(currency: str, held: int = 0) -> NoReturn:
+    """Refuses a currency that is not a code (`held`: what the worker has in it, from entries
+    recorded before currencies were checked, which a negative adjustment may take back)."""
+    try:
+        currency_code(currency)
+    except MoneyError as exc:
+        if held <= 0:
+            raise PayoutError(str(exc)) from None
+        raise PayoutError(
+            f"{exc}: only the {from_micros(held)} recorded in it before currencies were checked"
+            " can be taken back"
+        ) from None
+    raise AssertionError(f"{currency!r} is a currency code")
 
 
 def _record_entry(
@@ -516,6 +544,10 @@ def _record_entry(
     """The entry and, if it is new, its notice to the worker (interactive lane)."""
     if not workers_db.exists(tx, worker_id):
         raise PayoutError(f"worker {worker_id}: unknown (they must have written to the bot)")
+    if not is_currency_code(currency):  # a negative adjustment: it may clear an old entry's
+        held = ledger_db.unpaid(tx, worker_id).get(currency, 0)
+        if -micros > held and not ledger_db.has_key(tx, key):
+            _currency_refused(currency, held)
     created = ledger_db.credit(
         tx,
         worker_id=worker_id,
