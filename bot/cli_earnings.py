@@ -261,6 +261,9 @@ def mark_paid_command(settings: Settings, file: Path) -> int:
     except PayoutError as exc:
         print(f"refused, nothing recorded:\n{exc}", file=sys.stderr)
         return EXIT_REFUSED
+    if not rows:
+        print(f"{printable(str(file))} lists no payout: nothing recorded")
+        return 0
     exports = ", ".join(report.exports()) or "a file from before exports were recorded"
     print(
         f"{exports}: {len(report.recorded):,} payouts recorded"

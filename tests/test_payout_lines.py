@@ -260,3 +260,10 @@ def test_a_line_without_a_proper_export_id_or_currency_is_named(
     assert result.stderr.splitlines()[0] == "refused, nothing recorded:"
     assert result.stderr.splitlines()[1].startswith(error)
     assert len(result.stderr.splitlines()) == 2
+
+
+def test_a_file_with_no_line_records_nothing_and_says_so(tmp_path: Path) -> None:
+    file = write_rows(tmp_path / "p.csv", [["id", "name", "amount", "currency", "export"]])
+    result = cli("payouts", "mark-paid", str(file), db=tmp_path / "bot.sqlite3")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"{file} lists no payout: nothing recorded\n"
