@@ -61,8 +61,6 @@ from tasks.money import (
 from tasks.operator_workers import MAX_REASON
 from tasks.spreadsheet import csv_line, neutralise
 
-__all__ = ["MAX_REASON"]  # also the bound of what a notice shows of a reason (handlers/earnings.py)
-
 CSV_HEADER = ["id", "name", "amount", "currency"]
 EXPORT_COLUMN = "export"
 EXPORT_ID = re.compile(r"exp-\d{8}-\d{6}-[0-9a-f]{6}")
