@@ -271,7 +271,12 @@ def mark_paid_command(settings: Settings, file: Path) -> int:
         " before (not recorded again); each worker paid is told by the bot"
     )
     if report.already and not report.recorded:
-        print(f"every line of {printable(str(file))} was recorded before: nothing recorded twice")
+        count = len(report.already)
+        lines = "the one line" if count == 1 else f"all {count:,} lines"
+        print(
+            f"{lines} of {printable(str(file))} {'was' if count == 1 else 'were'} recorded"
+            " before: nothing recorded twice"
+        )
     else:
         for item in report.already:
             row = item.row

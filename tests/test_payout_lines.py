@@ -107,7 +107,7 @@ async def test_marking_an_edited_file_again_pays_no_line_twice_and_names_those_r
         db=path,
     )
     assert third.stdout.splitlines()[1] == (
-        f"every line of {tmp_path / 'third.csv'} was recorded before: nothing recorded twice"
+        f"all 2 lines of {tmp_path / 'third.csv'} were recorded before: nothing recorded twice"
     )
     async with Database(path) as db:
         assert await payouts(db) == {7: [20_000_000], 8: [30_000_000], 9: [40_000_000]}

@@ -143,7 +143,7 @@ async def test_the_payout_commands_from_export_to_mark_paid_twice(tmp_path: Path
     assert second.stdout.splitlines() == [
         f"{export_id}: 0 payouts recorded (0.00 EUR), 1 already recorded before (not recorded"
         " again); each worker paid is told by the bot",
-        f"every line of {tmp_path / 'p.csv'} was recorded before: nothing recorded twice",
+        f"the one line of {tmp_path / 'p.csv'} was recorded before: nothing recorded twice",
     ]
     bonus = cli("bonus", "8", "1.50", "--reason", "Thanks", db=path)
     assert bonus.returncode == 0 and "key bonus:8:1500000:EUR:" in bonus.stdout
