@@ -2,8 +2,8 @@
 
 statements preview [--week YYYY-Www]   what the week's statements say (writes nothing)
 statements send [--week YYYY-Www]      compute what is due (or that week, due now): the bot sends it
-payouts export --min AMOUNT [--currency EUR] [--out FILE]
-payouts mark-paid FILE                 idempotent: the same file twice pays once
+payouts export --min AMOUNT [--currency EUR] [--out FILE]   recorded: each line names its export
+payouts mark-paid FILE                 a line is recorded once, however the file was edited
 bonus WORKER AMOUNT --reason "..." [--currency EUR] [--key KEY]
 adjust WORKER AMOUNT --reason "..." [--currency EUR] [--key KEY]   negative: take money back
 """
@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import html
 import re
+import shlex
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -40,7 +41,9 @@ def add_commands(commands: Any) -> None:
     export.add_argument("--currency", help="only this currency (default: every one)")
     export.add_argument("--out", type=Path, help="write here instead of standard output")
     export.add_argument("--force", action="store_true", help="replace --out if it exists")
-    mark = actions.add_parser("mark-paid", help="record an exported file as paid (idempotent)")
+    mark = actions.add_parser(
+        "mark-paid", help="record an exported file as paid (each line once, however edited)"
+    )
     mark.add_argument("file", type=Path)
 
     bonus = commands.add_parser("bonus", help="grant a bonus; the reason is shown to the worker")
@@ -80,9 +83,16 @@ def plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
+def sums(by_currency: dict[str, int]) -> str:
+    """'0.40 EUR + 1.00 USD' for the terminal (a currency from an old entry shown, not obeyed)."""
+    from handlers.earnings import amounts
+
+    return printable(plain(amounts(by_currency, "en")))
+
+
 async def statements_command(settings: Settings, action: str, week_text: str | None) -> int:
     from db import Database
-    from handlers.earnings import amounts, statement_screen
+    from handlers.earnings import statement_screen
     from tasks.earnings import parse_week, shift_week, week_bounds, week_of
     from tasks.statements import StatementService, WeekNotOver
 
@@ -105,11 +115,9 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
                 f" {preview.workers:,} statements"
                 + ("" if preview.ended else " so far (the week has not ended yet)")
             )
-            print(
-                f"  earned {amounts(preview.earned, 'en')}, unpaid {amounts(preview.unpaid, 'en')}"
-            )
+            print(f"  earned {sums(preview.earned)}, unpaid {sums(preview.unpaid)}")
             if preview.top_ups:
-                print(f"  fair-pay top-ups still to add: {amounts(preview.top_ups, 'en')}")
+                print(f"  fair-pay top-ups still to add: {sums(preview.top_ups)}")
             if preview.counts:
                 stored = ", ".join(
                     f"{n:,} {status}" for status, n in sorted(preview.counts.items())
@@ -121,7 +129,7 @@ async def statements_command(settings: Settings, action: str, week_text: str | N
                 name = preview.names.get(sample.worker_id, "")
                 named = f" ({printable(name)})" if name else ""  # as the worker wrote it
                 print(f"\n--- worker {sample.worker_id}{named} ---")
-                print(plain(statement_screen(sample, "en")[0]))
+                print(printable(plain(statement_screen(sample, "en")[0]), one_line=False))
             return 0
         if week is not None:
             if week in await _computed(db):
@@ -179,33 +187,66 @@ def export_command(
 ) -> int:
     from bot.output import check_target, output_file
     from db import Database
-    from tasks.money import MoneyError, parse_amount, to_micros
-    from tasks.payouts import PayoutRow, unpaid_at_least, write_csv
+    from tasks.money import MoneyError, currency_code, parse_amount, to_micros
+    from tasks.payouts import PayoutExport, export_payouts, write_csv
 
     try:
         min_micros = to_micros(parse_amount(minimum))
     except MoneyError as exc:
         print(f"error: --min: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    try:
+        if currency is not None:
+            currency_code(currency)
+    except MoneyError as exc:
+        print(f"error: --currency: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     if out is not None:  # a bad --out is refused before the database is read
         check_target(out, force=force, protected=[settings.database_path])
 
-    async def owed() -> list[PayoutRow]:
+    async def owed() -> PayoutExport:
         async with Database(settings.database_path) as db:
-            return await unpaid_at_least(db, min_micros, currency.upper() if currency else None)
+            return await export_payouts(db, min_micros, currency)
 
-    rows = asyncio.run(owed())
+    export = asyncio.run(owed())
     with output_file(out, force=force, protected=[settings.database_path]) as stream:
-        write_csv(rows, terminal_safe(stream))
-    if out is not None:
-        print(f"{len(rows):,} workers written to {out}", file=sys.stderr)
+        write_csv(export.rows, terminal_safe(stream))
+    for row in export.left_out:
+        print(_left_out(row), file=sys.stderr)
+    where = f" written to {out}" if out is not None else ""
+    print(f"export {export.id}: {_workers(len(export.rows))}{where}", file=sys.stderr)
     return 0
+
+
+def _workers(count: int) -> str:
+    return f"{count:,} worker" + ("" if count == 1 else "s")
+
+
+def _left_out(row: Any) -> str:
+    """A balance in a currency that is not a code, recorded before currencies were checked:
+    not written to the file (it would refuse it), with how to clear it."""
+    from tasks.money import from_micros
+
+    name = f" ({printable(row.name)})" if row.name else ""
+    amount = f"{from_micros(row.amount_micros):f}"
+    return printable(
+        f"left out: worker {row.worker_id}{name} is owed {amount} in {row.currency!r}, not a"
+        f" currency code (recorded before currencies were checked); to clear it: python -m bot"
+        f" adjust {row.worker_id} -{amount} --currency {shlex.quote(row.currency)} --reason"
+        " '...', then grant it again in a currency"
+    )
 
 
 def mark_paid_command(settings: Settings, file: Path) -> int:
     from db import Database
-    from handlers.earnings import amounts
-    from tasks.payouts import MarkPaidReport, PayoutError, PayoutFileError, mark_paid, read_csv
+    from tasks.payouts import (
+        MarkPaidReport,
+        PayoutError,
+        PayoutFileError,
+        mark_paid,
+        read_csv,
+        shown_time,
+    )
 
     async def record() -> MarkPaidReport:
         async with Database(settings.database_path) as db:
@@ -220,18 +261,37 @@ def mark_paid_command(settings: Settings, file: Path) -> int:
     except PayoutError as exc:
         print(f"refused, nothing recorded:\n{exc}", file=sys.stderr)
         return EXIT_REFUSED
+    if not rows:
+        print(f"{printable(str(file))} lists no payout: nothing recorded")
+        return 0
+    exports = ", ".join(report.exports()) or "a file from before exports were recorded"
     print(
-        f"batch {report.digest}: {len(report.recorded):,} payouts recorded"
-        f" ({amounts(report.totals(), 'en')}), {len(report.already):,} already recorded before;"
-        " each worker is told by the bot"
+        f"{exports}: {len(report.recorded):,} payouts recorded"
+        f" ({sums(report.totals())}), {len(report.already):,} already recorded"
+        " before (not recorded again); each worker paid is told by the bot"
     )
+    if report.already and not report.recorded:
+        count = len(report.already)
+        lines = "the one line" if count == 1 else f"all {count:,} lines"
+        print(
+            f"{lines} of {printable(str(file))} {'was' if count == 1 else 'were'} recorded"
+            " before: nothing recorded twice"
+        )
+    else:
+        for item in report.already:
+            row = item.row
+            name = f" ({printable(row.name)})" if row.name else ""
+            print(
+                f"already recorded: line {row.line}, worker {row.worker_id}{name},"
+                f" {sums({row.currency: row.amount_micros})}"
+                f" on {shown_time(item.at)}"
+            )
     return 0
 
 
 async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
     """`bonus` and `adjust`: one ledger entry, once per key, and a notice to the worker."""
     from db import Database
-    from handlers.earnings import amounts
     from tasks.money import MoneyError
     from tasks.payouts import PayoutError, adjust, grant_bonus, parse_bonus, unpaid_of
 
@@ -244,7 +304,7 @@ async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
                 db,
                 args.worker,
                 micros,
-                args.currency.upper(),
+                args.currency,
                 args.reason,
                 zone=settings.tz,
                 key=args.key,
@@ -258,5 +318,5 @@ async def bonus_command(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(f"already recorded (key {result.key}): nothing recorded twice")
     if what == "adjustment":
-        print(f"worker {args.worker} is now owed {amounts(owed, 'en')}")
+        print(f"worker {args.worker} is now owed {sums(owed)}")
     return 0

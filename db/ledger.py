@@ -97,6 +97,25 @@ def has_key(tx: Tx, idempotency_key: str) -> bool:
     return bool(tx.value("SELECT 1 FROM ledger WHERE idempotency_key = ?", (idempotency_key,)))
 
 
+def entry(tx: Tx, idempotency_key: str) -> sqlite3.Row | None:
+    """The entry of that key: (amount_micros, currency, created_at), None if there is none."""
+    return tx.one(
+        "SELECT amount_micros, currency, created_at FROM ledger WHERE idempotency_key = ?",
+        (idempotency_key,),
+    )
+
+
+def payout_after(tx: Tx, worker_id: int, currency: str, after: str) -> sqlite3.Row | None:
+    """The first payout to the worker in that currency recorded after `after`:
+    (idempotency_key, amount_micros, created_at), None if there is none."""
+    return tx.one(
+        "SELECT idempotency_key, amount_micros, created_at FROM ledger"
+        " WHERE worker_id = ? AND kind = 'payout' AND currency = ? AND created_at > ?"
+        " ORDER BY created_at LIMIT 1",
+        (worker_id, currency, after),
+    )
+
+
 def unpaid_balances(tx: Tx, min_micros: int, currency: str | None) -> list[sqlite3.Row]:
     """Workers owed at least `min_micros` in a currency: (worker_id, name, currency, micros)."""
     return tx.all(

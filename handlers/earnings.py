@@ -12,12 +12,17 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers.delivery import send
 from handlers.deps import meet, services
-from handlers.render import Screen
+from handlers.render import Screen, shorten
 from handlers.texts import t
 from tasks.earnings import Balance, hourly_micros, next_payout, round_to_cents, week_monday
-from tasks.money import format_amount
+from tasks.money import format_amount, is_currency_code
+from tasks.operator_workers import MAX_REASON
 from tasks.payouts import Notice
 from tasks.statements import Statement
+
+# A currency that is not a code can only come from an entry recorded before currencies were
+# checked; it is shown escaped, and at most this long, so no notice or screen outgrows Telegram.
+CURRENCY_SHOWN = 12
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -36,10 +41,18 @@ async def show_balance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send(context.bot, deps.work, worker.id, screen)
 
 
+def money(micros: int, currency: str, language: str) -> str:
+    """An amount for a message (HTML): '2.50 EUR', its currency escaped (and shortened if it is
+    not a code)."""
+    shown = currency if is_currency_code(currency) else shorten(currency, CURRENCY_SHOWN)
+    return escape(format_amount(micros, shown, language), quote=False)
+
+
 def amounts(earned: dict[str, int], language: str) -> str:
+    """Amounts in several currencies for a message (HTML): '0.40 EUR + 1.00 USD'."""
     if not earned:
-        return format_amount(0, "EUR", language)
-    return " + ".join(format_amount(v, cur, language) for cur, v in sorted(earned.items()))
+        return money(0, "EUR", language)
+    return " + ".join(money(v, cur, language) for cur, v in sorted(earned.items()))
 
 
 def day_text(day: date, language: str) -> str:
@@ -55,7 +68,7 @@ def accuracy_text(correct: int, checks: int, language: str) -> str:
 
 def hourly_text(rates: dict[str, int | None], language: str) -> str:
     shown = [
-        t(language, "hourly", amount=format_amount(round_to_cents(micros), currency, language))
+        t(language, "hourly", amount=money(round_to_cents(micros), currency, language))
         for currency, micros in sorted(rates.items())
         if micros is not None
     ]
@@ -66,9 +79,7 @@ def expected_rate_text(hourly: int | None, currency: str, language: str) -> str 
     """ "about 12.40 EUR/h" for a pack's line on the consent screen; None when not measured."""
     if hourly is None:
         return None
-    return t(
-        language, "expected_rate", amount=format_amount(round_to_cents(hourly), currency, language)
-    )
+    return t(language, "expected_rate", amount=money(round_to_cents(hourly), currency, language))
 
 
 def balance_screen(balance: Balance, language: str, payout: date, break_minutes: int = 5) -> Screen:
@@ -116,11 +127,17 @@ def statement_screen(statement: Statement, language: str) -> Screen:
 
 
 def notice_screen(notice: Notice, language: str) -> Screen:
+    """A payout, bonus or adjustment notice. It always fits one message: the reason is bounded
+    where it is written (MAX_REASON characters) and shortened to that here too, for an entry
+    recorded before the bound."""
     params = notice.params
-    amount = format_amount(int(params["amount_micros"]), str(params["currency"]), language)
+    amount = money(int(params["amount_micros"]), str(params["currency"]), language)
     if notice.kind == "payout":
         return t(language, "payout_notice", amount=amount), None
-    reason = escape(str(params.get("reason", "")), quote=False)
+    reason = str(params.get("reason", ""))
+    if len(reason) > MAX_REASON:
+        reason = shorten(reason, MAX_REASON)
+    reason = escape(reason, quote=False)
     if notice.kind == "adjustment":
         sign = "+" if int(params["amount_micros"]) > 0 else ""
         return t(language, "adjustment_notice", amount=sign + amount, reason=reason), None

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from handlers import render
 from handlers.delivery import send
 from handlers.deps import services
+from handlers.earnings import money
 from handlers.operator_access import (
     Action,
     answer_once,
@@ -23,7 +24,6 @@ from handlers.operator_access import (
 )
 from handlers.render import Keyboard, esc
 from handlers.texts import t
-from tasks.money import format_amount
 from tasks.operator_workers import SteerResult, WorkerRecord
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -128,7 +128,7 @@ def worker_text(record: WorkerRecord, lang: str, zone: ZoneInfo) -> str:
 
 
 def _amounts(amounts: dict[str, int], lang: str) -> str:
-    return ", ".join(format_amount(v, c, lang) for c, v in sorted(amounts.items())) or "0"
+    return ", ".join(money(v, c, lang) for c, v in sorted(amounts.items())) or "0"
 
 
 def _when(stamp: str | None, lang: str, zone: ZoneInfo) -> str:

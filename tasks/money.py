@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 MICROS = 1_000_000
@@ -15,8 +16,29 @@ MAX_AMOUNT = Decimal(1_000_000_000)
 MAX_BONUS = Decimal(10_000)
 
 
+# What a currency code is, in one place: an ISO 4217 code, three capital letters ("EUR"). A
+# pack's header (tasks/packs/format.py), a bonus, an adjustment, a payout export's filter and a
+# payout file's lines are all checked against it.
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+_CURRENCY = re.compile(CURRENCY_PATTERN)
+
+
 class MoneyError(ValueError):
     pass
+
+
+def is_currency_code(text: str) -> bool:
+    return _CURRENCY.fullmatch(text) is not None
+
+
+def currency_code(text: str) -> str:
+    """`text` if it is a currency code, else a MoneyError that says what one is."""
+    if not is_currency_code(text):
+        shown = text if len(text) <= 20 else text[:19] + "…"
+        raise MoneyError(
+            f"not a currency code: {shown!r} (an ISO 4217 code: 3 capital letters, e.g. EUR)"
+        )
+    return text
 
 
 def parse_amount(text: str, maximum: Decimal = MAX_AMOUNT) -> Decimal:

@@ -148,3 +148,104 @@ async def test_adjust_from_the_shell_records_once_and_says_what_is_now_owed(
     async with Database(path) as db:
         rows = await db.query("SELECT recipient, kind, params FROM outbox")
     assert [(row[0], row[1]) for row in rows] == [(8, "adjustment")]
+
+
+async def seeded(tmp_path: Path) -> Path:
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as db:
+        await worker_who_earned(db, FakeClock(), 8, 4_000_000)
+    return path
+
+
+async def nothing_recorded_but_the_seed(path: Path) -> None:
+    async with Database(path) as db:
+        assert await db.value("SELECT COUNT(*) FROM ledger") == 1
+        assert await db.value("SELECT COUNT(*) FROM outbox") == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "currency"),
+    [("bonus", "EURO"), ("bonus", "eur"), ("adjust", "978"), ("adjust", "<b>")],
+)
+async def test_a_bonus_or_adjustment_in_a_currency_that_is_not_a_code_records_nothing(
+    tmp_path: Path, command: str, currency: str
+) -> None:
+    path = await seeded(tmp_path)
+    result = cli(command, "8", "2.50", "--reason", "x", "--currency", currency, db=path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"error: not a currency code: {currency!r} (an ISO 4217 code: 3 capital letters,"
+        " e.g. EUR)\n"
+    )
+    await nothing_recorded_but_the_seed(path)
+
+
+async def test_a_reason_longer_than_a_suspensions_bound_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    path = await seeded(tmp_path)
+    for command in ("bonus", "adjust"):
+        result = cli(command, "8", "1", "--reason", "é" * 5000, db=path)
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr == (
+            "error: the reason has 5,000 characters, at most 500 (the worker reads it in one"
+            " Telegram message)\n"
+        )
+    await nothing_recorded_but_the_seed(path)
+    at_the_bound = cli("bonus", "8", "1", "--reason", "é" * 500, db=path)
+    assert at_the_bound.returncode == 0, at_the_bound.stderr
+
+
+async def test_an_old_balance_in_a_currency_that_is_not_a_code_blocks_no_payout_file(
+    tmp_path: Path,
+) -> None:
+    """Entries recorded before currencies were checked: left out of the export (and said),
+    so the rest is paid; a negative adjustment, and only one, clears them."""
+    path = await seeded(tmp_path)
+    async with Database(path) as db:
+
+        def before_the_check(tx: Tx) -> None:
+            tx.execute(
+                "INSERT INTO ledger (worker_id, kind, amount_micros, currency, reason,"
+                " idempotency_key, created_at) VALUES (8, 'bonus', 5000000, 'EURO', 'r', 'old',"
+                " '2026-11-18T10:00:00.000000Z')"
+            )
+
+        await db.run(before_the_check)
+    out = tmp_path / "payouts.csv"
+    export = cli("payouts", "export", "--min", "1", "--out", str(out), db=path)
+    assert export.returncode == 0, export.stderr
+    left_out, summary = export.stderr.splitlines()
+    assert left_out == (
+        "left out: worker 8 (Ana) is owed 5 in 'EURO', not a currency code (recorded before"
+        " currencies were checked); to clear it: python -m bot adjust 8 -5 --currency EURO"
+        " --reason '...', then grant it again in a currency"
+    )
+    assert summary.endswith(f": 1 worker written to {out}")
+    assert [line.split(",")[2:4] for line in out.read_text().splitlines()[1:]] == [["4", "EUR"]]
+    paid = cli("payouts", "mark-paid", str(out), db=path)
+    assert paid.returncode == 0 and "1 payouts recorded (4.00 EUR)" in paid.stdout
+    too_much = cli("adjust", "8", "-6", "--currency", "EURO", "--reason", "wrong", db=path)
+    assert too_much.returncode == 1
+    assert too_much.stderr.endswith(
+        "3 capital letters, e.g. EUR): only the 5 recorded in it before currencies were checked"
+        " can be taken back\n"
+    )
+    bonus = cli("bonus", "8", "5", "--currency", "EURO", "--reason", "wrong", db=path)
+    assert bonus.returncode == 1
+    cleared = cli("adjust", "8", "-5", "--currency", "EURO", "--reason", "in EUR now", db=path)
+    assert cleared.returncode == 0, cleared.stderr
+    assert cleared.stdout.splitlines()[-1] == "worker 8 is now owed 0.00 EUR"
+    again = cli("payouts", "export", "--min", "1", db=path)
+    assert again.returncode == 0 and "left out" not in again.stderr
+
+
+def test_a_payout_export_for_a_currency_that_is_not_a_code_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    result = cli("payouts", "export", "--min", "1", "--currency", "euro", db=tmp_path / "b.db")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        "error: --currency: not a currency code: 'euro' (an ISO 4217 code: 3 capital letters,"
+        " e.g. EUR)\n"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from db import Database, Tx
@@ -42,7 +43,7 @@ async def test_balance_shows_last_week_owed_paid_accuracy_and_hourly_rate(
 
     from handlers.earnings import balance_screen
     from tasks.earnings import next_payout
-    from tasks.payouts import PayoutRow, mark_paid
+    from tasks.payouts import export_payouts, mark_paid
 
     await load(tasks=5, overlap=1, reward="0.05")
     card = await enrol(work, 1)
@@ -53,7 +54,8 @@ async def test_balance_shows_last_week_owed_paid_accuracy_and_hourly_rate(
     # both were checks: "pos" is right, so one of two
     await db.run(Tx.execute, "UPDATE tasks SET gold = 'pos' WHERE task_id IN ('t000', 't001')")
     clock.advance(days=7)
-    await mark_paid(db, [PayoutRow(1, "W1", 40_000, "EUR")], clock)
+    export = await export_payouts(db, 1, clock=clock)  # 0.10 EUR owed: 0.04 paid
+    await mark_paid(db, [replace(export.rows[0], amount_micros=40_000)], clock)
     balance = await EarningsService(db, clock).balance(1, ZoneInfo("Europe/Paris"))
     assert (balance.tasks_this_week, balance.tasks_last_week) == (0, 2)
     assert balance.earned_last_week == {"EUR": 100_000}

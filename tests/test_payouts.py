@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,14 @@ import pytest
 from db import Database, Tx
 from tasks.clock import FakeClock
 from tasks.payouts import (
+    EXPORT_ID,
     PayoutError,
     PayoutRow,
+    adjust,
+    export_payouts,
     grant_bonus,
     mark_paid,
     read_csv,
-    unpaid_at_least,
     write_csv,
 )
 
@@ -50,25 +53,28 @@ async def test_export_lists_who_is_owed_at_least_the_minimum_in_exact_amounts(
     await owed(db, 1, 12_345_678)
     await owed(db, 2, 3_000_000)
     await owed(db, 1, 10_000_000, "USD")
-    rows = await unpaid_at_least(db, 10_000_000)
+    export = await export_payouts(db, 10_000_000)
+    assert EXPORT_ID.fullmatch(export.id)
     out = io.StringIO()
-    write_csv(rows, out)
+    write_csv(export.rows, out)
     assert out.getvalue().splitlines() == [
-        "id,name,amount,currency",
-        "1,Worker 1,12.345678,EUR",
-        "1,Worker 1,10,USD",
+        "id,name,amount,currency,export",
+        f"1,Worker 1,12.345678,EUR,{export.id}",
+        f"1,Worker 1,10,USD,{export.id}",
     ]
     path = tmp_path / "pay.csv"
     path.write_text(out.getvalue())
     assert read_csv(path) == [
-        PayoutRow(1, "Worker 1", 12_345_678, "EUR"),
-        PayoutRow(1, "Worker 1", 10_000_000, "USD"),
+        PayoutRow(1, "Worker 1", 12_345_678, "EUR", export.id),
+        PayoutRow(1, "Worker 1", 10_000_000, "USD", export.id),
     ]
+    assert await value(db, "SELECT lines FROM payout_exports") == 2
 
 
 async def test_marking_the_same_file_paid_twice_pays_once(db: Database) -> None:
     await owed(db, 1, 20_000_000)
-    batch = [PayoutRow(1, "Worker 1", 15_000_000, "EUR")]
+    export = await export_payouts(db, 1)
+    batch = [replace(export.rows[0], amount_micros=15_000_000)]  # paid part of it
     first = await mark_paid(db, batch, FakeClock())
     second = await mark_paid(db, batch, FakeClock())
     assert (len(first.recorded), len(second.recorded), len(second.already)) == (1, 0, 1)
@@ -78,12 +84,18 @@ async def test_marking_the_same_file_paid_twice_pays_once(db: Database) -> None:
     assert await value(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'payout'") == 1
 
 
-async def test_a_file_paying_more_than_is_owed_is_refused_whole(db: Database) -> None:
+async def test_a_file_paying_more_than_is_owed_is_refused_whole(
+    db: Database, clock: FakeClock
+) -> None:
     await owed(db, 1, 20_000_000)
-    await owed(db, 2, 1_000_000)
-    batch = [PayoutRow(1, "a", 5_000_000, "EUR"), PayoutRow(2, "b", 2_000_000, "EUR")]
-    with pytest.raises(PayoutError, match="worker 2"):
-        await mark_paid(db, batch)
+    await owed(db, 2, 2_000_000)
+    export = await export_payouts(db, 1, clock=clock)
+    zone = clock.now().tzinfo
+    assert zone is not None
+    await adjust(db, 2, -1_500_000, "EUR", "counted twice", zone=zone, clock=clock)
+    with pytest.raises(PayoutError) as refused:
+        await mark_paid(db, export.rows, clock)
+    assert str(refused.value) == "worker 2: 2 EUR is more than the 0.5 EUR owed"
     assert await value(db, "SELECT COUNT(*) FROM ledger WHERE kind = 'payout'") == 0
 
 
@@ -121,11 +133,18 @@ async def test_the_payout_commands_from_export_to_mark_paid_twice(tmp_path: Path
         await owed(db, 8, 4_000_000)
     export = cli("payouts", "export", "--min", "10", "--out", str(tmp_path / "p.csv"), db=path)
     assert export.returncode == 0, export.stderr
-    assert (tmp_path / "p.csv").read_text().splitlines()[1:] == ["7,Worker 7,25.5,EUR"]
+    export_id = export.stderr.split()[1].rstrip(":")
+    assert export.stderr == f"export {export_id}: 1 worker written to {tmp_path / 'p.csv'}\n"
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[1:] == [f"7,Worker 7,25.5,EUR,{export_id}"]
     first = cli("payouts", "mark-paid", str(tmp_path / "p.csv"), db=path)
     second = cli("payouts", "mark-paid", str(tmp_path / "p.csv"), db=path)
-    assert "1 payouts recorded" in first.stdout and "25.50 EUR" in first.stdout
-    assert "0 payouts recorded" in second.stdout and "1 already recorded" in second.stdout
+    assert first.stdout.startswith(f"{export_id}: 1 payouts recorded (25.50 EUR), 0 already")
+    assert second.stdout.splitlines() == [
+        f"{export_id}: 0 payouts recorded (0.00 EUR), 1 already recorded before (not recorded"
+        " again); each worker paid is told by the bot",
+        f"the one line of {tmp_path / 'p.csv'} was recorded before: nothing recorded twice",
+    ]
     bonus = cli("bonus", "8", "1.50", "--reason", "Thanks", db=path)
     assert bonus.returncode == 0 and "key bonus:8:1500000:EUR:" in bonus.stdout
     assert "already recorded" in cli("bonus", "8", "1.50", "--reason", "Thanks", db=path).stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from bot.app import stop_polling
 from bot.simulator import SimulatorServer
 from db import Database, Tx, to_db_time
 from tasks.clock import OffsetClock
-from tasks.payouts import PayoutRow, grant_bonus, mark_paid
+from tasks.payouts import export_payouts, grant_bonus, mark_paid
 from tests.helpers import RunBot
 
 StartBot = RunBot
@@ -171,7 +172,8 @@ async def test_a_bonus_and_a_payout_from_the_command_line_reach_the_worker(
     await until(lambda: bool(statements_of(sim, 1)))
     async with Database(db_path) as db:  # another process would do the same: the CLI
         await grant_bonus(db, 1, 2_500_000, "EUR", "Great <work> on gold", zone=UTC, clock=clock)
-        await mark_paid(db, [PayoutRow(1, "Worker1", 3_000_000, "EUR")], clock=clock)
+        export = await export_payouts(db, 1, clock=clock)
+        await mark_paid(db, [replace(export.rows[0], amount_micros=3_000_000)], clock=clock)
 
     def texts() -> list[str]:
         return [m.text for m in sim.chat(1).bot_messages]

@@ -30,7 +30,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from tasks import answer_types
-from tasks.money import MoneyError, parse_amount, to_micros
+from tasks.money import CURRENCY_PATTERN, MoneyError, parse_amount, to_micros
 
 MAX_REWARD = Decimal(1000)
 
@@ -131,7 +131,7 @@ Description = Annotated[
     AfterValidator(_not_blank),
     _units_at_most(1000),
 ]
-Currency = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Z]{3}$")]
+Currency = Annotated[str, Strict(), StringConstraints(pattern=CURRENCY_PATTERN)]
 # Task fields. The blank-text and UTF-16 checks are done by the reader, outside pydantic, for
 # speed (only a text of more than half the limit in code points needs counting).
 TaskId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128)]
