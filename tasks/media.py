@@ -302,7 +302,9 @@ def from_stored(stored: StoredMedia | None) -> TaskMedia | None:
         return None
     kind = cast(MediaKind, stored.kind)
     source = cast(Source, stored.source)
-    return TaskMedia(kind, source, stored.ref, stored.media_key, stored.size, stored.file_id)
+    return TaskMedia(
+        kind, source, stored.ref, stored.media_key, stored.size, stored.file_id, stored.failures
+    )
 
 
 class MediaCache:

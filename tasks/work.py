@@ -6,6 +6,7 @@ leases, blocked workers, telling waiting workers about new work. Earnings: tasks
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from dataclasses import dataclass, replace
@@ -24,7 +25,14 @@ from db.workers import Worker
 from tasks import answer_types
 from tasks.answer_types import Given, NotText, Nudge, Pick, Reply, Selection, multi_choice
 from tasks.clock import Clock
-from tasks.media import InstructionsOnce, MediaCache, ShownTasks, TaskMedia, from_stored
+from tasks.media import (
+    MEDIA_FAILURES,
+    InstructionsOnce,
+    MediaCache,
+    ShownTasks,
+    TaskMedia,
+    from_stored,
+)
 from tasks.pack_cache import PackCache
 from tasks.packs import Option, PackInfo
 from tasks.quality.control import QualityControl
@@ -35,6 +43,7 @@ from tasks.quality.news import News
 __all__ = [
     "AnswerResult",
     "Given",
+    "MediaProblem",
     "NoTask",
     "NotText",
     "Nudge",
@@ -51,6 +60,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "en")
+
+
+def _quoted(name: str) -> str:
+    """An operator's name (a task id, a file name) on one log line: quoted, escaped."""
+    return json.dumps(name, ensure_ascii=False)
 
 
 def language_for(language_code: str | None, default: str) -> str:
@@ -110,6 +124,17 @@ class AnswerResult:
     shown: str = ""  # the recorded answer as the worker reads it (labels, or the text)
     nudge: Nudge | None = None  # NUDGE: what to tell the worker
     task_type: str = ""  # the type of the task answered (how the handler shows the result)
+
+
+@dataclass(frozen=True)
+class MediaProblem:
+    """Why a task's media was not shown to a worker. `held`: its local file changed (or went)
+    since the pack was loaded: the task is held at once, as nothing sent now could be right.
+    Otherwise Telegram refused it (a URL it cannot fetch, a file_id it does not know...): one
+    more refusal in a row, and MEDIA_FAILURES of them take the task out of service."""
+
+    held: bool
+    reason: str  # the end of an operator's sentence: "changed since the pack was loaded"
 
 
 @dataclass(frozen=True)
@@ -465,6 +490,71 @@ class WorkService:
             workers_db.set_waiting(tx, worker.id, None)
         media = self._media(tx, choice.task_pk, choice.media)
         return TaskCard(assignment_id, pack, choice.text, choice.training, tuple(news), media=media)
+
+    @unit_of_work
+    def media_failed(
+        self,
+        tx: Tx,
+        *,
+        worker_id: int,
+        assignment_id: int,
+        problem: MediaProblem,
+        release: bool = True,
+    ) -> Next | None:
+        """A task's media could not be shown to the worker: the task is held (its file
+        changed) or its refusal counted (out of service after MEDIA_FAILURES in a row), said
+        once in the log; with `release`, the worker's lease on it ends (they never saw it) and
+        their next task comes in the same unit of work. None: nothing to hand out here (the
+        assignment is not theirs, or `release` is False)."""
+        handed = media_db.handed(tx, assignment_id)
+        if handed is None or handed.worker_id != worker_id:
+            return None
+        if problem.held:
+            off = media_db.take_out(tx, handed.task_pk, "held", problem.reason)
+            if off is not None:
+                log.warning(
+                    "pack %s, task %s: %s %s: the task is held (not handed out); reload the"
+                    " pack: python -m bot load-pack --replace FILE",
+                    _quoted(off.pack_id),
+                    _quoted(off.task_id),
+                    _quoted(off.written),
+                    problem.reason,
+                )
+        else:
+            failures = media_db.count_failure(tx, handed.task_pk, problem.reason)
+            if failures >= MEDIA_FAILURES:
+                reason = f"Telegram refused it {failures} times in a row: {problem.reason}"
+                off = media_db.take_out(tx, handed.task_pk, "out", reason)
+                if off is not None:
+                    log.warning(
+                        "pack %s, task %s: Telegram refused its media %s %d times in a row"
+                        " (%s): the task is out of service until the pack is reloaded",
+                        _quoted(off.pack_id),
+                        _quoted(off.task_id),
+                        _quoted(off.written),
+                        failures,
+                        problem.reason,
+                    )
+        if not release:
+            return None
+        now = self.clock.now()
+        worker = workers_db.get(tx, worker_id)
+        if worker is None:
+            return None
+        if handed.open:
+            assignments_db.close_unanswered(tx, assignment_id, "released", to_db_time(now))
+            # The worker's draws move on, as after a skip: their next draw is a new one.
+            pack = self._pack(tx, handed.pack_pk)
+            self.quality.count_draw(tx, self.quality.standing(tx, worker_id, pack))
+        return self._next(tx, worker, now, check_open=True)
+
+    @unit_of_work
+    def media_shown(self, tx: Tx, assignment_id: int) -> None:
+        """The media of a task that Telegram had refused before was shown: the refusals no
+        longer count as in a row (only called then: a task never refused costs nothing)."""
+        handed = media_db.handed(tx, assignment_id)
+        if handed is not None:
+            media_db.clear_failures(tx, handed.task_pk)
 
     @staticmethod
     def _media(tx: Tx, task_pk: int, shows_media: bool) -> TaskMedia | None:
