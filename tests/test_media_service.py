@@ -180,3 +180,31 @@ async def test_packs_in_telegram_say_which_tasks_are_out_of_service(
         type(progress)(**{**progress.__dict__, "media_held": 0}), 0, None, None, False, False
     )
     assert "⚠️" not in pack_line_text(clean, "en")
+
+
+async def test_handing_out_a_media_task_costs_one_read_whatever_its_state(
+    db: Database, clock: FakeClock, work: WorkService, tmp_path: Path
+) -> None:
+    """The media's state and refusal count ride in the task_media read a media task already
+    had: an answer that hands out a media task runs exactly one statement more than one that
+    hands out a text task, and a media task that was refused before costs no more."""
+    tasks = [
+        {"id": "t0", "text": "text"},
+        {"id": "m1", "text": "by URL", "image": "https://example.org/1.png"},
+        {"id": "t2", "text": "text"},
+        {"id": "m3", "text": "by URL", "image": "https://example.org/3.png"},
+    ]
+    await load(db, clock, picture_pack(tmp_path, tasks, overlap=1))
+    await db.run(lambda tx: tx.execute("UPDATE task_media SET failures = 2"))
+    statements: list[str] = []
+    await db.run(lambda tx: tx.conn.set_trace_callback(statements.append))
+    shown = card(await newcomer(work, 1))
+    costs = []
+    for _ in range(3):
+        statements.clear()
+        result = await work.answer(worker_id=1, assignment_id=shown.assignment_id, choice=0)
+        costs.append((len(statements), card(result.next).media is not None))
+        shown = card(result.next)
+    await db.run(lambda tx: tx.conn.set_trace_callback(None))
+    assert [media for _, media in costs] == [True, False, True]
+    assert costs[0][0] == costs[1][0] + 1 == costs[2][0]
