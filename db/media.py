@@ -48,6 +48,8 @@ class MediaOff:
     pack_id: str
     task_id: str
     written: str  # the media field as the pack file gives it (a path relative to the pack...)
+    pack_pk: int = 0
+    pack_version: str = ""  # packs.updated_at: changes when the pack is reloaded
 
 
 # (task_id, kind, source, ref, media_key, size): what a pack load writes per task with media.
@@ -132,14 +134,14 @@ def take_out(tx: Tx, task_pk: int, status: str, reason: str) -> MediaOff | None:
         return None
     tx.execute("UPDATE tasks SET media_off = 1 WHERE pk = ?", (task_pk,))
     row = tx.one(
-        "SELECT p.id, t.task_id, t.content FROM tasks AS t JOIN packs AS p ON p.pk = t.pack_pk"
-        " WHERE t.pk = ?",
+        "SELECT p.id, t.task_id, t.content, p.pk, p.updated_at FROM tasks AS t"
+        " JOIN packs AS p ON p.pk = t.pack_pk WHERE t.pk = ?",
         (task_pk,),
     )
     assert row is not None
     fields = json.loads(row["content"])
     written = next((str(fields[k]) for k in MEDIA_KINDS if isinstance(fields.get(k), str)), "")
-    return MediaOff(row["id"], row["task_id"], written)
+    return MediaOff(row["id"], row["task_id"], written, row["pk"], row["updated_at"])
 
 
 def count_failure(tx: Tx, task_pk: int, reason: str) -> int:

@@ -22,4 +22,29 @@ MEDIA: dict[str, dict[str, str]] = {
             " (load-pack --replace); the bot's log names each task."
         ),
     },
+    "op_media_held": {
+        "fr": (
+            "⚠️ Pack <b>{pack}</b>, tâche {task} : le fichier {file} n'est plus celui qui a été"
+            " chargé ({reason}). La tâche est retenue : elle n'est plus distribuée, pas plus que"
+            " celles qui suivraient (/packs les compte). Rechargez le pack (load-pack --replace)"
+            " pour les remettre en service."
+        ),
+        "en": (
+            "⚠️ Pack <b>{pack}</b>, task {task}: {file} {reason}. The task is held: no longer"
+            " handed out, nor are others like it (/packs counts them). Reload the pack"
+            " (load-pack --replace) to put them back."
+        ),
+    },
+    "op_media_out": {
+        "fr": (
+            "⚠️ Pack <b>{pack}</b> : Telegram a refusé {failures} fois de suite le média de la"
+            " tâche {task} ({file}) : {reason}. La tâche est hors service (/packs compte celles"
+            " qui le sont). Corrigez le média et rechargez le pack (load-pack --replace)."
+        ),
+        "en": (
+            "⚠️ Pack <b>{pack}</b>: Telegram refused the media of task {task} ({file})"
+            " {failures} times in a row: {reason}. The task is out of service (/packs counts"
+            " such tasks). Fix the media and reload the pack (load-pack --replace)."
+        ),
+    },
 }

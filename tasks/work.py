@@ -18,6 +18,7 @@ from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import assignments as assignments_db
 from db import ledger as ledger_db
 from db import media as media_db
+from db import outbox as outbox_db
 from db import workers as workers_db
 from db.assignments import Assignment
 from db.standings import Standing
@@ -509,9 +510,11 @@ class WorkService:
         handed = media_db.handed(tx, assignment_id)
         if handed is None or handed.worker_id != worker_id:
             return None
+        now = self.clock.now()
         if problem.held:
             off = media_db.take_out(tx, handed.task_pk, "held", problem.reason)
             if off is not None:
+                self._tell_operators(tx, off, "op_media_held", problem.reason, now)
                 log.warning(
                     "pack %s, task %s: %s %s: the task is held (not handed out); reload the"
                     " pack: python -m bot load-pack --replace FILE",
@@ -526,6 +529,7 @@ class WorkService:
                 reason = f"Telegram refused it {failures} times in a row: {problem.reason}"
                 off = media_db.take_out(tx, handed.task_pk, "out", reason)
                 if off is not None:
+                    self._tell_operators(tx, off, "op_media_out", problem.reason, now)
                     log.warning(
                         "pack %s, task %s: Telegram refused its media %s %d times in a row"
                         " (%s): the task is out of service until the pack is reloaded",
@@ -537,7 +541,6 @@ class WorkService:
                     )
         if not release:
             return None
-        now = self.clock.now()
         worker = workers_db.get(tx, worker_id)
         if worker is None:
             return None
@@ -547,6 +550,27 @@ class WorkService:
             pack = self._pack(tx, handed.pack_pk)
             self.quality.count_draw(tx, self.quality.standing(tx, worker_id, pack))
         return self._next(tx, worker, now, check_open=True)
+
+    @staticmethod
+    def _tell_operators(
+        tx: Tx, off: media_db.MediaOff, key: str, reason: str, now: datetime
+    ) -> None:
+        """The operators' chat hears of it through the outbox: the first task of each kind
+        per pack and load (more like it are counted by /packs, not each announced)."""
+        outbox_db.enqueue(
+            tx,
+            recipient=None,
+            kind=key,
+            params={
+                "pack": off.pack_id,
+                "task": off.task_id,
+                "file": off.written,
+                "reason": reason,
+                "failures": MEDIA_FAILURES,
+            },
+            dedupe_key=f"{key}:{off.pack_pk}:{off.pack_version}",
+            now=to_db_time(now),
+        )
 
     @unit_of_work
     def media_shown(self, tx: Tx, assignment_id: int) -> None:

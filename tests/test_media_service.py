@@ -5,6 +5,7 @@ gives a slot back it keeps none, the figures say so, and a reload puts it back."
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,14 @@ from bot.samples.make_media import shape_png
 from db import Database
 from db.gold import GOLD_PICK_SQL
 from handlers.operator_packs import pack_line_text
+from handlers.outbox import render_text
 from tasks.clock import FakeClock
 from tasks.media import MEDIA_FAILURES, MediaChecker, TaskMedia, read_verified
 from tasks.operator_packs import PackLine
+from tasks.outbox import TextMessage
 from tasks.packs import load_pack, pack_progress
 from tasks.work import MediaProblem, NoTask, TaskCard, WorkService
-from tests.helpers import OPTIONS, newcomer, value
+from tests.helpers import OPTIONS, cli, newcomer, value
 
 CHANGED = MediaProblem(held=True, reason="changed since the pack was loaded")
 REFUSED = MediaProblem(held=False, reason="Failed to get http url content")
@@ -208,3 +211,54 @@ async def test_handing_out_a_media_task_costs_one_read_whatever_its_state(
     await db.run(lambda tx: tx.conn.set_trace_callback(None))
     assert [media for _, media in costs] == [True, False, True]
     assert costs[0][0] == costs[1][0] + 1 == costs[2][0]
+
+
+async def test_the_packs_command_shows_held_and_out_of_service_tasks(
+    db: Database, clock: FakeClock, work: WorkService, tmp_path: Path
+) -> None:
+    (tmp_path / "a.png").write_bytes(shape_png("circle", (200, 30, 30)))
+    tasks = [{"id": "a", "image": "a.png"}, {"id": "t", "text": "plain"}]
+    await load(db, clock, picture_pack(tmp_path, tasks, overlap=1))
+    first = card(await newcomer(work, 1))
+    await work.media_failed(worker_id=1, assignment_id=first.assignment_id, problem=CHANGED)
+    result = cli("packs", db=tmp_path / "test.sqlite3")
+    assert result.returncode == 0, result.stderr
+    header, _, row, *notes = result.stdout.splitlines()
+    columns = dict(zip(re.split(r"\s{2,}", header), re.split(r"\s{2,}", row), strict=False))
+    assert (columns["tasks"], columns["held"], columns["out of service"]) == ("1", "1", "0")
+    assert notes[0].startswith("warning: pack pictures: 1 task held (a media file changed")
+
+
+async def test_operators_hear_once_per_pack_and_load_that_tasks_are_held(
+    db: Database, clock: FakeClock, work: WorkService, tmp_path: Path
+) -> None:
+    """The first held task of a pack is told to the operators' chat (through the outbox,
+    escaped); more held tasks of the same load are counted by /packs, not each announced; a
+    reload arms the alert again."""
+    tasks = []
+    for n in range(3):
+        (tmp_path / f"a{n}.png").write_bytes(shape_png("circle", (60 * n, 30, 30)))
+        tasks.append({"id": f"a<{n}>", "image": f"a{n}.png"})
+    path = picture_pack(tmp_path, tasks, overlap=1)
+    await load(db, clock, path)
+
+    async def hold_next(worker: int) -> None:
+        shown = card(await newcomer(work, worker))
+        await work.media_failed(
+            worker_id=worker, assignment_id=shown.assignment_id, problem=CHANGED
+        )
+
+    await hold_next(1)
+    await hold_next(2)
+    rows = await db.query("SELECT recipient, kind, params FROM outbox")
+    assert [(row[0], row[1]) for row in rows] == [(None, "op_media_held")]
+    text, _ = render_text(TextMessage("op_media_held", json.loads(rows[0][2])), "en")
+    assert text == (
+        "⚠️ Pack <b>pictures</b>, task a&lt;0&gt;: a0.png changed since the pack was loaded."
+        " The task is held: no longer handed out, nor are others like it (/packs counts them)."
+        " Reload the pack (load-pack --replace) to put them back."
+    )
+    clock.advance(seconds=60)
+    await load(db, clock, path, replace=True)
+    await hold_next(3)
+    assert await value(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'op_media_held'") == 2
