@@ -96,8 +96,9 @@ class TaskMedia:
 class MediaChecker:
     """Checks the media fields of a pack's tasks; a file named by many tasks is read once.
 
-    `base` is the pack file's folder; None for a pack sent in a chat (a Telegram document has
-    no folder: only URLs and file_ids can be given there)."""
+    `base` is the pack file's folder, which every file path must stay inside; None for a pack
+    sent in a chat (a Telegram document has no folder: only URLs and file_ids can be given
+    there)."""
 
     def __init__(self, base: Path | None) -> None:
         self.base = base
