@@ -19,7 +19,8 @@ A media that cannot be shown is never a dead end: a local file that changed sinc
 not sent at all (it is hashed again before the upload, and the task held), a refusal by
 Telegram is counted (MEDIA_FAILURES in a row take the task out of service), and either way the
 worker's lease on it ends and their next task is shown instead, up to MEDIA_TRIES tasks in a
-row; only then does the last one show its text with Skip and "cannot be shown".
+row; after that they are told to send /task to go on (no lease is left on a task they could
+not see: nothing to answer blind).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024  # Telegram's, in UTF-16 units once the HTML is parsed
 # Media tasks tried in a row for one worker when their media cannot be shown (each failed one
-# is released and the next one handed out); the last one then shows its text and Skip.
+# is released and the next one handed out); after the last, the worker is told to try /task.
 MEDIA_TRIES = 3
 REASON_KEPT = 200  # characters of Telegram's refusal kept as the reason (task_media.reason)
 _FILE_NAMES = {"image": "image", "audio": "audio", "voice": "voice"}
@@ -263,12 +264,11 @@ async def _show_media(
             chat_id,
             problem.reason,
         )
-        last = attempt == MEDIA_TRIES or screen.following is None
         following = await work.media_failed(
             worker_id=chat_id,
             assignment_id=screen.assignment_id,
             problem=problem,
-            release=not last,
+            hand_out=attempt < MEDIA_TRIES,
         )
         if following is None or screen.following is None:
             await show(bot, work, chat_id, screen.fallback(), old)

@@ -6,6 +6,16 @@ MEDIA: dict[str, dict[str, str]] = {
         "fr": "<b>{title}</b> : les consignes\n\n{instructions}",
         "en": "<b>{title}</b>: the instructions\n\n{instructions}",
     },
+    "no_task_media": {
+        "fr": (
+            "⚠️ Les tâches suivantes ne peuvent pas être affichées pour l'instant (image ou son"
+            " indisponible). Envoyez /task pour continuer."
+        ),
+        "en": (
+            "⚠️ The next tasks cannot be shown right now (picture or sound unavailable). Send"
+            " /task to go on."
+        ),
+    },
     "media_unavailable": {
         "fr": "⚠️ Le média de cette tâche ne peut pas être affiché. Passez-la, s'il vous plaît.",
         "en": "⚠️ This task's media cannot be shown. Please skip it.",

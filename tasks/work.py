@@ -92,8 +92,9 @@ class TaskCard:
 
 @dataclass(frozen=True)
 class NoTask:
-    # held: quality keeps them off; suspended: an operator did (they were told why)
-    reason: Literal["empty", "paused", "consent", "held", "suspended"]
+    # held: quality keeps them off; suspended: an operator did (they were told why); media:
+    # several tasks in a row whose media could not be shown (they may try again with /task)
+    reason: Literal["empty", "paused", "consent", "held", "suspended", "media"]
     news: tuple[News, ...] = ()
 
 
@@ -500,13 +501,13 @@ class WorkService:
         worker_id: int,
         assignment_id: int,
         problem: MediaProblem,
-        release: bool = True,
+        hand_out: bool = True,
     ) -> Next | None:
         """A task's media could not be shown to the worker: the task is held (its file
         changed) or its refusal counted (out of service after MEDIA_FAILURES in a row), said
-        once in the log; with `release`, the worker's lease on it ends (they never saw it) and
-        their next task comes in the same unit of work. None: nothing to hand out here (the
-        assignment is not theirs, or `release` is False)."""
+        once in the log. The worker's lease on it ends (they never saw it: a task they cannot
+        see is never theirs to answer) and, with `hand_out`, their next task comes in the same
+        unit of work; without, NoTask("media"). None: the assignment is not theirs."""
         handed = media_db.handed(tx, assignment_id)
         if handed is None or handed.worker_id != worker_id:
             return None
@@ -539,8 +540,6 @@ class WorkService:
                         failures,
                         problem.reason,
                     )
-        if not release:
-            return None
         worker = workers_db.get(tx, worker_id)
         if worker is None:
             return None
@@ -549,6 +548,8 @@ class WorkService:
             # The worker's draws move on, as after a skip: their next draw is a new one.
             pack = self._pack(tx, handed.pack_pk)
             self.quality.count_draw(tx, self.quality.standing(tx, worker_id, pack))
+        if not hand_out:
+            return NoTask("media")
         return self._next(tx, worker, now, check_open=True)
 
     @staticmethod

@@ -535,11 +535,12 @@ async def test_refusals_count_only_in_a_row(
     assert await media_states(db_path) == {}
 
 
-async def test_after_3_media_that_cannot_be_shown_in_a_row_the_last_one_offers_skip(
+async def test_after_3_media_that_cannot_be_shown_in_a_row_the_worker_is_told_to_try_again(
     sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
 ) -> None:
-    """A worker is not sent through a whole pack of broken media: after MEDIA_TRIES tasks in
-    a row, the last one shows its text with Skip and "cannot be shown"."""
+    """A worker is not sent through a whole pack of broken media in one go, nor left holding a
+    task they cannot see (nothing to answer blind): after MEDIA_TRIES tasks in a row they are
+    told to send /task, which goes on with the next ones."""
     tasks = [
         {"id": f"u{n}", "text": f"broken {n}", "image": f"https://example.org/{n}.png"}
         for n in range(5)
@@ -551,7 +552,12 @@ async def test_after_3_media_that_cannot_be_shown_in_a_row_the_last_one_offers_s
     welcome = (await sim.wait_for(61, has_button("consent"), timeout=10)).message
     assert welcome is not None
     sim.press(61, welcome.message_id, "consent")
-    shown = await sim.wait_for_text(61, "cannot be shown", timeout=10)
-    assert f"broken {MEDIA_TRIES - 1}" in shown.text
-    assert shown.buttons_with_prefix("s:") and not shown.buttons_with_prefix("a:")
+    told = await sim.wait_for_text(61, "cannot be shown right now", timeout=10)
+    assert "/task" in told.text and not told.buttons
     assert sim.calls["sendPhoto"] == MEDIA_TRIES
+    async with Database(db_path) as db:
+        assert await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'open'") == 0
+    sim.send_text(61, "/task")  # the two broken tasks left, then nothing
+    await sim.wait_for_text(61, "No task left", timeout=10)
+    assert sim.calls["sendPhoto"] == len(tasks)
+    assert not any("broken" in m.text for m in sim.chat(61).bot_messages)

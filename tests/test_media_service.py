@@ -143,20 +143,23 @@ async def test_a_task_out_of_service_keeps_no_slot_whoever_gives_one_back(
     assert (progress.media_out, progress.tasks) == (0, 2)
 
 
-async def test_a_refusal_without_release_keeps_the_workers_lease(
+async def test_the_last_try_releases_the_lease_and_hands_out_nothing(
     db: Database, clock: FakeClock, work: WorkService, tmp_path: Path
 ) -> None:
-    """The last of a worker's tries keeps their lease (they are shown its text and Skip):
-    the refusal is still counted, nothing is handed out."""
-    tasks = [{"id": "u", "text": "by URL", "image": "https://example.org/a.png"}]
+    """After the last of a worker's tries the refusal is counted and their lease ends (a task
+    they cannot see is never theirs to answer), and nothing new is leased to them unseen."""
+    tasks = [
+        {"id": "u", "text": "by URL", "image": "https://example.org/a.png"},
+        {"id": "t", "text": "plain"},
+    ]
     await load(db, clock, picture_pack(tmp_path, tasks))
     first = card(await newcomer(work, 1))
     following = await work.media_failed(
-        worker_id=1, assignment_id=first.assignment_id, problem=REFUSED, release=False
+        worker_id=1, assignment_id=first.assignment_id, problem=REFUSED, hand_out=False
     )
-    assert following is None
+    assert following == NoTask("media")
     assert await value(db, "SELECT failures FROM task_media") == 1
-    assert await value(db, "SELECT status FROM assignments") == "open"
+    assert await value(db, "SELECT group_concat(status) FROM assignments") == "released"
     # Another worker's assignment is not theirs to report on.
     assert (
         await work.media_failed(worker_id=2, assignment_id=first.assignment_id, problem=REFUSED)
