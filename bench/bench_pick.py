@@ -21,6 +21,7 @@ from pathlib import Path
 
 from db import Database, Tx
 from db.assignments import PICK_FRESH_SQL, PICK_SQL, pick
+from db.gold import GOLD_PICK_SQL
 
 TASKS = 1_000_000
 ANSWERS = 300_000
@@ -89,8 +90,12 @@ def timed_pick(tx: Tx, worker: int, fresh_first: bool) -> tuple[sqlite3.Row | No
 
 async def measure(path: Path) -> None:
     async with Database(path) as db:
-        for name, sql in (("", PICK_SQL), (" (fresh first)", PICK_FRESH_SQL)):
-            plan = await db.query("EXPLAIN QUERY PLAN " + sql, (1, 1))
+        for name, sql, params in (
+            ("", PICK_SQL, (1, 1)),
+            (" (fresh first)", PICK_FRESH_SQL, (1, 1)),
+            (" (gold)", GOLD_PICK_SQL, (1, 0, 1)),
+        ):
+            plan = await db.query("EXPLAIN QUERY PLAN " + sql, params)
             print(f"query plan{name}:", " | ".join(row["detail"] for row in plan))
         rng = random.Random(2)
         for label, workers, fresh in (

@@ -290,7 +290,7 @@ async def pack_status_command(settings: Settings, action: str, pack_id: str, yes
 async def packs_command(settings: Settings) -> int:
     """Progress of every pack with its fair pay (median time per task, implied hourly rate),
     and a warning for each pack whose rate is below MIN_HOURLY_RATE."""
-    from bot.progress import format_progress
+    from bot.progress import format_progress, media_off_notes
     from db import Database
     from tasks.earnings import EarningsService, round_to_cents
     from tasks.money import format_amount
@@ -316,6 +316,8 @@ async def packs_command(settings: Settings) -> int:
         ]
 
     print(format_progress(rows, ["median s/task", "rate/h", "top_up"], fair_pay))
+    for note in media_off_notes(rows):
+        print(note)
     floor = settings.min_hourly_rate
     for rate in rates:
         if rate.below_floor and rate.hourly_micros is not None:

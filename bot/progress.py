@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from tasks.media import MEDIA_FAILURES
 from tasks.money import format_amount
 from tasks.packs import LoadReport, PackProgress
 
@@ -172,6 +173,8 @@ def format_progress(
         "checks",
         "check answers",
         "open leases",
+        "held",
+        "out of service",
         "reward",
         "spent",
         *extra_headers,
@@ -188,6 +191,8 @@ def format_progress(
             f"{row.gold_tasks:,}",
             f"{row.gold_answers:,}",
             f"{row.open_leases:,}",
+            f"{row.media_held:,}",
+            f"{row.media_out:,}",
             format_amount(row.reward_micros, row.currency),
             format_amount(row.spent_micros, row.currency),
             *(extra(row) if extra else []),
@@ -195,3 +200,27 @@ def format_progress(
         for row in rows
     ]
     return format_table(headers, body)
+
+
+def media_off_notes(rows: list[PackProgress]) -> list[str]:
+    """A line per pack with tasks not handed out because of their media: what to do."""
+    notes = []
+    for row in rows:
+        parts = []
+        if row.media_held:
+            parts.append(
+                f"{row.media_held:,} task{'s' if row.media_held != 1 else ''} held (a media file"
+                " changed since the pack was loaded)"
+            )
+        if row.media_out:
+            parts.append(
+                f"{row.media_out:,} task{'s' if row.media_out != 1 else ''} out of service"
+                f" (Telegram refused its media {MEDIA_FAILURES} times in a row)"
+            )
+        if parts:
+            notes.append(
+                f"warning: pack {row.id}: {' and '.join(parts)}: not handed out until the pack"
+                " is reloaded (python -m bot load-pack --replace FILE); the bot's log names"
+                " each task and file"
+            )
+    return notes

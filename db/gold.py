@@ -42,6 +42,7 @@ GOLD_PICK_SQL = """
 SELECT t.pk, t.content
 FROM tasks AS t
 WHERE t.pack_pk = ? AND t.gold IS NOT NULL AND t.retired = 0 AND t.review = 0 AND t.pk >= ?
+  AND t.media_off = 0
   AND NOT EXISTS (SELECT 1 FROM assignments AS a WHERE a.worker_id = ? AND a.task_pk = t.pk)
 ORDER BY t.pk
 LIMIT 1
@@ -50,7 +51,10 @@ LIMIT 1
 
 def pick(tx: Tx, pack_pk: int, worker_id: int, start_pk: int) -> ServedGold | None:
     """A gold task of the pack the worker has never seen, from `start_pk` on, wrapping around
-    (a random start: workers do not all meet the same gold first)."""
+    (a random start: workers do not all meet the same gold first). A task whose media is held
+    or out of service (media_off) is not served: a check question must show what its gold was
+    written for. It still counts in span(): the pack's quality control stays on, and a worker
+    with no other check question left stops as when the gold runs out."""
     row = tx.one(GOLD_PICK_SQL, (pack_pk, start_pk, worker_id))
     if row is None and start_pk > 0:
         row = tx.one(GOLD_PICK_SQL, (pack_pk, 0, worker_id))

@@ -1,6 +1,9 @@
 """SQL for task media (migration 012): what each task shows, and the file_ids Telegram gave.
 
-task_media: one row per task with an image, audio or voice (written by the pack load).
+task_media: one row per task with an image, audio or voice (written by the pack load), with
+its state (migration 013): 'ok', 'held' (its file changed since the load) or 'out' (Telegram
+refused it too often); a task whose media is not 'ok' has tasks.media_off = 1 and is not handed
+out, until a reload of its pack writes its row anew.
 media_files: (media_key, kind) -> file_id, so that a local file or a URL is sent to Telegram
 once and then by file_id.
 """
@@ -34,6 +37,19 @@ class StoredMedia:
     media_key: str | None
     size: int | None
     file_id: str | None
+    status: str = "ok"  # 'ok', 'held' or 'out' (migration 013)
+    failures: int = 0  # Telegram's refusals in a row
+
+
+@dataclass(frozen=True)
+class MediaOff:
+    """A task whose media was just taken out of service, named as its operator wrote it."""
+
+    pack_id: str
+    task_id: str
+    written: str  # the media field as the pack file gives it (a path relative to the pack...)
+    pack_pk: int = 0
+    pack_version: str = ""  # packs.updated_at: changes when the pack is reloaded
 
 
 # (task_id, kind, source, ref, media_key, size): what a pack load writes per task with media.
@@ -41,11 +57,14 @@ MediaRow = tuple[str, str, str, str, str | None, int | None]
 
 
 def clear_pack(tx: Tx, pack_pk: int) -> None:
-    """Forgets the media of a pack's tasks (a replace writes them again from the file)."""
+    """Forgets the media of a pack's tasks (a replace writes them again from the file, checked
+    and hashed anew): tasks held or out of service are back in service (the replace then
+    recomputes their slots)."""
     tx.execute(
         "DELETE FROM task_media WHERE task_pk IN (SELECT pk FROM tasks WHERE pack_pk = ?)",
         (pack_pk,),
     )
+    tx.execute("UPDATE tasks SET media_off = 0 WHERE pack_pk = ? AND media_off = 1", (pack_pk,))
 
 
 def write(tx: Tx, pack_pk: int, rows: Sequence[MediaRow]) -> None:
@@ -63,7 +82,7 @@ def write(tx: Tx, pack_pk: int, rows: Sequence[MediaRow]) -> None:
 def for_task(tx: Tx, task_pk: int) -> StoredMedia | None:
     """A task's media with the file_id Telegram gave for it, if any (one indexed read)."""
     row = tx.one(
-        "SELECT m.kind, m.source, m.ref, m.media_key, m.size, f.file_id"
+        "SELECT m.kind, m.source, m.ref, m.media_key, m.size, f.file_id, m.status, m.failures"
         " FROM task_media AS m"
         " LEFT JOIN media_files AS f ON f.media_key = m.media_key AND f.kind = m.kind"
         " WHERE m.task_pk = ?",
@@ -72,8 +91,89 @@ def for_task(tx: Tx, task_pk: int) -> StoredMedia | None:
     if row is None:
         return None
     return StoredMedia(
-        row["kind"], row["source"], row["ref"], row["media_key"], row["size"], row["file_id"]
+        row["kind"],
+        row["source"],
+        row["ref"],
+        row["media_key"],
+        row["size"],
+        row["file_id"],
+        row["status"],
+        row["failures"],
     )
+
+
+@dataclass(frozen=True)
+class Handed:
+    """An assignment as the media's sender needs it: whose, which task, whether still open."""
+
+    worker_id: int
+    task_pk: int
+    pack_pk: int
+    open: bool
+
+
+def handed(tx: Tx, assignment_id: int) -> Handed | None:
+    row = tx.one(
+        "SELECT worker_id, task_pk, pack_pk, status FROM assignments WHERE id = ?",
+        (assignment_id,),
+    )
+    if row is None:
+        return None
+    return Handed(row[0], row[1], row[2], row[3] == "open")
+
+
+def take_out(tx: Tx, task_pk: int, status: str, reason: str) -> MediaOff | None:
+    """Takes the task's media out of service ('held' or 'out'): the task is no longer handed
+    out (a trigger keeps its `remaining` at 0). Returns the task, named, when this call took it
+    out; None when it already was (the first cause found is kept)."""
+    changed = tx.execute(
+        "UPDATE task_media SET status = ?, reason = ? WHERE task_pk = ? AND status = 'ok'",
+        (status, reason, task_pk),
+    )
+    if not changed:
+        return None
+    tx.execute("UPDATE tasks SET media_off = 1 WHERE pk = ?", (task_pk,))
+    row = tx.one(
+        "SELECT p.id, t.task_id, t.content, p.pk, p.updated_at FROM tasks AS t"
+        " JOIN packs AS p ON p.pk = t.pack_pk WHERE t.pk = ?",
+        (task_pk,),
+    )
+    assert row is not None
+    fields = json.loads(row["content"])
+    written = next((str(fields[k]) for k in MEDIA_KINDS if isinstance(fields.get(k), str)), "")
+    return MediaOff(row["id"], row["task_id"], written, row["pk"], row["updated_at"])
+
+
+def count_failure(tx: Tx, task_pk: int, reason: str) -> int:
+    """One more refusal by Telegram in a row; returns how many there have been."""
+    rows = tx.all(
+        "UPDATE task_media SET failures = failures + 1, reason = ? WHERE task_pk = ?"
+        " RETURNING failures",
+        (reason, task_pk),
+    )
+    return int(rows[0][0]) if rows else 0
+
+
+def clear_failures(tx: Tx, task_pk: int) -> None:
+    """The media was shown: refusals before it no longer count as being in a row."""
+    tx.execute("UPDATE task_media SET failures = 0 WHERE task_pk = ? AND failures > 0", (task_pk,))
+
+
+@dataclass(frozen=True)
+class OffCounts:
+    held: int = 0  # tasks whose file changed since the load
+    out: int = 0  # tasks Telegram refused too often
+
+
+def off_by_pack(tx: Tx) -> dict[int, OffCounts]:
+    """Tasks in the file (not retired), regular and gold, whose media is held or out of
+    service, per pack pk (a partial index: packs without any cost nothing)."""
+    rows = tx.all(
+        "SELECT t.pack_pk, SUM(m.status = 'held'), SUM(m.status = 'out')"
+        " FROM tasks AS t JOIN task_media AS m ON m.task_pk = t.pk"
+        " WHERE t.media_off = 1 AND t.retired = 0 GROUP BY t.pack_pk"
+    )
+    return {int(row[0]): OffCounts(int(row[1] or 0), int(row[2] or 0)) for row in rows}
 
 
 def cached_file_id(tx: Tx, media_key: str, kind: str) -> str | None:

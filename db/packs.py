@@ -88,11 +88,12 @@ class PackColumns:
 class TaskTotals:
     """The tasks of one pack, summed (see task_totals)."""
 
-    tasks: int  # regular (not gold) tasks in service
+    tasks: int  # regular (not gold) tasks in service (media held or out of service: not)
     complete: int  # of those, the ones that have had all their answers (never taken back)
     answers: int  # answers stored for those
     capped: int  # the same, counted up to the overlap per task (a complete task: the overlap)
-    gold: int  # gold tasks (check questions) in service: not retired, not under review
+    gold: int  # gold tasks (check questions) in service: not retired, not under review,
+    # their media neither held nor out of service
     gold_answers: int  # answers ever stored for the pack's gold tasks (retired ones included)
 
 
@@ -327,16 +328,23 @@ def task_totals(tx: Tx, pack_pk: int, overlap: int) -> TaskTotals:
     overlap per task) and its gold: tasks in service, answers ever. `completed` is set once by a
     trigger (migration 007) and never cleared but by a replace, so for a fixed pack `complete`
     and `capped` never go down."""
+    # A task whose media is held or out of service (media_off, migration 013) is counted like
+    # a retired one, unless it is complete (complete never goes down): it is handed out no
+    # more, so it must not stand as work left to do in `tasks`, `wanted` and `% done`.
     row = tx.one(
         """
-        SELECT COALESCE(SUM(retired = 0 AND gold IS NULL), 0) AS tasks,
+        SELECT COALESCE(SUM(retired = 0 AND gold IS NULL
+                            AND (media_off = 0 OR completed = 1)), 0) AS tasks,
                COALESCE(SUM(retired = 0 AND gold IS NULL AND completed = 1), 0) AS complete,
-               COALESCE(SUM(CASE WHEN retired = 0 AND gold IS NULL THEN answers END), 0)
+               COALESCE(SUM(CASE WHEN retired = 0 AND gold IS NULL
+                                      AND (media_off = 0 OR completed = 1) THEN answers END), 0)
                    AS answers,
                COALESCE(SUM(CASE WHEN retired = 1 OR gold IS NOT NULL THEN 0
                                  WHEN completed = 1 THEN :overlap
+                                 WHEN media_off = 1 THEN 0
                                  ELSE MIN(answers, :overlap) END), 0) AS capped,
-               COALESCE(SUM(retired = 0 AND review = 0 AND gold IS NOT NULL), 0) AS gold,
+               COALESCE(SUM(retired = 0 AND review = 0 AND gold IS NOT NULL
+                            AND media_off = 0), 0) AS gold,
                COALESCE(SUM(CASE WHEN gold IS NOT NULL THEN answers END), 0) AS gold_answers
         FROM tasks
         WHERE pack_pk = :pk

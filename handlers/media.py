@@ -14,12 +14,18 @@ An old message that cannot be deleted (over 48 hours) loses its buttons instead:
 message ever holds a live task. A local file is uploaded once: its file_id is cached
 (tasks/media.py MediaCache) and the first send of a file holds a per-file lock, so workers who
 get it at the same moment wait for that upload instead of making their own.
+
+A media that cannot be shown is never a dead end: a local file that changed since the load is
+not sent at all (it is hashed again before the upload, and the task held), a refusal by
+Telegram is counted (MEDIA_FAILURES in a row take the task out of service), and either way the
+worker's lease on it ends and their next task is shown instead, up to MEDIA_TRIES tasks in a
+row; after that they are told to send /task to go on (no lease is left on a task they could
+not see: nothing to answer blind).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,12 +40,16 @@ from handlers import render
 from handlers.delivery import edit, markup, send
 from handlers.render import Keyboard, Screen, esc
 from handlers.texts import t
-from tasks.media import TaskMedia
-from tasks.work import TaskCard, WorkService
+from tasks.media import TaskMedia, read_verified
+from tasks.work import MediaProblem, NoTask, TaskCard, WorkService
 
 log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024  # Telegram's, in UTF-16 units once the HTML is parsed
+# Media tasks tried in a row for one worker when their media cannot be shown (each failed one
+# is released and the next one handed out); after the last, the worker is told to try /task.
+MEDIA_TRIES = 3
+REASON_KEPT = 200  # characters of Telegram's refusal kept as the reason (task_media.reason)
 _FILE_NAMES = {"image": "image", "audio": "audio", "voice": "voice"}
 
 
@@ -53,9 +63,24 @@ class MediaScreen:
     pack_pk: int
     instructions: str | None  # the whole instructions, when the caption cannot hold them
     fallback: Callable[[], Screen]  # shown if the media cannot be sent: text and Skip only
+    assignment_id: int = 0
+    # The screen of what the worker gets instead when this media cannot be shown (same
+    # language, notice and zone).
+    following: Callable[[TaskCard | NoTask], AnyScreen] | None = None
 
 
 AnyScreen = Screen | MediaScreen
+
+
+def screen_for(
+    following: TaskCard | NoTask, language: str, notice: str | None, zone: Any = None
+) -> AnyScreen:
+    """What a worker is shown next: a task (with its media, if any) or why there is none."""
+    if isinstance(following, TaskCard):
+        if following.media is not None:
+            return media_task_screen(following, language, notice, zone)
+        return render.task_screen(following, language, notice, zone)
+    return render.no_task_screen(following, language, notice, zone)
 
 
 def media_task_screen(
@@ -78,7 +103,19 @@ def media_task_screen(
         skip_only = keyboard[-1:] if keyboard else None
         return f"{text}\n\n{t(language, 'media_unavailable')}", skip_only
 
-    return MediaScreen(card.media, caption, keyboard, pack.pk, instructions, fallback)
+    def following(instead: TaskCard | NoTask) -> AnyScreen:
+        return screen_for(instead, language, notice, zone)
+
+    return MediaScreen(
+        card.media,
+        caption,
+        keyboard,
+        pack.pk,
+        instructions,
+        fallback,
+        card.assignment_id,
+        following,
+    )
 
 
 def message_media(message: Message | None) -> str | None:
@@ -185,25 +222,68 @@ async def retire(bot: Bot, chat_id: int, message_id: int) -> None:
         return
 
 
+class _NotSent(Exception):
+    """The media was not sent: nothing was (a changed file), or Telegram refused it."""
+
+    def __init__(self, problem: MediaProblem) -> None:
+        super().__init__(problem.reason)
+        self.problem = problem
+
+
 async def _show_media(
     bot: Bot, work: WorkService, chat_id: int, screen: MediaScreen, old: Message | None
 ) -> None:
-    if screen.instructions is not None and work.instructions.due(chat_id, screen.pack_pk):
-        # The whole instructions in their own message, above the task: the task then comes
-        # as a new message below them.
-        if await send(bot, work, chat_id, (screen.instructions, None)) is None:
+    for attempt in range(1, MEDIA_TRIES + 1):
+        if screen.instructions is not None and work.instructions.due(chat_id, screen.pack_pk):
+            # The whole instructions in their own message, above the task: the task then
+            # comes as a new message below them.
+            if await send(bot, work, chat_id, (screen.instructions, None)) is None:
+                return
+            if old is not None:
+                await retire(bot, chat_id, old.message_id)
+            old = None
+        try:
+            await _deliver_cached(bot, work, chat_id, screen, old)
+        except Forbidden:
+            log.info("worker %s blocked the bot: marked inactive", chat_id)
+            await work.mark_blocked(chat_id)
             return
-        if old is not None:
-            await retire(bot, chat_id, old.message_id)
-        old = None
-    try:
-        await _deliver_cached(bot, work, chat_id, screen, old)
-    except Forbidden:
-        log.info("worker %s blocked the bot: marked inactive", chat_id)
-        await work.mark_blocked(chat_id)
-    except (BadRequest, OSError) as exc:
-        log.error("media %s of a task not shown to %s: %s", screen.media.ref, chat_id, exc)
-        await show(bot, work, chat_id, screen.fallback(), old)
+        except _NotSent as not_sent:
+            problem = not_sent.problem
+        except BadRequest as exc:
+            if _about_the_chat(exc):
+                raise
+            problem = MediaProblem(held=False, reason=str(exc)[:REASON_KEPT])
+        else:
+            if screen.media.failures:
+                await work.media_shown(screen.assignment_id)
+            return
+        log.info(
+            "media of assignment %s not shown to %s: %s",
+            screen.assignment_id,
+            chat_id,
+            problem.reason,
+        )
+        following = await work.media_failed(
+            worker_id=chat_id,
+            assignment_id=screen.assignment_id,
+            problem=problem,
+            hand_out=attempt < MEDIA_TRIES,
+        )
+        if following is None or screen.following is None:
+            await show(bot, work, chat_id, screen.fallback(), old)
+            return
+        instead = screen.following(following)
+        if not isinstance(instead, MediaScreen):
+            await show(bot, work, chat_id, instead, old)
+            return
+        screen = instead
+
+
+def _about_the_chat(exc: BadRequest) -> bool:
+    """A refusal about the worker's chat, not about the task's media."""
+    text = str(exc).lower()
+    return "chat not found" in text or "user not found" in text
 
 
 def _wrong_file(exc: BadRequest) -> bool:
@@ -242,9 +322,11 @@ async def _deliver_cached(
                 await work.media.forget(media, cached)
         payload: str | InputFile = media.ref
         if media.source == "file":
-            data = await asyncio.to_thread(Path(media.ref).read_bytes)
-            if media.key != f"sha256:{hashlib.sha256(data).hexdigest()}":
-                log.warning("%s changed since its pack was loaded: load the pack again", media.ref)
+            # The very bytes hashed here are the ones uploaded, and their file_id is stored
+            # under that hash: a file changed since the load is not sent at all.
+            data = await asyncio.to_thread(read_verified, media)
+            if isinstance(data, str):
+                raise _NotSent(MediaProblem(held=True, reason=data))
             payload = InputFile(data, filename=_file_name(media))
         sent = await _deliver(bot, work, chat_id, screen, payload, old)
         file_id = _file_id_of(sent, media.kind) if sent is not None else None

@@ -22,6 +22,7 @@ from handlers.operator_help import refresh_menu
 from handlers.render import Keyboard, esc
 from handlers.texts import t
 from tasks.earnings import round_to_cents
+from tasks.media import MEDIA_FAILURES
 from tasks.money import format_amount
 from tasks.operator_packs import PackLine
 
@@ -101,7 +102,21 @@ def _figures(line: PackLine, lang: str) -> dict[str, object]:
 
 def pack_line_text(line: PackLine, lang: str) -> str:
     figures = _figures(line, lang)
-    return t(lang, "op_pack_line", **{k: figures[k] for k in _LINE_FIELDS})
+    return t(lang, "op_pack_line", **{k: figures[k] for k in _LINE_FIELDS}) + _media_off(line, lang)
+
+
+def _media_off(line: PackLine, lang: str) -> str:
+    """A line under the pack when some of its tasks are out of service for their media."""
+    progress = line.progress
+    if not progress.media_held and not progress.media_out:
+        return ""
+    return "\n" + t(
+        lang,
+        "pack_media_off",
+        held=progress.media_held,
+        out=progress.media_out,
+        failures=MEDIA_FAILURES,
+    )
 
 
 _LINE_FIELDS = (
@@ -122,7 +137,7 @@ async def show_details(update: Update, context: Context, action: Action, token: 
         text = t(lang, "op_no_pack", pack=esc(pack_id))
         await send(context.bot, deps.work, action.operator_id, (text, None))
         return
-    text = t(lang, "pack_details", **_figures(line, lang))
+    text = t(lang, "pack_details", **_figures(line, lang)) + _media_off(line, lang)
     keyboard = pack_keyboard(context, action.operator_id, line, lang)
     await send(context.bot, deps.work, action.operator_id, (text, keyboard))
 

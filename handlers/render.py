@@ -171,6 +171,7 @@ def no_task_screen(
         "consent": "need_consent",
         "held": "no_task_held",
         "suspended": "no_task_suspended",
+        "media": "no_task_media",
     }[reason.reason]
     text = t(language, key)
     if reason.news:

@@ -15,7 +15,7 @@ from handlers import render
 from handlers.delivery import edit, send, toast
 from handlers.deps import meet, meet_with_packs, services
 from handlers.earnings import expected_rate_text
-from handlers.media import AnyScreen, media_task_screen, show, show_in_place
+from handlers.media import AnyScreen, screen_for, show, show_in_place
 from handlers.texts import t
 from tasks.money import format_amount
 from tasks.work import AnswerResult, NoTask, Outcome, TaskCard
@@ -30,11 +30,7 @@ def next_screen(
     notice: str | None,
     zone: tzinfo | None = None,
 ) -> AnyScreen:
-    if isinstance(result_next, TaskCard):
-        if result_next.media is not None:
-            return media_task_screen(result_next, language, notice, zone)
-        return render.task_screen(result_next, language, notice, zone)
-    return render.no_task_screen(result_next, language, notice, zone)
+    return screen_for(result_next, language, notice, zone)
 
 
 async def start(update: Update, context: Context) -> None:

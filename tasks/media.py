@@ -13,12 +13,22 @@ Limits from the Bot API's own documentation (sendPhoto, sendAudio, sendVoice):
 - an audio file (music player) is MP3 or M4A, at most 50 MB.
 - a voice note is OGG/Opus, MP3 or M4A; Telegram shows it as a playable voice note up to 1 MB
   (bigger ones arrive as a file), so that is the limit here.
+
+A file path must stay inside the pack's folder (no absolute path, no `..` nor symbolic link
+leading out: refused with one sentence that says nothing of what lies outside). A file is read
+opened without following a symbolic link at its end (O_NOFOLLOW: the path kept is the resolved
+one), refused unless regular, and never read past its kind's limit, at load and at send time.
+At send time its bytes are hashed again before anything is uploaded: a file that changed since
+the load is not sent (its task is held until the pack is reloaded), and what is uploaded is the
+very bytes that were hashed, so a file_id is only ever stored under the hash of its content.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import os
 import re
 import stat
 import struct
@@ -26,7 +36,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 from db import media as media_db
 from db.core import Database, Tx, read_only, to_db_time, unit_of_work
@@ -48,6 +58,14 @@ MAX_PHOTO_RATIO = 20
 # and the reward (the instructions give way first): 800 units.
 MAX_MEDIA_TEXT_UNITS = 800
 
+# Telegram's refusals in a row (a URL it cannot fetch, a file_id it does not know after the one
+# upload again...) that take a task's media out of service: the task is no longer handed out
+# until its pack is reloaded. A worker who meets a refusal gets their next task meanwhile.
+MEDIA_FAILURES = 3
+# One sentence for every path that leads out of the pack's folder, whatever lies there: nothing
+# outside the folder is revealed (whether it exists, is a file, a folder...).
+OUTSIDE = "a media file must be inside the pack's folder"
+
 # A Telegram file_id: URL-safe base64, long, no dot and no slash (a path has one or the other,
 # or is short).
 _FILE_ID = re.compile(r"^[A-Za-z0-9_-]{24,255}$")
@@ -67,16 +85,20 @@ class TaskMedia:
     key: str | None = None
     size: int | None = None
     file_id: str | None = None  # what Telegram gave for `key`, once sent (filled when read)
+    failures: int = 0  # Telegram's refusals in a row (task_media.failures)
 
     def with_file_id(self, file_id: str | None) -> TaskMedia:
-        return TaskMedia(self.kind, self.source, self.ref, self.key, self.size, file_id)
+        return TaskMedia(
+            self.kind, self.source, self.ref, self.key, self.size, file_id, self.failures
+        )
 
 
 class MediaChecker:
     """Checks the media fields of a pack's tasks; a file named by many tasks is read once.
 
-    `base` is the pack file's folder; None for a pack sent in a chat (a Telegram document has
-    no folder: only URLs and file_ids can be given there)."""
+    `base` is the pack file's folder, which every file path must stay inside; None for a pack
+    sent in a chat (a Telegram document has no folder: only URLs and file_ids can be given
+    there)."""
 
     def __init__(self, base: Path | None) -> None:
         self.base = base
@@ -101,40 +123,110 @@ class MediaChecker:
                 f"{value!r}: a pack sent in the chat has no folder for files; give an https URL"
                 " or a Telegram file_id, or load the pack with its files: python -m bot load"
             )
-        path = (self.base / value).resolve()
+        path = self._inside(value)
+        if path is None:
+            return OUTSIDE
         memo = self._seen.get((kind, path))
         if memo is None:
             memo = self._seen[(kind, path)] = _check_file(kind, path, value)
         return memo
 
+    def _inside(self, value: str) -> Path | None:
+        """The file `value` names, symbolic links resolved, if it is inside the pack's folder
+        (a link inside the folder to a file inside it is followed); None otherwise. Decided on
+        the path alone: nothing outside the folder is opened."""
+        assert self.base is not None
+        if "\x00" in value or Path(value).is_absolute():
+            return None
+        base = Path(os.path.realpath(self.base))
+        path = Path(os.path.realpath(base / value))
+        return path if path.is_relative_to(base) else None
+
+
+class Unreadable(NamedTuple):
+    """Why a file could not be read: "gone", "symlink", "special" (not a regular file),
+    "too_big" (detail: its size) or "error" (detail: the system's words)."""
+
+    why: Literal["gone", "symlink", "special", "too_big", "error"]
+    detail: str = ""
+
+
+def read_bounded(path: str | Path, limit: int) -> bytes | Unreadable:
+    """The bytes of the regular file at `path`, at most `limit` of them. Opened without
+    following a symbolic link (O_NOFOLLOW: `path` is already resolved, so a link there now was
+    put in after the check) nor waiting on a FIFO (O_NONBLOCK), checked regular on the open
+    file (fstat), and never read past `limit` + 1 bytes, whatever the file grows to."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return Unreadable("gone")
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):  # what O_NOFOLLOW says of a link
+            return Unreadable("symlink")
+        return Unreadable("error", exc.strerror or str(exc))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return Unreadable("special")
+        if info.st_size > limit:
+            return Unreadable("too_big", f"{info.st_size:,}")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, min(1024 * 1024, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            return Unreadable("too_big", f"more than {limit:,}")
+        return b"".join(chunks)
+    except OSError as exc:
+        return Unreadable("error", exc.strerror or str(exc))
+    finally:
+        os.close(fd)
+
 
 def _check_file(kind: MediaKind, path: Path, written: str) -> TaskMedia | str:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return f"no such file: {written} (paths are relative to the pack file)"
-    except OSError as exc:
-        return f"cannot read {written}: {exc.strerror or exc}"
-    if not stat.S_ISREG(info.st_mode):
-        return f"{written} is not a regular file"
     limit = UPLOAD_LIMIT[kind]
-    if info.st_size == 0:
+    data = read_bounded(path, limit)
+    if isinstance(data, Unreadable):
+        if data.why == "gone":
+            return f"no such file: {written} (paths are relative to the pack file)"
+        if data.why in ("special", "symlink"):
+            return f"{written} is not a regular file"
+        if data.why == "too_big":
+            extra = " (a bigger one shows as a file, not a voice note)" if kind == "voice" else ""
+            return (
+                f"{written} has {data.detail} bytes; Telegram takes {_NOUN[kind]} of at most"
+                f" {limit // MB} MB{extra}"
+            )
+        return f"cannot read {written}: {data.detail}"
+    if not data:
         return f"{written} is empty"
-    if info.st_size > limit:
-        extra = " (a bigger one shows as a file, not a voice note)" if kind == "voice" else ""
-        return (
-            f"{written} has {info.st_size:,} bytes; Telegram takes {_NOUN[kind]} of at most"
-            f" {limit // MB} MB{extra}"
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return f"cannot read {written}: {exc.strerror or exc}"
     problem = format_problem(kind, data)
     if problem is not None:
         return f"{written}: {problem}"
     digest = hashlib.sha256(data).hexdigest()
     return TaskMedia(kind, "file", str(path), key=f"sha256:{digest}", size=len(data))
+
+
+def read_verified(media: TaskMedia) -> bytes | str:
+    """A task's local file as it is to be uploaded: its bytes if they are still the ones
+    hashed when the pack was loaded; else why not, as the end of an operator's sentence
+    ("changed since the pack was loaded"...): the file is then not sent at all."""
+    data = read_bounded(media.ref, UPLOAD_LIMIT[media.kind])
+    if isinstance(data, Unreadable):
+        return {
+            "gone": "is gone since the pack was loaded",
+            "symlink": "is now a symbolic link",
+            "special": "is no longer a regular file",
+            "too_big": "changed since the pack was loaded (now over Telegram's limit)",
+        }.get(data.why, f"cannot be read ({data.detail})")
+    if media.key != f"sha256:{hashlib.sha256(data).hexdigest()}":
+        return "changed since the pack was loaded"
+    return data
 
 
 def format_problem(kind: MediaKind, data: bytes) -> str | None:
@@ -211,7 +303,9 @@ def from_stored(stored: StoredMedia | None) -> TaskMedia | None:
         return None
     kind = cast(MediaKind, stored.kind)
     source = cast(Source, stored.source)
-    return TaskMedia(kind, source, stored.ref, stored.media_key, stored.size, stored.file_id)
+    return TaskMedia(
+        kind, source, stored.ref, stored.media_key, stored.size, stored.file_id, stored.failures
+    )
 
 
 class MediaCache:

@@ -6,6 +6,7 @@ leases, blocked workers, telling waiting workers about new work. Earnings: tasks
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import assignments as assignments_db
 from db import ledger as ledger_db
 from db import media as media_db
+from db import outbox as outbox_db
 from db import workers as workers_db
 from db.assignments import Assignment
 from db.standings import Standing
@@ -24,7 +26,14 @@ from db.workers import Worker
 from tasks import answer_types
 from tasks.answer_types import Given, NotText, Nudge, Pick, Reply, Selection, multi_choice
 from tasks.clock import Clock
-from tasks.media import InstructionsOnce, MediaCache, ShownTasks, TaskMedia, from_stored
+from tasks.media import (
+    MEDIA_FAILURES,
+    InstructionsOnce,
+    MediaCache,
+    ShownTasks,
+    TaskMedia,
+    from_stored,
+)
 from tasks.pack_cache import PackCache
 from tasks.packs import Option, PackInfo
 from tasks.quality.control import QualityControl
@@ -35,6 +44,7 @@ from tasks.quality.news import News
 __all__ = [
     "AnswerResult",
     "Given",
+    "MediaProblem",
     "NoTask",
     "NotText",
     "Nudge",
@@ -51,6 +61,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "en")
+
+
+def _quoted(name: str) -> str:
+    """An operator's name (a task id, a file name) on one log line: quoted, escaped."""
+    return json.dumps(name, ensure_ascii=False)
 
 
 def language_for(language_code: str | None, default: str) -> str:
@@ -77,8 +92,9 @@ class TaskCard:
 
 @dataclass(frozen=True)
 class NoTask:
-    # held: quality keeps them off; suspended: an operator did (they were told why)
-    reason: Literal["empty", "paused", "consent", "held", "suspended"]
+    # held: quality keeps them off; suspended: an operator did (they were told why); media:
+    # several tasks in a row whose media could not be shown (they may try again with /task)
+    reason: Literal["empty", "paused", "consent", "held", "suspended", "media"]
     news: tuple[News, ...] = ()
 
 
@@ -110,6 +126,17 @@ class AnswerResult:
     shown: str = ""  # the recorded answer as the worker reads it (labels, or the text)
     nudge: Nudge | None = None  # NUDGE: what to tell the worker
     task_type: str = ""  # the type of the task answered (how the handler shows the result)
+
+
+@dataclass(frozen=True)
+class MediaProblem:
+    """Why a task's media was not shown to a worker. `held`: its local file changed (or went)
+    since the pack was loaded: the task is held at once, as nothing sent now could be right.
+    Otherwise Telegram refused it (a URL it cannot fetch, a file_id it does not know...): one
+    more refusal in a row, and MEDIA_FAILURES of them take the task out of service."""
+
+    held: bool
+    reason: str  # the end of an operator's sentence: "changed since the pack was loaded"
 
 
 @dataclass(frozen=True)
@@ -465,6 +492,94 @@ class WorkService:
             workers_db.set_waiting(tx, worker.id, None)
         media = self._media(tx, choice.task_pk, choice.media)
         return TaskCard(assignment_id, pack, choice.text, choice.training, tuple(news), media=media)
+
+    @unit_of_work
+    def media_failed(
+        self,
+        tx: Tx,
+        *,
+        worker_id: int,
+        assignment_id: int,
+        problem: MediaProblem,
+        hand_out: bool = True,
+    ) -> Next | None:
+        """A task's media could not be shown to the worker: the task is held (its file
+        changed) or its refusal counted (out of service after MEDIA_FAILURES in a row), said
+        once in the log. The worker's lease on it ends (they never saw it: a task they cannot
+        see is never theirs to answer) and, with `hand_out`, their next task comes in the same
+        unit of work; without, NoTask("media"). None: the assignment is not theirs."""
+        handed = media_db.handed(tx, assignment_id)
+        if handed is None or handed.worker_id != worker_id:
+            return None
+        now = self.clock.now()
+        if problem.held:
+            off = media_db.take_out(tx, handed.task_pk, "held", problem.reason)
+            if off is not None:
+                self._tell_operators(tx, off, "op_media_held", problem.reason, now)
+                log.warning(
+                    "pack %s, task %s: %s %s: the task is held (not handed out); reload the"
+                    " pack: python -m bot load-pack --replace FILE",
+                    _quoted(off.pack_id),
+                    _quoted(off.task_id),
+                    _quoted(off.written),
+                    problem.reason,
+                )
+        else:
+            failures = media_db.count_failure(tx, handed.task_pk, problem.reason)
+            if failures >= MEDIA_FAILURES:
+                reason = f"Telegram refused it {failures} times in a row: {problem.reason}"
+                off = media_db.take_out(tx, handed.task_pk, "out", reason)
+                if off is not None:
+                    self._tell_operators(tx, off, "op_media_out", problem.reason, now)
+                    log.warning(
+                        "pack %s, task %s: Telegram refused its media %s %d times in a row"
+                        " (%s): the task is out of service until the pack is reloaded",
+                        _quoted(off.pack_id),
+                        _quoted(off.task_id),
+                        _quoted(off.written),
+                        failures,
+                        problem.reason,
+                    )
+        worker = workers_db.get(tx, worker_id)
+        if worker is None:
+            return None
+        if handed.open:
+            assignments_db.close_unanswered(tx, assignment_id, "released", to_db_time(now))
+            # The worker's draws move on, as after a skip: their next draw is a new one.
+            pack = self._pack(tx, handed.pack_pk)
+            self.quality.count_draw(tx, self.quality.standing(tx, worker_id, pack))
+        if not hand_out:
+            return NoTask("media")
+        return self._next(tx, worker, now, check_open=True)
+
+    @staticmethod
+    def _tell_operators(
+        tx: Tx, off: media_db.MediaOff, key: str, reason: str, now: datetime
+    ) -> None:
+        """The operators' chat hears of it through the outbox: the first task of each kind
+        per pack and load (more like it are counted by /packs, not each announced)."""
+        outbox_db.enqueue(
+            tx,
+            recipient=None,
+            kind=key,
+            params={
+                "pack": off.pack_id,
+                "task": off.task_id,
+                "file": off.written,
+                "reason": reason,
+                "failures": MEDIA_FAILURES,
+            },
+            dedupe_key=f"{key}:{off.pack_pk}:{off.pack_version}",
+            now=to_db_time(now),
+        )
+
+    @unit_of_work
+    def media_shown(self, tx: Tx, assignment_id: int) -> None:
+        """The media of a task that Telegram had refused before was shown: the refusals no
+        longer count as in a row (only called then: a task never refused costs nothing)."""
+        handed = media_db.handed(tx, assignment_id)
+        if handed is not None:
+            media_db.clear_failures(tx, handed.task_pk)
 
     @staticmethod
     def _media(tx: Tx, task_pk: int, shows_media: bool) -> TaskMedia | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -19,8 +20,9 @@ from bot.samples.make_media import shape_png
 from bot.simulator import CAREFUL, Crowd, SimulatorServer
 from bot.simulator.state import SimMessage
 from db import Database
+from handlers.media import MEDIA_TRIES
 from tasks.clock import Clock
-from tasks.packs import load_pack
+from tasks.packs import load_pack, pack_progress
 from tests.helpers import OPTIONS, RunBot, answer_data, has_button, is_task, press_and_wait
 
 SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples" / "media"
@@ -60,6 +62,20 @@ async def load(db_path: Path, path: Path) -> None:
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+async def media_states(db_path: Path) -> dict[str, tuple[str, str | None]]:
+    """Each task whose media is not in service: (status, reason); checks the task's serving
+    switch (tasks.media_off) agrees."""
+    async with Database(db_path) as db:
+        rows = await db.query(
+            "SELECT t.task_id, m.status, m.reason, t.media_off, t.remaining FROM task_media AS m"
+            " JOIN tasks AS t ON t.pk = m.task_pk ORDER BY t.pk"
+        )
+    for row in rows:
+        assert row[3] == (row[1] != "ok")
+        assert row[1] == "ok" or row[4] == 0  # a task out of service has no slot to hand out
+    return {row[0]: (row[1], row[2]) for row in rows if row[1] != "ok"}
 
 
 async def completed(db_path: Path) -> tuple[int, int]:
@@ -308,13 +324,16 @@ async def test_a_media_task_sent_by_url_is_fetched_once_then_sent_by_file_id(
     await join_and_first_task(sim, 11)
     await answer_live(sim, 11)
     assert sim.files.by_url == {"photo": 1} and sim.files.by_file_id == {"photo": 1}
-    # A URL Telegram cannot fetch: the task says so and offers only Skip.
+    # A URL Telegram cannot fetch: the worker is not left with it, they get their next task
+    # (here there is none left) and the refusal is counted against the task.
     (live,) = live_tasks(sim, 11)
     sim.press(11, live.message_id, answer_data(live))
-    shown = await sim.wait_for_text(11, "cannot be shown", timeout=10)
+    await sim.wait_for_text(11, "No task left", timeout=10)
     await settled(sim)
-    assert shown.buttons_with_prefix("s:") and not shown.buttons_with_prefix("a:")
     assert not live_tasks(sim, 11)
+    assert not any("cannot be shown" in m.text for m in sim.chat(11).bot_messages)
+    async with Database(db_path) as db:
+        assert await db.value("SELECT failures FROM task_media WHERE ref LIKE '%missing'") == 1
 
 
 async def test_a_double_tap_on_a_voice_note_brings_the_next_task_once(
@@ -342,7 +361,7 @@ async def test_a_double_tap_on_a_voice_note_brings_the_next_task_once(
         assert await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'answered'") == 1
 
 
-async def test_a_file_gone_since_the_load_leaves_the_worker_a_skip(
+async def test_a_file_gone_since_the_load_is_held_and_the_worker_gets_the_next_task(
     sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "red.png").write_bytes(shape_png("circle", RED))
@@ -351,16 +370,194 @@ async def test_a_file_gone_since_the_load_leaves_the_worker_a_skip(
     await load(db_path, media_pack(tmp_path, tasks, overlap=1))
     (tmp_path / "red.png").unlink()
     await start_bot()
-    sim.add_user(13, "Noor", language_code="en")
-    sim.send_text(13, "/start")
-    welcome = (await sim.wait_for(13, has_button("consent"), timeout=10)).message
-    assert welcome is not None
-    sim.press(13, welcome.message_id, "consent")
-    shown = await sim.wait_for_text(13, "cannot be shown", timeout=10)
-    assert "a picture deleted after the load" in shown.text
-    assert not shown.buttons_with_prefix("a:")  # nothing to answer without the picture
-    skip = shown.buttons_with_prefix("s:")[0].callback_data
-    assert skip is not None
-    await press_and_wait(sim, 13, shown, skip)
-    await sim.wait_for_text(13, "a text task", timeout=10)
+    shown = await join_and_first_task(sim, 13)
+    assert "a text task" in shown.text  # not a dead end: the next task instead
+    assert not any("cannot be shown" in m.text for m in sim.chat(13).bot_messages)
     assert sim.files.uploads == {}
+    assert await media_states(db_path) == {"gone": ("held", "is gone since the pack was loaded")}
+
+
+async def test_a_media_file_changed_after_load_is_never_sent_and_the_task_is_held(
+    sim: SimulatorServer,
+    start_bot: RunBot,
+    db_path: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The file of a task is changed after the load: its new bytes are never uploaded, the
+    worker gets the next task instead (no traceback, no wrong picture), the task is held for
+    everyone with one clear log line, `packs` counts it; a reload puts it back in service."""
+    caplog.set_level(logging.WARNING, logger="tasks.work")
+    loaded, changed = shape_png("circle", RED), shape_png("square", BLUE)
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "a.png").write_bytes(loaded)
+    (tmp_path / "b.png").write_bytes(shape_png("circle", BLUE))
+    tasks = [
+        {"id": "a", "text": "the picture that changes", "image": "media/a.png"},
+        {"id": "b", "text": "a picture that stays", "image": "b.png"},
+        {"id": "c", "text": "a text task"},
+    ]
+    pack = media_pack(tmp_path, tasks, overlap=2)
+    await load(db_path, pack)
+    (tmp_path / "media" / "a.png").write_bytes(changed)
+    await start_bot()
+
+    first = await join_and_first_task(sim, 31)
+    assert "a picture that stays" in first.text and first.file_id is not None
+    assert sim.files.by_id[first.file_id].data != changed
+    second = await join_and_first_task(sim, 32)  # a second worker never meets it either
+    assert "the picture that changes" not in second.text
+    assert all(stored.data != changed for stored in sim.files.by_id.values())
+    assert sim.files.uploads == {"photo": 1}  # b.png only
+    assert not any("cannot be shown" in m.text for u in (31, 32) for m in sim.chat(u).bot_messages)
+    assert await media_states(db_path) == {"a": ("held", "changed since the pack was loaded")}
+    held = [r.getMessage() for r in caplog.records if "is held" in r.getMessage()]
+    assert held == [
+        'pack "shapes", task "a": "media/a.png" changed since the pack was loaded: the task is'
+        " held (not handed out); reload the pack: python -m bot load-pack --replace FILE"
+    ]
+    async with Database(db_path) as db:
+        (progress,) = await pack_progress(db)
+        assert (progress.media_held, progress.media_out, progress.tasks) == (1, 0, 2)
+        assert progress.answers_wanted == 4  # the held task is not work left to do
+
+        # A reload hashes the file again: the task is back in service, with its slots.
+        report = await load_pack(db, pack, replace=True, clock=Clock())
+        assert report.ok
+        assert await db.value("SELECT remaining FROM tasks WHERE task_id = 'a'") == 2
+    assert await media_states(db_path) == {}
+    third = await join_and_first_task(sim, 33)
+    assert "the picture that changes" in third.text and third.file_id is not None
+    assert sim.files.by_id[third.file_id].data == changed  # the bytes hashed by the reload
+
+
+async def test_a_changed_file_never_poisons_another_packs_picture(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    """Two packs hold the same picture (one hash, one upload for both). The first pack's copy
+    is changed after the load: it is not uploaded in place of the picture hashed, so the second
+    pack's check question shows its own picture and a careful worker is judged right."""
+    picture, other = shape_png("circle", RED), shape_png("triangle", BLUE)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "a.png").write_bytes(picture)
+    (second / "b.png").write_bytes(picture)
+    await load(db_path, media_pack(first, [{"id": "a", "text": "first pack", "image": "a.png"}]))
+    gold = {"id": "g", "text": "second pack", "image": "b.png", "gold": OPTIONS[0]["id"]}
+    await load(
+        db_path,
+        media_pack(
+            second,
+            [gold, {"id": "r", "text": "plain"}],
+            id="second",
+            quality={"min_seconds": 0, "qualification": 1},
+        ),
+    )
+    (first / "a.png").write_bytes(other)  # changed after the load: same name, new picture
+    await start_bot()
+
+    shown = await join_and_first_task(sim, 34)  # the first pack's task is held: the gold comes
+    assert "second pack" in shown.text and shown.file_id is not None
+    assert sim.files.by_id[shown.file_id].data == picture  # its own picture, not the change
+    assert all(stored.data != other for stored in sim.files.by_id.values())
+    async with Database(db_path) as db:
+        cached = await db.query("SELECT media_key, file_id FROM media_files")
+    assert [(key, sim.files.by_id[file_id].data) for key, file_id in cached] == [
+        (f"sha256:{sha(picture)}", picture)
+    ]
+    await press_and_wait(sim, 34, shown, answer_data(shown, 0))  # what the picture shows
+    async with Database(db_path) as db:
+        assert await db.value("SELECT correct FROM assignments WHERE is_gold = 1") == 1
+
+
+@pytest.mark.parametrize("source", ["url", "file_id"])
+async def test_a_task_whose_media_telegram_refuses_goes_out_of_service_after_3_failures(
+    sim: SimulatorServer,
+    start_bot: RunBot,
+    db_path: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    source: str,
+) -> None:
+    """A URL Telegram cannot fetch, or a file_id it does not know: each worker who meets it
+    gets their next task instead of "cannot be shown"; the third refusal in a row takes the
+    task out of service (logged once, counted in `packs`), and no one is sent it again."""
+    caplog.set_level(logging.WARNING, logger="tasks.work")
+    bad = "https://example.org/none.png" if source == "url" else "AgACAgIAAxkBAAIBbWd0ZXN0"
+    tasks = [{"id": "bad", "text": "a picture Telegram refuses", "image": bad}]
+    tasks += [{"id": f"t{n}", "text": f"text task {n}"} for n in range(5)]
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1))
+    await start_bot()
+
+    for user in (41, 42, 43, 44):
+        shown = await join_and_first_task(sim, user)
+        assert "text task" in shown.text
+        assert "refuses" not in shown.text and "cannot be shown" not in shown.text
+        if user == 42:
+            assert await media_states(db_path) == {}  # two refusals: still in service
+    assert sim.calls["sendPhoto"] == 3  # asked of Telegram three times, then never again
+    ((status, reason),) = (await media_states(db_path)).values()
+    refusal = "failed to get http url content" if source == "url" else "wrong file identifier"
+    assert status == "out" and reason is not None
+    assert reason.lower().startswith(f"telegram refused it 3 times in a row: {refusal}")
+    out = [r.getMessage() for r in caplog.records if "out of service" in r.getMessage()]
+    assert len(out) == 1 and 'pack "shapes", task "bad"' in out[0]
+    async with Database(db_path) as db:
+        (progress,) = await pack_progress(db)
+        assert (progress.media_out, progress.tasks, progress.answers_wanted) == (1, 5, 5)
+        released = await db.value(
+            "SELECT COUNT(*) FROM assignments AS a JOIN tasks AS t ON t.pk = a.task_pk"
+            " WHERE t.task_id = 'bad' AND a.status = 'released'"
+        )
+    assert released == 3
+
+
+async def test_refusals_count_only_in_a_row(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    """A URL that fails twice and is then fetched stays in service: the count starts again."""
+    url = "https://example.org/flaky.png"
+    tasks = [{"id": "flaky", "text": "a picture on a flaky server", "image": url}]
+    tasks += [{"id": f"t{n}", "text": f"text task {n}"} for n in range(4)]
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1))
+    await start_bot()
+    await join_and_first_task(sim, 51)
+    await join_and_first_task(sim, 52)
+    async with Database(db_path) as db:
+        assert await db.value("SELECT failures FROM task_media") == 2
+    sim.files.web[url] = shape_png("circle", RED)  # the server is back
+    shown = await join_and_first_task(sim, 53)
+    assert "flaky" in shown.text and shown.file_id is not None
+    await settled(sim)
+    async with Database(db_path) as db:
+        assert await db.value("SELECT failures FROM task_media") == 0
+    assert await media_states(db_path) == {}
+
+
+async def test_after_3_media_that_cannot_be_shown_in_a_row_the_worker_is_told_to_try_again(
+    sim: SimulatorServer, start_bot: RunBot, db_path: Path, tmp_path: Path
+) -> None:
+    """A worker is not sent through a whole pack of broken media in one go, nor left holding a
+    task they cannot see (nothing to answer blind): after MEDIA_TRIES tasks in a row they are
+    told to send /task, which goes on with the next ones."""
+    tasks = [
+        {"id": f"u{n}", "text": f"broken {n}", "image": f"https://example.org/{n}.png"}
+        for n in range(5)
+    ]
+    await load(db_path, media_pack(tmp_path, tasks, overlap=1))
+    await start_bot()
+    sim.add_user(61, "Lou", language_code="en")
+    sim.send_text(61, "/start")
+    welcome = (await sim.wait_for(61, has_button("consent"), timeout=10)).message
+    assert welcome is not None
+    sim.press(61, welcome.message_id, "consent")
+    told = await sim.wait_for_text(61, "cannot be shown right now", timeout=10)
+    assert "/task" in told.text and not told.buttons
+    assert sim.calls["sendPhoto"] == MEDIA_TRIES
+    async with Database(db_path) as db:
+        assert await db.value("SELECT COUNT(*) FROM assignments WHERE status = 'open'") == 0
+    sim.send_text(61, "/task")  # the two broken tasks left, then nothing
+    await sim.wait_for_text(61, "No task left", timeout=10)
+    assert sim.calls["sendPhoto"] == len(tasks)
+    assert not any("broken" in m.text for m in sim.chat(61).bot_messages)

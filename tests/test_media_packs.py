@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,15 @@ from db import Database
 from db.media import described
 from tasks.clock import Clock, FakeClock
 from tasks.earnings import EarningsService
-from tasks.media import MAX_MEDIA_TEXT_UNITS, MediaChecker, TaskMedia, audio_format, image_size
+from tasks.media import (
+    MAX_MEDIA_TEXT_UNITS,
+    MediaChecker,
+    TaskMedia,
+    Unreadable,
+    audio_format,
+    image_size,
+    read_bounded,
+)
 from tasks.operator_upload import PackUploads
 from tasks.packs import load_pack
 from tests.helpers import json_task_line, table, write_pack_file
@@ -174,3 +184,117 @@ def test_an_operator_reads_a_media_task_with_its_file() -> None:
     assert described('{"text": "", "image": "media/a.png"}') == "[image: media/a.png]"
     assert described('{"text": "Higher?", "voice": "t.mp3"}') == "[voice: t.mp3] Higher?"
     assert described('{"text": "plain"}') == "plain"
+
+
+def outside_and_pack_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """A pack folder with one good picture, beside a folder it must not reach into."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(PNG)
+    (outside / "notes.txt").write_text("private")
+    (outside / "sub").mkdir()
+    pack = tmp_path / "pack"
+    (pack / "media").mkdir(parents=True)
+    (pack / "media" / "ok.png").write_bytes(PNG)
+    return pack, outside
+
+
+async def test_media_paths_cannot_climb_out_of_the_pack_folder(
+    db: Database, tmp_path: Path
+) -> None:
+    """An absolute path or a `..` leading out is refused with one sentence, the same whether
+    the file outside exists, is a picture, a text or a folder: nothing outside is revealed."""
+    pack, outside = outside_and_pack_folders(tmp_path)
+    climbing = {
+        "abs": str(outside / "secret.png"),  # exists, a valid picture
+        "abs-missing": str(outside / "nothing.png"),
+        "up": "../outside/secret.png",
+        "up-text": "../outside/notes.txt",
+        "up-folder": "../outside/sub",
+        "up-missing": "../outside/nothing.png",
+        "deep": "media/../../outside/secret.png",
+        "far": "../../../../../../../../etc/passwd",
+    }
+    tasks: list[dict[str, Any]] = [
+        {"id": "inside", "text": "a .. that stays inside", "image": "media/../media/ok.png"}
+    ]
+    tasks += [{"id": name, "text": "x", "image": value} for name, value in climbing.items()]
+    path = write_pack_file(pack / "pack.json", tasks)
+    errors = await errors_of(db, path)
+    assert errors == [
+        f'line {json_task_line(n + 1)}, task "{name}", field "image": a media file must be'
+        " inside the pack's folder"
+        for n, name in enumerate(climbing)
+    ]
+    assert not any(str(outside) in error or "secret" in error for error in errors)
+
+    # Without them the pack loads, and the `..` that stays inside names the file inside.
+    path = write_pack_file(pack / "pack.json", tasks[:1])
+    assert (await load_pack(db, path, clock=Clock())).ok
+    ((ref,),) = await table(db, "SELECT ref FROM task_media")
+    assert ref == str((pack / "media" / "ok.png").resolve())
+
+
+async def test_a_symlink_leading_out_is_refused_without_revealing_the_target(
+    db: Database, tmp_path: Path
+) -> None:
+    """A link in the pack's folder to a file or folder outside it (existing or not) is refused
+    with the same sentence as a path that climbs out; a link to a file inside is followed at
+    load (the resolved path is what is kept and opened, without following links, at send)."""
+    pack, outside = outside_and_pack_folders(tmp_path)
+    (pack / "to-secret.png").symlink_to(outside / "secret.png")
+    (pack / "to-text.png").symlink_to(outside / "notes.txt")
+    (pack / "dangling.png").symlink_to(outside / "nothing.png")
+    (pack / "to-outside").symlink_to(outside)
+    (pack / "alias.png").symlink_to(pack / "media" / "ok.png")
+    (pack / "loop.png").symlink_to(pack / "loop.png")
+    links = ["to-secret.png", "to-text.png", "dangling.png", "to-outside/secret.png"]
+    tasks: list[dict[str, Any]] = [{"id": "alias", "image": "alias.png"}]
+    tasks += [{"id": f"l{n}", "image": name} for n, name in enumerate(links)]
+    tasks += [{"id": "loop", "image": "loop.png"}]
+    path = write_pack_file(pack / "pack.json", tasks)
+    errors = await errors_of(db, path)
+    outside_line = "a media file must be inside the pack's folder"
+    assert errors[:-1] == [
+        f'line {json_task_line(n + 1)}, task "l{n}", field "image": {outside_line}'
+        for n in range(len(links))
+    ]
+    # A link to itself leads nowhere outside: it is refused as what it is, inside the folder.
+    assert errors[-1] == (
+        f'line {json_task_line(len(links) + 1)}, task "loop", field "image": loop.png is not a'
+        " regular file"
+    )
+    assert not any("secret" in error or "notes" in error for error in errors)
+
+    path = write_pack_file(pack / "pack.json", tasks[:1])
+    assert (await load_pack(db, path, clock=Clock())).ok
+    ((ref,),) = await table(db, "SELECT ref FROM task_media")
+    assert ref == str((pack / "media" / "ok.png").resolve())  # the link's target, resolved
+
+
+async def test_a_fifo_in_the_pack_folder_is_refused_without_hanging_the_load(
+    db: Database, tmp_path: Path
+) -> None:
+    """A FIFO opened for reading would wait for a writer forever: it is opened without
+    waiting (O_NONBLOCK) and refused as not a regular file."""
+    os.mkfifo(tmp_path / "pipe.png")
+    path = write_pack_file(tmp_path / "pack.json", [{"id": "p", "image": "pipe.png"}])
+    errors = await asyncio.wait_for(errors_of(db, path), timeout=10)
+    assert errors == [
+        f'line {json_task_line(0)}, task "p", field "image": pipe.png is not a regular file'
+    ]
+
+
+def test_a_media_file_is_never_read_past_its_limit(tmp_path: Path) -> None:
+    """Reads are bounded by the kind's limit whatever the file says it holds: a device that
+    never ends (/dev/zero) is not even read, a file bigger than the limit is refused from its
+    size, and the bytes read never pass the limit + 1."""
+    assert read_bounded("/dev/zero", 10) == Unreadable("special")
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * 11)
+    assert read_bounded(big, 10) == Unreadable("too_big", "11")
+    assert read_bounded(big, 11) == b"x" * 11
+    link = tmp_path / "link.bin"
+    link.symlink_to(big)
+    assert read_bounded(link, 100) == Unreadable("symlink")  # never followed at the end
+    assert read_bounded(tmp_path / "none.bin", 10) == Unreadable("gone")

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.progress import ProgressBar, format_load_report, format_progress, format_table
+from bot.progress import (
+    ProgressBar,
+    format_load_report,
+    format_progress,
+    format_table,
+    media_off_notes,
+)
 from db import Database, Tx
 from db import packs as db_packs
 from tasks.clock import FakeClock
@@ -112,6 +119,8 @@ def test_format_progress() -> None:
         percent=40 / 450 * 100,
         gold_tasks=15,
         gold_answers=626,
+        media_held=1,
+        media_out=2,
     )
     header, _, line = format_progress([row]).splitlines()
     columns = dict(zip(re.split(r"\s{2,}", header), re.split(r"\s{2,}", line), strict=True))
@@ -126,10 +135,18 @@ def test_format_progress() -> None:
         "checks": "15",
         "check answers": "626",  # never mixed with the answers wanted
         "open leases": "2",
+        "held": "1",  # media changed since the load: not handed out
+        "out of service": "2",  # media Telegram refused 3 times in a row
         "reward": "0.02 EUR",
         "spent": "0.80 EUR",
     }
     assert format_progress([]) == "no packs loaded"
+    assert media_off_notes([row, replace(row, id="clean", media_held=0, media_out=0)]) == [
+        "warning: pack demo: 1 task held (a media file changed since the pack was loaded) and"
+        " 2 tasks out of service (Telegram refused its media 3 times in a row): not handed out"
+        " until the pack is reloaded (python -m bot load-pack --replace FILE); the bot's log"
+        " names each task and file"
+    ]
 
 
 class FakeTty(io.StringIO):

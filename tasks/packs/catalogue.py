@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db import media as media_db
 from db import packs as db_packs
 from db.core import Database, Tx, to_db_time
 from db.packs import Option, PackInfo
@@ -29,6 +30,11 @@ class PackProgress:
     percent: float  # answers (up to the overlap per task; a complete task: all) / wanted
     gold_tasks: int = 0  # check questions in service
     gold_answers: int = 0  # answers to check questions (training included), ever
+    # Tasks (regular and check) no longer handed out because of their media, until the pack is
+    # reloaded: its file changed since the load (held), or Telegram refused it MEDIA_FAILURES
+    # times in a row (out of service). Neither counts in `tasks` nor `gold_tasks`.
+    media_held: int = 0
+    media_out: int = 0
 
 
 async def pack_progress(db: Database) -> list[PackProgress]:
@@ -39,10 +45,12 @@ async def pack_progress(db: Database) -> list[PackProgress]:
 def _progress(tx: Tx) -> list[PackProgress]:
     leases = db_packs.open_leases_by_pack(tx)
     spent = db_packs.rewards_by_pack(tx)
+    off = media_db.off_by_pack(tx)
     result = []
     for pack in db_packs.all_packs(tx):
         totals = db_packs.task_totals(tx, pack.pk, pack.overlap)
         wanted = totals.tasks * pack.overlap
+        media = off.get(pack.pk, media_db.OffCounts())
         result.append(
             PackProgress(
                 id=pack.id,
@@ -60,6 +68,8 @@ def _progress(tx: Tx) -> list[PackProgress]:
                 percent=100.0 * totals.capped / wanted if wanted else 0.0,
                 gold_tasks=totals.gold,
                 gold_answers=totals.gold_answers,
+                media_held=media.held,
+                media_out=media.out,
             )
         )
     return result

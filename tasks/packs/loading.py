@@ -105,8 +105,10 @@ async def load_pack(
     found reading it in `settings_errors`), else from its sidecar file. With `dry_run` the
     whole load is done and rolled back: the report says what a load would do.
 
-    Media paths (tasks/media.py) are relative to the pack file; with `media_files` False (a pack
-    sent in a chat, which has no folder) only URLs and file_ids are accepted.
+    Media paths (tasks/media.py) are relative to the pack file and must stay inside its folder;
+    with `media_files` False (a pack sent in a chat, which has no folder) only URLs and file_ids
+    are accepted. A replace writes every task's media anew: tasks held or out of service for
+    their media are back in service.
     """
     stop = threading.Event()
     reading = _Reading(source, settings, settings_errors, dry_run, media_files)
