@@ -16,3 +16,14 @@ CREATE TABLE operator_buttons (
 CREATE INDEX operator_buttons_group ON operator_buttons (group_token)
     WHERE group_token IS NOT NULL;
 CREATE INDEX operator_buttons_created ON operator_buttons (created_at);
+
+-- Messages for a worker who blocked the bot are held, not given up (issue 17): a row that meets
+-- the block (at its claim, or a 403 on its send) stays 'blocked' with held_at set. When the
+-- worker comes back (any update from them), in the same transaction, what still matters is
+-- queued again ('due', held_at cleared) and the rest is dropped (held_at cleared, stays
+-- 'blocked', last_error says why): tasks/outbox.py `requeue_held` has the rule.
+ALTER TABLE outbox ADD COLUMN held_at TEXT;
+CREATE INDEX outbox_held ON outbox (recipient) WHERE held_at IS NOT NULL;
+-- Rows given up before for workers still blocked are held now: decided when they come back.
+UPDATE outbox SET held_at = created_at
+WHERE status = 'blocked' AND recipient IN (SELECT id FROM workers WHERE blocked_at IS NOT NULL);
