@@ -14,6 +14,7 @@ from handlers.deps import Operators, Services
 from handlers.telegram_bot import BULK_LANE, WorkBot
 from tasks.clock import Clock
 from tasks.earnings import EarningsService
+from tasks.operator_buttons import OperatorButtons
 from tasks.operator_packs import PackDesk
 from tasks.operator_upload import PackUploads
 from tasks.operator_workers import Broadcasts, WorkerDesk
@@ -64,6 +65,7 @@ def build_services(settings: Settings, db: Database, clock: Clock | None = None)
         workers=WorkerDesk(db, work.clock),
         broadcasts=Broadcasts(db, work.clock),
         upload_limit=settings.max_pack_upload_bytes,
+        buttons=OperatorButtons(db, work.clock),
     )
     return Services(
         work=work,

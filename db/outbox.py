@@ -193,6 +193,67 @@ def release(tx: Tx, row_id: int, now: str) -> None:
     )
 
 
+BLOCKED_NOTE = "blocked by the user"
+
+
+def hold(tx: Tx, row_id: int, now: str) -> None:
+    """The recipient blocked the bot: the row is held ('blocked', held_at) until they come back
+    (`held`, `requeue`, `drop_held`)."""
+    tx.execute(
+        "UPDATE outbox SET status = 'blocked', held_at = ?, last_error = ? WHERE id = ?",
+        (now, BLOCKED_NOTE, row_id),
+    )
+
+
+@dataclass(frozen=True)
+class Held:
+    """A row held for a recipient who blocked the bot."""
+
+    id: int
+    kind: str
+    created_at: str
+    week: str | None  # a statement's week ('2026-W48'); None for anything else
+
+
+def held(tx: Tx, recipient: int) -> list[Held]:
+    """The rows held for one recipient, oldest first (the partial index outbox_held)."""
+    rows = tx.all(
+        """
+        SELECT o.id, o.kind, o.created_at, s.week
+        FROM outbox AS o
+        LEFT JOIN statements AS s
+               ON o.kind = 'statement' AND s.id = json_extract(o.params, '$.statement_id')
+        WHERE o.recipient = ? AND o.held_at IS NOT NULL
+        ORDER BY o.id
+        """,
+        (recipient,),
+    )
+    return [Held(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def requeue(tx: Tx, row_ids: list[int], now: str) -> int:
+    """Held rows due again now (their lane, their quiet hours); returns how many."""
+    changed = 0
+    for row_id in row_ids:
+        changed += tx.execute(
+            "UPDATE outbox SET status = 'due', due_at = ?, held_at = NULL"
+            " WHERE id = ? AND held_at IS NOT NULL",
+            (now, row_id),
+        )
+    if changed:
+        _queued()
+    return changed
+
+
+def drop_held(tx: Tx, dropped: list[tuple[int, str]]) -> None:
+    """Held rows given up for good, each (id, why): they stay 'blocked', held no more."""
+    for row_id, why in dropped:
+        tx.execute(
+            "UPDATE outbox SET held_at = NULL, last_error = ? WHERE id = ? AND held_at IS NOT NULL",
+            (f"{BLOCKED_NOTE}; dropped on their return: {why}", row_id),
+        )
+
+
 def make_due(tx: Tx, kind: str, dedupe_prefix: str, now: str) -> int:
     """Rows of one kind and dedupe-key prefix (one week's statements) waiting for a later time
     become due now (quiet hours still hold them when the sender looks)."""

@@ -115,3 +115,11 @@ def record_week(tx: Tx, week: str, workers: int, now: str) -> None:
         " ON CONFLICT (week) DO UPDATE SET workers = excluded.workers",
         (week, workers, now),
     )
+
+
+def latest_week(tx: Tx, worker_id: int) -> str | None:
+    """The week of the worker's newest statement ('2026-W48'), if they have one."""
+    week: str | None = tx.value(
+        "SELECT max(week) FROM statements WHERE worker_id = ?", (worker_id,)
+    )
+    return week

@@ -46,7 +46,9 @@ def upsert(
     language: str,
     now: str,
 ) -> Worker:
-    """Creates the worker or refreshes their profile; writing to us lifts a 'blocked' mark."""
+    """Creates the worker or refreshes their profile. A 'blocked' mark stays: the caller sees
+    it and lifts it with `unblock` (what was held for them is decided in the same unit of work,
+    tasks/work.py)."""
     row = tx.one(
         """
         INSERT INTO workers (id, first_name, username, language_code, language,
@@ -58,7 +60,6 @@ def upsert(
             language_code = excluded.language_code,
             language = CASE WHEN workers.language_chosen THEN workers.language
                             ELSE excluded.language END,
-            blocked_at = NULL,
             last_seen_at = excluded.last_seen_at
         RETURNING *
         """,
@@ -74,13 +75,21 @@ def get(tx: Tx, worker_id: int) -> Worker | None:
 
 
 def touch(tx: Tx, worker_id: int, now: str) -> Worker | None:
-    """Marks the worker seen (and reachable again); returns them, None if unknown."""
+    """Marks the worker seen; returns them, None if unknown (a 'blocked' mark stays, as with
+    `upsert`)."""
     return worker_from(
-        tx.one(
-            "UPDATE workers SET last_seen_at = ?, blocked_at = NULL WHERE id = ? RETURNING *",
-            (now, worker_id),
-        )
+        tx.one("UPDATE workers SET last_seen_at = ? WHERE id = ? RETURNING *", (now, worker_id))
     )
+
+
+def unblock(tx: Tx, worker_id: int) -> bool:
+    """A worker who had blocked the bot wrote or pressed again: reachable. False if they were
+    not marked blocked."""
+    changed = tx.execute(
+        "UPDATE workers SET blocked_at = NULL WHERE id = ? AND blocked_at IS NOT NULL",
+        (worker_id,),
+    )
+    return changed > 0
 
 
 def set_consented(tx: Tx, worker_id: int, now: str) -> None:

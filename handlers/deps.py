@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from tasks.earnings import EarningsService
+from tasks.operator_buttons import OperatorButtons
 from tasks.operator_packs import PackDesk
 from tasks.operator_upload import PackUploads
 from tasks.operator_workers import Broadcasts, WorkerDesk
@@ -30,6 +31,7 @@ class Operators:
     workers: WorkerDesk
     broadcasts: Broadcasts
     upload_limit: int  # bytes of a pack file sent in the chat
+    buttons: OperatorButtons  # what each `o:<token>` button does (tasks/operator_buttons.py)
 
 
 @dataclass

@@ -3,10 +3,12 @@ else can replay.
 
 - `operator_or_refuse`: the sender is in OPERATOR_IDS, else they get the worker's help (never an
   operator screen) and the attempt is logged.
-- Operator buttons carry only `o:<token>`: a random token naming an action kept here, in the
-  bot's memory, with the operator it was made for. A press is acted on only when the presser is
-  an operator and the token is theirs and still alive: replayed by anyone else (or after a
-  restart, or after ACTION_SECONDS), it does nothing.
+- Operator buttons carry only `o:<token>`: a random token naming an action kept in the database
+  with the operator it was made for (tasks/operator_buttons.py). A press is acted on only when
+  the presser is an operator and the token is theirs and still alive: replayed by anyone else,
+  or after ACTION_SECONDS, it does nothing. The buttons of a question (`issue(...,
+  one_shot=True)`) are answered once: the first press spends every button of it before its
+  action runs; a second press gets the "expired button" toast and nothing else.
 - Reasons typed after a button (suspend, reinstate) wait in `PendingReasons`, a message filter:
   only an operator who was just asked has their next text message taken as the reason.
 """
@@ -15,11 +17,8 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import Message, Update
@@ -29,53 +28,24 @@ from telegram.ext import ContextTypes, filters
 from handlers.delivery import send, toast
 from handlers.deps import meet, services
 from handlers.texts import t
+from tasks.operator_buttons import ACTION_SECONDS, Action
+
+__all__ = ["ACTION_SECONDS", "Action", "issue"]
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-TOKENS_KEY = "operator_actions"
 REASONS_KEY = "operator_reasons"
 OPERATOR_BUTTON = re.compile(r"o:([A-Za-z0-9_-]{16})\Z")
-ACTION_SECONDS = 24 * 3600  # an operator button stays valid this long
-MAX_ACTIONS = 20_000  # actions remembered at once (the oldest go first)
 REASON_SECONDS = 600  # how long the bot waits for a reason
 
 
-@dataclass(frozen=True)
-class Action:
-    operator_id: int
-    kind: str  # what the button does: "pack_pause", "export", "replace", ...
-    args: tuple[Any, ...]
-    created: float
-
-
-class ActionTokens:
-    """Server-side operator actions behind `o:<token>` buttons."""
-
-    def __init__(self) -> None:
-        self._actions: OrderedDict[str, Action] = OrderedDict()
-
-    def issue(self, operator_id: int, kind: str, *args: Any) -> str:
-        """The callback_data of a button doing `kind(*args)` for this operator only."""
-        token = secrets.token_urlsafe(12)  # 16 characters, 96 random bits
-        self._actions[token] = Action(operator_id, kind, args, time.monotonic())
-        while len(self._actions) > MAX_ACTIONS:
-            self._actions.popitem(last=False)
-        return f"o:{token}"
-
-    def find(self, token: str, presser: int) -> Action | None:
-        """The action behind a press, if it is the presser's and still alive."""
-        action = self._actions.get(token)
-        if action is None or action.operator_id != presser:
-            return None
-        if time.monotonic() - action.created > ACTION_SECONDS:
-            del self._actions[token]
-            return None
-        return action
-
-    def forget(self, token: str) -> None:
-        """A one-shot button (confirm, cancel) pressed: it will do nothing again."""
-        self._actions.pop(token, None)
+async def issue(
+    context: Context, operator_id: int, *actions: Sequence[Any], one_shot: bool = False
+) -> list[str]:
+    """The callback_data of buttons doing each `(kind, *args)` for this operator only (stored
+    in one transaction). `one_shot`: they are one question, answered by the first press."""
+    return await services(context).operators.buttons.issue(operator_id, actions, one_shot=one_shot)
 
 
 class PendingReasons(filters.MessageFilter):
@@ -100,12 +70,6 @@ class PendingReasons(filters.MessageFilter):
             return False
         found = self.waiting.get(user.id)
         return found is not None and time.monotonic() - found[2] <= REASON_SECONDS
-
-
-def tokens(context: Context) -> ActionTokens:
-    found = context.bot_data.setdefault(TOKENS_KEY, ActionTokens())
-    assert isinstance(found, ActionTokens)
-    return found
 
 
 def reasons(context: Context) -> PendingReasons:
@@ -161,7 +125,9 @@ async def press_operator_button(update: Update, context: Context) -> None:
         await operator_or_refuse(update, context, f"button {query.data!r}")
         return
     match = OPERATOR_BUTTON.match(query.data or "")
-    action = tokens(context).find(match[1], presser) if match else None
+    # Finding the action spends its question, if it is one, in the same transaction: of two
+    # presses on one question (Replace then Cancel), only the first gets an action here.
+    action = await services(context).operators.buttons.press(match[1], presser) if match else None
     lang = await operator_language(context, presser)
     handler = context.bot_data.get(BUTTONS_KEY, {}).get(action.kind) if action else None
     if action is None or handler is None or match is None:
@@ -185,11 +151,10 @@ async def drop_keyboard(context: Context, update: Update) -> None:
 
 
 async def answer_once(update: Update, context: Context, action: Action, token: str) -> str:
-    """A one-shot button pressed: its token spent, the press acknowledged, its buttons gone.
-    Returns the operator's language for what follows."""
+    """A question's button pressed (the question was spent when the press was found): the press
+    acknowledged, its buttons gone. Returns the operator's language for what follows."""
     query = update.callback_query
     assert query is not None
-    tokens(context).forget(token)
     await toast(context.bot, query.id, None)
     await drop_keyboard(context, update)
     return await operator_language(context, action.operator_id)

@@ -14,9 +14,9 @@ from handlers.deps import services
 from handlers.operator_access import (
     Action,
     answer_once,
+    issue,
     operator_language,
     operator_or_refuse,
-    tokens,
 )
 from handlers.render import esc
 from handlers.texts import t
@@ -56,11 +56,13 @@ async def ask_to_broadcast(update: Update, context: Context) -> None:
     if audience == 0:
         await send(context.bot, deps.work, operator, (t(lang, "broadcast_nobody"), None))
         return
-    issue = tokens(context).issue
+    send_data, cancel_data = await issue(
+        context, operator, ("broadcast_send", text), ("dismiss",), one_shot=True
+    )
     keyboard = (
         (
-            (t(lang, "broadcast_send_button", n=audience), issue(operator, "broadcast_send", text)),
-            (t(lang, "up_cancel_button"), issue(operator, "dismiss")),
+            (t(lang, "broadcast_send_button", n=audience), send_data),
+            (t(lang, "up_cancel_button"), cancel_data),
         ),
     )
     preview = t(lang, "broadcast_confirm", n=audience, text=esc(text))
@@ -68,7 +70,8 @@ async def ask_to_broadcast(update: Update, context: Context) -> None:
 
 
 async def send_broadcast(update: Update, context: Context, action: Action, token: str) -> None:
-    """Send: queued once (the button works once), for the workers reachable now."""
+    """Send: queued once (the question is answered once: a Cancel or a second Send pressed
+    after it does nothing), for the workers reachable now."""
     lang = await answer_once(update, context, action, token)
     deps = services(context)
     queued = await deps.operators.broadcasts.send(action.operator_id, str(action.args[0]))

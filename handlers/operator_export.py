@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 from handlers.delivery import send, toast
 from handlers.deps import services
 from handlers.incidents import logged
-from handlers.operator_access import Action, operator_language, operator_or_refuse, tokens
+from handlers.operator_access import Action, issue, operator_language, operator_or_refuse
 from handlers.operator_help import megabytes
 from handlers.render import esc
 from handlers.texts import t
@@ -57,11 +57,10 @@ async def export_choice(context: Context, operator: int, pack_id: str) -> None:
             context.bot, deps.work, operator, (t(lang, "op_no_pack", pack=esc(pack_id)), None)
         )
         return
-    issue = tokens(context).issue
-    buttons = [
-        (t(lang, key), issue(operator, "export_file", pack_id, fmt, raw))
-        for key, fmt, raw in CHOICES
-    ]
+    data = await issue(
+        context, operator, *[("export_file", pack_id, fmt, raw) for _, fmt, raw in CHOICES]
+    )
+    buttons = [(t(lang, key), item) for (key, _, _), item in zip(CHOICES, data, strict=True)]
     keyboard = (tuple(buttons[:2]), tuple(buttons[2:]))
     text = t(lang, "export_choose", pack=esc(pack_id))
     await send(context.bot, deps.work, operator, (text, keyboard))

@@ -13,9 +13,9 @@ from handlers.operator_access import (
     Action,
     answer_once,
     drop_keyboard,
+    issue,
     operator_language,
     operator_or_refuse,
-    tokens,
 )
 from handlers.operator_export import export_choice
 from handlers.operator_help import refresh_menu
@@ -49,24 +49,25 @@ async def list_packs(update: Update, context: Context) -> None:
     await send(context.bot, deps.work, operator, (header, None))
     for line in lines[-PACKS_SHOWN:]:
         text = pack_line_text(line, lang)
-        await send(
-            context.bot, deps.work, operator, (text, pack_keyboard(context, operator, line, lang))
-        )
+        keyboard = await pack_keyboard(context, operator, line, lang)
+        await send(context.bot, deps.work, operator, (text, keyboard))
 
 
-def pack_keyboard(context: Context, operator: int, line: PackLine, lang: str) -> Keyboard:
-    issue = tokens(context).issue
-    pack = line.id
+async def pack_keyboard(context: Context, operator: int, line: PackLine, lang: str) -> Keyboard:
+    """A pack's buttons (each may be pressed again; Close asks first)."""
     status = line.progress.status
-    row = [(t(lang, "pack_details_button"), issue(operator, "pack_details", pack))]
+    first = [("pack_details_button", "pack_details")]
     if status == "active":
-        row.append((t(lang, "pack_pause_button"), issue(operator, "pack_pause", pack)))
+        first.append(("pack_pause_button", "pack_pause"))
     elif status == "paused":
-        row.append((t(lang, "pack_resume_button"), issue(operator, "pack_resume", pack)))
-    second = [(t(lang, "pack_export_button"), issue(operator, "pack_export", pack))]
+        first.append(("pack_resume_button", "pack_resume"))
+    second = [("pack_export_button", "pack_export")]
     if status != "closed":
-        second.append((t(lang, "pack_close_button"), issue(operator, "pack_close_ask", pack)))
-    return (tuple(row), tuple(second))
+        second.append(("pack_close_button", "pack_close_ask"))
+    data = await issue(context, operator, *[(kind, line.id) for _, kind in first + second])
+    labels = [t(lang, key) for key, _ in first + second]
+    buttons = list(zip(labels, data, strict=True))
+    return (tuple(buttons[: len(first)]), tuple(buttons[len(first) :]))
 
 
 def _figures(line: PackLine, lang: str) -> dict[str, object]:
@@ -138,7 +139,7 @@ async def show_details(update: Update, context: Context, action: Action, token: 
         await send(context.bot, deps.work, action.operator_id, (text, None))
         return
     text = t(lang, "pack_details", **_figures(line, lang)) + _media_off(line, lang)
-    keyboard = pack_keyboard(context, action.operator_id, line, lang)
+    keyboard = await pack_keyboard(context, action.operator_id, line, lang)
     await send(context.bot, deps.work, action.operator_id, (text, keyboard))
 
 
@@ -151,8 +152,8 @@ async def resume_pack(update: Update, context: Context, action: Action, token: s
 
 
 async def close_pack(update: Update, context: Context, action: Action, token: str) -> None:
-    """The confirmation's Yes: closed for good (the button works once)."""
-    tokens(context).forget(token)
+    """The confirmation's Yes: closed for good (the question is answered once: a Cancel
+    pressed after it does nothing)."""
     await drop_keyboard(context, update)
     await _change(update, context, action, "close")
 
@@ -163,13 +164,10 @@ async def ask_to_close(update: Update, context: Context, action: Action, token: 
     await toast(context.bot, query.id, None)
     lang = await operator_language(context, action.operator_id)
     pack_id = str(action.args[0])
-    issue = tokens(context).issue
-    keyboard = (
-        (
-            (t(lang, "pack_close_yes"), issue(action.operator_id, "pack_close", pack_id)),
-            (t(lang, "up_cancel_button"), issue(action.operator_id, "dismiss")),
-        ),
+    yes, cancel = await issue(
+        context, action.operator_id, ("pack_close", pack_id), ("dismiss",), one_shot=True
     )
+    keyboard = (((t(lang, "pack_close_yes"), yes), (t(lang, "up_cancel_button"), cancel)),)
     text = t(lang, "pack_close_confirm", pack=esc(pack_id))
     await send(context.bot, services(context).work, action.operator_id, (text, keyboard))
 

@@ -25,9 +25,9 @@ from handlers.operator_access import (
     ACTION_SECONDS,
     Action,
     drop_keyboard,
+    issue,
     operator_language,
     operator_or_refuse,
-    tokens,
 )
 from handlers.operator_help import megabytes
 from handlers.render import MESSAGE_LIMIT, esc, visible_length
@@ -156,25 +156,26 @@ async def _ask_to_replace(
     assert outcome.summary is not None
     text = t(lang, "up_confirm", pack=esc(outcome.pack_id)) + "\n\n"
     text += summary_text(outcome.summary, lang)
-    issued = tokens(context)
-    keyboard = (
-        (
-            (t(lang, "up_replace_button"), issued.issue(operator, "replace", str(path), caption)),
-            (t(lang, "up_cancel_button"), issued.issue(operator, "replace_cancel", str(path))),
-        ),
+    replace, cancel = await issue(
+        context,
+        operator,
+        ("replace", str(path), caption),
+        ("replace_cancel", str(path)),
+        one_shot=True,  # one answer: whichever is pressed first spends both
     )
+    keyboard = (((t(lang, "up_replace_button"), replace), (t(lang, "up_cancel_button"), cancel)),)
     await send(context.bot, services(context).work, operator, (text, keyboard))
 
 
 async def confirm_replace(update: Update, context: Context, action: Action, token: str) -> None:
-    """The Replace button: the load for real (validated again: the pack may have changed)."""
+    """The Replace button: the load for real (validated again: the pack may have changed). The
+    question was spent when the press was found: a Cancel pressed after it does nothing."""
     query = update.callback_query
     assert query is not None
     path, caption = Path(action.args[0]), action.args[1]
-    tokens(context).forget(token)
     await toast(context.bot, query.id, None)
     lang = await operator_language(context, action.operator_id)
-    if not path.parent.is_dir():  # removed: cancelled meanwhile
+    if not path.parent.is_dir():  # removed meanwhile (the temporary folder was cleaned up)
         await _say(context, action.operator_id, t(lang, "op_expired_button"))
         return
     try:
@@ -186,9 +187,10 @@ async def confirm_replace(update: Update, context: Context, action: Action, toke
 
 
 async def cancel_replace(update: Update, context: Context, action: Action, token: str) -> None:
+    """The Cancel button: the file goes, nothing changes (a Replace pressed after it does
+    nothing: the question is spent)."""
     query = update.callback_query
     assert query is not None
-    tokens(context).forget(token)
     shutil.rmtree(Path(action.args[0]).parent, ignore_errors=True)
     await toast(context.bot, query.id, None)
     lang = await operator_language(context, action.operator_id)

@@ -17,10 +17,10 @@ from handlers.earnings import money
 from handlers.operator_access import (
     Action,
     answer_once,
+    issue,
     operator_language,
     operator_or_refuse,
     reasons,
-    tokens,
 )
 from handlers.render import Keyboard, esc
 from handlers.texts import t
@@ -76,17 +76,19 @@ async def _send_record(context: Context, operator: int, worker_id: int, lang: st
         )
         return
     text = worker_text(record, lang, deps.zone)
-    await send(context.bot, deps.work, operator, (text, _keyboard(context, operator, record, lang)))
+    keyboard = await _keyboard(context, operator, record, lang)
+    await send(context.bot, deps.work, operator, (text, keyboard))
 
 
-def _keyboard(context: Context, operator: int, record: WorkerRecord, lang: str) -> Keyboard:
+async def _keyboard(context: Context, operator: int, record: WorkerRecord, lang: str) -> Keyboard:
+    """Suspend or Reinstate: a question of one button (it asks for the reason once)."""
     worker_id = record.worker.id
     if record.worker.suspended_at is None:
-        button = (t(lang, "worker_suspend_button"), "worker_suspend")
+        label, kind = t(lang, "worker_suspend_button"), "worker_suspend"
     else:
-        button = (t(lang, "worker_reinstate_button"), "worker_reinstate")
-    data = tokens(context).issue(operator, button[1], worker_id)
-    return (((button[0], data),),)
+        label, kind = t(lang, "worker_reinstate_button"), "worker_reinstate"
+    (data,) = await issue(context, operator, (kind, worker_id), one_shot=True)
+    return (((label, data),),)
 
 
 def worker_text(record: WorkerRecord, lang: str, zone: ZoneInfo) -> str:

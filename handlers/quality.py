@@ -213,11 +213,17 @@ async def review(update: Update, context: Context) -> None:
     me = await deps.work.worker(query.from_user.id)
     lang = me.language if me else deps.default_language
     service = disputes(context)
+    # The dispute's state makes its buttons one question, decided once: a press after it was
+    # decided (a second Fix, Reject after Fix) changes nothing and says so; a Reject asks for
+    # the reason only while the dispute is open.
     if parsed.action == "reject":
-        await service.ask_input(query.from_user.id, "reject_reason", parsed.dispute_id)
+        asked = await service.ask_reason(query.from_user.id, parsed.dispute_id)
         await toast(context.bot, query.id, None)
-        prompt = t(lang, "op_reason_prompt", id=parsed.dispute_id)
-        await send(context.bot, deps.work, query.from_user.id, (prompt, None))
+        if asked.ok:
+            text = t(lang, "op_reason_prompt", id=parsed.dispute_id)
+        else:
+            text = t(lang, "op_failed", message=esc(asked.message))
+        await send(context.bot, deps.work, query.from_user.id, (text, None))
         return
     if parsed.action == "retire":
         result = await service.accept(parsed.dispute_id, retire=True)

@@ -5,13 +5,18 @@ quality decisions, operator alerts) is a row of the outbox, queued in the unit o
 fact it tells of, by whoever made it (a handler, a job, the CLI in another process). One sender
 (handlers/outbox.py) asks this service what to send and tells it what came of each send:
 
-- `claim`: due rows of a lane, oldest first. A row of a blocked worker is closed ('blocked'); a
-  row falling in the recipient's quiet hours (their time zone, else TIMEZONE) waits for their end;
+- `claim`: due rows of a lane, oldest first. A row of a blocked worker is held ('blocked',
+  held_at); a row falling in the recipient's quiet hours (their time zone, else TIMEZONE) waits
+  for their end;
   an operator message (no recipient) is copied to one row per operator, each delivered and
   recorded on its own; the rest is claimed: 'sending' until CLAIM_SECONDS from now.
-- `record`: right after each send, in its own transaction: 'sent'; 'blocked' on 403 (never
-  retried); a refusal (400) fails at once; anything else is retried with an exponential backoff
-  and fails after MAX_ATTEMPTS, the last error kept.
+- `record`: right after each send, in its own transaction: 'sent'; held on 403 (never retried
+  while they block the bot); a refusal (400) fails at once; anything else is retried with an
+  exponential backoff and fails after MAX_ATTEMPTS, the last error kept.
+- `requeue_held`: a worker who blocked the bot comes back (any update from them, in the unit of
+  work that sees it): what still matters of what was held is queued again, the rest dropped
+  (`decide_held` says which: money notices always, the newest statement, the suspension or
+  reinstatement that is still true, anything else younger than STALE_AFTER).
 - A row claimed by a sender that died before recording it is claimed again once its claim has
   run out: delivery is at least once, and twice only for the sends in flight at a crash.
 """
@@ -20,14 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from db import Database, Tx, read_only, to_db_time, unit_of_work
+from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import outbox as outbox_db
 from db import statements as statements_db
-from db.outbox import Lane, Pending
+from db import workers as workers_db
+from db.outbox import Held, Lane, Pending
 from tasks.clock import Clock, zone_or
 from tasks.earnings import EarningsConfig, next_payout
 from tasks.payouts import Notice
@@ -36,6 +42,11 @@ from tasks.statements import Statement
 OPERATOR_COPY = ">operator:"  # in the dedupe key of an operator message's copy for one operator
 CLAIM_SECONDS = 120  # a claimed row not recorded within this was lost with its sender: resend
 MAX_ATTEMPTS = 5  # then 'failed', with the last error kept
+# Held for a worker who blocked the bot, then back: a broadcast, a dispute's outcome, a quality
+# decision or an operator alert older than this when they return is dropped.
+STALE_AFTER = timedelta(days=7)
+MONEY_KINDS = frozenset({"payout", "bonus", "adjustment"})  # always delivered on their return
+SUSPENSION, REINSTATEMENT = "op_suspended", "op_reinstated"
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,7 @@ class OutboxService:
                 self._copy_to_operators(tx, row, stamp)
                 continue
             if row.blocked:
-                outbox_db.finish(tx, row.id, "blocked", stamp, "blocked by the user")
+                outbox_db.hold(tx, row.id, stamp)  # decided when they come back
                 continue
             quiet = self.config.quiet_hours
             if quiet is not None:
@@ -177,6 +188,16 @@ class OutboxService:
             backoff = timedelta(minutes=2**delivery.attempts)
             outbox_db.retry_later(tx, delivery.row_id, to_db_time(now + backoff), error[:500])
             return
+        if result is SendResult.BLOCKED:
+            recipient = workers_db.get(tx, delivery.recipient)
+            if recipient is not None and not recipient.blocked:
+                # Back between the 403 and this record (their return found nothing held):
+                # sent again now rather than held with nobody to release it.
+                outbox_db.retry_later(tx, delivery.row_id, stamp, error[:500])
+                return
+            if recipient is not None:
+                outbox_db.hold(tx, delivery.row_id, stamp)
+                return
         status = "failed" if result is SendResult.REFUSED else result.value
         outbox_db.finish(tx, delivery.row_id, status, stamp, error[:500] or None)
 
@@ -186,3 +207,71 @@ class OutboxService:
         stamp = to_db_time(self.clock.now())
         for item in deliveries:
             outbox_db.release(tx, item.row_id, stamp)
+
+
+@dataclass(frozen=True)
+class Returned:
+    """What became of the messages held for a worker who came back."""
+
+    requeued: list[int]  # outbox row ids, due again now
+    dropped: list[tuple[int, str]]  # (row id, why)
+
+
+def decide_held(
+    held: list[Held], *, newest_week: str | None, suspended: bool, now: datetime
+) -> Returned:
+    """Which held messages still matter when their worker comes back (the rest is stale):
+
+    - money notices (payout, bonus, adjustment): always, each once;
+    - statements: only the newest week's (the worker's newest statement); older weeks are
+      summed up by /balance;
+    - suspension and reinstatement: only the one that is still true, the latest of them: the
+      suspension reason if they are suspended now; the reinstatement if they are not, unless
+      the suspension it lifts was held too (they never heard of either: both dropped);
+    - anything else (broadcasts, dispute outcomes, quality decisions, operator alerts): if it
+      was queued less than STALE_AFTER ago.
+    """
+    requeued: list[int] = []
+    dropped: list[tuple[int, str]] = []
+    standing = [item for item in held if item.kind in (SUSPENSION, REINSTATEMENT)]
+    latest = standing[-1] if standing else None
+    keep_standing = latest is not None and (
+        (latest.kind == SUSPENSION and suspended)
+        or (
+            latest.kind == REINSTATEMENT
+            and not suspended
+            and not any(item.kind == SUSPENSION for item in standing)
+        )
+    )
+    for item in held:
+        if item.kind in MONEY_KINDS:
+            requeued.append(item.id)
+        elif item.kind == "statement":
+            if item.week is not None and item.week == newest_week:
+                requeued.append(item.id)
+            else:
+                dropped.append((item.id, f"the statement of {item.week}, not the newest"))
+        elif item.kind in (SUSPENSION, REINSTATEMENT):
+            if item is latest and keep_standing:
+                requeued.append(item.id)
+            else:
+                dropped.append((item.id, "no longer their standing"))
+        elif now - from_db_time(item.created_at) < STALE_AFTER:
+            requeued.append(item.id)
+        else:
+            dropped.append((item.id, f"older than {STALE_AFTER.days} days"))
+    return Returned(requeued, dropped)
+
+
+def requeue_held(tx: Tx, worker_id: int, *, suspended: bool, now: datetime) -> Returned:
+    """A worker who blocked the bot is back: what still matters of what was held for them is
+    due again now (their lanes, their quiet hours), the rest dropped (`decide_held`). Runs in
+    the caller's unit of work, the one that lifts the block."""
+    held = outbox_db.held(tx, worker_id)
+    if not held:
+        return Returned([], [])
+    newest = statements_db.latest_week(tx, worker_id)
+    decided = decide_held(held, newest_week=newest, suspended=suspended, now=now)
+    outbox_db.requeue(tx, decided.requeued, to_db_time(now))
+    outbox_db.drop_held(tx, decided.dropped)
+    return decided

@@ -34,6 +34,7 @@ from tasks.media import (
     TaskMedia,
     from_stored,
 )
+from tasks.outbox import requeue_held
 from tasks.pack_cache import PackCache
 from tasks.packs import Option, PackInfo
 from tasks.quality.control import QualityControl
@@ -193,6 +194,7 @@ class WorkService:
         default_language: str,
     ) -> tuple[Worker, list[PackSummary]]:
         """Registers or refreshes a worker (writing to us lifts a block); lists open work."""
+        now = self.clock.now()
         worker = workers_db.upsert(
             tx,
             worker_id,
@@ -200,8 +202,9 @@ class WorkService:
             username=username,
             language_code=language_code,
             language=language_for(language_code, default_language),
-            now=to_db_time(self.clock.now()),
+            now=to_db_time(now),
         )
+        worker = self._came_back(tx, worker, now)
         summaries = [
             PackSummary(p.id, p.title, p.description, p.reward_micros, p.currency)
             for p in self._active_packs(tx)
@@ -217,7 +220,7 @@ class WorkService:
         """The worker agrees to the rules; their first task comes in the same unit of work.
         A second press (a stale button) changes nothing and hands out nothing: next is None."""
         now = self.clock.now()
-        before = workers_db.touch(tx, worker_id, to_db_time(now))
+        before = self._seen(tx, worker_id, now)
         if before is None:
             return None
         if before.consented:
@@ -230,7 +233,7 @@ class WorkService:
     def resume(self, tx: Tx, worker_id: int) -> tuple[Worker, Next] | None:
         """/task: pushes start again; the open task if there is one, else a new one."""
         now = self.clock.now()
-        worker = workers_db.touch(tx, worker_id, to_db_time(now))
+        worker = self._seen(tx, worker_id, now)
         if worker is None:
             return None
         if worker.paused:
@@ -241,8 +244,9 @@ class WorkService:
     @unit_of_work
     def pause(self, tx: Tx, worker_id: int) -> Worker | None:
         """/pause: no more pushes; an open task goes back to the pool at once."""
-        now = to_db_time(self.clock.now())
-        worker = workers_db.touch(tx, worker_id, now)
+        moment = self.clock.now()
+        now = to_db_time(moment)
+        worker = self._seen(tx, worker_id, moment)
         if worker is None:
             return None
         workers_db.set_paused(tx, worker_id, True)
@@ -258,7 +262,28 @@ class WorkService:
     @unit_of_work
     def _set_language(self, tx: Tx, worker_id: int, language: str) -> Worker | None:
         workers_db.set_language(tx, worker_id, language)
-        return workers_db.touch(tx, worker_id, to_db_time(self.clock.now()))
+        return self._seen(tx, worker_id, self.clock.now())
+
+    def _seen(self, tx: Tx, worker_id: int, now: datetime) -> Worker | None:
+        """The worker wrote or pressed: seen now, and back if they had blocked the bot."""
+        worker = workers_db.touch(tx, worker_id, to_db_time(now))
+        return None if worker is None else self._came_back(tx, worker, now)
+
+    def _came_back(self, tx: Tx, worker: Worker, now: datetime) -> Worker:
+        """Any update from a worker marked blocked proves they are back: reachable again, and
+        what the outbox held for them is queued again or dropped (tasks/outbox.py), in this
+        unit of work. Nothing to do (no query) for a worker who was not blocked."""
+        if not worker.blocked:
+            return worker
+        if workers_db.unblock(tx, worker.id):
+            returned = requeue_held(tx, worker.id, suspended=worker.suspended, now=now)
+            log.info(
+                "worker %s is back: %d held messages queued again, %d dropped",
+                worker.id,
+                len(returned.requeued),
+                len(returned.dropped),
+            )
+        return replace(worker, blocked=False)
 
     @unit_of_work
     def answer(
@@ -399,8 +424,9 @@ class WorkService:
         if press is None:
             return AnswerResult(Outcome.UNKNOWN_WORKER)
         worker, assignment = press.worker, press.assignment
-        if worker.blocked:
-            workers_db.touch(tx, worker_id, to_db_time(now))  # pressing proves they are back
+        if worker.blocked:  # pressing proves they are back
+            workers_db.touch(tx, worker_id, to_db_time(now))
+            worker = self._came_back(tx, worker, now)
         if assignment is None:
             return AnswerResult(Outcome.INVALID, worker)
         if assignment.worker_id != worker_id:

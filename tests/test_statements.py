@@ -185,12 +185,17 @@ async def test_a_blocked_worker_is_recorded_and_never_retried(
     await statements.compute_due()
     claimed, _ = await sender.claim(10)
     for item in claimed:
+        if item.recipient == 1:  # a 403: the sender marks the worker blocked, then records
+            await work.mark_blocked(1)
         outcome = SendResult.BLOCKED if item.recipient == 1 else SendResult.SENT
         await sender.record(item, outcome)
     clock.advance(days=1)
     assert (await sender.claim(10))[0] == []
-    states = await rows(db, "SELECT recipient, status FROM outbox ORDER BY recipient")
-    assert [tuple(row) for row in states] == [(1, "blocked"), (2, "sent")]
+    states = await rows(
+        db, "SELECT recipient, status, held_at IS NOT NULL FROM outbox ORDER BY recipient"
+    )
+    # Held (not sent, not retried) until the worker comes back: tests/test_held_messages.py
+    assert [tuple(row) for row in states] == [(1, "blocked", 1), (2, "sent", 0)]
 
 
 async def test_a_failed_send_is_retried_with_backoff_then_given_up(

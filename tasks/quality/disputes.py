@@ -120,9 +120,17 @@ class DisputeService:
         return pending_input_db.take(tx, user_id, to_db_time(self.clock.now()))
 
     @unit_of_work
-    def ask_input(self, tx: Tx, user_id: int, kind: str, ref_id: int) -> None:
+    def ask_reason(self, tx: Tx, operator_id: int, dispute_id: int) -> Resolution:
+        """An operator's Reject: their next message is the reason, if the dispute is still open
+        (not ok: decided already, by an earlier press or command; nothing is asked)."""
+        found = disputes_db.get(tx, dispute_id)
+        if found is None:
+            return Resolution(False, f"no dispute #{dispute_id}")
+        if found.status != "open":
+            return Resolution(False, f"dispute #{dispute_id} is already {found.status}")
         expires = to_db_time(self.clock.now() + timedelta(minutes=INPUT_MINUTES))
-        pending_input_db.ask(tx, user_id, kind, ref_id, expires)
+        pending_input_db.ask(tx, operator_id, "reject_reason", dispute_id, expires)
+        return Resolution(True, "")
 
     @unit_of_work
     def comment(self, tx: Tx, dispute_id: int, comment: str) -> bool:
