@@ -22,6 +22,19 @@ from tasks.quality.record import keep, points_of
 
 log = logging.getLogger(__name__)
 
+# Dynamic overlap reads each answerer's skill learned from all their answers (the background
+# fit, tasks/quality/skills.py) where there is one, else their gold accuracy: measured in
+# docs/quality.md ("Labels from every answer"). False: the gold accuracy alone.
+PRESS_USES_LEARNED_SKILLS = True
+
+
+def vote_accuracy(accuracy: float | None, skill: float | None) -> float:
+    """The accuracy a vote is weighed by: the learned skill, else the gold accuracy, else 0.5
+    (no evidence)."""
+    if skill is not None and PRESS_USES_LEARNED_SKILLS:
+        return skill
+    return 0.5 if accuracy is None else accuracy
+
 
 class Results:
     def __init__(self, packs: PackStatsCache) -> None:
@@ -33,10 +46,8 @@ class Results:
         found = answers_db.task_votes(tx, task_pk)
         outcomes = answer_types.vote_options(pack)
         votes = [
-            answer_types.Vote(
-                answer, rules.trust_weight(0.5 if accuracy is None else accuracy, outcomes)
-            )
-            for answer, accuracy in found.answers
+            answer_types.Vote(answer, rules.trust_weight(vote_accuracy(accuracy, skill), outcomes))
+            for answer, accuracy, skill in found.answers
         ]
         result = answer_types.aggregate(pack, votes)  # per type: tasks/answer_types/
         label, confidence = result.label, result.confidence
