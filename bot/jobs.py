@@ -13,7 +13,7 @@ from handlers.delivery import send
 from handlers.deps import KEY, Services, services
 from handlers.outbox import OutboxSender
 from handlers.render import new_work_screen
-from tasks.quality.skills import SkillService
+from tasks.quality.skills import REFRESH_CHECK_SECONDS, SkillService
 from tasks.statements import StatementService
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,6 @@ LEASE_CHECK_SECONDS = 5
 NEW_WORK_CHECK_SECONDS = 15
 STATEMENT_CHECK_SECONDS = 60
 SENDER_CHECK_SECONDS = 5
-SKILLS_CHECK_SECONDS = 30
 SENDER_KEY = "outbox.sender"
 SKILLS_KEY = "quality.skills"
 
@@ -106,7 +105,7 @@ def schedule(app: Application) -> None:  # type: ignore[type-arg]
     queue.run_repeating(
         compute_statements, interval=STATEMENT_CHECK_SECONDS, first=1, name="statements"
     )
-    queue.run_repeating(refresh_skills, interval=SKILLS_CHECK_SECONDS, first=5, name="skills")
+    queue.run_repeating(refresh_skills, interval=REFRESH_CHECK_SECONDS, first=5, name="skills")
     # first=1, not 0: a first run due before the scheduler has started is missed (APScheduler's
     # misfire grace) and would wait a whole interval.
     queue.run_repeating(

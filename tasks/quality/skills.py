@@ -41,6 +41,7 @@ METHOD = "one_coin_em"
 FITTED_TYPES = frozenset({"single_choice", "rating", "multi_choice"})
 REFRESH_GROWTH = 0.1  # a pack's fit is refreshed once its answers grew by 10% ...
 REFRESH_MIN_NEW = 50  # ... and by at least 50 answers (the first fit: at 50 answers)
+REFRESH_CHECK_SECONDS = 30  # how often the bot's job looks for packs due (bot/jobs.py)
 
 
 @dataclass(frozen=True)
