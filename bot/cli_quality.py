@@ -147,6 +147,8 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_REFUSED
     if args.out is not None:
         print(f"{count.rows} rows written to {args.out}", file=sys.stderr)
+    if count.method is not None:
+        print(f"labels: {count.method}, computed {count.computed_at}", file=sys.stderr)
     return 0
 
 

@@ -31,19 +31,24 @@ def recent_seconds(tx: Tx, pack_pk: int, sample: int = 501) -> list[float]:
     return [float(row[0]) for row in tx.all(RECENT_SECONDS_SQL, (pack_pk, sample))]
 
 
-def task_votes(tx: Tx, task_pk: int) -> TaskVotes:
+TASK_VOTES_SQL = """
+SELECT a.status, a.answer, q.accuracy, {skill}
+FROM assignments AS a
+LEFT JOIN worker_quality AS q ON q.worker_id = a.worker_id AND q.pack_pk = a.pack_pk
+{join}
+WHERE a.task_pk = ? AND a.status IN ('open', 'answered') AND a.excluded = 0
+"""
+GOLD_VOTES_SQL = TASK_VOTES_SQL.format(skill="NULL", join="")
+LEARNED_VOTES_SQL = TASK_VOTES_SQL.format(
+    skill="s.skill",
+    join="LEFT JOIN worker_skills AS s ON s.worker_id = a.worker_id AND s.pack_pk = a.pack_pk",
+)
+
+
+def task_votes(tx: Tx, task_pk: int, learned: bool = False) -> TaskVotes:
     """The task's counting answers and open leases, each answer with its worker's accuracy
-    and learned skill (two primary-key lookups per answer)."""
-    rows = tx.all(
-        """
-        SELECT a.status, a.answer, q.accuracy, s.skill
-        FROM assignments AS a
-        LEFT JOIN worker_quality AS q ON q.worker_id = a.worker_id AND q.pack_pk = a.pack_pk
-        LEFT JOIN worker_skills AS s ON s.worker_id = a.worker_id AND s.pack_pk = a.pack_pk
-        WHERE a.task_pk = ? AND a.status IN ('open', 'answered') AND a.excluded = 0
-        """,
-        (task_pk,),
-    )
+    and, with `learned`, their learned skill (one more primary-key lookup per answer)."""
+    rows = tx.all(LEARNED_VOTES_SQL if learned else GOLD_VOTES_SQL, (task_pk,))
     votes = TaskVotes()
     for status, answer, accuracy, skill in rows:
         if status == "open":

@@ -22,10 +22,12 @@ from tasks.quality.record import keep, points_of
 
 log = logging.getLogger(__name__)
 
-# Dynamic overlap reads each answerer's skill learned from all their answers (the background
-# fit, tasks/quality/skills.py) where there is one, else their gold accuracy: measured in
-# docs/quality.md ("Labels from every answer"). False: the gold accuracy alone.
-PRESS_USES_LEARNED_SKILLS = True
+# Whether dynamic overlap (each press) weighs votes by the skills learned from every answer
+# (the background fit, tasks/quality/skills.py) instead of the gold accuracy. Measured both ways
+# (docs/quality.md, "Labels from every answer": `bench_quality --press-learned`): no measurable
+# saving of answers at equal accuracy, so presses keep the gold accuracy; the exported labels
+# use the learned skills.
+PRESS_USES_LEARNED_SKILLS = False
 
 
 def vote_accuracy(accuracy: float | None, skill: float | None) -> float:
@@ -43,7 +45,7 @@ class Results:
     def aggregate(self, tx: Tx, pack: PackInfo, task_pk: int) -> None:
         """The task's trust-weighted result, and how many more answers it wants."""
         s = self.packs.settings(pack)
-        found = answers_db.task_votes(tx, task_pk)
+        found = answers_db.task_votes(tx, task_pk, learned=PRESS_USES_LEARNED_SKILLS)
         outcomes = answer_types.vote_options(pack)
         votes = [
             answer_types.Vote(answer, rules.trust_weight(vote_accuracy(accuracy, skill), outcomes))
