@@ -497,13 +497,14 @@ async def print_crowd_table(
     )
     print(
         "| spammers | − majority | − Dawid-Skene | − GLAD | − Wawa | − oracle |"
-        " seeds ours ≥ best model | ceiling (fair ties) at this mix, 3 answers at most |"
+        " seeds ours ≥ best model | ceiling (fair ties) at this mix, as many answers at most |"
     )
     print("|" + "---|" * 8)
+    most = int(str((quality or {}).get("max_overlap", 3)))
     for share, rows in tables:
         best = sum(r.ours >= max(float(getattr(r, m)) for m, _ in MODELS) for r in rows)
         mix = statistics.fmean(r.careful_share for r in rows)
-        ceiling, cost = accuracy_ceiling(mix, max_answers=3)
+        ceiling, cost = accuracy_ceiling(mix, max_answers=most)
         print(
             f"| {share:.0%} | "
             + " | ".join(paired(rows, m) for m in ("majority", "ds", "glad", "wawa", "oracle"))
