@@ -82,6 +82,18 @@ def all_runs(tx: Tx) -> dict[int, SkillRun]:
     return {row[0]: SkillRun(*row) for row in rows}
 
 
+def counted(tx: Tx, pack_pk: int) -> tuple[int, int]:
+    """The pack's counted answers now: how many, and the newest assignment id among them (what
+    a fit that read them all stored in skill_runs)."""
+    row = tx.one(
+        "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM assignments WHERE pack_pk = ?"
+        " AND status = 'answered' AND excluded = 0 AND answer IS NOT NULL",
+        (pack_pk,),
+    )
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 def answers_after(tx: Tx, pack_pk: int, after_id: int) -> int:
     """Answers given on the pack after assignment `after_id` (an index range count)."""
     return int(

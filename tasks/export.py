@@ -78,13 +78,14 @@ async def export_pack(
 ) -> ExportCount:
     """Writes the pack's results (or raw answers) to `out` in one consistent read. Results are
     re-aggregated first: the pack's skills are fitted again on every answer given so far (off
-    the event loop; stored, as `packs reaggregate` does)."""
+    the event loop; stored, as `packs reaggregate` does), unless the stored fit read exactly
+    the answers there are now."""
     clock = clock or Clock()
     if not raw:
         pack = await db.run_read(packs_db.pack_by_id, pack_id)
         if pack is None:
             raise UnknownPack(pack_id)
-        await SkillService(db, clock).refresh(pack)
+        await SkillService(db, clock).refresh_if_changed(pack)
     return await db.run_read(_export, pack_id, out, fmt, raw, to_db_time(clock.now()))
 
 

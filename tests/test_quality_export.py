@@ -138,3 +138,20 @@ async def test_the_shell_exports_and_lists_disputes(
     assert listed.returncode == 0 and "no open dispute" in listed.stdout
     refused = cli("disputes", "reject", "7", "--reason", "x")
     assert refused.returncode == 1 and "no dispute #7" in refused.stderr
+
+
+async def test_an_export_refits_only_when_the_answers_changed(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    # The chat's /export and the CLI's must give the same bytes: a second export on the same
+    # answers keeps the stored fit (and its time); a new answer makes the next one refit.
+    await answered_pack(db, clock, tmp_path)
+    first, second = io.StringIO(), io.StringIO()
+    await export_pack(db, "small", first, fmt="csv", clock=clock)
+    clock.advance(seconds=60)
+    await export_pack(db, "small", second, fmt="csv", clock=clock)
+    assert first.getvalue() == second.getvalue()
+    await db.run(lambda tx: tx.execute("UPDATE assignments SET excluded = 1 WHERE id = 1"))
+    third = io.StringIO()
+    count = await export_pack(db, "small", third, fmt="csv", clock=clock)
+    assert count.computed_at == to_db_time(clock.now()) and third.getvalue() != first.getvalue()

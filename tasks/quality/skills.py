@@ -208,6 +208,17 @@ class SkillService:
             await self.db.run(skills_db.store_run, result.run, result.skills)
         return result
 
+    async def refresh_if_changed(self, pack: PackInfo) -> PackFit | None:
+        """`refresh`, unless the stored fit read exactly the pack's counted answers as they are
+        now (the same count, the same newest answer): then it stands (an export twice in a row
+        writes the same bytes). None: nothing refitted."""
+        if pack.type not in FITTED_TYPES:
+            return None
+        run, now = await self.db.run_read(_run_and_counted, pack.pk)
+        if run is not None and (run.answers, run.last_answer_id) == now:
+            return None
+        return await self.refresh(pack)
+
     async def due(self) -> list[PackInfo]:
         """Active packs whose answers grew by REFRESH_GROWTH (and REFRESH_MIN_NEW) since their
         last fit: two cheap reads per pack (the fit's row, an index range count)."""
@@ -220,6 +231,10 @@ class SkillService:
             if result is not None:
                 fits.append(result)
         return fits
+
+
+def _run_and_counted(tx: Tx, pack_pk: int) -> tuple[SkillRun | None, tuple[int, int]]:
+    return skills_db.latest_run(tx, pack_pk), skills_db.counted(tx, pack_pk)
 
 
 def _due_packs(tx: Tx) -> list[PackInfo]:
