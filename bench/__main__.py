@@ -10,6 +10,7 @@ BENCHMARKS = [
     "bench.bench_pick",
     "bench.bench_import",
     "bench.bench_quality",
+    "bench.bench_reaggregate",
     "bench.bench_statements",
     "bench.bench_operator",
 ]

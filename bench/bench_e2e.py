@@ -7,6 +7,10 @@ process (`python -m bot.simulator`), so this process's CPU time is the bot's alo
 are off on both sides. The floor is a bare python-telegram-bot bot (bench/bare_bot.py: answer and
 edit, no storage) against the same simulator and crowd.
 
+`--quality`: the first setting alone, on a pack with quality control (every 10th task gold, five
+training questions, dynamic overlap, the background skill refresh): the answer path with the
+trust-weighted result on every press.
+
 Three settings: 50 workers with no network delay (targets: >= 300 answers/s, <= 2 CPU-s per
 1,000); 50 and 200 workers with 20-80 ms added to every Bot API call, what a server far from
 Telegram's data centres sees (targets: >= 0.8x the floor's throughput; press-to-toast p95
@@ -45,7 +49,7 @@ LATENCY = "20-80"
 SETTINGS = [(50, None), (50, LATENCY), (200, LATENCY)]  # (workers, --latency-ms)
 
 
-def write_pack(folder: Path) -> tuple[Path, Path]:
+def write_pack(folder: Path, quality: bool = False) -> tuple[Path, Path]:
     options = [
         {"id": "a", "label": "Alpha"},
         {"id": "b", "label": "Beta"},
@@ -61,6 +65,8 @@ def write_pack(folder: Path) -> tuple[Path, Path]:
         "overlap": 3,
         "lease_seconds": 600,
     }
+    if quality:
+        header["quality"] = {"min_seconds": 0}
     pack = folder / "bench.jsonl"
     truth: dict[str, str] = {}
     with pack.open("w", encoding="utf-8") as out:
@@ -69,7 +75,10 @@ def write_pack(folder: Path) -> tuple[Path, Path]:
             label = options[i % 3]["label"]
             text = f"Task {i}: the answer is {label}"
             truth[text] = label
-            out.write(json.dumps({"id": f"t{i}", "text": text}) + "\n")
+            task: dict[str, Any] = {"id": f"t{i}", "text": text}
+            if quality and i % 10 == 0:
+                task["gold"] = options[i % 3]["id"]
+            out.write(json.dumps(task) + "\n")
     truth_file = folder / "truth.json"
     truth_file.write_text(json.dumps(truth), encoding="utf-8")
     return pack, truth_file
@@ -189,11 +198,14 @@ async def in_simulator(
         simulator.wait(timeout=10)
 
 
-async def main() -> None:
+async def main(argv: list[str]) -> None:
+    quality = "--quality" in argv
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        pack, truth = write_pack(folder)
-        for index, (workers, latency) in enumerate(SETTINGS):
+        pack, truth = write_pack(folder, quality)
+        if quality:
+            print("a pack with quality control: 10% gold, training, dynamic overlap")
+        for index, (workers, latency) in enumerate(SETTINGS[:1] if quality else SETTINGS):
             bare = await in_simulator(workers, latency, truth, run_bare)
             ours = await in_simulator(
                 workers, latency, truth, functools.partial(run_ours, folder, pack, tag=str(index))
@@ -224,4 +236,4 @@ def report(workers: int, latency: str | None, ours: Figures, bare: Figures) -> N
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -11,8 +11,9 @@ cost and are worth against crowds with 0%, 20% and 40% spammers.
    SQLite, driven by simulated workers in simulated time (an event queue and a still clock:
    each worker thinks a few seconds per task; spammers take as long as careless workers, so
    speed never gives them away), over SEEDS seeds: accuracy on the non-gold tasks against the
-   hidden truth of our results (trust-weighted, counted answers), of plain majority vote and of
-   Dawid-Skene on all the answers collected; every paid answer per task (training and gold
+   hidden truth of our results (the export: skills learned from every counted answer), and, on
+   all the answers collected, of majority vote, Dawid-Skene, GLAD, Wawa (bench/aggregators.py)
+   and the oracle vote (true accuracies), ties drawn fairly, for the defaults and max_overlap 5; every paid answer per task (training and gold
    included); spammer precision and recall; careful workers stopped. Mean and standard error.
 
 4. The frontier: the same crowds for the settings an operator can choose (max_overlap,
@@ -21,7 +22,8 @@ cost and are worth against crowds with 0%, 20% and 40% spammers.
    says which accuracy the crowd can give at which cost at all.
 
 `python -m bench.bench_quality --crowd-only` runs part 3 alone (it uses only the services'
-public API, so the same file measures an older checkout: the "before" of docs/quality.md).
+public API, so the same file measures an older checkout: the "before" of docs/quality.md);
+`--press-learned` closes tasks on the skills learned from every answer (issue 19's measurement).
 """
 
 from __future__ import annotations
@@ -37,18 +39,18 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bench import quality_types
+from bench import aggregators, quality_types
 from db import Database
 from tasks.clock import FakeClock
 from tasks.export import export_pack
 from tasks.packs import load_pack
-from tasks.quality.dawid_skene import dawid_skene, majority_vote
+from tasks.quality.dawid_skene import dawid_skene
 from tasks.work import TaskCard, WorkService
 
 OPTIONS = ["pos", "neg", "neu"]
@@ -63,6 +65,7 @@ THINK = {  # seconds per task
     "spammer_first": (3.0, 8.0),
 }
 ACCURACY = {"careful": 0.9, "careless": 0.7}
+TRUE_ACCURACY = {**ACCURACY, "spammer_random": 1 / 3, "spammer_first": 1 / 3}
 
 SUSPENSION_WORKERS = 10_000
 SUSPENSION_GOLDS = 200
@@ -250,6 +253,10 @@ class Row:
     ours: float
     majority: float
     ds: float
+    glad: float
+    wawa: float
+    oracle: float
+    careful_share: float  # of the non-gold answers of careful and careless workers
     coverage: float
     answers_per_task: float  # non-gold answers
     paid_per_task: float  # every paid answer: non-gold, gold and training
@@ -331,9 +338,15 @@ async def simulate(spam_share: float, seed: int, quality: Mapping[str, object]) 
                 card = consented[1]
                 if isinstance(card, TaskCard):
                     heapq.heappush(events, (rng.uniform(*THINK[kind]), worker, card))
+            refresh = _skill_refresh(db, clock)
+            next_refresh = REFRESH_SECONDS
             while events:
                 at, worker, card = heapq.heappop(events)
                 clock.advance(seconds=at - (clock.now() - start).total_seconds())
+                if refresh is not None and at >= next_refresh:
+                    # The bot's background job, every REFRESH_SECONDS (of simulated time).
+                    await refresh()
+                    next_refresh += REFRESH_SECONDS
                 kind = kinds[worker]
                 result = await work.answer(
                     worker_id=worker,
@@ -342,12 +355,30 @@ async def simulate(spam_share: float, seed: int, quality: Mapping[str, object]) 
                 )
                 if isinstance(result.next, TaskCard):
                     heapq.heappush(events, (at + rng.uniform(*THINK[kind]), worker, result.next))
-            return await measure(db, kinds, truth, spam_share)
+            return await measure(db, kinds, truth, spam_share, seed)
+
+
+REFRESH_SECONDS = 30.0
+
+
+def _skill_refresh(db: Database, clock: FakeClock) -> Callable[[], Awaitable[object]] | None:
+    """The skills' background refresh as the bot's job runs it (None on a checkout without
+    it: `--crowd-only` measures older code too)."""
+    try:
+        from tasks.quality.skills import REFRESH_CHECK_SECONDS, SkillService
+    except ImportError:
+        return None
+    global REFRESH_SECONDS
+    REFRESH_SECONDS = float(REFRESH_CHECK_SECONDS)
+    return SkillService(db, clock).refresh_due
 
 
 async def measure(
-    db: Database, kinds: dict[int, str], truth: dict[str, str], spam_share: float
+    db: Database, kinds: dict[int, str], truth: dict[str, str], spam_share: float, seed: int
 ) -> Row:
+    """Our results (the export, as an operator gets them) and, on the same stored answers (every
+    non-gold answer collected, counted or not), majority vote, Dawid-Skene, GLAD, Wawa and the
+    oracle vote (each worker's true accuracy); every tie broken by a fair draw."""
     results = io.StringIO()
     await export_pack(db, "bench", results, fmt="jsonl")
     raw = io.StringIO()
@@ -361,8 +392,15 @@ async def measure(
     t = np.array([index[a["task"]] for a in plain], dtype=np.int64)
     w = np.array([workers[a["worker"]] for a in plain], dtype=np.int64)
     lab = np.array([OPTIONS.index(a["label"]) for a in plain], dtype=np.int64)
-    mv = majority_vote(t, lab, TASKS, 3)
-    ds = dawid_skene(t, w, lab, TASKS, len(workers), 3).argmax(axis=1)
+    draw = np.random.default_rng(seed)
+    n_workers = len(workers)
+    mv = aggregators.majority(t, lab, TASKS, 3, draw)
+    ds = aggregators.fair_argmax(dawid_skene(t, w, lab, TASKS, n_workers, 3), draw)
+    glad = aggregators.fair_argmax(aggregators.glad(t, w, lab, TASKS, n_workers, 3), draw)
+    wawa = aggregators.wawa(t, w, lab, TASKS, n_workers, 3, draw)
+    true_q = np.array([TRUE_ACCURACY[kinds[a["worker"]]] for a in plain])
+    oracle = aggregators.oracle(t, lab, true_q, TASKS, 3, draw)
+    honest = [kinds[a["worker"]] for a in plain if kinds[a["worker"]] in ACCURACY]
     labelled = [task for task in task_ids if ours.get(task)]
     right = np.array([OPTIONS.index(truth[task]) for task in labelled])
     picked = np.array([index[task] for task in labelled])
@@ -380,6 +418,10 @@ async def measure(
         ours=float(ours_ok),
         majority=float(np.mean(mv[picked] == right)),
         ds=float(np.mean(ds[picked] == right)),
+        glad=float(np.mean(glad[picked] == right)),
+        wawa=float(np.mean(wawa[picked] == right)),
+        oracle=float(np.mean(oracle[picked] == right)),
+        careful_share=honest.count("careful") / max(len(honest), 1),
         coverage=len(labelled) / TASKS,
         answers_per_task=len(plain) / TASKS,
         paid_per_task=int(paid) / TASKS,
@@ -402,6 +444,14 @@ def mean_se(values: Sequence[float]) -> str:
     return f"{mean:.3f} ± {se:.3f}"
 
 
+MODELS = (("majority", "majority"), ("ds", "Dawid-Skene"), ("glad", "GLAD"), ("wawa", "Wawa"))
+
+
+def paired(rows: Sequence[Row], name: str) -> str:
+    """ours minus a model, per seed on the same answers: mean ± standard error."""
+    return mean_se([r.ours - float(getattr(r, name)) for r in rows])
+
+
 async def print_crowd_table(
     seeds: Sequence[int] = SEEDS,
     quality: Mapping[str, object] | None = None,
@@ -413,13 +463,20 @@ async def print_crowd_table(
         f" {name}; mean ± standard error over {len(seeds)} seeds\n"
     )
     print(
-        "| spammers | ours | majority | Dawid-Skene | labelled | non-gold answers/task |"
-        " paid answers/task (all) | spammer precision | recall | careful stopped |"
-        " careless stopped |"
+        "Ours: the results export (labels from the skills learned on every counted answer);"
+        " the models: on the same stored answers, every non-gold answer collected; oracle: each"
+        " answer weighed by its worker's true accuracy. Ties: a fair draw.\n"
     )
-    print("|" + "---|" * 11)
+    print(
+        "| spammers | ours | majority | Dawid-Skene | GLAD | Wawa | oracle | labelled |"
+        " non-gold answers/task | paid answers/task (all) | spammer precision | recall |"
+        " careful stopped | careless stopped | careful share of answers |"
+    )
+    print("|" + "---|" * 15)
+    tables: list[tuple[float, list[Row]]] = []
     for share in (0.0, 0.2, 0.4):
         rows = [await simulate(share, seed, quality or {}) for seed in seeds]
+        tables.append((share, rows))
 
         def cell(name: str, rows: list[Row] = rows) -> str:
             return mean_se([float(getattr(r, name)) for r in rows])
@@ -428,9 +485,32 @@ async def print_crowd_table(
         careless = sum(r.careless_stopped for r in rows), sum(r.careless for r in rows)
         print(
             f"| {share:.0%} | {cell('ours')} | {cell('majority')} | {cell('ds')} |"
+            f" {cell('glad')} | {cell('wawa')} | {cell('oracle')} |"
             f" {cell('coverage')} | {cell('answers_per_task')} | {cell('paid_per_task')} |"
             f" {cell('precision')} | {cell('recall')} |"
-            f" {careful[0]}/{careful[1]} | {careless[0]}/{careless[1]} |",
+            f" {careful[0]}/{careful[1]} | {careless[0]}/{careless[1]} |"
+            f" {cell('careful_share')} |",
+            flush=True,
+        )
+    print(
+        "\nOurs minus each model, per seed on the same answers (mean ± standard error of the"
+        " difference), and the ceiling for the answer mix collected:\n"
+    )
+    print(
+        "| spammers | − majority | − Dawid-Skene | − GLAD | − Wawa | − oracle |"
+        " seeds ours ≥ best model | ceiling (fair ties) at this mix, as many answers at most |"
+    )
+    print("|" + "---|" * 8)
+    most = int(str((quality or {}).get("max_overlap", 3)))
+    for share, rows in tables:
+        best = sum(r.ours >= max(float(getattr(r, m)) for m, _ in MODELS) for r in rows)
+        mix = statistics.fmean(r.careful_share for r in rows)
+        ceiling, cost = accuracy_ceiling(mix, max_answers=most)
+        print(
+            f"| {share:.0%} | "
+            + " | ".join(paired(rows, m) for m in ("majority", "ds", "glad", "wawa", "oracle"))
+            + f" | {best}/{len(rows)} | {ceiling:.3f} at {cost:.2f} answers/task"
+            f" ({mix:.1%} careful) |",
             flush=True,
         )
 
@@ -453,8 +533,11 @@ def accuracy_ceiling(
     """The best a crowd of careful (90%) and careless (70%) workers can do if every worker's
     accuracy were known exactly and no one were stopped: two answers, then one more at a time
     until the one-coin posterior of the leading label reaches `target` or `max_answers` are in,
-    the label of highest posterior. `careful_share`: the share of answers from careful
-    workers, each answer's worker drawn independently. Returns (accuracy, answers/task)."""
+    the label of highest posterior, ties split fairly (a tie of two counts half right: the
+    expected accuracy of a fair draw; the simulated truth is always label 0, so `argmax`, which
+    takes the lowest index, would hand every tie to the truth). `careful_share`: the share of
+    answers from careful workers, each answer's worker drawn independently. Returns
+    (accuracy, answers/task)."""
     rng = np.random.default_rng(seed)
     q = np.where(rng.random((tasks, max_answers)) < careful_share, 0.9, 0.7)
     right = rng.random((tasks, max_answers)) < q
@@ -471,7 +554,9 @@ def accuracy_ceiling(
         posterior = 1 / np.exp(score - top).sum(axis=1)
         if k >= 1:
             open_ &= posterior < target
-    return float((score.argmax(axis=1) == 0).mean()), float(used.mean())
+    top = score.max(axis=1, keepdims=True)
+    tied = score >= top - 1e-9
+    return float((tied[:, 0] / tied.sum(axis=1)).mean()), float(used.mean())
 
 
 def print_ceiling() -> None:
@@ -547,7 +632,15 @@ async def main(argv: Sequence[str]) -> None:
         print_other_rules()
         print_ceiling()
         print(f"\n(tables 1-2: {time.perf_counter() - started:.1f} s)")
+    if "--press-learned" in argv:
+        # Closing on the skills learned from every answer (the background refresh) instead of
+        # the gold accuracy: measured, not kept (docs/quality.md, "Labels from every answer").
+        from tasks.quality import results
+
+        results.PRESS_USES_LEARNED_SKILLS = True
+        print("\n(presses weigh votes by the learned skills: --press-learned)")
     await print_crowd_table()
+    await print_crowd_table(quality={"max_overlap": 5}, name="max_overlap 5")
     if "--crowd-only" not in argv:
         await print_frontier()
         await quality_types.print_type_table()  # issue 10: one row per answer type

@@ -71,6 +71,7 @@ def _main(argv: Sequence[str] | None) -> int:
         ("pause", "hand out nothing new from PACK (open leases finish)"),
         ("resume", "hand out PACK's tasks again"),
         ("close", "stop PACK for good (open leases finish); needs --yes"),
+        ("reaggregate", "learn PACK's workers' skills from every answer again (its labels)"),
     ):
         sub = pack_actions.add_parser(action, help=text)
         sub.add_argument("pack", metavar="PACK")
@@ -112,6 +113,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return run_bot(settings, args.webhook, args.port, args.listen)
     if args.command == "load-pack":
         return asyncio.run(load_pack_command(settings, args.file, args.replace))
+    if getattr(args, "pack_action", None) == "reaggregate":
+        return asyncio.run(cli_quality.reaggregate_command(settings, args.pack))
     if getattr(args, "pack_action", None):
         action = args.pack_action
         return asyncio.run(

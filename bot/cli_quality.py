@@ -5,6 +5,7 @@
     python -m bot disputes reject ID --reason "..."
     python -m bot disputes review PACK TASK (--keep | --correct OPTION | --retire)
     python -m bot export PACK --format csv|jsonl [--raw] [--out FILE]
+    python -m bot packs reaggregate PACK                     skills learned again, labels
 
 They call the same use cases as the operators' buttons in Telegram; workers are told by the bot
 (the messages wait in the database's outbox until the running bot sends them).
@@ -146,4 +147,42 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_REFUSED
     if args.out is not None:
         print(f"{count.rows} rows written to {args.out}", file=sys.stderr)
+    if count.method is not None:
+        print(f"labels: {count.method}, computed {count.computed_at}", file=sys.stderr)
+    return 0
+
+
+async def reaggregate_command(settings: Settings, pack_id: str) -> int:
+    """`packs reaggregate PACK`: the pack's workers' skills learned again from every answer
+    (stored, as the bot's background refresh does), and what it says about the labels."""
+    from db import Database
+    from db import packs as packs_db
+    from db import skills as skills_db
+    from tasks.quality.skills import SkillService, changed_labels
+
+    async with Database(settings.database_path) as db:
+        pack = await db.run_read(packs_db.pack_by_id, pack_id)
+        if pack is None:
+            print(f"error: no pack {pack_id!r} (python -m bot packs lists them)", file=sys.stderr)
+            return EXIT_REFUSED
+        fit = await SkillService(db).refresh(pack)
+        if fit is None:
+            print(
+                f"pack {pack_id} is a {pack.type} pack: its results need no fit (the medoid,"
+                " weighed by the gold accuracy, computed at each export)"
+            )
+            return 0
+        press = await db.run_read(skills_db.press_labels, pack.pk)
+    run = fit.run
+    print(
+        f"pack {pack_id} re-aggregated ({run.method}): {run.answers:,} answers"
+        f" ({run.gold_answers:,} on gold) from {run.workers:,} workers on {run.tasks:,} tasks,"
+        f" {run.iterations} iterations, {run.seconds:.2f} s; computed {run.computed_at}"
+    )
+    changed, compared = changed_labels(pack, fit, press)
+    if compared:
+        print(
+            f"labels that differ from the ones set at each press: {changed:,} of {compared:,}"
+            f" tasks (python -m bot export {pack_id} writes the new ones)"
+        )
     return 0

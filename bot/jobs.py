@@ -13,6 +13,7 @@ from handlers.delivery import send
 from handlers.deps import KEY, Services, services
 from handlers.outbox import OutboxSender
 from handlers.render import new_work_screen
+from tasks.quality.skills import REFRESH_CHECK_SECONDS, SkillService
 from tasks.statements import StatementService
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ NEW_WORK_CHECK_SECONDS = 15
 STATEMENT_CHECK_SECONDS = 60
 SENDER_CHECK_SECONDS = 5
 SENDER_KEY = "outbox.sender"
+SKILLS_KEY = "quality.skills"
 
 
 async def expire_leases(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,6 +52,27 @@ async def compute_statements(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.info("statements of week %s computed and queued: %d workers", week, count)
     except Exception:
         log.exception("statements: this round failed; the next trigger carries on")
+
+
+async def refresh_skills(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Packs whose answers grew by a tenth since their last fit get their workers' skills
+    learned again from every answer (tasks/quality/skills.py: the EM runs in a thread, the
+    database is written in one short transaction); answer presses read them."""
+    app = context.application
+    service: SkillService | None = app.bot_data.get(SKILLS_KEY)
+    if service is None:
+        service = app.bot_data[SKILLS_KEY] = SkillService(services(context).work.db)
+    try:
+        for fit in await service.refresh_due():
+            run = fit.run
+            log.info(
+                "skills of pack %s learned from %d answers in %.2f s",
+                run.pack_pk,
+                run.answers,
+                run.seconds,
+            )
+    except Exception:
+        log.exception("skills: this refresh failed; the next trigger carries on")
 
 
 async def keep_sender_running(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,6 +105,7 @@ def schedule(app: Application) -> None:  # type: ignore[type-arg]
     queue.run_repeating(
         compute_statements, interval=STATEMENT_CHECK_SECONDS, first=1, name="statements"
     )
+    queue.run_repeating(refresh_skills, interval=REFRESH_CHECK_SECONDS, first=5, name="skills")
     # first=1, not 0: a first run due before the scheduler has started is missed (APScheduler's
     # misfire grace) and would wait a whole interval.
     queue.run_repeating(

@@ -10,10 +10,11 @@ from db.core import Tx
 
 @dataclass
 class TaskVotes:
-    """A task's counting answers, each with its worker's accuracy (None: no standing), and
-    how many leases on it are still open."""
+    """A task's counting answers, each with its worker's accuracy on the gold (None: no
+    standing) and skill learned from all their answers (None: not fitted yet, migration 017),
+    and how many leases on it are still open."""
 
-    answers: list[tuple[str, float | None]] = field(default_factory=list)
+    answers: list[tuple[str, float | None, float | None]] = field(default_factory=list)
     open_leases: int = 0
 
 
@@ -30,23 +31,30 @@ def recent_seconds(tx: Tx, pack_pk: int, sample: int = 501) -> list[float]:
     return [float(row[0]) for row in tx.all(RECENT_SECONDS_SQL, (pack_pk, sample))]
 
 
-def task_votes(tx: Tx, task_pk: int) -> TaskVotes:
-    """The task's counting answers and open leases, each answer with its worker's accuracy."""
-    rows = tx.all(
-        """
-        SELECT a.status, a.answer, q.accuracy
-        FROM assignments AS a
-        LEFT JOIN worker_quality AS q ON q.worker_id = a.worker_id AND q.pack_pk = a.pack_pk
-        WHERE a.task_pk = ? AND a.status IN ('open', 'answered') AND a.excluded = 0
-        """,
-        (task_pk,),
-    )
+TASK_VOTES_SQL = """
+SELECT a.status, a.answer, q.accuracy, {skill}
+FROM assignments AS a
+LEFT JOIN worker_quality AS q ON q.worker_id = a.worker_id AND q.pack_pk = a.pack_pk
+{join}
+WHERE a.task_pk = ? AND a.status IN ('open', 'answered') AND a.excluded = 0
+"""
+GOLD_VOTES_SQL = TASK_VOTES_SQL.format(skill="NULL", join="")
+LEARNED_VOTES_SQL = TASK_VOTES_SQL.format(
+    skill="s.skill",
+    join="LEFT JOIN worker_skills AS s ON s.worker_id = a.worker_id AND s.pack_pk = a.pack_pk",
+)
+
+
+def task_votes(tx: Tx, task_pk: int, learned: bool = False) -> TaskVotes:
+    """The task's counting answers and open leases, each answer with its worker's accuracy
+    and, with `learned`, their learned skill (one more primary-key lookup per answer)."""
+    rows = tx.all(LEARNED_VOTES_SQL if learned else GOLD_VOTES_SQL, (task_pk,))
     votes = TaskVotes()
-    for status, answer, accuracy in rows:
+    for status, answer, accuracy, skill in rows:
         if status == "open":
             votes.open_leases += 1
         else:
-            votes.answers.append((answer, accuracy))
+            votes.answers.append((answer, accuracy, skill))
     return votes
 
 

@@ -19,6 +19,7 @@ class TaskAnswer:
     worker_id: int | None
     answer: str | None
     accuracy: float | None  # the answering worker's, None without a standing
+    skill: float | None  # the worker's skill learned from all their answers (migration 017)
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,15 @@ class RawAnswer:
 
 def task_answers(tx: Tx, pack_pk: int) -> Iterator[TaskAnswer]:
     """Every task in service of the pack, in pk order, once per counting answer (once with
-    answer None when it has none), with the answering worker's id and accuracy."""
+    answer None when it has none), with the answering worker's id, accuracy and skill."""
     rows = tx.conn.execute(
         """
-        SELECT t.pk, t.task_id, t.gold, a.worker_id, a.answer, q.accuracy
+        SELECT t.pk, t.task_id, t.gold, a.worker_id, a.answer, q.accuracy, s.skill
         FROM tasks AS t
         LEFT JOIN assignments AS a
                ON a.task_pk = t.pk AND a.status = 'answered' AND a.excluded = 0
         LEFT JOIN worker_quality AS q ON q.worker_id = a.worker_id AND q.pack_pk = a.pack_pk
+        LEFT JOIN worker_skills AS s ON s.worker_id = a.worker_id AND s.pack_pk = a.pack_pk
         WHERE t.pack_pk = ? AND t.retired = 0
         ORDER BY t.pk
         """,

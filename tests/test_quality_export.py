@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from db import Database
+from db import Database, to_db_time
 from tasks.clock import FakeClock
 from tasks.export import export_pack
 from tasks.packs import load_pack
@@ -65,19 +65,28 @@ async def test_results_export_gives_a_label_confidence_and_votes_per_task(
 ) -> None:
     await answered_pack(db, clock, tmp_path)
     out = io.StringIO()
-    count = await export_pack(db, "small", out, fmt="csv")
+    count = await export_pack(db, "small", out, fmt="csv", clock=clock)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert count.rows == 4 and len(rows) == 4
     assert list(rows[0]) == [
         "task", "label", "confidence", "answers", "votes_pos", "votes_neg", "votes_neu",
-        "gold", "ds_label", "ds_confidence",
+        "gold", "ds_label", "ds_confidence", "method", "computed_at",
     ]  # fmt: skip
     assert rows[0]["task"] == "'=HYPERLINK(1)"
-    # The confidence is the one-coin posterior of the label: two agreeing workers of unknown
-    # accuracy (no gold: q = 0.5, weight log 2 each) give 4 / (4 + 1 + 1).
-    assert all(
-        r["label"] == "pos" and r["confidence"] == "0.6667" and r["answers"] == "2" for r in rows
-    )
+    # The export re-aggregated the pack: each worker's skill was learned from all their answers
+    # (the EM), stored with its time, and the labels say which method and when.
+    stamp = to_db_time(clock.now())
+    assert (count.method, count.computed_at) == ("one_coin_em", stamp)
+    assert all(r["method"] == "one_coin_em" and r["computed_at"] == stamp for r in rows)
+    skills = await db.query("SELECT worker_id, skill, answers FROM worker_skills ORDER BY 1")
+    # No gold: the prior's centre stays 0.5 (agreement alone never raises it), and four
+    # answers each move it part of the way: (4 x 0.5 + 4 x ~0.99) / 8, about 0.74.
+    assert [(row[0], row[2]) for row in skills] == [(1, 4), (2, 4)]
+    assert all(0.72 < row[1] < 0.76 for row in skills)
+    # The confidence is the label's posterior under those skills (and the learned class
+    # shares: every task looks "pos"): far surer than the gold-only 4 / (4 + 1 + 1), below 1.
+    assert all(r["label"] == "pos" and r["answers"] == "2" for r in rows)
+    assert all(0.95 < float(r["confidence"]) < 0.995 for r in rows)
     assert all(
         r["votes_pos"] == "2" and r["votes_neg"] == "0" and r["gold"] == "false" for r in rows
     )
@@ -129,3 +138,20 @@ async def test_the_shell_exports_and_lists_disputes(
     assert listed.returncode == 0 and "no open dispute" in listed.stdout
     refused = cli("disputes", "reject", "7", "--reason", "x")
     assert refused.returncode == 1 and "no dispute #7" in refused.stderr
+
+
+async def test_an_export_refits_only_when_the_answers_changed(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    # The chat's /export and the CLI's must give the same bytes: a second export on the same
+    # answers keeps the stored fit (and its time); a new answer makes the next one refit.
+    await answered_pack(db, clock, tmp_path)
+    first, second = io.StringIO(), io.StringIO()
+    await export_pack(db, "small", first, fmt="csv", clock=clock)
+    clock.advance(seconds=60)
+    await export_pack(db, "small", second, fmt="csv", clock=clock)
+    assert first.getvalue() == second.getvalue()
+    await db.run(lambda tx: tx.execute("UPDATE assignments SET excluded = 1 WHERE id = 1"))
+    third = io.StringIO()
+    count = await export_pack(db, "small", third, fmt="csv", clock=clock)
+    assert count.computed_at == to_db_time(clock.now()) and third.getvalue() != first.getvalue()

@@ -102,15 +102,18 @@ async def test_the_fresh_first_pick_reads_the_same_index_backwards(
 def test_the_crowd_ceiling_behind_the_docs_frontier() -> None:
     # docs/quality.md, "Cost and accuracy": in the bench's crowd careful workers give about
     # 41% of the answers; even with every worker's accuracy known and nothing paid for training
-    # or gold, three answers at most cannot reach 95.5%, and five need more than 2.6 per task.
+    # or gold, three answers at most give about 90.5%, and five need more than 2.6 per task.
+    # Ties are split fairly: the simulated truth is always label 0, so handing ties to the
+    # lowest index (argmax) would give them all to the truth.
     from bench.bench_quality import accuracy_ceiling, careful_answer_share
 
     share = careful_answer_share()
     assert 0.40 < share < 0.42
     three, three_cost = accuracy_ceiling(share, tasks=50_000, max_answers=3)
     five, five_cost = accuracy_ceiling(share, tasks=50_000, max_answers=5)
-    assert three < 0.93 and 2.3 < three_cost <= 3
-    assert 0.945 < five < 0.96 and five_cost > 2.6
-    # With no careless answers the same rule is far above it, for fewer answers.
+    assert 0.895 < three < 0.915 and 2.3 < three_cost <= 3
+    assert 0.935 < five < 0.955 and five_cost > 2.6
+    # With no careless answers the same rule is far above it, for fewer answers: 97.6%, not
+    # the 98.5% that ties handed to the truth made of it.
     best, best_cost = accuracy_ceiling(1.0, tasks=50_000, max_answers=3)
-    assert best > 0.98 and best_cost < 2.25
+    assert 0.97 < best < 0.98 and best_cost < 2.25

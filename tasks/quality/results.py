@@ -22,6 +22,21 @@ from tasks.quality.record import keep, points_of
 
 log = logging.getLogger(__name__)
 
+# Whether dynamic overlap (each press) weighs votes by the skills learned from every answer
+# (the background fit, tasks/quality/skills.py) instead of the gold accuracy. Measured both ways
+# (docs/quality.md, "Labels from every answer": `bench_quality --press-learned`): no measurable
+# saving of answers at equal accuracy, so presses keep the gold accuracy; the exported labels
+# use the learned skills.
+PRESS_USES_LEARNED_SKILLS = False
+
+
+def vote_accuracy(accuracy: float | None, skill: float | None) -> float:
+    """The accuracy a vote is weighed by: the learned skill, else the gold accuracy, else 0.5
+    (no evidence)."""
+    if skill is not None and PRESS_USES_LEARNED_SKILLS:
+        return skill
+    return 0.5 if accuracy is None else accuracy
+
 
 class Results:
     def __init__(self, packs: PackStatsCache) -> None:
@@ -30,13 +45,11 @@ class Results:
     def aggregate(self, tx: Tx, pack: PackInfo, task_pk: int) -> None:
         """The task's trust-weighted result, and how many more answers it wants."""
         s = self.packs.settings(pack)
-        found = answers_db.task_votes(tx, task_pk)
+        found = answers_db.task_votes(tx, task_pk, learned=PRESS_USES_LEARNED_SKILLS)
         outcomes = answer_types.vote_options(pack)
         votes = [
-            answer_types.Vote(
-                answer, rules.trust_weight(0.5 if accuracy is None else accuracy, outcomes)
-            )
-            for answer, accuracy in found.answers
+            answer_types.Vote(answer, rules.trust_weight(vote_accuracy(accuracy, skill), outcomes))
+            for answer, accuracy, skill in found.answers
         ]
         result = answer_types.aggregate(pack, votes)  # per type: tasks/answer_types/
         label, confidence = result.label, result.confidence

@@ -8,7 +8,7 @@ plain words are in docs/quality.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -360,6 +360,27 @@ def one_coin_vote(votes: Sequence[Vote], options: int) -> tuple[str | None, floa
     mass = sum(math.exp(weight - top) for weight in totals.values())
     mass += max(0, options - len(totals)) * math.exp(-top)
     return label, 1.0 / mass
+
+
+def posterior_vote(
+    votes: Sequence[Vote], option_ids: Sequence[str], priors: Mapping[str, float] | None = None
+) -> tuple[str | None, float]:
+    """`one_coin_vote` with the options' prior shares (the EM's class priors; None: uniform):
+    each option scores log(prior) plus the weights of its votes, the label is the best score
+    and its posterior the confidence. Ties go to the label voted first, then the option order.
+    (None, 0.0) with no votes."""
+    if not votes:
+        return None, 0.0
+    first = {vote.label: i for i, vote in reversed(list(enumerate(votes)))}
+    totals: dict[str, float] = {}
+    for option in option_ids:
+        share = priors.get(option) if priors else None
+        totals[option] = math.log(share) if share and share > 0 else math.log(1 / len(option_ids))
+    for vote in votes:
+        totals[vote.label] = totals.get(vote.label, 0.0) + vote.weight
+    label = max(totals, key=lambda name: (totals[name], -first.get(name, len(votes))))
+    top = totals[label]
+    return label, 1.0 / sum(math.exp(score - top) for score in totals.values())
 
 
 def slots_wanted(
