@@ -13,8 +13,9 @@ cost and are worth against crowds with 0%, 20% and 40% spammers.
    speed never gives them away), over SEEDS seeds: accuracy on the non-gold tasks against the
    hidden truth of our results (the export: skills learned from every counted answer), and, on
    all the answers collected, of majority vote, Dawid-Skene, GLAD, Wawa (bench/aggregators.py)
-   and the oracle vote (true accuracies), ties drawn fairly, for the defaults and max_overlap 5; every paid answer per task (training and gold
-   included); spammer precision and recall; careful workers stopped. Mean and standard error.
+   and the oracle vote (true accuracies), ties drawn fairly, for the defaults and max_overlap 5;
+   every paid answer per task (training and gold included); spammer precision and recall;
+   careful workers stopped. Mean and standard error.
 
 4. The frontier: the same crowds for the settings an operator can choose (max_overlap,
    qualification, target_confidence): accuracy against every paid answer per task; and the
