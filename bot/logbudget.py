@@ -147,7 +147,7 @@ class EventTally:
         if not self._counts:
             return
         loop = asyncio.get_running_loop()
-        parts = "; ".join(f"{n} {kind}" for kind, n in self._counts.items())
+        parts = "; ".join(f"{kind}: {n}" for kind, n in self._counts.items())
         elapsed = loop.time() - self._since
         over = f" (over {elapsed:.0f} s)" if elapsed >= 1 else ""
         self.logger.log(self.level, "%s: %s%s", self.title, parts, over)

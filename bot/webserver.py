@@ -177,6 +177,11 @@ class GuardedServer:
     def open_connections(self) -> int:
         return len(self._open)
 
+    @property
+    def waiting_connections(self) -> int:
+        """Open connections not in a request (sending a head, or idle): the ones pushed out."""
+        return len(self._waiting)
+
     def protocol_factory(self) -> asyncio.Protocol:
         assert self._server is not None
         return self._server()
@@ -248,7 +253,8 @@ class GuardedServer:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         if exc.errno in RESOURCE_ERRNOS:
             self._push_out_oldest()  # frees a descriptor for the next try
-        self.tally.count(f"accept() failures ({reason}; paused {self.limits.accept_retry:g} s)")
+        pause = self.limits.accept_retry
+        self.tally.count(f"accept() failures ({reason}; paused {pause:g} s each)")
         self._pause()
         if self._retry is None:
             self._retry = self._loop.call_later(self.limits.accept_retry, self._retry_accepting)
@@ -305,10 +311,11 @@ class GuardedServer:
         if conn.busy or conn.closing or conn not in self._open:
             return
         self.stats.timed_out += 1
+        limits = self.limits
         if conn.head_started:
-            what = f"connections closed: no whole request head in {self.limits.header_timeout:g} s"
+            what = f"connections closed for no whole request head in {limits.header_timeout:g} s"
         else:
-            what = f"connections closed: idle {self.limits.idle_timeout:g} s"
+            what = f"connections closed after {limits.idle_timeout:g} s idle"
         self.tally.count(what)
         self._drop(conn)
 
@@ -317,8 +324,8 @@ class GuardedServer:
         for conn in self._waiting:
             self.stats.pushed_out += 1
             self.tally.count(
-                f"connections closed at the cap of {self.limits.max_connections}"
-                " to make room (the oldest waiting for a request first)"
+                f"connections closed to make room at the cap of {self.limits.max_connections}"
+                " (the oldest waiting for a request first)"
             )
             self._drop(conn)
             return True
