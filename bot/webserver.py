@@ -193,7 +193,11 @@ class GuardedServer:
         self.limits = _fit_open_file_limit(self.limits)
         await self._runner.setup()
         self._server = self._runner.server
-        self._sockets = await _listen(host, port, self.limits.backlog)
+        try:
+            self._sockets = await _listen(host, port, self.limits.backlog)
+        except ListenError:
+            await self._runner.cleanup()
+            raise
         self._accepting = True
         self._resume()
 
@@ -231,7 +235,8 @@ class GuardedServer:
 
     def _on_readable(self, sock: socket.socket) -> None:
         for _ in range(ACCEPT_BATCH):
-            if len(self._open) >= self.limits.max_connections and not self._push_out_oldest():
+            full = len(self._open) >= self.limits.max_connections
+            if full and not self._waiting:
                 self.stats.cap_pauses += 1
                 self._pause()  # every connection is in a request: the new ones wait
                 self._paused_at_cap = True
@@ -245,6 +250,8 @@ class GuardedServer:
             except OSError as exc:
                 self._accept_failed(exc)
                 return
+            if full:
+                self._push_out_oldest()
             self._admit(conn_sock)
 
     def _accept_failed(self, exc: OSError) -> None:
@@ -283,10 +290,9 @@ class GuardedServer:
         except BaseException as exc:
             conn_sock.close()
             self._release(conn)
-            if isinstance(exc, OSError):
-                self.tally.count(f"connections lost as they began ({exc.strerror or exc})")
-            elif not isinstance(exc, asyncio.CancelledError):
+            if not isinstance(exc, OSError):
                 raise
+            self.tally.count(f"connections lost as they began ({exc.strerror or exc})")
 
     # -- each connection's state
 
