@@ -17,11 +17,11 @@ accepts the connections itself:
   A kept-alive connection may stay idle `idle_timeout`. Past either, it is closed.
 - The request body is the handler's to bound in size and time: bot/receive.py reads it only
   once the secret token matched, within `body_timeout`.
-- Out of file descriptors (EMFILE and kin), accepting pauses `accept_retry` and the oldest
-  waiting connection is closed to free one. Nothing here logs once per event: connections
-  closed and accept failures are counted, and one line per `report_interval` sums them up
-  (bot/logbudget.py); aiohttp's server logger gets a budget too (it writes a traceback per
-  malformed request).
+- Out of file descriptors (EMFILE and kin), the oldest waiting connections are closed to free
+  some and accepting tries again at once (after `accept_retry` if none was waiting).
+- Nothing here logs once per event: connections closed and accept failures are counted, and
+  one line per `report_interval` sums them up (bot/logbudget.py); aiohttp's server logger gets
+  a budget too (it writes a traceback per malformed request).
 - The cap is lowered to fit the process's open-file limit (`ulimit -n`), with a line saying so.
 """
 
@@ -51,6 +51,10 @@ RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.EN
 FD_RESERVE = 128
 #: Connections accepted per wake-up of the listening socket, before other work gets a turn.
 ACCEPT_BATCH = 64
+#: Out of descriptors, this many waiting connections are closed to free some, and accepting
+#: tries again after FREED_RETRY (after Limits.accept_retry if none was waiting).
+FREED_ON_RESOURCE_ERROR = 4
+FREED_RETRY = 0.01
 #: After the handler answered without reading the whole body (a 403 to a stranger), aiohttp
 #: reads and drops the rest for at most this long before it closes the connection.
 LINGERING_TIME = 2.0
@@ -258,13 +262,16 @@ class GuardedServer:
         assert self._loop is not None
         self.stats.accept_errors += 1
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        if exc.errno in RESOURCE_ERRNOS:
-            self._push_out_oldest()  # frees a descriptor for the next try
-        pause = self.limits.accept_retry
-        self.tally.count(f"accept() failures ({reason}; paused {pause:g} s each)")
+        freed = 0
+        if exc.errno in RESOURCE_ERRNOS:  # stalled connections give their descriptors back
+            while freed < FREED_ON_RESOURCE_ERROR and self._push_out_oldest():
+                freed += 1
+        self.tally.count(f"accept() failures ({reason})")
         self._pause()
         if self._retry is None:
-            self._retry = self._loop.call_later(self.limits.accept_retry, self._retry_accepting)
+            # Freed descriptors are closed before the next turn of the loop: try again then.
+            delay = FREED_RETRY if freed else self.limits.accept_retry
+            self._retry = self._loop.call_later(delay, self._retry_accepting)
 
     def _retry_accepting(self) -> None:
         self._retry = None

@@ -405,7 +405,7 @@ async def test_out_of_file_descriptors_accept_pauses_and_logs_once_per_interval(
         async with http.get(f"http://127.0.0.1:{server.port}/ping") as resp:
             assert resp.status == 200 and await resp.text() == "pong"
     assert failures == 100 and server.stats.accept_errors == 100
-    # The stalled connection was closed to free a descriptor.
+    # The stalled connection was closed to free a descriptor (and only it was waiting).
     assert await asyncio.wait_for(closed_by_server(stalled[0][0]), timeout=10) == b""
     close_all(stalled)
     assert server.stats.pushed_out == 1
