@@ -12,6 +12,7 @@ BENCHMARKS = [
     "bench.bench_quality",
     "bench.bench_statements",
     "bench.bench_operator",
+    "bench.bench_webhook",
 ]
 
 
