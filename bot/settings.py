@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     @classmethod
     def _listen(cls, value: str) -> str:
         host = value.strip()
+        if host.startswith("[") and host.endswith("]"):  # an IPv6 address as URLs write it
+            host = host[1:-1]
         if not host or any(c.isspace() or c in "/[]" for c in host):
             raise ValueError(
                 f"not a local address: {value!r} (e.g. 127.0.0.1, or 0.0.0.0 for every one)"

@@ -470,7 +470,9 @@ def test_the_webhook_listens_on_127_0_0_1_unless_told_otherwise(
     monkeypatch.setenv("WEBHOOK_MAX_CONNECTIONS", "250")
     assert cli_module.main(webhook) == 0
     assert cli_module.main([*webhook, "--listen", "::1"]) == 0
-    assert asked == [("127.0.0.1", 100), ("0.0.0.0", 250), ("::1", 250)]
+    monkeypatch.setenv("WEBHOOK_LISTEN", "[::1]")
+    assert cli_module.main(webhook) == 0
+    assert asked == [("127.0.0.1", 100), ("0.0.0.0", 250), ("::1", 250), ("::1", 250)]
 
 
 @pytest.mark.parametrize(
