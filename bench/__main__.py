@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.bench_reaggregate",
     "bench.bench_statements",
     "bench.bench_operator",
+    "bench.bench_webhook",
 ]
 
 

@@ -25,6 +25,7 @@ from bot.inbox import Inbox
 from bot.processor import PerUserUpdateProcessor
 from bot.receive import Receiver
 from bot.settings import Settings
+from bot.webserver import Limits
 from bot.wiring import build_bot, build_services
 from db import Database
 from db.core import current_update
@@ -150,12 +151,19 @@ async def start_webhook(
     url_path: str,
     webhook_url: str,
     secret: str,
+    limits: Limits | None = None,
 ) -> Receiver:
-    """Starts the bot on a webhook (Telegram POSTs each update to `webhook_url`) and returns."""
+    """Starts the bot on a webhook (Telegram POSTs each update to `webhook_url`) and returns;
+    bot.webserver.ListenError if it cannot listen on listen:port."""
 
     async def receive(receiver: Receiver) -> None:
         await receiver.start_webhook(
-            listen=listen, port=port, url_path=url_path, webhook_url=webhook_url, secret=secret
+            listen=listen,
+            port=port,
+            url_path=url_path,
+            webhook_url=webhook_url,
+            secret=secret,
+            limits=limits,
         )
 
     return await _start(app, receive)

@@ -56,8 +56,12 @@ def _main(argv: Sequence[str] | None) -> int:
 
     run = commands.add_parser("run", help="run the bot (long polling, or a webhook)")
     run.add_argument("--webhook", metavar="URL", help="public HTTPS URL Telegram calls")
-    run.add_argument("--port", type=int, default=8443, help="local port for the webhook")
-    run.add_argument("--listen", default="0.0.0.0", help="local address for the webhook")
+    run.add_argument("--port", type=_port, default=8443, help="local port for the webhook")
+    run.add_argument(
+        "--listen",
+        metavar="HOST",
+        help="local address for the webhook (default: WEBHOOK_LISTEN, 127.0.0.1)",
+    )
 
     load = commands.add_parser("load-pack", help="validate and load a task pack (JSON or JSONL)")
     load.add_argument("file", type=Path)
@@ -110,7 +114,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if code is not None:
             return code
     if args.command == "run":
-        return run_bot(settings, args.webhook, args.port, args.listen)
+        return run_bot(settings, args.webhook, args.port, args.listen or settings.webhook_listen)
     if args.command == "load-pack":
         return asyncio.run(load_pack_command(settings, args.file, args.replace))
     if getattr(args, "pack_action", None) == "reaggregate":
@@ -125,6 +129,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> int:
     from bot.app import build_application, run_until_stopped, start_polling, start_webhook
+    from bot.webserver import Limits, ListenError
 
     if not settings.bot_token:
         print(
@@ -152,17 +157,23 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         print("error: setting WEBHOOK_SECRET: use 1-256 of A-Z a-z 0-9 _ -", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    run_until_stopped(
-        lambda: start_webhook(
+    limits = Limits(max_connections=settings.webhook_max_connections)
+    try:
+        run_until_stopped(
+            lambda: start_webhook(
+                app,
+                listen=listen,
+                port=port,
+                url_path=parsed.path.lstrip("/"),
+                webhook_url=webhook,
+                secret=secret,
+                limits=limits,
+            ),
             app,
-            listen=listen,
-            port=port,
-            url_path=parsed.path.lstrip("/"),
-            webhook_url=webhook,
-            secret=secret,
-        ),
-        app,
-    )
+        )
+    except ListenError as exc:
+        print(f"error: --listen/--port: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     return 0
 
 
@@ -176,6 +187,12 @@ def _version() -> str:
         return version("petites-mains")
     except PackageNotFoundError:
         return "(not installed)"
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port from 1 to 65535: {text!r}")
+    return int(text)
 
 
 def _workers(text: str) -> int:

@@ -10,7 +10,11 @@ confirmed and handed to the handlers.
   getUpdates carries the offset that confirms them. A pause between calls (POLL_INTERVAL, less
   the time the call itself took) lets one call bring several presses.
 - Webhook: the POST is answered 200 only once its update is stored (500 if the database fails:
-  Telegram tries again); the secret token is checked in constant time (403 otherwise).
+  Telegram tries again); the secret token is checked in constant time (403 otherwise), before
+  the body is read (1 MiB and Limits.body_timeout at most); a body that is not an update (not
+  JSON, a 5,000-digit number, nested too deep, an update_id that is not a positive 63-bit
+  integer) is a 400. The server around it (bot/webserver.py) times out slow request heads and
+  caps the connections, so that strangers cannot hold it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 from typing import Any
 
@@ -27,6 +32,8 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.inbox import Inbox, Json
+from bot.logbudget import LogBudget
+from bot.webserver import GuardedServer, Limits
 from handlers.telegram_bot import WorkBot
 
 log = logging.getLogger(__name__)
@@ -35,6 +42,15 @@ LONG_POLL_SECONDS = 10
 POLL_INTERVAL = 0.02  # at most one getUpdates per 20 ms: a call brings several presses
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BACKOFF_MAX = 30.0
+#: Connections Telegram may open at once to the webhook (setWebhook's max_connections).
+TELEGRAM_CONNECTIONS = 40
+#: A webhook call's body: at most this big (Telegram's updates are a few KB); it must come
+#: whole within Limits.body_timeout, and is read only once the secret token matched.
+MAX_BODY_BYTES = 1024 * 1024
+#: An update nested deeper than this is malformed (Telegram's are about 10 levels deep).
+MAX_UPDATE_DEPTH = 64
+#: update_id: a positive 63-bit integer (Telegram's are; the inbox stores it as SQLite INTEGER).
+MAX_UPDATE_ID = 2**63 - 1
 
 
 class Receiver:
@@ -57,8 +73,10 @@ class Receiver:
         self.failed = asyncio.Event()  # set when receiving cannot go on (a revoked token)
         self._offset: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._runner: web.AppRunner | None = None
+        self._server: GuardedServer | None = None
+        self._limits = Limits()
         self._secret = b""
+        self._store_failures = LogBudget()
         inbox.dispatch = self._dispatch
 
     def _dispatch(self, data: Json) -> None:
@@ -130,41 +148,75 @@ class Receiver:
     # -- webhook
 
     async def start_webhook(
-        self, *, listen: str, port: int, url_path: str, webhook_url: str, secret: str
+        self,
+        *,
+        listen: str,
+        port: int,
+        url_path: str,
+        webhook_url: str,
+        secret: str,
+        limits: Limits | None = None,
     ) -> None:
-        server = web.Application(client_max_size=1024 * 1024)
+        """Serves the webhook on listen:port (bot/webserver.py: timeouts, a connection cap)
+        and tells Telegram to call `webhook_url`; ListenError if it cannot listen there."""
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
         self._secret = secret.encode()
-        server.router.add_post("/" + url_path.lstrip("/"), self._on_post)
-        runner = web.AppRunner(server, access_log=None, shutdown_timeout=5.0)
-        await runner.setup()
+        app.router.add_post("/" + url_path.lstrip("/"), self._on_post)
+        server = GuardedServer(app, limits)
+        self._limits = server.limits
         # The updates left open go to the handlers before the first POST can bring a new one
         # (Telegram may still have the webhook of the last run).
         await self._begin()
-        await web.TCPSite(runner, listen, port).start()
-        self._runner = runner
+        await server.start(listen, port)
+        self._server = server
+        log.info(
+            "webhook: listening on %s:%d, at most %d connections",
+            listen,
+            server.port,
+            server.limits.max_connections,
+        )
         await self.app.bot.set_webhook(
             webhook_url,
             secret_token=secret,
             allowed_updates=self.allowed_updates,
-            max_connections=40,
+            max_connections=min(TELEGRAM_CONNECTIONS, server.limits.max_connections),
         )
 
     async def _on_post(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self._secret):
+        # Headers are decoded with surrogateescape: bytes that are not UTF-8 compare as bytes.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, self._secret):
             return web.Response(status=403)
         if request.content_type != "application/json":
             return web.Response(status=403)
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return web.Response(status=413)
+        body_timeout = self._limits.body_timeout
         try:
-            data = await request.json()
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                raise ValueError("not an update")
-        except ValueError:
+            async with asyncio.timeout(body_timeout):
+                body = await request.read()
+        except TimeoutError:
+            if self._server is not None:
+                self._server.tally.count(
+                    f"request bodies not whole in {body_timeout:g} s (answered 408)"
+                )
+            response = web.Response(status=408)
+            response.force_close()
+            return response
+        data = parse_update(body)
+        if data is None:
             return web.Response(status=400)
         try:
             fresh = await self.inbox.store([data])
         except Exception:
-            log.exception("webhook: update %s not stored; Telegram sends it again", data)
+            dropped = self._store_failures.take("store")
+            if dropped is not None:
+                more = f" ({dropped} more since the last such line)" if dropped else ""
+                log.exception(
+                    "webhook: update %s not stored; Telegram sends it again%s",
+                    data["update_id"],
+                    more,
+                )
             return web.Response(status=500)
         for update in fresh:  # an update posted again is stored already: handled once
             self._dispatch(update)
@@ -174,9 +226,9 @@ class Receiver:
 
     async def stop(self) -> None:
         """Stops receiving (what was stored is confirmed); the handlers finish in app.stop."""
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
+        if self._server is not None:
+            server, self._server = self._server, None
+            await server.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -204,6 +256,39 @@ def _lean(data: Json) -> Json:
     message = query["message"]
     lean = {k: v for k, v in message.items() if k not in _UNREAD_ON_PRESSED_MESSAGE}
     return {**data, "callback_query": {**query, "message": lean}}
+
+
+def parse_update(body: bytes) -> Json | None:
+    """A webhook body as an update, or None if it is not one: not JSON (or a number of more
+    than 4,300 digits, Python's limit), nested too deep, not an object, or an `update_id` that
+    is not an integer from 1 to 2**63 - 1 (true, 1.0, "5" and 0 are not)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's own limit
+        return None
+    if not isinstance(data, dict) or _deeper_than(data, MAX_UPDATE_DEPTH):
+        return None
+    update_id = data.get("update_id")
+    if type(update_id) is not int or not 1 <= update_id <= MAX_UPDATE_ID:
+        return None
+    return data
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """True if JSON containers nest more than `limit` deep (without recursing)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _seconds(value: object) -> float:

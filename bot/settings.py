@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=25.0, gt=0)
     # The secret Telegram sends back with each webhook call; random per run when unset.
     webhook_secret: str | None = None
+    # Webhook mode: the local address the bot listens on (behind the HTTPS proxy), and how
+    # many connections it holds at once (bot/webserver.py).
+    webhook_listen: str = "127.0.0.1"
+    webhook_max_connections: int = Field(default=100, ge=1, le=10_000)
     # Earnings: the fair-pay floor per hour (in each pack's currency), weekly statements, payouts.
     min_hourly_rate: str = "12.00"
     statement_day: str = "monday"
@@ -70,6 +74,18 @@ class Settings(BaseSettings):
         if any(c.isspace() for c in value) or parts.username or parts.password:
             raise ValueError(f"not a server address: {value!r} (e.g. https://api.telegram.org)")
         return value.rstrip("/")
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host = value.strip()
+        if host.startswith("[") and host.endswith("]"):  # an IPv6 address as URLs write it
+            host = host[1:-1]
+        if not host or any(c.isspace() or c in "/[]" for c in host):
+            raise ValueError(
+                f"not a local address: {value!r} (e.g. 127.0.0.1, or 0.0.0.0 for every one)"
+            )
+        return host
 
     @field_validator("operator_ids", mode="before")
     @classmethod
