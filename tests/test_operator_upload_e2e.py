@@ -154,6 +154,39 @@ async def test_a_broken_pack_gets_every_error_with_its_line_and_nothing_is_impor
     assert await packs(db_path) == []
 
 
+async def test_hostile_json_sent_in_the_chat_is_one_error_with_its_line_never_an_exception(
+    sim: SimulatorServer, operator: int, db_path: Path
+) -> None:
+    """Nesting deeper than json's recursion and a number of 5,000 digits, in a JSON pack, a
+    JSONL pack and a CSV caption: the usual errors message, never "RecursionError"."""
+    head = json.dumps(PACK_HEADER)[:-1]
+    deep = "[" * 5000 + "]" * 5000
+    nested = (head + ',\n"tasks": [\n{"id": "t1", "text": "a", "n": ' + deep + "}]}").encode()
+    number = jsonl(
+        [{"id": "t1", "text": "a"}, '{"id": "t2", "text": "b", "n": ' + "9" * 5000 + "}"]
+    )
+    cases = [
+        (nested, "deep.json", None, "• line 3: nested too deeply (more than 32 levels)"),
+        (
+            number,
+            "number.jsonl",
+            None,
+            "• line 3: a number has 5,000 digits, more than the 4,300 a number may have",
+        ),
+        (
+            b"id,text\nc1,a\n",
+            "deep.csv",
+            CAPTION + "\nquality.gold_ratio=" + deep,
+            '• field "quality.gold_ratio": caption line 9: nested too deeply',
+        ),
+    ]
+    for data, name, caption, said in cases:
+        reply = await upload(sim, data, name, "not imported", caption=caption)
+        assert said in reply.text, reply.text
+        assert "Error" not in reply.text and "failed" not in reply.text
+    assert await packs(db_path) == []
+
+
 async def test_files_that_cannot_be_packs_get_a_clear_answer(
     sim: SimulatorServer, operator: int, db_path: Path
 ) -> None:

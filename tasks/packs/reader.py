@@ -41,7 +41,17 @@ from tasks.packs.format import (
     too_many_units,
     utf16_units,
 )
-from tasks.packs.jsonscan import decode_error, json_problem, scan_json_pack, unencodable
+from tasks.packs.jsonscan import (
+    NOT_AN_OBJECT,
+    HostileJson,
+    decode_error,
+    deep_at,
+    json_problem,
+    loads,
+    scan_json_pack,
+    too_deep,
+    unencodable,
+)
 
 BATCH_SIZE = 5000
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -253,7 +263,7 @@ class PackReader:
             self.header_line = self._line
             self.readable = True
             try:
-                value = json.loads(raw)
+                value = loads(raw)
             except ValueError as exc:
                 self.errors.add(self._line, None, None, f"the header line: {json_problem(exc)}")
                 return None
@@ -293,22 +303,25 @@ class PackReader:
             line = data.count(b"\n", 0, exc.start) + 1
             self.errors.add(line, None, None, "the file is not UTF-8 text")
             return None
+        # Measured before anything is parsed (json recurses once per level), a chunk at a time.
+        if (deep := deep_at(data)) is not None:
+            hostile = too_deep(data, deep)
+            self.errors.add(hostile.lineno, None, None, hostile.msg)
+            return None
         del data
         try:
-            document = json.loads(text)
+            raw, self.header_lines, elements = scan_json_pack(text)
         except json.JSONDecodeError as exc:
             message = decode_error(exc)
             if exc.msg == "Extra data" and exc.colno == 1:
                 message += " (a JSONL pack, one object per line, needs the .jsonl extension)"
             self.errors.add(exc.lineno, None, None, message)
             return None
-        if not isinstance(document, dict):
-            self.errors.add(1, None, None, "a JSON pack is one object (the header and its tasks)")
+        except ValueError:
+            self.errors.add(1, None, None, NOT_AN_OBJECT)
             return None
         self.header_line = 1
         self.readable = True
-        del document
-        raw, self.header_lines, elements = scan_json_pack(text)
         self.bytes_read = self.total_bytes
         if "tasks" not in raw:
             self._tasks_reported = True
@@ -474,7 +487,11 @@ class PackReader:
             return
         if gold is not None:
             if self.csv and isinstance(gold, str) and gold.startswith("["):
-                gold = _csv_list(gold)  # a CSV cell holds a list as a JSON array
+                try:
+                    gold = _csv_list(gold)  # a CSV cell holds a list as a JSON array
+                except HostileJson as exc:
+                    self.errors.add(line, task["id"], "gold", exc.msg)
+                    return
             stored = self._gold_value(gold)
             if isinstance(stored, ValueError):
                 self.errors.add(line, task["id"], "gold", str(stored))
@@ -535,15 +552,18 @@ class PackReader:
 
     def _invalid_task(self, line: int, exc: ValidationError, raw: object) -> None:
         errors = exc.errors(include_url=False)
-        if errors[0]["type"] == "json_invalid":
-            self.errors.add(line, None, None, json_problem(raw))
-            return
         value = raw
         if isinstance(raw, bytes):
             try:
-                value = json.loads(raw)
+                value = loads(raw)
+            except HostileJson as hostile:  # nested too deeply, a number too long: one error
+                self.errors.add(line, None, None, hostile.msg)
+                return
             except ValueError:
                 value = None
+        if errors[0]["type"] == "json_invalid":
+            self.errors.add(line, None, None, json_problem(raw))
+            return
         task_id = None
         if isinstance(value, dict) and isinstance(value.get("id"), str):
             task_id = value["id"]
@@ -596,7 +616,7 @@ class PackReader:
                 if raw is None or line <= (self.header_line or 0):
                     continue
                 try:
-                    yield line, json.loads(raw)
+                    yield line, loads(raw)
                 except ValueError:
                     continue
 
@@ -613,9 +633,12 @@ def _raw_option_ids(options: object) -> tuple[str, ...] | None:
 
 def _csv_list(cell: str) -> str | list[str]:
     """A CSV gold cell written as a JSON array of strings (multi_choice ids, accepted texts);
-    the cell as it is otherwise."""
+    the cell as it is otherwise. Raises HostileJson for a cell nested too deeply or holding a
+    number too long to read."""
     try:
-        value = json.loads(cell)
+        value = loads(cell)
+    except HostileJson:
+        raise
     except ValueError:
         return cell
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
