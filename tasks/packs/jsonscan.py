@@ -55,13 +55,14 @@ def deep_at(data: bytes, limit: int = MAX_DEPTH, start: int = 0) -> int | None:
     strings do not count), from `start` on; None when it never does.
 
     A line with `limit` opening brackets or fewer is answered at once. Otherwise, a chunk at a
-    time: escaped backslashes and quotes are dropped, then every byte but quotes and brackets,
-    then what lies between quotes; the brackets left are summed. In valid JSON a backslash only
-    appears inside strings, and no byte of a multi-byte UTF-8 character is a quote, a backslash
-    or a bracket. Invalid JSON may be measured wrong: its parser says what is wrong with it.
+    time (no call on the whole of a big document: each call holds the GIL): escaped backslashes
+    and quotes are dropped, then every byte but quotes and brackets, then what lies between
+    quotes; the brackets left are summed. In valid JSON a backslash only appears inside strings,
+    and no byte of a multi-byte UTF-8 character is a quote, a backslash or a bracket. Invalid
+    JSON may be measured wrong: its parser says what is wrong with it.
     """
     end_all = len(data)
-    if data.count(b"[", start) + data.count(b"{", start) <= limit:
+    if end_all - start <= _CHUNK and data.count(b"[", start) + data.count(b"{", start) <= limit:
         return None
     depth = 0
     inside = False  # whether the chunk starts inside a string
@@ -180,10 +181,12 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _VALUE_START = frozenset('[{"-0123456789tfn')
 
 
-def scan_json_pack(text: str) -> tuple[dict[str, Any], dict[str, int], list[tuple[int, Any]]]:
+def scan_json_pack(
+    text: str,
+) -> tuple[dict[str, Any], dict[str, int], list[Any], list[int]]:
     """Reads a JSON pack document one value at a time: the top-level fields, the line of each
-    top-level field's value, and each element of the "tasks" array with the line it starts on
-    (json.loads gives no positions).
+    top-level field's value, and the elements of the "tasks" array with the line each starts
+    on, in a list of their own (json.loads gives no positions).
 
     Never one parse of the whole document (a C call that would hold the GIL for the whole file:
     20 MB is about half a second in which no other thread runs): each value is its own call.
@@ -220,7 +223,8 @@ def scan_json_pack(text: str) -> tuple[dict[str, Any], dict[str, int], list[tupl
 
     fields: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    elements: list[tuple[int, Any]] = []
+    elements: list[Any] = []
+    starts: list[int] = []
     i = after_space(0)
     if at(i) != "{":
         if at(i) and at(i) in _VALUE_START:
@@ -242,14 +246,14 @@ def scan_json_pack(text: str) -> tuple[dict[str, Any], dict[str, int], list[tupl
             i = after_space(i + 1)
             lines[key] = line_at(i)
             if key == "tasks" and at(i) == "[":
-                elements = []
+                elements, starts = [], []
                 items: list[Any] = []
                 i = after_space(i + 1)
                 if at(i) != "]":
                     while True:
-                        start = line_at(i)
+                        starts.append(line_at(i))
                         element, i = decode(i)
-                        elements.append((start, element))
+                        elements.append(element)
                         items.append(None)
                         i = after_space(i)
                         if at(i) == "]":
@@ -271,7 +275,7 @@ def scan_json_pack(text: str) -> tuple[dict[str, Any], dict[str, int], list[tupl
     i = after_space(i)
     if i != len(text):
         raise json.JSONDecodeError("Extra data", text, i)
-    return fields, lines, elements
+    return fields, lines, elements, starts
 
 
 NOT_AN_OBJECT = "a JSON pack is one object (the header and its tasks)"
