@@ -13,6 +13,7 @@ from handlers.delivery import send
 from handlers.deps import KEY, Services, services
 from handlers.outbox import OutboxSender
 from handlers.render import new_work_screen
+from tasks.packs.loading import recover_loads
 from tasks.statements import StatementService
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ LEASE_CHECK_SECONDS = 5
 NEW_WORK_CHECK_SECONDS = 15
 STATEMENT_CHECK_SECONDS = 60
 SENDER_CHECK_SECONDS = 5
+PACK_LOADS_CHECK_SECONDS = 60
 SENDER_KEY = "outbox.sender"
 
 
@@ -50,6 +52,20 @@ async def compute_statements(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.info("statements of week %s computed and queued: %d workers", week, count)
     except Exception:
         log.exception("statements: this round failed; the next trigger carries on")
+
+
+async def recover_pack_loads(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pack loads a crash left (tasks/packs/loading.py): a replace past its commit point is
+    finished (its pack hands out nothing until then), any other is thrown away."""
+    work = services(context).work
+    try:
+        count = await recover_loads(work.db, work.clock)
+    except Exception:
+        log.exception("pack loads left by a crash: this round failed; the next one carries on")
+        return
+    if count:
+        work.forget_packs()
+        log.info("%d pack loads left by a crash finished or thrown away", count)
 
 
 async def keep_sender_running(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,6 +102,9 @@ def schedule(app: Application) -> None:  # type: ignore[type-arg]
     # misfire grace) and would wait a whole interval.
     queue.run_repeating(
         keep_sender_running, interval=SENDER_CHECK_SECONDS, first=1, name="outbox-sender"
+    )
+    queue.run_repeating(
+        recover_pack_loads, interval=PACK_LOADS_CHECK_SECONDS, first=1, name="pack-loads"
     )
 
 
