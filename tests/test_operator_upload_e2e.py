@@ -14,7 +14,7 @@ import pytest
 
 from bot.simulator import SimMessage, SimulatorServer
 from db import Database
-from tests.helpers import OPTIONS, PACK_HEADER, RunBot, table
+from tests.helpers import OPTIONS, PACK_HEADER, RunBot, join, table
 
 OPERATOR = 900
 LIMIT_MB = 0.05  # MAX_PACK_UPLOAD_MB for these tests: 52,428 bytes
@@ -152,6 +152,21 @@ async def test_a_broken_pack_gets_every_error_with_its_line_and_nothing_is_impor
         assert fragment in reply.text, reply.text
     assert "Nothing was imported." in reply.text
     assert await packs(db_path) == []
+
+
+async def test_a_pack_loaded_in_the_chat_is_offered_to_the_next_worker_at_once(
+    sim: SimulatorServer, operator: int
+) -> None:
+    """The pack was hidden while it loaded: a list of active packs read meanwhile (a worker
+    who came too early) must not hide it for a second more."""
+    sim.add_user(1, "Early", language_code="en")
+    sim.send_text(1, "/start")
+    await sim.wait_for_text(1, "No open work right now", timeout=10)
+    await upload(sim, good_json(), "reviews.json", "loaded")
+    task = await join(
+        sim, 2, first_task=lambda e: e.message is not None and "Training" in e.message.text
+    )
+    assert "Training 1/" in task.text
 
 
 async def test_hostile_json_sent_in_the_chat_is_one_error_with_its_line_never_an_exception(
