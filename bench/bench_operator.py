@@ -44,6 +44,7 @@ from bot.simulator import SimulatorServer  # noqa: E402
 from db import Database  # noqa: E402
 from tasks.clock import Clock  # noqa: E402
 from tasks.packs import load_pack  # noqa: E402
+from tasks.packs.loading import CLI_STEP_ROWS  # noqa: E402
 
 OPERATOR = 900
 TOLD_WITHIN = 5.0
@@ -72,7 +73,9 @@ async def run(tasks: int, workers: int, folder: Path) -> int:
     floor_db = folder / "floor.sqlite3"
     async with Database(floor_db) as db:
         started = time.perf_counter()
-        report = await load_pack(db, pack, clock=Clock())
+        report = await load_pack(  # as `load-pack` does (bot/cli.py)
+            db, pack, clock=Clock(), step_rows=CLI_STEP_ROWS, paced=False
+        )
         floor = time.perf_counter() - started
     assert report.ok, report.errors[:3]
 

@@ -248,6 +248,7 @@ async def load_pack_command(settings: Settings, file: Path, replace: bool) -> in
             clock=Clock(),
             on_progress=lambda b, _t, n: bar.update(b, n),
             step_rows=CLI_STEP_ROWS,
+            paced=False,
         )
     bar.finish()
     print(format_load_report(report))

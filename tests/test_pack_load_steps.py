@@ -283,8 +283,12 @@ async def test_the_check_before_a_replace_is_confirmed_changes_nothing(
 async def test_the_file_is_parsed_in_a_worker_thread_never_on_the_event_loop(
     db: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """And, in the bot, the reader pauses as it reads (its thread sleeps, the GIL released,
+    so that answers get it); the CLI's reads without pausing. While a load runs, the GIL is
+    handed over every millisecond."""
     threads: set[str] = set()
     intervals: list[float] = []
+    pauses: list[str] = []
     for name in ("read_header", "_json_batches", "_jsonl_batches"):
         method = getattr(reader.PackReader, name)
 
@@ -293,16 +297,24 @@ async def test_the_file_is_parsed_in_a_worker_thread_never_on_the_event_loop(
             return _method(self, *args)
 
         monkeypatch.setattr(reader.PackReader, name, recorded)
+    monkeypatch.setattr(
+        loading._Pace, "__call__", lambda self: pauses.append(threading.current_thread().name)
+    )
     loop_thread = threading.current_thread().name
     before = sys.getswitchinterval()
-    for name in ("p.json", "p.jsonl"):
-        path = write_pack_file(tmp_path / name, make_tasks(20), id=name.replace(".", "-"))
+    for name, paced in (("p.json", True), ("p.jsonl", True), ("q.jsonl", False)):
+        path = write_pack_file(tmp_path / name, make_tasks(100), id=name.replace(".", "-"))
         report = await load_pack(
-            db, path, clock=clock, on_progress=lambda *_: intervals.append(sys.getswitchinterval())
+            db,
+            path,
+            clock=clock,
+            on_progress=lambda *_: intervals.append(sys.getswitchinterval()),
+            paced=paced,
         )
         assert report.ok, report.errors
     assert threads and loop_thread not in threads
-    assert intervals == [loading.SWITCH_INTERVAL] * 2  # the GIL handed over every 1 ms
+    assert len(pauses) == 3 + 3 + 3 and loop_thread not in pauses  # JSON: 3 as it scans too
+    assert intervals == [loading.SWITCH_INTERVAL] * 3
     assert sys.getswitchinterval() == before
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Any, cast
 
@@ -182,7 +183,7 @@ _VALUE_START = frozenset('[{"-0123456789tfn')
 
 
 def scan_json_pack(
-    text: str,
+    text: str, pause: Callable[[], None] | None = None
 ) -> tuple[dict[str, Any], dict[str, int], list[Any], list[int]]:
     """Reads a JSON pack document one value at a time: the top-level fields, the line of each
     top-level field's value, and the elements of the "tasks" array with the line each starts
@@ -192,7 +193,8 @@ def scan_json_pack(
     20 MB is about half a second in which no other thread runs): each value is its own call.
     Raises JSONDecodeError where the document is not JSON (json's own messages), HostileJson
     where it is nested too deeply or holds a number too long to read, and ValueError (with
-    `NOT_AN_OBJECT`) when the document is JSON but not an object.
+    `NOT_AN_OBJECT`) when the document is JSON but not an object. `pause` is called every 32
+    task elements (PackReader.pause).
     """
     decoder = json.JSONDecoder()
     skip = _WHITESPACE.match
@@ -252,6 +254,8 @@ def scan_json_pack(
                 if at(i) != "]":
                     while True:
                         starts.append(line_at(i))
+                        if pause is not None and not len(starts) % 32:
+                            pause()
                         element, i = decode(i)
                         elements.append(element)
                         items.append(None)

@@ -28,6 +28,7 @@ import dataclasses
 import logging
 import secrets
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -78,6 +79,12 @@ CLI_STEP_ROWS = 50_000
 # measured answers at p95 465 ms during a 20 MB JSON upload; 1 ms: see docs/packs.md).
 SWITCH_INTERVAL = 0.001
 
+# In the bot, the reader's thread reads at most READ_SECONDS at a time, then sleeps REST_SECONDS
+# (GIL and core released): on a 2-core machine it otherwise takes the GIL from the answers half
+# the time (see docs/packs.md for the figures). The CLI reads without a pause.
+READ_SECONDS = 0.004
+REST_SECONDS = 0.002
+
 # on_progress(bytes_read, total_bytes, tasks_read), called after every batch, on the event loop.
 ProgressCallback = Callable[[int, int, int], None]
 
@@ -125,6 +132,7 @@ async def load_pack(
     confirm_replace: bool = False,
     media_files: bool = True,
     step_rows: int | None = None,
+    paced: bool = True,
 ) -> LoadReport:
     """Validates and loads a pack file, all or nothing, in short steps (see the module).
 
@@ -140,6 +148,8 @@ async def load_pack(
     a new pack loads, an existing one is checked for the caller to confirm.
 
     `step_rows` tasks are written per transaction (default STEP_ROWS; the CLI: CLI_STEP_ROWS).
+    `paced`: the reader pauses (READ_SECONDS, REST_SECONDS) to leave the GIL to the answers
+    (the CLI, with nothing else to run, passes False).
     `on_progress(bytes_read, total_bytes, tasks_read)` is called after every batch. When the
     caller is cancelled (Ctrl-C), what was written is thrown away (a replace past its commit
     point is finished instead) before the cancellation goes on.
@@ -156,8 +166,24 @@ async def load_pack(
     ):
         if step_rows is not None:
             reader.batch_size = step_rows
+        if paced:
+            reader.pause = _Pace(READ_SECONDS, REST_SECONDS)
         load = _Load(db, reader, clock, replace, dry_run, confirm_replace, on_progress)
         return await load.run()
+
+
+class _Pace:
+    """A reader's pause: after `read` seconds of reading, sleep `rest` seconds."""
+
+    def __init__(self, read: float, rest: float) -> None:
+        self.read = read
+        self.rest = rest
+        self.since = time.perf_counter()
+
+    def __call__(self) -> None:
+        if time.perf_counter() - self.since >= self.read:
+            time.sleep(self.rest)
+            self.since = time.perf_counter()
 
 
 _loads_running = 0

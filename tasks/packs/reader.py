@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
 from types import TracebackType
@@ -54,6 +54,7 @@ from tasks.packs.jsonscan import (
 )
 
 BATCH_SIZE = 5000
+PAUSE_EVERY = 32  # tasks read between two calls of a reader's `pause`
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 # The longest JSONL line read: a task at its limits (3,500 characters of text, a 1,000-character
 # explanation, a 128-character id), every character written as a \uXXXX escape pair, takes about
@@ -173,6 +174,9 @@ class PackReader:
         self.readable = False  # whether tasks can be read (the file opened and parsed)
         self._tasks_reported = False  # a problem with the tasks array was reported
         self._option_ids: tuple[str, ...] | None = None  # from an invalid header, if readable
+        # Called every PAUSE_EVERY tasks (and JSON values) read: a reader running in a thread
+        # of the bot may sleep there, leaving the GIL and a core to the answers.
+        self.pause: Callable[[], None] | None = None
 
     def __enter__(self) -> PackReader:
         return self
@@ -314,7 +318,7 @@ class PackReader:
             return None
         del data
         try:
-            raw, self.header_lines, elements, element_lines = scan_json_pack(text)
+            raw, self.header_lines, elements, element_lines = scan_json_pack(text, self.pause)
         except json.JSONDecodeError as exc:
             message = decode_error(exc)
             if exc.msg == "Extra data" and exc.colno == 1:
@@ -378,8 +382,11 @@ class PackReader:
         cap = errors.cap
         readline = self._file.readline
         limit = MAX_LINE_BYTES + 1  # the content and its newline
+        pause = self.pause
         while raw := readline(limit):
             line += 1
+            if pause is not None and not line % PAUSE_EVERY:
+                pause()
             done += len(raw)
             if errors.total > cap:  # more errors than are listed: stop reading
                 errors.stopped_at = line - 1
@@ -418,7 +425,10 @@ class PackReader:
         validate = TASK.validate_python
         batch = TaskBatch([], [])
         errors = self.errors
+        pause = self.pause
         for line, element in self._rows.tasks():
+            if pause is not None and not line % PAUSE_EVERY:
+                pause()
             self._take_csv_errors()
             self.bytes_read = self._rows.bytes_read
             if errors.total > errors.cap:
@@ -446,9 +456,12 @@ class PackReader:
         batch = TaskBatch([], [])
         count = len(self._elements)
         errors = self.errors
+        pause = self.pause
         for index, (line, element) in enumerate(
             zip(self._element_lines, self._elements, strict=True), 1
         ):
+            if pause is not None and not index % PAUSE_EVERY:
+                pause()
             if errors.total > errors.cap:  # more errors than are listed: stop reading
                 errors.stopped_at = line - 1
                 break
