@@ -42,6 +42,7 @@ from bot.app import build_application, start_polling, stop_polling  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.simulator import SimulatorServer  # noqa: E402
 from db import Database  # noqa: E402
+from db import packs as packs_db  # noqa: E402
 from tasks.clock import Clock  # noqa: E402
 from tasks.packs import load_pack  # noqa: E402
 from tasks.packs.loading import CLI_STEP_ROWS  # noqa: E402
@@ -168,6 +169,39 @@ class LoopLag:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
+class Withheld:
+    """How long a pack was out of the active packs (a replace withholds it while it applies),
+    polled every 50 ms through a connection of its own."""
+
+    def __init__(self, db_path: Path, pack_id: str) -> None:
+        self.db_path = db_path
+        self.pack_id = pack_id
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        async with Database(self.db_path) as db:
+            since: float | None = None
+            while True:
+                active = [pack.id for pack in await db.run_read(packs_db.active_packs)]
+                now = time.perf_counter()
+                if self.pack_id in active:
+                    since = None
+                else:
+                    since = now if since is None else since
+                    self.longest = max(self.longest, now - since)
+                await asyncio.sleep(0.05)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._watch())
+
+    async def stop(self) -> float:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        return self.longest
+
+
 def worker_pack(folder: Path, tasks: int = 20_000) -> tuple[Path, Path]:
     """The pack the crowd answers (no check questions: nobody is held in training), and its
     truth {task text: label} for the crowd's oracle."""
@@ -276,8 +310,12 @@ async def press_latency(tasks: int, crowd: int, folder: Path) -> int:
             ("replace", big_jsonl, "the JSONL pack again: check, confirm, replace"),
         ]
         for command, path, what in runs:
+            withheld = Withheld(db_path, "upload-jsonl")
+            if command == "replace":
+                withheld.start()
             result = await ask(f"{command} {path}")
             stall = lag.take()
+            out = await withheld.stop()
             p95 = result["toast"].get("p95_ms")
             ok = p95 is not None and p95 < PRESS_P95_MS
             missed += not ok
@@ -289,6 +327,11 @@ async def press_latency(tasks: int, crowd: int, folder: Path) -> int:
                 f" stall {stall * 1000:.0f} ms  [{'ok' if ok else 'MISSED'}: p95 <"
                 f" {PRESS_P95_MS:.0f} ms]"
             )
+            if command == "replace":
+                print(
+                    f"    the replaced pack handed out nothing new for {out:.1f} s (withheld"
+                    " from its commit point to its last step; open tasks answered meanwhile)"
+                )
     finally:
         await lag.stop()
         await stop_polling(app)
