@@ -493,11 +493,6 @@ def gold_after_replace(tx: Tx, staged_pk: int, pack_pk: int) -> int:
     )
 
 
-def count_tasks(tx: Tx, pack_pk: int) -> int:
-    """All task rows of a pack, retired ones included."""
-    return int(tx.value("SELECT COUNT(*) FROM tasks WHERE pack_pk = ?", (pack_pk,)))
-
-
 def pack_span(tx: Tx, pack_pk: int) -> tuple[int, int]:
     """(lowest, highest) pk of a pack's tasks; (0, -1): it has none."""
     row = tx.one("SELECT MIN(pk), MAX(pk) FROM tasks WHERE pack_pk = ?", (pack_pk,))

@@ -229,6 +229,7 @@ class _Load:
         self.staged: int | None = None
         self.committed = False  # a replace past its commit point: finished, never undone
         self.pack_pk = 0  # the pack a replace applies to
+        self.written = 0  # tasks staged (duplicates not counted)
         self.cache: int | None = None
 
     def now(self) -> str:
@@ -310,6 +311,7 @@ class _Load:
         batches = reader.batches()
         while (batch := await asyncio.to_thread(next, batches, None)) is not None:
             refused = await self.db.run(_write_batch, staged, remaining, batch, self.now())
+            self.written += len(batch.rows) - len(refused)
             # The reader's thread is idle now: its error list is this thread's to add to.
             for index in refused:
                 reader.errors.add(
@@ -320,7 +322,9 @@ class _Load:
 
     async def _create(self, staged: int, header: PackHeader) -> LoadReport:
         dry_run = self.dry_run
-        report = await self.db.run(_make_pack, staged, header, self.reader, dry_run, self.now())
+        report = await self.db.run(
+            _make_pack, staged, header, self.reader, self.written, dry_run, self.now()
+        )
         if report is None or dry_run:
             await _discard(self.db, staged)
         if report is None:
@@ -390,8 +394,11 @@ def _start(tx: Tx, pack_id: str, columns: PackColumns | None, now: str, token: s
     return db_packs.start_load(tx, pack_id, columns, now, token)
 
 
-def _enlarge_cache(tx: Tx) -> int:
-    return db_packs.set_cache_size(tx, LOAD_CACHE_KIB)
+def _enlarge_cache(tx: Tx) -> int | None:
+    """The page cache enlarged for the load; the value to put back after (None: another load
+    of this connection enlarged it and puts it back)."""
+    previous = db_packs.set_cache_size(tx, LOAD_CACHE_KIB)
+    return None if previous == -LOAD_CACHE_KIB else previous
 
 
 def _restore_cache(tx: Tx, previous: int | None) -> None:
@@ -413,7 +420,13 @@ def _write_batch(tx: Tx, staged: int, remaining: int, batch: TaskBatch, now: str
 
 
 def _make_pack(
-    tx: Tx, staged: int, header: PackHeader, reader: PackReader, dry_run: bool, now: str
+    tx: Tx,
+    staged: int,
+    header: PackHeader,
+    reader: PackReader,
+    tasks: int,
+    dry_run: bool,
+    now: str,
 ) -> LoadReport | None:
     """A new pack's last step: its checks, then its staged row made the pack (unless a dry
     run). None (errors in reader.errors) when it is refused."""
@@ -427,7 +440,6 @@ def _make_pack(
         line = reader.header_lines.get("quality", reader.header_line)
         reader.errors.add(line, None, "quality.qualification", needs.refused)
         return None
-    tasks = db_packs.count_tasks(tx, staged)
     if not dry_run:
         if not db_packs.touch_load(tx, staged, now):
             raise _Gone
