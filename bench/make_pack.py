@@ -2,6 +2,7 @@
 
     python bench/make_pack.py --demo                      # bot/samples/demo-reviews(.truth).json
     python bench/make_pack.py --tasks 1000000 --out /tmp/big.jsonl [--random-ids]
+    python bench/make_pack.py --tasks 200000 --out /tmp/big.json [--id ID]  # one JSON document
 
 Everything is deterministic (seeded), so the generated files only change when this script does.
 """
@@ -158,9 +159,9 @@ def write_demo(directory: Path) -> tuple[Path, Path]:
     return pack_path, truth_path
 
 
-def big_header(tasks: int) -> dict[str, Any]:
+def big_header(tasks: int, pack_id: str | None = None) -> dict[str, Any]:
     return {
-        "id": f"bench-{tasks}",
+        "id": pack_id or f"bench-{tasks}",
         "title": f"Benchmark pack ({tasks:,} tasks)",
         "instructions": "Read the review and pick its sentiment.",
         "type": "single_choice",
@@ -172,14 +173,27 @@ def big_header(tasks: int) -> dict[str, Any]:
     }
 
 
-def write_jsonl(path: Path, tasks: int, *, random_ids: bool = False, seed: int = 1) -> Path:
-    """A JSONL pack of `tasks` review tasks (ids t-0000001.. or random hex), ~2% gold."""
+def write_jsonl(
+    path: Path,
+    tasks: int,
+    *,
+    random_ids: bool = False,
+    seed: int = 1,
+    pack_id: str | None = None,
+) -> Path:
+    """A JSONL pack of `tasks` review tasks (ids t-0000001.. or random hex), ~2% gold; a JSON
+    pack (one document, one task a line) when `path` ends in .json."""
     rng = random.Random(seed)
     groups = [(key, templates) for key, templates in TEMPLATES.items()]
     path.parent.mkdir(parents=True, exist_ok=True)
     dumps = json.JSONEncoder(ensure_ascii=False).encode
+    document = path.suffix == ".json"
+    separator = ",\n" if document else "\n"
     with path.open("w", encoding="utf-8") as out:
-        out.write(dumps(big_header(tasks)) + "\n")
+        if document:
+            out.write(dumps(big_header(tasks, pack_id))[:-1] + ', "tasks": [\n')
+        else:
+            out.write(dumps(big_header(tasks, pack_id)) + "\n")
         lines = []
         for number in range(1, tasks + 1):
             (sentiment, language), templates = groups[number % len(groups)]
@@ -193,11 +207,10 @@ def write_jsonl(path: Path, tasks: int, *, random_ids: bool = False, seed: int =
                 task["gold"] = sentiment
                 task["explanation"] = EXPLANATIONS[sentiment]
             lines.append(dumps(task))
-            if len(lines) == 10_000:
-                out.write("\n".join(lines) + "\n")
+            if len(lines) == 10_000 or number == tasks:
+                out.write(("" if number <= 10_000 else separator) + separator.join(lines))
                 lines = []
-        if lines:
-            out.write("\n".join(lines) + "\n")
+        out.write("\n]}\n" if document else "\n")
     return path
 
 
@@ -206,9 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--demo", action="store_true", help="write the demo pack and its truth")
     what.add_argument("--tasks", type=int, help="write a JSONL pack of this many tasks")
-    parser.add_argument("--out", type=Path, help="the JSONL file (with --tasks)")
+    parser.add_argument("--out", type=Path, help="the .jsonl (or .json) file (with --tasks)")
     parser.add_argument("--out-dir", type=Path, default=SAMPLES, help="with --demo")
     parser.add_argument("--random-ids", action="store_true", help="random task ids (not sorted)")
+    parser.add_argument("--id", help="the pack id (default: bench-TASKS)")
     args = parser.parse_args(argv)
     if args.demo:
         for path in write_demo(args.out_dir):
@@ -216,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.out is None:
         parser.error("--tasks needs --out")
-    print(write_jsonl(args.out, args.tasks, random_ids=args.random_ids))
+    print(write_jsonl(args.out, args.tasks, random_ids=args.random_ids, pack_id=args.id))
     return 0
 
 

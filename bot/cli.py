@@ -252,6 +252,7 @@ async def load_pack_command(settings: Settings, file: Path, replace: bool) -> in
     from db import Database
     from tasks.clock import Clock
     from tasks.packs import load_pack
+    from tasks.packs.loading import CLI_STEP_ROWS
     from tasks.packs.reader import pack_file_problem
 
     problem = pack_file_problem(file)
@@ -261,7 +262,13 @@ async def load_pack_command(settings: Settings, file: Path, replace: bool) -> in
     bar = ProgressBar(file.stat().st_size, f"loading {file.name}")
     async with Database(settings.database_path) as db:
         report = await load_pack(
-            db, file, replace=replace, clock=Clock(), on_progress=lambda b, _t, n: bar.update(b, n)
+            db,
+            file,
+            replace=replace,
+            clock=Clock(),
+            on_progress=lambda b, _t, n: bar.update(b, n),
+            step_rows=CLI_STEP_ROWS,
+            paced=False,
         )
     bar.finish()
     print(format_load_report(report))

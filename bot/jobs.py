@@ -13,6 +13,7 @@ from handlers.delivery import send
 from handlers.deps import KEY, Services, services
 from handlers.outbox import OutboxSender
 from handlers.render import new_work_screen
+from tasks.packs.loading import recover_loads
 from tasks.quality.skills import REFRESH_CHECK_SECONDS, SkillService
 from tasks.statements import StatementService
 
@@ -22,6 +23,7 @@ LEASE_CHECK_SECONDS = 5
 NEW_WORK_CHECK_SECONDS = 15
 STATEMENT_CHECK_SECONDS = 60
 SENDER_CHECK_SECONDS = 5
+PACK_LOADS_CHECK_SECONDS = 60
 SENDER_KEY = "outbox.sender"
 SKILLS_KEY = "quality.skills"
 
@@ -75,6 +77,20 @@ async def refresh_skills(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("skills: this refresh failed; the next trigger carries on")
 
 
+async def recover_pack_loads(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pack loads a crash left (tasks/packs/loading.py): a replace past its commit point is
+    finished (its pack hands out nothing until then), any other is thrown away."""
+    work = services(context).work
+    try:
+        count = await recover_loads(work.db, work.clock)
+    except Exception:
+        log.exception("pack loads left by a crash: this round failed; the next one carries on")
+        return
+    if count:
+        work.forget_packs()
+        log.info("%d pack loads left by a crash finished or thrown away", count)
+
+
 async def keep_sender_running(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Starts the outbox sender (handlers/outbox.py), and again if it ever died. The sender
     runs as its own task while the bot runs: it polls the outbox and is woken by this process's
@@ -110,6 +126,9 @@ def schedule(app: Application) -> None:  # type: ignore[type-arg]
     # misfire grace) and would wait a whole interval.
     queue.run_repeating(
         keep_sender_running, interval=SENDER_CHECK_SECONDS, first=1, name="outbox-sender"
+    )
+    queue.run_repeating(
+        recover_pack_loads, interval=PACK_LOADS_CHECK_SECONDS, first=1, name="pack-loads"
     )
 
 

@@ -23,8 +23,8 @@ class ProgressBar:
     update() can be called as often as wanted: it redraws at most ~10 times a second. The
     instance is also a load_pack on_progress callback: bar(bytes_read, total_bytes, tasks).
 
-    load_pack calls it on the database thread while the event loop goes on: a lock keeps each
-    update and the final finish() whole, so two threads never draw over each other.
+    load_pack calls it on the event loop after each batch; a lock keeps each update and the
+    final finish() whole, whichever thread draws.
     """
 
     def __init__(

@@ -229,6 +229,24 @@ def reapply_decisions(tx: Tx, pack_pk: int) -> list[KeptDecision]:
     return kept
 
 
+def decisions_a_replace_keeps(tx: Tx, pack_pk: int, staged_pk: int) -> list[KeptDecision]:
+    """What reapply_decisions will keep over a replace's file, read before the file's tasks
+    (staged in `staged_pk`, db/packs.py) are applied to the pack: a corrected key the file has
+    otherwise, an item retired by decision that the file still has as gold."""
+    rows = tx.all(
+        "SELECT p.task_id, d.action, s.gold AS file_gold, d.gold AS decided"
+        " FROM gold_decisions AS d JOIN tasks AS p ON p.pk = d.task_pk"
+        " JOIN tasks AS s ON s.pack_pk = ? AND s.task_id = p.task_id"
+        " WHERE p.pack_pk = ? AND s.gold IS NOT NULL"
+        " AND (d.action = 'retire' OR s.gold IS NOT d.gold) ORDER BY p.pk",
+        (staged_pk, pack_pk),
+    )
+    return [
+        KeptDecision(row["task_id"], row["action"], row["file_gold"], row["decided"])
+        for row in rows
+    ]
+
+
 def answers_to(tx: Tx, task_pk: int) -> list[tuple[int, str]]:
     """(assignment id, answer) of every answer stored for this task."""
     rows = tx.all(

@@ -56,17 +56,6 @@ class MediaOff:
 MediaRow = tuple[str, str, str, str, str | None, int | None]
 
 
-def clear_pack(tx: Tx, pack_pk: int) -> None:
-    """Forgets the media of a pack's tasks (a replace writes them again from the file, checked
-    and hashed anew): tasks held or out of service are back in service (the replace then
-    recomputes their slots)."""
-    tx.execute(
-        "DELETE FROM task_media WHERE task_pk IN (SELECT pk FROM tasks WHERE pack_pk = ?)",
-        (pack_pk,),
-    )
-    tx.execute("UPDATE tasks SET media_off = 0 WHERE pack_pk = ? AND media_off = 1", (pack_pk,))
-
-
 def write(tx: Tx, pack_pk: int, rows: Sequence[MediaRow]) -> None:
     """Sets the media of these tasks of the pack (already written to tasks)."""
     tx.conn.executemany(

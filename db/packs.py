@@ -145,23 +145,27 @@ def pack_by_pk(tx: Tx, pack_pk: int) -> PackInfo | None:
     return None if row is None else _pack(row)
 
 
+# A packs row a load is writing (pack_loads names it) is nobody's pack yet: never listed, never
+# served. A pack a replace is applying to hands out nothing new until the replace is done.
+_SHOWN = "pk NOT IN (SELECT pack_pk FROM pack_loads)"
+_NOT_BEING_REPLACED = (
+    "pk NOT IN (SELECT replaces FROM pack_loads"
+    " WHERE replaces IS NOT NULL AND phase IN ('retiring', 'applying'))"
+)
+
+
 def all_packs(tx: Tx) -> list[PackInfo]:
     """Every pack, in load order."""
-    return [_pack(row) for row in tx.all("SELECT * FROM packs ORDER BY pk")]
+    return [_pack(row) for row in tx.all(f"SELECT * FROM packs WHERE {_SHOWN} ORDER BY pk")]
 
 
 def active_packs(tx: Tx) -> list[PackInfo]:
-    """Packs open for work, in load order."""
-    return [_pack(row) for row in tx.all("SELECT * FROM packs WHERE status = 'active' ORDER BY pk")]
-
-
-def insert_pack(tx: Tx, pack: PackColumns, now: str) -> int:
-    """A new packs row (status 'active'); returns its pk."""
-    return tx.insert(
-        f"INSERT INTO packs ({', '.join(_PACK_COLUMNS)}, status, created_at, updated_at)"
-        f" VALUES ({', '.join('?' for _ in _PACK_COLUMNS)}, 'active', ?, ?)",
-        (*pack.params(), now, now),
+    """Packs open for work, in load order (not one a replace is being applied to)."""
+    rows = tx.all(
+        f"SELECT * FROM packs WHERE status = 'active' AND {_SHOWN} AND {_NOT_BEING_REPLACED}"
+        " ORDER BY pk"
     )
+    return [_pack(row) for row in rows]
 
 
 def update_pack(tx: Tx, pack_pk: int, pack: PackColumns, now: str) -> None:
@@ -173,82 +177,28 @@ def update_pack(tx: Tx, pack_pk: int, pack: PackColumns, now: str) -> None:
     )
 
 
-def insert_scratch_pack(tx: Tx, now: str) -> int:
-    """A placeholder pack row for checking a pack whose header is invalid.
-
-    Its tasks still go through TaskWriter so that duplicate ids are found; the caller always rolls
-    the transaction back. The id starts with '~', which no pack slug can.
-    """
-    return tx.insert(
-        "INSERT INTO packs (id, title, instructions, type, options, reward_micros, currency,"
-        " overlap, lease_seconds, header, status, created_at, updated_at)"
-        " VALUES (?, '', '', '', '[]', 1, '', 1, 1, '{}', 'closed', ?, ?)",
-        (f"~scratch-{now}", now, now),
-    )
-
-
-# -- a load: the tasks of one pack ------------------------------------------------------------
-
-# While a load runs, `remaining` marks each existing task of the pack: -1 = not (yet) seen in the
-# file (see mark_tasks_unseen); a task the file updates gets -1 - n, n being the number of the
-# batch that updated it, and a task it inserts gets the overlap. `remaining` is recomputed for the
-# whole pack when a replace ends, so the marks never outlive the transaction. The ON CONFLICT ..
-# WHERE only touches unseen rows: a second row with the same task_id changes nothing, which is
-# how duplicates in the file are detected (see TaskWriter.write).
-_UPSERT_TASK = """
-INSERT INTO tasks (pack_pk, task_id, content, gold, explanation, remaining)
-VALUES ({pack_pk}, ?, ?, ?, ?, {remaining})
-ON CONFLICT (pack_pk, task_id) DO UPDATE SET
-    content = excluded.content,
-    gold = excluded.gold,
-    explanation = excluded.explanation,
-    retired = 0,
-    remaining = {updated}
-WHERE tasks.remaining = -1
-"""
-
-
-def answers_by_option(tx: Tx, pack_pk: int) -> dict[str, int]:
-    """How many stored assignments of the pack chose each answer."""
+def answers_by_option(tx: Tx, pack_pk: int, answers: Sequence[str] | None = None) -> dict[str, int]:
+    """How many stored assignments of the pack chose each answer (only these `answers`, if
+    given)."""
+    if answers is not None and not answers:
+        return {}
+    only = "" if answers is None else f" AND answer IN ({', '.join('?' for _ in answers)})"
     rows = tx.all(
         "SELECT answer, COUNT(*) FROM assignments"
-        " WHERE pack_pk = ? AND answer IS NOT NULL GROUP BY answer",
-        (pack_pk,),
+        f" WHERE pack_pk = ? AND answer IS NOT NULL{only} GROUP BY answer",
+        (pack_pk, *(answers or ())),
     )
     return {row[0]: row[1] for row in rows}
 
 
-def count_tasks(tx: Tx, pack_pk: int) -> int:
-    """All task rows of a pack, retired ones included."""
-    return int(tx.value("SELECT COUNT(*) FROM tasks WHERE pack_pk = ?", (pack_pk,)))
-
-
-def mark_tasks_unseen(tx: Tx, pack_pk: int) -> None:
-    """Starts a replace: every task of the pack counts as absent from the file until upserted."""
-    tx.execute("UPDATE tasks SET remaining = -1 WHERE pack_pk = ?", (pack_pk,))
-
-
-def retire_unseen_tasks(tx: Tx, pack_pk: int) -> int:
-    """Ends a replace: tasks the file no longer has are retired (answers kept, never served).
-
-    Returns how many tasks were newly retired (ones retired by an earlier replace not counted).
-    """
-    retired = tx.execute(
-        "UPDATE tasks SET retired = 1, remaining = 0"
-        " WHERE pack_pk = ? AND remaining = -1 AND retired = 0",
-        (pack_pk,),
-    )
-    tx.execute("UPDATE tasks SET remaining = 0 WHERE pack_pk = ? AND remaining = -1", (pack_pk,))
-    return retired
-
-
-def recompute_remaining(tx: Tx, pack_pk: int, overlap: int) -> None:
-    """remaining = max(0, overlap - answers - open leases) for every task of the pack in service."""
-    tx.execute(
-        "UPDATE tasks SET remaining = MAX(0, ? - answers - ("
-        "  SELECT COUNT(*) FROM assignments a WHERE a.task_pk = tasks.pk AND a.status = 'open'"
-        ")) WHERE pack_pk = ? AND retired = 0",
-        (overlap, pack_pk),
+def has_answers(tx: Tx, pack_pk: int) -> bool:
+    """Whether any assignment of the pack has an answer stored."""
+    return (
+        tx.one(
+            "SELECT 1 FROM assignments WHERE pack_pk = ? AND answer IS NOT NULL LIMIT 1",
+            (pack_pk,),
+        )
+        is not None
     )
 
 
@@ -264,60 +214,296 @@ def restore_cache_size(tx: Tx, pragma_value: int) -> None:
     tx.execute(f"PRAGMA cache_size = {int(pragma_value)}")
 
 
-class TaskWriter:
-    """Upserts the tasks of one pack, a batch (an executemany) at a time.
+# -- a load in steps (migration 016, docs/packs.md) --------------------------------------------
+#
+# Every step below is one short transaction of the caller's. The file's tasks go into a packs
+# row of their own (the "staged" pack); a new pack is that row made visible; a replace compares
+# the staged tasks with the pack's and applies the differences a range of primary keys at a time
+# (LOAD_STEP rows: each transaction does a bounded amount of work, whatever the pack's size).
+# `+pack_pk` keeps SQLite on the primary key's range (not on the (pack_pk, task_id) index, which
+# would read the whole pack for every step).
 
-    New tasks get remaining = `remaining` (the overlap), answers 0, retired 0; existing tasks not
-    yet seen in this load (remaining = -1, see mark_tasks_unseen) get their content, gold and
-    explanation updated, are un-retired, and keep a negative `remaining` until
-    recompute_remaining.
+LOAD_STEP = 5000
+
+
+@dataclass(frozen=True)
+class PackLoad:
+    """A pack_loads row: a load under way (or one a crash left)."""
+
+    staged_pk: int
+    pack_id: str
+    replaces: int | None
+    phase: str  # reading, retiring, applying, discarding (migration 016)
+    touched_at: str
+
+
+def start_load(tx: Tx, pack_id: str, columns: PackColumns | None, now: str, token: str) -> int:
+    """The hidden packs row a load writes its tasks to (its header columns, or placeholders
+    when the header is invalid), named in pack_loads; returns its pk."""
+    if columns is None:
+        values: tuple[Any, ...] = ("", "", "", "[]", 1, "", 1, 1, "{}")
+    else:
+        values = columns.params()[1:]
+    pack_pk = tx.insert(
+        f"INSERT INTO packs ({', '.join(_PACK_COLUMNS)}, status, created_at, updated_at)"
+        f" VALUES ({', '.join('?' for _ in _PACK_COLUMNS)}, 'closed', ?, ?)",
+        (f"~load-{token}", *values, now, now),
+    )
+    tx.execute(
+        "INSERT INTO pack_loads (pack_pk, pack_id, started_at, touched_at) VALUES (?, ?, ?, ?)",
+        (pack_pk, pack_id, now, now),
+    )
+    return pack_pk
+
+
+def load_of(tx: Tx, staged_pk: int) -> PackLoad | None:
+    row = tx.one("SELECT * FROM pack_loads WHERE pack_pk = ?", (staged_pk,))
+    return None if row is None else _load(row)
+
+
+def _load(row: sqlite3.Row) -> PackLoad:
+    return PackLoad(
+        row["pack_pk"],
+        row["pack_id"],
+        row["replaces"],
+        row["phase"],
+        row["touched_at"],
+    )
+
+
+def touch_load(tx: Tx, staged_pk: int, now: str) -> bool:
+    """Says the load is alive; False when its row is gone (thrown away as abandoned)."""
+    return bool(
+        tx.execute("UPDATE pack_loads SET touched_at = ? WHERE pack_pk = ?", (now, staged_pk))
+    )
+
+
+def claim_abandoned_loads(tx: Tx, before: str, now: str) -> list[PackLoad]:
+    """Loads not touched since `before` (a crash left them), touched now so that no one else
+    takes them up meanwhile."""
+    rows = tx.all("SELECT * FROM pack_loads WHERE touched_at < ? ORDER BY pack_pk", (before,))
+    tx.execute("UPDATE pack_loads SET touched_at = ? WHERE touched_at < ?", (now, before))
+    return [_load(row) for row in rows]
+
+
+def set_load_phase(
+    tx: Tx, staged_pk: int, phase: str, now: str, *, replaces: int | None = None
+) -> None:
+    tx.execute(
+        "UPDATE pack_loads SET phase = ?, replaces = COALESCE(?, replaces), touched_at = ?"
+        " WHERE pack_pk = ?",
+        (phase, replaces, now, staged_pk),
+    )
+
+
+def replace_under_way(tx: Tx, pack_pk: int) -> bool:
+    """Whether a replace is being applied to the pack (it hands out nothing new meanwhile)."""
+    return (
+        tx.one(
+            "SELECT 1 FROM pack_loads WHERE replaces = ? AND phase IN ('retiring', 'applying')",
+            (pack_pk,),
+        )
+        is not None
+    )
+
+
+def make_pack(tx: Tx, staged_pk: int, pack_id: str, now: str) -> None:
+    """A new pack's last step: the staged row becomes the pack (status 'active'), visible."""
+    tx.execute("DELETE FROM pack_loads WHERE pack_pk = ?", (staged_pk,))
+    tx.execute(
+        "UPDATE packs SET id = ?, status = 'active', created_at = ?, updated_at = ? WHERE pk = ?",
+        (pack_id, now, now, staged_pk),
+    )
+
+
+_INSERT_TASK = """
+INSERT INTO tasks (pack_pk, task_id, content, gold, explanation, remaining)
+VALUES ({pack_pk}, ?, ?, ?, ?, {remaining})
+ON CONFLICT (pack_pk, task_id) DO NOTHING
+"""
+
+
+def write_tasks(tx: Tx, pack_pk: int, remaining: int, rows: Sequence[TaskRow]) -> list[int]:
+    """Inserts tasks into a staged pack; returns the indexes of the rows refused as duplicates
+    (a task_id already written in this load, in this batch or an earlier one), in order.
+
+    New tasks get remaining = `remaining` (the overlap; 0 for gold, by trigger). The fast path
+    is one executemany; only when it wrote fewer rows than given are this batch's rows looked up
+    to name the duplicates.
     """
+    if not rows:
+        return []
+    if remaining < 1:
+        raise ValueError("new tasks need remaining >= 1")
+    last_pk = int(tx.value("SELECT COALESCE(MAX(pk), 0) FROM tasks"))
+    sql = _INSERT_TASK.format(pack_pk=int(pack_pk), remaining=int(remaining))
+    written = tx.conn.executemany(sql, rows).rowcount
+    if written == len(rows):
+        return []
+    ids = list({row[0] for row in rows})
+    written_here: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found = tx.all(
+            "SELECT task_id FROM tasks"
+            f" WHERE pack_pk = ? AND task_id IN ({', '.join('?' for _ in chunk)}) AND pk > ?",
+            (pack_pk, *chunk, last_pk),
+        )
+        written_here.update(row["task_id"] for row in found)
+    duplicates = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        if row[0] in seen or row[0] not in written_here:
+            duplicates.append(index)
+        seen.add(row[0])
+    return duplicates
 
-    def __init__(self, tx: Tx, pack_pk: int, remaining: int) -> None:
-        if remaining < 1:
-            raise ValueError("new tasks need remaining >= 1")
-        self._tx = tx
-        self._pack_pk = int(pack_pk)
-        self._remaining = int(remaining)
-        self._batches = 0
 
-    def write(self, rows: Sequence[TaskRow]) -> list[int]:
-        """Writes the rows; returns the indexes of those refused as duplicates, in order.
+def discard_step(tx: Tx, staged_pk: int) -> bool:
+    """Deletes up to LOAD_STEP tasks of a staged pack (and their media); once it has none,
+    the staged row itself. True when nothing is left."""
+    chunk = f"SELECT pk FROM tasks WHERE pack_pk = ? LIMIT {LOAD_STEP}"
+    tx.execute(f"DELETE FROM task_media WHERE task_pk IN ({chunk})", (staged_pk,))
+    if tx.execute(f"DELETE FROM tasks WHERE pk IN ({chunk})", (staged_pk,)):
+        return False
+    tx.execute("DELETE FROM pack_loads WHERE pack_pk = ?", (staged_pk,))
+    tx.execute("DELETE FROM packs WHERE pk = ?", (staged_pk,))
+    return True
 
-        A duplicate is a task_id already written earlier in this load (in this batch or an
-        earlier one): it changes nothing. The fast path is one executemany; only when it
-        changed fewer rows than given are the rows of this batch looked up to name them.
-        """
-        if not rows:
-            return []
-        tx = self._tx
-        self._batches += 1
-        marker = -1 - self._batches
-        last_pk = int(tx.value("SELECT COALESCE(MAX(pk), 0) FROM tasks"))
-        sql = _UPSERT_TASK.format(pack_pk=self._pack_pk, remaining=self._remaining, updated=marker)
-        written = tx.conn.executemany(sql, rows).rowcount
-        if written == len(rows):
-            return []
-        # Which task ids did this batch write (insert: a new pk; update: this batch's marker)?
-        ids = list({row[0] for row in rows})
-        written_here: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            found = tx.all(
-                "SELECT task_id, pk, remaining FROM tasks"
-                f" WHERE pack_pk = ? AND task_id IN ({', '.join('?' for _ in chunk)})",
-                (self._pack_pk, *chunk),
-            )
-            written_here.update(
-                row["task_id"] for row in found if row["pk"] > last_pk or row["remaining"] == marker
-            )
-        duplicates = []
-        seen: set[str] = set()
-        for index, row in enumerate(rows):
-            if row[0] in seen or row[0] not in written_here:
-                duplicates.append(index)
-            seen.add(row[0])
-        return duplicates
+
+# -- a replace, compared and applied a range of primary keys at a time -------------------------
+
+# A staged task and the pack's task of the same id differ (the replace rewrites the pack's).
+_DIFFERS = (
+    "(p.content IS NOT s.content OR p.gold IS NOT s.gold OR p.explanation IS NOT s.explanation"
+    " OR p.retired = 1)"
+)
+
+
+def compare_step(tx: Tx, staged_pk: int, pack_pk: int, low: int, high: int) -> tuple[int, int]:
+    """Of the staged tasks with pk in [low, high]: (those the pack has, those it has not)."""
+    row = tx.one(
+        "SELECT COUNT(p.pk), COUNT(*) - COUNT(p.pk) FROM tasks AS s"
+        " LEFT JOIN tasks AS p ON p.pack_pk = ? AND p.task_id = s.task_id"
+        " WHERE s.pk BETWEEN ? AND ? AND +s.pack_pk = ?",
+        (pack_pk, low, high, staged_pk),
+    )
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def missing_step(tx: Tx, staged_pk: int, pack_pk: int, low: int, high: int) -> int:
+    """Of the pack's tasks in service with pk in [low, high]: those the file lacks."""
+    return int(
+        tx.value(
+            "SELECT COUNT(*) FROM tasks AS p WHERE p.pk BETWEEN ? AND ? AND +p.pack_pk = ?"
+            " AND p.retired = 0 AND NOT EXISTS"
+            " (SELECT 1 FROM tasks AS s WHERE s.pack_pk = ? AND s.task_id = p.task_id)",
+            (low, high, pack_pk, staged_pk),
+        )
+    )
+
+
+def apply_step(tx: Tx, staged_pk: int, pack_pk: int, low: int, high: int) -> tuple[int, int]:
+    """Applies the staged tasks with pk in [low, high] to the pack: a task the pack has gets
+    the file's content, gold and explanation (and is back in service) when they differ, and
+    the file's media (a task held or out of service for its media is back in service); a
+    task it has not moves into the pack. Returns (had, moved in)."""
+    staged = "s.pk BETWEEN :low AND :high AND +s.pack_pk = :staged"
+    params = {"low": low, "high": high, "staged": staged_pk, "pack": pack_pk}
+    total = int(tx.value(f"SELECT COUNT(*) FROM tasks AS s WHERE {staged}", params))
+    tx.execute(
+        "UPDATE tasks AS p SET content = s.content, gold = s.gold, explanation = s.explanation,"
+        f" retired = 0 FROM tasks AS s WHERE {staged} AND p.pack_pk = :pack"
+        f" AND p.task_id = s.task_id AND {_DIFFERS}",
+        params,
+    )
+    matched = (
+        "SELECT p.pk FROM tasks AS s"
+        f" JOIN tasks AS p ON p.pack_pk = :pack AND p.task_id = s.task_id WHERE {staged}"
+    )
+    tx.execute(f"DELETE FROM task_media WHERE task_pk IN ({matched})", params)
+    # The file's media is checked and hashed anew: a task held or out of service for its media
+    # (migration 013) is back in service; recompute_step then gives its slots back.
+    tx.execute(f"UPDATE tasks SET media_off = 0 WHERE media_off = 1 AND pk IN ({matched})", params)
+    tx.execute(
+        "INSERT INTO task_media (task_pk, kind, source, ref, media_key, size)"
+        " SELECT p.pk, m.kind, m.source, m.ref, m.media_key, m.size FROM tasks AS s"
+        " JOIN task_media AS m ON m.task_pk = s.pk"
+        f" JOIN tasks AS p ON p.pack_pk = :pack AND p.task_id = s.task_id WHERE {staged}",
+        params,
+    )
+    moved = tx.execute(
+        "UPDATE tasks AS s SET pack_pk = :pack"
+        f" WHERE {staged} AND NOT EXISTS"
+        " (SELECT 1 FROM tasks AS p WHERE p.pack_pk = :pack AND p.task_id = s.task_id)",
+        params,
+    )
+    return total - moved, moved
+
+
+def retire_step(tx: Tx, staged_pk: int, pack_pk: int, low: int, high: int) -> int:
+    """The pack's tasks with pk in [low, high] that the file lacks: retired (answers kept,
+    never served), their media forgotten. Returns how many were newly retired. Run before any
+    staged task moves into the pack (phase 'retiring'): a task moved in is not in the staged
+    pack any more."""
+    missing = (
+        "p.pk BETWEEN :low AND :high AND +p.pack_pk = :pack AND NOT EXISTS"
+        " (SELECT 1 FROM tasks AS s WHERE s.pack_pk = :staged AND s.task_id = p.task_id)"
+    )
+    params = {"low": low, "high": high, "staged": staged_pk, "pack": pack_pk}
+    tx.execute(
+        f"DELETE FROM task_media WHERE task_pk IN (SELECT pk FROM tasks AS p WHERE {missing})",
+        params,
+    )
+    return tx.execute(
+        f"UPDATE tasks AS p SET retired = 1, remaining = 0 WHERE {missing} AND p.retired = 0",
+        params,
+    )
+
+
+def recompute_step(tx: Tx, pack_pk: int, overlap: int, low: int, high: int) -> None:
+    """The pack's tasks with pk in [low, high]: remaining = max(0, overlap - answers - open
+    leases) for a regular task in service (0 for gold, done or retired), and `completed` for
+    the overlap; only rows whose value changes are written."""
+    slots = (
+        "CASE WHEN retired = 1 OR gold IS NOT NULL OR done = 1 THEN 0 ELSE MAX(0, :overlap"
+        " - answers - (SELECT COUNT(*) FROM assignments AS a WHERE a.task_pk = tasks.pk"
+        " AND a.status = 'open')) END"
+    )
+    complete = "(gold IS NULL AND (done = 1 OR answers >= :overlap))"
+    rows = "pk BETWEEN :low AND :high AND +pack_pk = :pack"
+    params = {"low": low, "high": high, "pack": pack_pk, "overlap": overlap}
+    tx.execute(
+        f"UPDATE tasks SET remaining = {slots} WHERE {rows} AND remaining IS NOT {slots}", params
+    )
+    tx.execute(
+        f"UPDATE tasks SET completed = {complete} WHERE {rows} AND completed IS NOT {complete}",
+        params,
+    )
+
+
+def gold_after_replace(tx: Tx, staged_pk: int, pack_pk: int) -> int:
+    """The gold tasks the pack will have in service once the staged tasks are applied: the
+    file's gold tasks, less those flagged for review or retired by an operator's decision."""
+    return int(
+        tx.value(
+            "SELECT COUNT(*) FROM tasks AS s"
+            " LEFT JOIN tasks AS p ON p.pack_pk = ? AND p.task_id = s.task_id"
+            " LEFT JOIN gold_decisions AS d ON d.task_pk = p.pk"
+            " WHERE s.pack_pk = ? AND s.gold IS NOT NULL AND s.retired = 0 AND s.review = 0"
+            " AND COALESCE(p.review, 0) = 0 AND d.action IS NOT 'retire'",
+            (pack_pk, staged_pk),
+        )
+    )
+
+
+def pack_span(tx: Tx, pack_pk: int) -> tuple[int, int]:
+    """(lowest, highest) pk of a pack's tasks; (0, -1): it has none."""
+    row = tx.one("SELECT MIN(pk), MAX(pk) FROM tasks WHERE pack_pk = ?", (pack_pk,))
+    if row is None or row[0] is None:
+        return 0, -1
+    return int(row[0]), int(row[1])
 
 
 # -- progress --------------------------------------------------------------------------------
@@ -359,16 +545,6 @@ def task_totals(tx: Tx, pack_pk: int, overlap: int) -> TaskTotals:
         row["capped"],
         row["gold"],
         row["gold_answers"],
-    )
-
-
-def recompute_completed(tx: Tx, pack_pk: int, overlap: int) -> None:
-    """After a replace (the overlap or a task's gold may have changed): which regular tasks have
-    had all their answers."""
-    tx.execute(
-        "UPDATE tasks SET completed = (gold IS NULL AND (done = 1 OR answers >= ?))"
-        " WHERE pack_pk = ?",
-        (overlap, pack_pk),
     )
 
 

@@ -125,6 +125,8 @@ async def receive_pack(update: Update, context: Context) -> None:
         await _ask_to_replace(context, operator, lang, outcome, path, message.caption)
         return
     shutil.rmtree(folder, ignore_errors=True)
+    if outcome.summary is not None:
+        deps.work.forget_packs()  # offered from the next press, not after the cache's second
     await _say(context, operator, outcome_text(outcome, lang))
 
 
@@ -182,6 +184,8 @@ async def confirm_replace(update: Update, context: Context, action: Action, toke
         outcome = await services(context).operators.uploads.upload(path, caption, confirmed=True)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+    if outcome.summary is not None:
+        services(context).work.forget_packs()
     await _close_question(context, update)
     await _say(context, action.operator_id, outcome_text(outcome, lang))
 

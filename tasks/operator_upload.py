@@ -2,8 +2,10 @@
 
 The file is written to a temporary file as it downloads (`UploadCheck` sees every chunk: the size
 limit, UTF-8, emptiness), never held whole in memory. Then `PackUploads.upload` loads it: a new
-pack at once; an existing pack id only after the operator confirms (the load is first run
-and rolled back, so the operator confirms a replace that is known to succeed). The answer is
+pack at once; an existing pack id only after the operator confirms (the file is first checked
+against the pack, nothing changed, so the operator confirms a replace that is known to
+succeed). The load reads and checks the file in a worker thread and writes in short steps
+(tasks/packs/loading.py): the bot keeps answering workers meanwhile. The answer is
 either every error with its line (nothing imported) or a `LoadSummary`: tasks, gold, overlap,
 reward, the budget and the fair-pay figures.
 """
@@ -17,12 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from db import Database, Tx, read_only
+from db import Database
 from db import operators as operators_db
-from db import packs as packs_db
 from tasks.clock import Clock
 from tasks.earnings import EarningsService, expected_hourly_rate
-from tasks.packs import LoadReport, PackError, PackReader, load_pack
+from tasks.packs import LoadReport, PackError, load_pack
 from tasks.packs.csvpack import CSV_SUFFIXES, parse_settings
 from tasks.packs.reader import JSONL_SUFFIXES
 
@@ -140,19 +141,17 @@ class PackUploads:
         self, path: Path, caption: str | None, *, confirmed: bool = False
     ) -> UploadOutcome:
         """Validates the file and loads it; an existing pack is replaced only once `confirmed`
-        (before that, the load is run and rolled back: errors now, or a summary to confirm)."""
+        (before that, the file is checked against it, nothing changed: errors now, or a summary
+        to confirm)."""
         settings, settings_errors = _settings(path, caption)
-        pack_id = _peek_id(path, settings) or path.stem
-        exists = await self._exists(pack_id)
-        dry_run = exists and not confirmed
         report = await load_pack(
             self.db,
             path,
-            replace=exists,
+            replace=True,
+            confirm_replace=not confirmed,
             clock=self.clock,
             settings=settings,
             settings_errors=settings_errors,
-            dry_run=dry_run,
             media_files=False,  # a document has no folder: media by URL or file_id only
         )
         if not report.ok:
@@ -160,11 +159,7 @@ class PackUploads:
                 report.pack_id, errors=tuple(report.errors), error_count=report.error_count
             )
         summary = await self.summary(report)
-        return UploadOutcome(report.pack_id, summary, needs_confirmation=dry_run)
-
-    @read_only
-    def _exists(self, tx: Tx, pack_id: str) -> bool:
-        return packs_db.pack_by_id(tx, pack_id) is not None
+        return UploadOutcome(report.pack_id, summary, needs_confirmation=report.dry_run)
 
     async def summary(self, report: LoadReport) -> LoadSummary:
         rates = {rate.pack_id: rate for rate in await self.earnings.pack_rates(fresh=True)}
@@ -217,13 +212,3 @@ def _settings(path: Path, caption: str | None) -> tuple[dict[str, Any] | None, l
         return {}, [PackError(None, None, None, message)]
     settings, errors = parse_settings(caption)
     return settings, errors
-
-
-def _peek_id(path: Path, settings: dict[str, Any] | None) -> str | None:
-    """The pack id the file declares (read without the database), if it can be made out."""
-    if settings is not None:
-        value = settings.get("id")
-        return value if isinstance(value, str) else None
-    with PackReader(path) as reader:
-        reader.read_header()
-        return reader.raw_id

@@ -14,7 +14,7 @@ import pytest
 
 from bot.simulator import SimMessage, SimulatorServer
 from db import Database
-from tests.helpers import OPTIONS, PACK_HEADER, RunBot, table
+from tests.helpers import OPTIONS, PACK_HEADER, RunBot, join, table
 
 OPERATOR = 900
 LIMIT_MB = 0.05  # MAX_PACK_UPLOAD_MB for these tests: 52,428 bytes
@@ -151,6 +151,54 @@ async def test_a_broken_pack_gets_every_error_with_its_line_and_nothing_is_impor
     for fragment in expected:
         assert fragment in reply.text, reply.text
     assert "Nothing was imported." in reply.text
+    assert await packs(db_path) == []
+
+
+async def test_a_pack_loaded_in_the_chat_is_offered_to_the_next_worker_at_once(
+    sim: SimulatorServer, operator: int
+) -> None:
+    """The pack was hidden while it loaded: a list of active packs read meanwhile (a worker
+    who came too early) must not hide it for a second more."""
+    sim.add_user(1, "Early", language_code="en")
+    sim.send_text(1, "/start")
+    await sim.wait_for_text(1, "No open work right now", timeout=10)
+    await upload(sim, good_json(), "reviews.json", "loaded")
+    task = await join(
+        sim, 2, first_task=lambda e: e.message is not None and "Training" in e.message.text
+    )
+    assert "Training 1/" in task.text
+
+
+async def test_hostile_json_sent_in_the_chat_is_one_error_with_its_line_never_an_exception(
+    sim: SimulatorServer, operator: int, db_path: Path
+) -> None:
+    """Nesting deeper than json's recursion and a number of 5,000 digits, in a JSON pack, a
+    JSONL pack and a CSV caption: the usual errors message, never "RecursionError"."""
+    head = json.dumps(PACK_HEADER)[:-1]
+    deep = "[" * 5000 + "]" * 5000
+    nested = (head + ',\n"tasks": [\n{"id": "t1", "text": "a", "n": ' + deep + "}]}").encode()
+    number = jsonl(
+        [{"id": "t1", "text": "a"}, '{"id": "t2", "text": "b", "n": ' + "9" * 5000 + "}"]
+    )
+    cases = [
+        (nested, "deep.json", None, "• line 3: nested too deeply (more than 32 levels)"),
+        (
+            number,
+            "number.jsonl",
+            None,
+            "• line 3: a number has 5,000 digits, more than the 4,300 a number may have",
+        ),
+        (
+            b"id,text\nc1,a\n",
+            "deep.csv",
+            CAPTION + "\nquality.gold_ratio=" + deep,
+            '• field "quality.gold_ratio": caption line 9: nested too deeply',
+        ),
+    ]
+    for data, name, caption, said in cases:
+        reply = await upload(sim, data, name, "not imported", caption=caption)
+        assert said in reply.text, reply.text
+        assert "Error" not in reply.text and "failed" not in reply.text
     assert await packs(db_path) == []
 
 

@@ -176,7 +176,7 @@ def test_progress_bar_only_on_a_terminal_and_throttled() -> None:
     assert "100%" in tty.getvalue() and "100 tasks/s" in tty.getvalue()
 
 
-async def test_the_progress_bar_draws_a_load_from_the_database_thread(
+async def test_the_progress_bar_draws_a_load_batch_by_batch(
     db: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reader, "BATCH_SIZE", 3)

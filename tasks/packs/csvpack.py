@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tasks.packs.errors import PackError
+from tasks.packs.jsonscan import HostileJson, loads
 
 CSV_SUFFIXES = frozenset({".csv"})
 COLUMNS = ("id", "text", "gold", "explanation", "image", "audio", "voice")
@@ -54,7 +55,9 @@ def parse_settings(text: str, where: str = "caption") -> tuple[dict[str, Any], l
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            value = json.loads(stripped)
+            value = loads(stripped)
+        except HostileJson as exc:
+            return {}, [PackError(None, None, None, f"{where} line {exc.lineno}: {exc.msg}")]
         except ValueError as exc:
             return {}, [PackError(None, None, None, f"the {where} is not a JSON object: {exc}")]
         if not isinstance(value, dict):
@@ -76,18 +79,28 @@ def parse_settings(text: str, where: str = "caption") -> tuple[dict[str, Any], l
             if problem:
                 errors.append(PackError(None, None, "options", f"{where} line {number}: {problem}"))
             header["options"] = options
-        elif key.startswith("quality."):
-            header.setdefault("quality", {})[key.removeprefix("quality.")] = _typed(raw)
-        elif key in _TYPED:
-            header[key] = _typed(raw)
+        elif key.startswith("quality.") or key in _TYPED:
+            try:
+                value = _typed(raw)
+            except HostileJson as exc:
+                errors.append(PackError(None, None, key, f"{where} line {number}: {exc.msg}"))
+                continue
+            if key in _TYPED:
+                header[key] = value
+            else:
+                header.setdefault("quality", {})[key.removeprefix("quality.")] = value
         else:
             header[key] = raw
     return header, errors
 
 
 def _typed(raw: str) -> Any:
+    """A setting's value as JSON (a number, true/false), or the text as written; HostileJson
+    for a value nested too deeply or a number too long to read."""
     try:
-        return json.loads(raw)
+        return loads(raw)
+    except HostileJson:
+        raise
     except ValueError:
         return raw
 
@@ -116,9 +129,11 @@ def read_sidecar(source: Path) -> tuple[dict[str, Any] | None, list[PackError]]:
     except OSError as exc:
         return None, [PackError(None, None, None, f"cannot read {path}: {exc.strerror or exc}")]
     try:
-        value = json.loads(data.decode("utf-8-sig"))
+        value = loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         return None, [PackError(None, None, None, f"{path.name} is not UTF-8 text")]
+    except HostileJson as exc:
+        return None, [PackError(None, None, None, f"{path.name} line {exc.lineno}: {exc.msg}")]
     except json.JSONDecodeError as exc:
         message = f"{path.name} line {exc.lineno}: invalid JSON ({exc.msg})"
         return None, [PackError(None, None, None, message)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
 from types import TracebackType
@@ -41,9 +41,20 @@ from tasks.packs.format import (
     too_many_units,
     utf16_units,
 )
-from tasks.packs.jsonscan import decode_error, json_problem, scan_json_pack, unencodable
+from tasks.packs.jsonscan import (
+    NOT_AN_OBJECT,
+    HostileJson,
+    decode_error,
+    deep_at,
+    json_problem,
+    loads,
+    scan_json_pack,
+    too_deep,
+    unencodable,
+)
 
 BATCH_SIZE = 5000
+PAUSE_EVERY = 32  # tasks read between two calls of a reader's `pause`
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 # The longest JSONL line read: a task at its limits (3,500 characters of text, a 1,000-character
 # explanation, a 128-character id), every character written as a \uXXXX escape pair, takes about
@@ -154,11 +165,18 @@ class PackReader:
         self.tasks_read = 0  # task objects (or JSONL task lines) read, valid or not
         self._file: IO[bytes] | None = None
         self._line = 0  # JSONL: the last line read
-        self._elements: list[tuple[int, Any]] = []  # JSON: (line, task element)
+        # JSON: the task elements and the line of each, in two lists: a dict of strings is
+        # never tracked by the garbage collector, a (line, dict) tuple would be, and 200,000
+        # of them surviving make it walk the whole heap (68 ms alone, 117 ms in the bot).
+        self._elements: list[Any] = []
+        self._element_lines: list[int] = []
         self.header_lines: dict[str, int] = {}  # JSON: the line of each header field
         self.readable = False  # whether tasks can be read (the file opened and parsed)
         self._tasks_reported = False  # a problem with the tasks array was reported
         self._option_ids: tuple[str, ...] | None = None  # from an invalid header, if readable
+        # Called every PAUSE_EVERY tasks (and JSON values) read: a reader running in a thread
+        # of the bot may sleep there, leaving the GIL and a core to the answers.
+        self.pause: Callable[[], None] | None = None
 
     def __enter__(self) -> PackReader:
         return self
@@ -253,7 +271,7 @@ class PackReader:
             self.header_line = self._line
             self.readable = True
             try:
-                value = json.loads(raw)
+                value = loads(raw)
             except ValueError as exc:
                 self.errors.add(self._line, None, None, f"the header line: {json_problem(exc)}")
                 return None
@@ -293,22 +311,25 @@ class PackReader:
             line = data.count(b"\n", 0, exc.start) + 1
             self.errors.add(line, None, None, "the file is not UTF-8 text")
             return None
+        # Measured before anything is parsed (json recurses once per level), a chunk at a time.
+        if (deep := deep_at(data)) is not None:
+            hostile = too_deep(data, deep)
+            self.errors.add(hostile.lineno, None, None, hostile.msg)
+            return None
         del data
         try:
-            document = json.loads(text)
+            raw, self.header_lines, elements, element_lines = scan_json_pack(text, self.pause)
         except json.JSONDecodeError as exc:
             message = decode_error(exc)
             if exc.msg == "Extra data" and exc.colno == 1:
                 message += " (a JSONL pack, one object per line, needs the .jsonl extension)"
             self.errors.add(exc.lineno, None, None, message)
             return None
-        if not isinstance(document, dict):
-            self.errors.add(1, None, None, "a JSON pack is one object (the header and its tasks)")
+        except ValueError:
+            self.errors.add(1, None, None, NOT_AN_OBJECT)
             return None
         self.header_line = 1
         self.readable = True
-        del document
-        raw, self.header_lines, elements = scan_json_pack(text)
         self.bytes_read = self.total_bytes
         if "tasks" not in raw:
             self._tasks_reported = True
@@ -322,7 +343,7 @@ class PackReader:
                 f"must be an array, not {json_kind(raw['tasks'])}",
             )
         raw.pop("tasks", None)
-        self._elements = elements
+        self._elements, self._element_lines = elements, element_lines
         if unencodable(raw):
             self.errors.add(1, None, None, "invalid unicode in the header (a lone surrogate)")
             return None
@@ -361,8 +382,11 @@ class PackReader:
         cap = errors.cap
         readline = self._file.readline
         limit = MAX_LINE_BYTES + 1  # the content and its newline
+        pause = self.pause
         while raw := readline(limit):
             line += 1
+            if pause is not None and not line % PAUSE_EVERY:
+                pause()
             done += len(raw)
             if errors.total > cap:  # more errors than are listed: stop reading
                 errors.stopped_at = line - 1
@@ -401,7 +425,10 @@ class PackReader:
         validate = TASK.validate_python
         batch = TaskBatch([], [])
         errors = self.errors
+        pause = self.pause
         for line, element in self._rows.tasks():
+            if pause is not None and not line % PAUSE_EVERY:
+                pause()
             self._take_csv_errors()
             self.bytes_read = self._rows.bytes_read
             if errors.total > errors.cap:
@@ -429,7 +456,12 @@ class PackReader:
         batch = TaskBatch([], [])
         count = len(self._elements)
         errors = self.errors
-        for index, (line, element) in enumerate(self._elements, 1):
+        pause = self.pause
+        for index, (line, element) in enumerate(
+            zip(self._element_lines, self._elements, strict=True), 1
+        ):
+            if pause is not None and not index % PAUSE_EVERY:
+                pause()
             if errors.total > errors.cap:  # more errors than are listed: stop reading
                 errors.stopped_at = line - 1
                 break
@@ -474,7 +506,11 @@ class PackReader:
             return
         if gold is not None:
             if self.csv and isinstance(gold, str) and gold.startswith("["):
-                gold = _csv_list(gold)  # a CSV cell holds a list as a JSON array
+                try:
+                    gold = _csv_list(gold)  # a CSV cell holds a list as a JSON array
+                except HostileJson as exc:
+                    self.errors.add(line, task["id"], "gold", exc.msg)
+                    return
             stored = self._gold_value(gold)
             if isinstance(stored, ValueError):
                 self.errors.add(line, task["id"], "gold", str(stored))
@@ -535,15 +571,18 @@ class PackReader:
 
     def _invalid_task(self, line: int, exc: ValidationError, raw: object) -> None:
         errors = exc.errors(include_url=False)
-        if errors[0]["type"] == "json_invalid":
-            self.errors.add(line, None, None, json_problem(raw))
-            return
         value = raw
         if isinstance(raw, bytes):
             try:
-                value = json.loads(raw)
+                value = loads(raw)
+            except HostileJson as hostile:  # nested too deeply, a number too long: one error
+                self.errors.add(line, None, None, hostile.msg)
+                return
             except ValueError:
                 value = None
+        if errors[0]["type"] == "json_invalid":
+            self.errors.add(line, None, None, json_problem(raw))
+            return
         task_id = None
         if isinstance(value, dict) and isinstance(value.get("id"), str):
             task_id = value["id"]
@@ -572,7 +611,7 @@ class PackReader:
         if self.csv:
             elements: Iterator[tuple[int, Any]] = self._csv_objects()
         elif not self.jsonl:
-            elements = iter(self._elements)
+            elements = zip(self._element_lines, self._elements, strict=True)
         else:
             elements = self._jsonl_objects()
         for line, element in elements:
@@ -596,7 +635,7 @@ class PackReader:
                 if raw is None or line <= (self.header_line or 0):
                     continue
                 try:
-                    yield line, json.loads(raw)
+                    yield line, loads(raw)
                 except ValueError:
                     continue
 
@@ -613,9 +652,12 @@ def _raw_option_ids(options: object) -> tuple[str, ...] | None:
 
 def _csv_list(cell: str) -> str | list[str]:
     """A CSV gold cell written as a JSON array of strings (multi_choice ids, accepted texts);
-    the cell as it is otherwise."""
+    the cell as it is otherwise. Raises HostileJson for a cell nested too deeply or holding a
+    number too long to read."""
     try:
-        value = json.loads(cell)
+        value = loads(cell)
+    except HostileJson:
+        raise
     except ValueError:
         return cell
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
