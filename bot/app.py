@@ -29,8 +29,10 @@ from bot.webserver import Limits
 from bot.wiring import build_bot, build_services
 from db import Database
 from db.core import current_update
-from handlers import answers, callbacks, earnings, operator_help, operators, quality, worker
+from handlers import answers, callbacks, earnings, quality, worker
 from handlers.deps import KEY, Services
+from handlers.operator import help as operator_help
+from handlers.operator import registry as operator_registry
 from handlers.texts import t
 from tasks.clock import Clock
 
@@ -72,7 +74,7 @@ def build_application(
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """The table of contents: which update goes to which handler."""
     # Feature modules first: their commands and button patterns before the catch-alls below.
-    operators.register(app)  # first: operator /help, documents, reasons being waited for
+    operator_registry.register(app)  # first: operator /help, documents, reasons being waited for
     quality.register(app)
     earnings.register(app)
     app.add_handler(CommandHandler("start", worker.start))

@@ -2,7 +2,7 @@
 messages, and the nudges when an answer has the wrong shape.
 
 Where a worker's text message goes (checked in this order, tests/test_e2e_types.py):
-  1. an operator's reason being waited for (handlers/operators.py, registered first);
+  1. an operator's reason being waited for (handlers/operator/registry.py, registered first);
   2. a reply to one of our task messages: the answer to that task (its Skip button names it),
      refused politely if the worker no longer holds it;
   3. a dispute comment or an operator's rejection reason just asked for (db/pending_input.py,

@@ -12,7 +12,8 @@ Shapes (all well under Telegram's 64 bytes):
   d:<assignment id>                     dispute a missed check question DISPUTE
   op:<dispute id>:<fix|retire|reject>   an operator's dispute decision  REVIEW
   o:<16-character token>                any other operator button: the token names an action
-                                        kept by the bot for one operator (operator_access.py)
+                                        kept by the bot for one operator
+                                        (handlers/operator/access.py)
 
 The patterns are anchored at both ends with \\Z (not $, which would accept a trailing newline),
 so PTB's `CallbackQueryHandler(pattern=...)`, which uses `re.match`, matches whole strings only;

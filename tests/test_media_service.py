@@ -13,7 +13,7 @@ from typing import Any
 from bot.samples.make_media import shape_png
 from db import Database
 from db.gold import GOLD_PICK_SQL
-from handlers.operator_packs import pack_line_text
+from handlers.operator.packs import pack_line_text
 from handlers.outbox import render_text
 from tasks.clock import FakeClock
 from tasks.media import MEDIA_FAILURES, MediaChecker, TaskMedia, read_verified

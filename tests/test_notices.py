@@ -18,7 +18,7 @@ from bot.simulator.protocol import MAX_TEXT
 from db import Database, Tx, to_db_time
 from db import outbox as outbox_db
 from handlers.earnings import balance_screen, notice_screen, statement_screen
-from handlers.operator_workers import _amounts
+from handlers.operator.workers import _amounts
 from handlers.outbox import render_delivery
 from tasks.clock import Clock
 from tasks.earnings import Balance

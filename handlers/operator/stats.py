@@ -10,8 +10,8 @@ from telegram.ext import ContextTypes
 from handlers import render
 from handlers.delivery import send
 from handlers.deps import services
-from handlers.operator_access import operator_language, operator_or_refuse
-from handlers.operator_chart import draw_stats
+from handlers.operator.access import operator_language, operator_or_refuse
+from handlers.operator.chart import draw_stats
 from handlers.render import esc
 from handlers.texts import t
 from tasks.earnings import round_to_cents

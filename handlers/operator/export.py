@@ -16,8 +16,8 @@ from telegram.ext import ContextTypes
 from handlers.delivery import send, toast
 from handlers.deps import services
 from handlers.incidents import logged
-from handlers.operator_access import Action, issue, operator_language, operator_or_refuse
-from handlers.operator_help import megabytes
+from handlers.operator.access import Action, issue, operator_language, operator_or_refuse
+from handlers.operator.help import megabytes
 from handlers.render import esc
 from handlers.texts import t
 from tasks.export import UnknownPack, check_pack, export_pack

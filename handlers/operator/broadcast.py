@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from handlers.delivery import send
 from handlers.deps import services
-from handlers.operator_access import (
+from handlers.operator.access import (
     Action,
     answer_once,
     issue,

@@ -21,7 +21,7 @@ from handlers import render
 from handlers.delivery import send, toast
 from handlers.deps import services
 from handlers.incidents import logged
-from handlers.operator_access import (
+from handlers.operator.access import (
     ACTION_SECONDS,
     Action,
     drop_keyboard,
@@ -29,7 +29,7 @@ from handlers.operator_access import (
     operator_language,
     operator_or_refuse,
 )
-from handlers.operator_help import megabytes
+from handlers.operator.help import megabytes
 from handlers.render import MESSAGE_LIMIT, esc, visible_length
 from handlers.telegram_bot import LocalFileUnreadable, WorkBot
 from handlers.texts import t

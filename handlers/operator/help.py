@@ -13,7 +13,7 @@ from telegram.ext import Application, ContextTypes
 from handlers import worker
 from handlers.delivery import send
 from handlers.deps import KEY, Services, meet, services
-from handlers.operator_access import is_operator
+from handlers.operator.access import is_operator
 from handlers.texts import t
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from handlers import render
 from handlers.delivery import send
 from handlers.deps import services
 from handlers.earnings import money
-from handlers.operator_access import (
+from handlers.operator.access import (
     Action,
     answer_once,
     issue,

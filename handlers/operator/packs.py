@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 from handlers import render
 from handlers.delivery import send, toast
 from handlers.deps import services
-from handlers.operator_access import (
+from handlers.operator.access import (
     Action,
     answer_once,
     drop_keyboard,
@@ -17,8 +17,8 @@ from handlers.operator_access import (
     operator_language,
     operator_or_refuse,
 )
-from handlers.operator_export import export_choice
-from handlers.operator_help import refresh_menu
+from handlers.operator.export import export_choice
+from handlers.operator.help import refresh_menu
 from handlers.render import Keyboard, esc
 from handlers.texts import t
 from tasks.earnings import round_to_cents
