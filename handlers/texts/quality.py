@@ -1,4 +1,4 @@
-"""Worker-facing strings of the quality features, in French and English (see handlers/texts.py).
+"""Worker-facing strings of the quality features, in French and English (handlers/texts/).
 
 Placeholders hold text the renderer escapes first (pack titles, explanations, reasons)."""
 

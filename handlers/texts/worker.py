@@ -1,11 +1,10 @@
-"""Every worker-facing string, in French and English (with the feature files texts_*.py).
+"""The worker loop's strings (welcome, consent, tasks, pause, help, language), in French and
+English; the package (handlers/texts/__init__.py) joins them with the other features' files.
 Values are HTML (Telegram parse mode): placeholders hold text that the renderer escapes first."""
 
 from __future__ import annotations
 
-from typing import Any
-
-CATALOGUE: dict[str, dict[str, str]] = {
+WORKER: dict[str, dict[str, str]] = {
     "welcome": {
         "fr": (
             "<b>Bienvenue sur Petites Mains, {name}.</b>\n\n"
@@ -145,24 +144,3 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "I did not understand. /help for help.",
     },
 }
-
-LANGUAGES = ("fr", "en")
-
-# Feature catalogues live beside this one (one file each, same shape) and join it here.
-from handlers.texts_earnings import EARNINGS  # noqa: E402
-from handlers.texts_media import MEDIA  # noqa: E402
-from handlers.texts_operator import OPERATOR  # noqa: E402
-from handlers.texts_quality import QUALITY  # noqa: E402
-from handlers.texts_types import TYPES  # noqa: E402
-
-for _extra in (QUALITY, EARNINGS, OPERATOR, MEDIA, TYPES):
-    _clash = CATALOGUE.keys() & _extra.keys()
-    assert not _clash, f"text keys defined twice: {sorted(_clash)}"
-    CATALOGUE.update(_extra)
-
-
-def t(language: str, key: str, **values: Any) -> str:
-    """The catalogue's text for `key` in `language` (French if the language is unknown)."""
-    entry = CATALOGUE[key]
-    text = entry.get(language) or entry["fr"]
-    return text.format(**values) if values else text

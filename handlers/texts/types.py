@@ -1,5 +1,5 @@
 """Worker-facing strings of the answer types (multi_choice, rating, text) and their nudges, in
-French and English (see handlers/texts.py)."""
+French and English (handlers/texts/)."""
 
 TYPES: dict[str, dict[str, str]] = {
     "done_button": {"fr": "✔️ Terminé", "en": "✔️ Done"},

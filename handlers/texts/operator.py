@@ -1,4 +1,5 @@
-"""The operators' strings (issue 11), French and English, joined to the catalogue by texts.py.
+"""The operators' strings (issue 11), French and English, joined to the catalogue by
+handlers/texts/__init__.py.
 Values are HTML; placeholders hold text escaped by the renderer."""
 
 from __future__ import annotations

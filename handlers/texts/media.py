@@ -1,4 +1,4 @@
-"""Strings of tasks with media, in French and English (see handlers/texts.py): the workers',
+"""Strings of tasks with media, in French and English (handlers/texts/): the workers',
 and the line /packs adds under a pack whose tasks are held or out of service for their media."""
 
 MEDIA: dict[str, dict[str, str]] = {

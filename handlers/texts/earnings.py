@@ -1,4 +1,4 @@
-"""Worker-facing strings of the earnings features, in French and English (see handlers/texts.py)."""
+"""Worker-facing strings of the earnings features, in French and English (handlers/texts/)."""
 
 EARNINGS: dict[str, dict[str, str]] = {
     "balance": {
