@@ -14,10 +14,10 @@ from handlers.deps import Operators, Services
 from handlers.telegram_bot import BULK_LANE, WorkBot
 from tasks.clock import Clock
 from tasks.earnings import EarningsService
-from tasks.operator_buttons import OperatorButtons
-from tasks.operator_packs import PackDesk
-from tasks.operator_upload import PackUploads
-from tasks.operator_workers import Broadcasts, WorkerDesk
+from tasks.operator.buttons import OperatorButtons
+from tasks.operator.packs import PackDesk
+from tasks.operator.upload import PackUploads
+from tasks.operator.workers import Broadcasts, WorkerDesk
 from tasks.outbox import OutboxService
 from tasks.quality.disputes import DisputeService
 from tasks.quality.service import QualityService

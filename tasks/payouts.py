@@ -58,7 +58,7 @@ from tasks.money import (
     parse_amount,
     to_micros,
 )
-from tasks.operator_workers import MAX_REASON
+from tasks.operator.workers import MAX_REASON
 from tasks.spreadsheet import csv_line, neutralise
 
 CSV_HEADER = ["id", "name", "amount", "currency"]

@@ -1,5 +1,5 @@
 """CSV packs (tasks/packs/csvpack.py) and the checks a file sent in the chat goes through as it
-downloads (tasks/operator_upload.py), without Telegram."""
+downloads (tasks/operator/upload.py), without Telegram."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from db import Database
 from tasks.clock import FakeClock
-from tasks.operator_upload import UploadCheck, upload_problem
+from tasks.operator.upload import UploadCheck, upload_problem
 from tasks.packs import load_pack
 from tests.helpers import PACK_HEADER, check_pack
 

@@ -16,7 +16,7 @@ from db.core import available_migrations
 from db.outbox import Held
 from tasks.clock import FakeClock
 from tasks.earnings import EarningsConfig
-from tasks.operator_workers import WorkerDesk
+from tasks.operator.workers import WorkerDesk
 from tasks.outbox import STALE_AFTER, OutboxService, SendResult, decide_held
 from tasks.work import WorkService
 from tests.helpers import enrol

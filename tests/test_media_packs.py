@@ -22,7 +22,7 @@ from tasks.media import (
     image_size,
     read_bounded,
 )
-from tasks.operator_upload import PackUploads
+from tasks.operator.upload import PackUploads
 from tasks.packs import load_pack
 from tests.helpers import json_task_line, table, write_pack_file
 

@@ -17,7 +17,7 @@ from handlers.operator.packs import pack_line_text
 from handlers.outbox import render_text
 from tasks.clock import FakeClock
 from tasks.media import MEDIA_FAILURES, MediaChecker, TaskMedia, read_verified
-from tasks.operator_packs import PackLine
+from tasks.operator.packs import PackLine
 from tasks.outbox import TextMessage
 from tasks.packs import load_pack, pack_progress
 from tasks.work import MediaProblem, NoTask, TaskCard, WorkService

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from db import Database
 from tasks.clock import FakeClock
 from tasks.earnings import EarningsConfig, EarningsService, QuietHours
-from tasks.operator_upload import PackUploads
-from tasks.operator_workers import Broadcasts, SteerResult, WorkerDesk
+from tasks.operator.upload import PackUploads
+from tasks.operator.workers import Broadcasts, SteerResult, WorkerDesk
 from tasks.outbox import OutboxService
 from tasks.work import NoTask, TaskCard, WorkService
 from tests.helpers import enrol, press_card, queued, table

@@ -4,7 +4,7 @@ else can replay.
 - `operator_or_refuse`: the sender is in OPERATOR_IDS, else they get the worker's help (never an
   operator screen) and the attempt is logged.
 - Operator buttons carry only `o:<token>`: a random token naming an action kept in the database
-  with the operator it was made for (tasks/operator_buttons.py). A press is acted on only when
+  with the operator it was made for (tasks/operator/buttons.py). A press is acted on only when
   the presser is an operator and the token is theirs and still alive: replayed by anyone else,
   or after ACTION_SECONDS, it does nothing. The buttons of a question (`issue(...,
   one_shot=True)`) are answered once: the first press spends every button of it before its
@@ -28,7 +28,7 @@ from telegram.ext import ContextTypes, filters
 from handlers.delivery import send, toast
 from handlers.deps import meet, services
 from handlers.texts import t
-from tasks.operator_buttons import ACTION_SECONDS, Action
+from tasks.operator.buttons import ACTION_SECONDS, Action
 
 __all__ = ["ACTION_SECONDS", "Action", "issue"]
 

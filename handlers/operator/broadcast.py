@@ -20,7 +20,7 @@ from handlers.operator.access import (
 )
 from handlers.render import esc
 from handlers.texts import t
-from tasks.operator_workers import MAX_BROADCAST
+from tasks.operator.workers import MAX_BROADCAST
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -11,7 +11,7 @@ import io
 from datetime import datetime
 
 from handlers.texts import t
-from tasks.operator_packs import PackStats
+from tasks.operator.packs import PackStats
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 9.0, 4.2, 110  # 990 x 462 pixels: sharp on a phone
 ANSWERS_COLOUR = "#3b6ea8"

@@ -24,7 +24,7 @@ from handlers.texts import t
 from tasks.earnings import round_to_cents
 from tasks.media import MEDIA_FAILURES
 from tasks.money import format_amount
-from tasks.operator_packs import PackLine
+from tasks.operator.packs import PackLine
 
 Context = ContextTypes.DEFAULT_TYPE
 

@@ -16,7 +16,7 @@ from handlers.render import esc
 from handlers.texts import t
 from tasks.earnings import round_to_cents
 from tasks.money import format_amount
-from tasks.operator_packs import PackStats
+from tasks.operator.packs import PackStats
 
 Context = ContextTypes.DEFAULT_TYPE
 

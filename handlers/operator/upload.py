@@ -34,7 +34,7 @@ from handlers.render import MESSAGE_LIMIT, esc, visible_length
 from handlers.telegram_bot import LocalFileUnreadable, WorkBot
 from handlers.texts import t
 from tasks.money import format_amount
-from tasks.operator_upload import LoadSummary, UploadCheck, UploadOutcome, upload_problem
+from tasks.operator.upload import LoadSummary, UploadCheck, UploadOutcome, upload_problem
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

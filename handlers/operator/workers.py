@@ -24,7 +24,7 @@ from handlers.operator.access import (
 )
 from handlers.render import Keyboard, esc
 from handlers.texts import t
-from tasks.operator_workers import SteerResult, WorkerRecord
+from tasks.operator.workers import SteerResult, WorkerRecord
 
 Context = ContextTypes.DEFAULT_TYPE
 
