@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot.app import build_application, start_polling, stop_polling
-from bot.progress import format_table
+from bot.cli.progress import format_table
 from bot.samples.make_media import crowd_truth, sample_packs
 from bot.settings import Settings, load_settings
 from bot.simulator import (

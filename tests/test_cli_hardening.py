@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_UNREACHABLE, _preflight
+from bot.cli.run import EXIT_UNREACHABLE, _preflight
 from bot.settings import load_settings
 from bot.simulator import SimulatorServer
 from tests.helpers import cli

@@ -8,8 +8,8 @@ import csv
 import io
 from pathlib import Path
 
-from bot.cli_quality import format_disputes
-from bot.terminal import terminal_safe
+from bot.cli.quality import format_disputes
+from bot.cli.terminal import terminal_safe
 from db.gold import FlaggedGold
 from tasks import export, payouts
 from tasks.quality.disputes import DisputeView

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.output import OutputError, output_file
+from bot.cli.output import OutputError, output_file
 
 
 def test_a_file_is_written_whole_and_nothing_is_left_beside_it(tmp_path: Path) -> None:

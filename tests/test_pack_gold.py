@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.progress import format_load_report
+from bot.cli.progress import format_load_report
 from db import Database
 from tasks.clock import FakeClock
 from tasks.packs import load_pack

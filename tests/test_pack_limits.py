@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.progress import format_load_report
+from bot.cli.progress import format_load_report
 from db import Database
 from tasks.clock import FakeClock
 from tasks.packs import MAX_ERRORS, load_pack

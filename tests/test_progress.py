@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.progress import (
+from bot.cli.progress import (
     ProgressBar,
     format_load_report,
     format_progress,

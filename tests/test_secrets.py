@@ -30,7 +30,7 @@ from telegram.request import RequestData
 
 import bot.jobs
 from bot.app import INBOX_KEY, build_application, start_polling, stop_polling
-from bot.cli import EXIT_UNREACHABLE, _preflight
+from bot.cli.run import EXIT_UNREACHABLE, _preflight
 from bot.redact import RedactingFilter, install, redact
 from bot.request import AiohttpRequest
 from bot.settings import load_settings

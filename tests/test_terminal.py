@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.terminal import printable
+from bot.cli.terminal import printable
 
 
 def test_escape_sequences_and_the_bell_are_shown_not_obeyed() -> None:

@@ -24,8 +24,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot import cli as cli_module
 from bot.app import RECEIVER_KEY, build_application, start_webhook, stop_polling
+from bot.cli import main as cli_main
+from bot.cli import run as run_command
 from bot.logbudget import MAX_KINDS, LogBudget
 from bot.receive import parse_update
 from bot.settings import load_settings
@@ -463,15 +464,15 @@ def test_the_webhook_listens_on_127_0_0_1_unless_told_otherwise(
         asked.append((listen, settings.webhook_max_connections))
         return 0
 
-    monkeypatch.setattr(cli_module, "run_bot", run_bot)
+    monkeypatch.setattr(run_command, "run_bot", run_bot)
     webhook = ["run", "--webhook", "https://example.org/tg"]
-    assert cli_module.main(webhook) == 0
+    assert cli_main(webhook) == 0
     monkeypatch.setenv("WEBHOOK_LISTEN", "0.0.0.0")
     monkeypatch.setenv("WEBHOOK_MAX_CONNECTIONS", "250")
-    assert cli_module.main(webhook) == 0
-    assert cli_module.main([*webhook, "--listen", "::1"]) == 0
+    assert cli_main(webhook) == 0
+    assert cli_main([*webhook, "--listen", "::1"]) == 0
     monkeypatch.setenv("WEBHOOK_LISTEN", "[::1]")
-    assert cli_module.main(webhook) == 0
+    assert cli_main(webhook) == 0
     assert asked == [("127.0.0.1", 100), ("0.0.0.0", 250), ("::1", 250), ("::1", 250)]
 
 

@@ -80,7 +80,7 @@ async def send_export(update: Update, context: Context, action: Action, token: s
     path = folder / f"{pack_id}-{kind}.{fmt}"
     try:
         try:
-            # Opened exactly as the CLI opens its --out file (bot/output.py): the same bytes.
+            # Opened exactly as the CLI opens its --out file (bot/cli/output.py): the same bytes.
             with path.open("w", encoding="utf-8", newline="") as out:
                 count = await export_pack(deps.work.db, pack_id, out, fmt=fmt, raw=raw)  # type: ignore[arg-type]
         except UnknownPack:

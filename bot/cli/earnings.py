@@ -20,12 +20,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.arguments import worker_id
+from bot.cli.arguments import EXIT_REFUSED, worker_id
+from bot.cli.terminal import printable, terminal_safe
 from bot.settings import Settings
-from bot.terminal import printable, terminal_safe
 from tasks.money import MAX_BONUS
-
-EXIT_REFUSED = 1
 
 
 def add_commands(commands: Any) -> None:
@@ -185,7 +183,7 @@ async def _computed(db: Any) -> list[str]:
 def export_command(
     settings: Settings, minimum: str, currency: str | None, out: Path | None, force: bool
 ) -> int:
-    from bot.output import check_target, output_file
+    from bot.cli.output import check_target, output_file
     from db import Database
     from tasks.money import MoneyError, currency_code, parse_amount, to_micros
     from tasks.payouts import PayoutExport, export_payouts, write_csv

@@ -1,4 +1,4 @@
-"""Argument types and parsers shared by the CLI's feature commands.
+"""Argument types, parsers and exit codes shared by the CLI's commands.
 
 Ids typed by an operator go to SQLite, whose integers stop at 2**63 - 1: a longer id is refused
 when the command line is read (one line, exit 2), never as an OverflowError deep in a query."""
@@ -10,6 +10,8 @@ import sys
 from typing import NoReturn
 
 SQLITE_MAX_INTEGER = 2**63 - 1
+#: The exit code of a command refused (an unknown pack, a file that cannot be written...).
+EXIT_REFUSED = 1
 
 
 def _whole_number(what: str, text: str) -> int:

@@ -19,11 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.arguments import OneLineParser, dispute_id
+from bot.cli.arguments import EXIT_REFUSED, OneLineParser, dispute_id
+from bot.cli.terminal import printable, terminal_safe
 from bot.settings import Settings
-from bot.terminal import printable, terminal_safe
-
-EXIT_REFUSED = 1
 
 
 def add_commands(commands: Any) -> None:
@@ -129,7 +127,7 @@ def format_disputes(views: list[Any], flagged: list[Any]) -> str:
 
 
 async def export_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.output import output_file
+    from bot.cli.output import output_file
     from db import Database
     from tasks.export import UnknownPack, check_pack, export_pack
 
