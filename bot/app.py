@@ -21,11 +21,11 @@ from telegram.ext import (
 )
 
 from bot import jobs
-from bot.inbox import Inbox
-from bot.processor import PerUserUpdateProcessor
-from bot.receive import Receiver
 from bot.settings import Settings
-from bot.webserver import Limits
+from bot.transport.inbox import Inbox
+from bot.transport.processor import PerUserUpdateProcessor
+from bot.transport.receive import Receiver
+from bot.transport.webserver import Limits
 from bot.wiring import build_bot, build_services
 from db import Database
 from db.core import current_update
@@ -52,7 +52,7 @@ def build_application(
     concurrency: int = 64,
 ) -> Application:  # type: ignore[type-arg]
     """Builds the bot; the database opens in post_init, on the Application's own loop.
-    No Updater: updates come through the durable inbox (bot/receive.py, bot/inbox.py)."""
+    No Updater: updates come through the durable inbox (bot/transport/receive.py, inbox.py)."""
     telegram_bot = build_bot(settings, rate_limits=rate_limits)
     processor = PerUserUpdateProcessor(concurrency)
     app = (
@@ -156,7 +156,7 @@ async def start_webhook(
     limits: Limits | None = None,
 ) -> Receiver:
     """Starts the bot on a webhook (Telegram POSTs each update to `webhook_url`) and returns;
-    bot.webserver.ListenError if it cannot listen on listen:port."""
+    bot.transport.webserver.ListenError if it cannot listen on listen:port."""
 
     async def receive(receiver: Receiver) -> None:
         await receiver.start_webhook(

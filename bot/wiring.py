@@ -6,9 +6,9 @@ from __future__ import annotations
 from telegram.constants import ParseMode
 from telegram.ext import Defaults
 
-from bot.ratelimit import PacedRateLimiter
-from bot.request import AiohttpRequest
 from bot.settings import Settings
+from bot.transport.pacing import PacedRateLimiter
+from bot.transport.request import AiohttpRequest
 from db import Database
 from handlers.deps import Operators, Services
 from handlers.telegram_bot import BULK_LANE, WorkBot

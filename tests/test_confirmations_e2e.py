@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import bot.processor
+import bot.transport.processor
 from bot.simulator import SimMessage, SimulatorServer
 from db import Database
 from tasks.clock import Clock
@@ -42,7 +42,9 @@ def handling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     update is a queue of its own, so the two presses of one operator are handled together."""
     if request.param == "at_once":
         monkeypatch.setattr(
-            bot.processor, "_sender", lambda update: (getattr(update, "update_id", 0), None)
+            bot.transport.processor,
+            "_sender",
+            lambda update: (getattr(update, "update_id", 0), None),
         )
     return str(request.param)
 

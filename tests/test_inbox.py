@@ -1,5 +1,5 @@
-"""The durable inbox (bot/inbox.py, bot/receive.py): updates left open are handled first and in
-order, a poison update is set aside without holding up its user, a webhook POST is answered
+"""The durable inbox (bot/transport/inbox.py, receive.py): updates left open are handled first
+and in order, a poison update is set aside without holding up its user, a webhook POST is answered
 only once its update is stored, and an update delivered twice is handled once."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from telegram import Update
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.app import INBOX_KEY, build_application, start_webhook, stop_polling
-from bot.inbox import Inbox
 from bot.settings import load_settings
 from bot.simulator import SimulatorServer
+from bot.transport.inbox import Inbox
 from db import Database, to_db_time
 from db import updates as inbox_db
 from tests.helpers import text_has
@@ -80,7 +80,7 @@ async def test_a_poison_update_is_set_aside_and_its_users_later_updates_go_on(
 
     await run_bot(before_start=poison)
     sim.add_user(1, "Ada", language_code="en")
-    with caplog.at_level(logging.ERROR, logger="bot.inbox"):
+    with caplog.at_level(logging.ERROR, logger="bot.transport.inbox"):
         bad = sim.send_text(1, "poison")
         sim.send_text(1, "/help")
         await sim.wait_for(1, text_has("how it works"), timeout=3)  # not held up by the retries

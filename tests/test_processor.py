@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Chat, Message, Update, User
 
-from bot.processor import PerUserUpdateProcessor
+from bot.transport.processor import PerUserUpdateProcessor
 
 
 def message(update_id: int, user_id: int, text: str) -> Update:

@@ -2,8 +2,8 @@
 
 A server that misbehaves (tests/misbehaving.py: a bad status line, a bad Content-Length, a
 redirect loop, a captive portal's page) stands between the real bot and the simulator. aiohttp's
-errors for those hold the whole URL, `.../bot<TOKEN>/...`; the transport (bot/request.py) raises
-them with the token replaced, so the getUpdates warning, the error handler's traceback, the
+errors for those hold the whole URL, `.../bot<TOKEN>/...`; the transport (bot/transport/request.py)
+raises them with the token replaced, so the getUpdates warning, the error handler's traceback, the
 inbox's and the outbox's error columns and an operator's chat never hold it. Operators read a
 sentence and a reference to the log line. A self-hosted Bot API server in --local mode names a
 file on its disk under a folder named after the token: the pack is read from there, and the path
@@ -32,9 +32,9 @@ import bot.jobs
 from bot.app import INBOX_KEY, build_application, start_polling, stop_polling
 from bot.cli.run import EXIT_UNREACHABLE, _preflight
 from bot.redact import RedactingFilter, install, redact
-from bot.request import AiohttpRequest
 from bot.settings import load_settings
 from bot.simulator import SimMessage, SimulatorServer
+from bot.transport.request import AiohttpRequest
 from bot.wiring import build_bot
 from db import Database, to_db_time
 from db import outbox as outbox_db

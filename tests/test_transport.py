@@ -1,4 +1,4 @@
-"""The Bot API transport (bot/request.py): bulk sends have their own connections, so a
+"""The Bot API transport (bot/transport/request.py): bulk sends have their own connections, so a
 broadcast in flight never makes an answer wait for a connection."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import time
 
 from telegram.request import RequestData
 
-from bot.request import AiohttpRequest
 from bot.simulator import SimulatorServer
+from bot.transport.request import AiohttpRequest
 from handlers.telegram_bot import BULK_LANE, bulk_lane
 
 

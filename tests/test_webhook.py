@@ -1,6 +1,6 @@
 """Webhook mode: `python -m bot run --webhook URL` receives updates with the secret token; the
-server (bot/webserver.py) cannot be held by strangers' slow connections, and a hostile body is
-a 400 (bot/receive.py)."""
+server (bot/transport/webserver.py) cannot be held by strangers' slow connections, and a hostile
+body is a 400 (bot/transport/receive.py)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ from aiohttp import web
 from bot.app import RECEIVER_KEY, build_application, start_webhook, stop_polling
 from bot.cli import main as cli_main
 from bot.cli import run as run_command
-from bot.logbudget import MAX_KINDS, LogBudget
-from bot.receive import parse_update
 from bot.settings import load_settings
 from bot.simulator import SimulatorServer
-from bot.webserver import GuardedServer, Limits
+from bot.transport.logbudget import MAX_KINDS, LogBudget
+from bot.transport.receive import parse_update
+from bot.transport.webserver import GuardedServer, Limits
 from db import Database
 from tests.helpers import cli, has_button, text_has
 
@@ -90,14 +90,14 @@ async def test_updates_come_by_webhook_and_a_wrong_secret_is_refused(
             bot.wait()
 
 
-# -- the server strangers cannot hold (bot/webserver.py) and hostile bodies (bot/receive.py)
+# -- the server strangers cannot hold (bot/transport/webserver.py), hostile bodies (receive.py)
 
 SECRET = "hook-secret"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 #: Half a request head, then nothing: what a stranger holding connections sends.
 HALF_HEAD = b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
 #: Loggers whose lines a flood would multiply (the server's, aiohttp's, asyncio's).
-SERVER_LOGGERS = ("bot.webserver", "bot.receive", "aiohttp", "asyncio")
+SERVER_LOGGERS = ("bot.transport.webserver", "bot.transport.receive", "aiohttp", "asyncio")
 #: A call that hangs fails the test in this time rather than aiohttp's default 5 minutes.
 CALL_TIMEOUT = aiohttp.ClientTimeout(total=30)
 

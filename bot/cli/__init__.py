@@ -106,8 +106,8 @@ def _main(argv: Sequence[str] | None) -> int:
         level=logging.INFO if args.command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # The transport keeps the token out of what it raises (bot/request.py); this filter keeps
-    # it out of every log line too (PTB logs its base URL, token included, at DEBUG).
+    # The transport keeps the token out of what it raises (bot/transport/request.py); this
+    # filter keeps it out of every log line too (PTB logs its base URL, token included, at DEBUG).
     redact.install()
     # Each scheduler run ("Running job ...", "... executed successfully") every few seconds at
     # INFO would drown what matters; the jobs log what they did themselves.

@@ -19,7 +19,7 @@ log = logging.getLogger("bot")
 
 def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> int:
     from bot.app import build_application, run_until_stopped, start_polling, start_webhook
-    from bot.webserver import Limits, ListenError
+    from bot.transport.webserver import Limits, ListenError
 
     if not settings.bot_token:
         print(

@@ -14,7 +14,7 @@ assignment's state makes a repeated press harmless); commands and messages beyon
 `MAX_WAITING_MESSAGES` waiting behind the one running are dropped, and a command or text
 identical to one running or waiting is coalesced into it (a burst of /balance gets one answer).
 
-With the inbox (bot/inbox.py) attached, each update runs with its id in `db.core.current_update`
+With the inbox (inbox.py) attached, each update runs with its id in `db.core.current_update`
 (its units of work mark it processed in their own transactions), and is then reported done, or
 failed (the error handler notes the error there), to the inbox. A dropped update is done too.
 """
@@ -30,7 +30,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.inbox import Inbox
+from bot.transport.inbox import Inbox
 from db.core import HandlingUpdate, current_update
 
 log = logging.getLogger(__name__)

@@ -84,7 +84,7 @@ def _prune(tx: Tx, done_before: str, set_aside_before: str, limit: int) -> int:
 
 class Inbox:
     """The inbox over the bot's database; `dispatch` hands an update (as JSON) to the
-    Application (set by whoever feeds it: bot/receive.py)."""
+    Application (set by whoever feeds it: bot/transport/receive.py)."""
 
     def __init__(self, db: Database, *, max_attempts: int = MAX_ATTEMPTS) -> None:
         self.db = db
@@ -139,7 +139,7 @@ class Inbox:
         """Its handler raised: tried again a little later, or set aside after MAX_ATTEMPTS."""
         update_id = int(update["update_id"])
         # Kept seven days: whatever a handler's error quotes, no token is kept with it (the
-        # transport's errors have none already: bot/request.py).
+        # transport's errors have none already: bot/transport/request.py).
         text = redact(f"{type(error).__name__}: {error}")
         attempts = await self.db.run(_failed, update_id, text, self.max_attempts, _now())
         if not attempts:

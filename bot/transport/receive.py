@@ -1,4 +1,4 @@
-"""Where updates come in: long polling or a webhook, each through the durable inbox (bot/inbox.py).
+"""Where updates come in: long polling or a webhook, each through the durable inbox (inbox.py).
 
 PTB's Updater confirms an update (the next getUpdates offset) as soon as it has fetched it, and
 its webhook server answers Telegram's POST once the update is queued in memory: a kill -9 then
@@ -13,7 +13,7 @@ confirmed and handed to the handlers.
   Telegram tries again); the secret token is checked in constant time (403 otherwise), before
   the body is read (1 MiB and Limits.body_timeout at most); a body that is not an update (not
   JSON, a 5,000-digit number, nested too deep, an update_id that is not a positive 63-bit
-  integer) is a 400. The server around it (bot/webserver.py) times out slow request heads and
+  integer) is a 400. The server around it (webserver.py) times out slow request heads and
   caps the connections, so that strangers cannot hold it.
 """
 
@@ -31,9 +31,9 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.inbox import Inbox, Json
-from bot.logbudget import LogBudget
-from bot.webserver import GuardedServer, Limits
+from bot.transport.inbox import Inbox, Json
+from bot.transport.logbudget import LogBudget
+from bot.transport.webserver import GuardedServer, Limits
 from handlers.telegram_bot import WorkBot
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class Receiver:
         secret: str,
         limits: Limits | None = None,
     ) -> None:
-        """Serves the webhook on listen:port (bot/webserver.py: timeouts, a connection cap)
+        """Serves the webhook on listen:port (webserver.py: timeouts, a connection cap)
         and tells Telegram to call `webhook_url`; ListenError if it cannot listen there."""
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         self._secret = secret.encode()

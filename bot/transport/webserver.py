@@ -15,12 +15,12 @@ accepts the connections itself:
 - A connection must bring a whole request head within `header_timeout`: counted from the
   connection's start, or, on a kept-alive connection, from the first byte of its next request.
   A kept-alive connection may stay idle `idle_timeout`. Past either, it is closed.
-- The request body is the handler's to bound in size and time: bot/receive.py reads it only
+- The request body is the handler's to bound in size and time: receive.py reads it only
   once the secret token matched, within `body_timeout`.
 - Out of file descriptors (EMFILE and kin), the oldest waiting connections are closed to free
   some and accepting tries again at once (after `accept_retry` if none was waiting).
 - Nothing here logs once per event: connections closed and accept failures are counted, and
-  one line per `report_interval` sums them up (bot/logbudget.py); aiohttp's server logger gets
+  one line per `report_interval` sums them up (logbudget.py); aiohttp's server logger gets
   a budget too (it writes a traceback per malformed request).
 - The cap is lowered to fit the process's open-file limit (`ulimit -n`), with a line saying so.
 """
@@ -40,7 +40,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.logbudget import REPORT_INTERVAL, EventTally, limit_logger
+from bot.transport.logbudget import REPORT_INTERVAL, EventTally, limit_logger
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Limits:
 
     max_connections: int = 100
     header_timeout: float = 10.0
-    body_timeout: float = 10.0  # the handler's to apply (bot/receive.py), once it reads a body
+    body_timeout: float = 10.0  # the handler's to apply (receive.py), once it reads a body
     idle_timeout: float = 75.0
     backlog: int = 128
     accept_retry: float = 0.5
