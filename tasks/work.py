@@ -38,9 +38,9 @@ from tasks.outbox import requeue_held
 from tasks.pack_cache import PackCache
 from tasks.packs import Option, PackInfo
 from tasks.quality.control import QualityControl
-from tasks.quality.gold_choice import Choice
 from tasks.quality.judging import AnsweredTask
 from tasks.quality.news import News
+from tasks.quality.task_pick import PickedTask
 
 __all__ = [
     "AnswerResult",
@@ -388,7 +388,7 @@ class WorkService:
             option_id=stored,
             seconds=seconds,
         )
-        news = self.quality.after_answer(tx, pack, answered, standing, now)
+        news = self.quality.judging.after_answer(tx, pack, answered, standing, now)
         return AnswerResult(
             Outcome.RECORDED,
             worker,
@@ -471,7 +471,7 @@ class WorkService:
                 pack = self._pack(tx, current.pack_pk)
                 training = None
                 if current.is_gold:
-                    training = self.quality.training_position(tx, worker.id, pack)
+                    training = self.quality.picker.training_position(tx, worker.id, pack)
                 media = self._media(tx, current.task_pk, current.media)
                 return TaskCard(
                     current.id,
@@ -484,7 +484,7 @@ class WorkService:
         news: list[News] = []
         held = False
         for pack in self._active_packs(tx):
-            choice = self.quality.choose(tx, worker.id, pack, now, news, known)
+            choice = self.quality.picker.choose(tx, worker.id, pack, now, news, known)
             if choice == "held":
                 held = True
                 continue
@@ -500,7 +500,7 @@ class WorkService:
         tx: Tx,
         worker: Worker,
         pack: PackInfo,
-        choice: Choice,
+        choice: PickedTask,
         now: datetime,
         news: list[News],
     ) -> TaskCard:
@@ -647,7 +647,7 @@ class WorkService:
         return [
             worker
             for worker in workers_db.waiting(tx, limit)
-            if any(self.quality.available(tx, worker.id, pack, now) for pack in packs)
+            if any(self.quality.picker.available(tx, worker.id, pack, now) for pack in packs)
         ]
 
     @unit_of_work

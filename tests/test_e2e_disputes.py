@@ -68,7 +68,7 @@ def start_bot(
     def always_check(app: Any) -> None:
         # The draw that decides "a check question now?" (a secret, seeded hash) always says
         # yes, and picks the gold in pack order.
-        monkeypatch.setattr(app.bot_data[KEY].work.quality.gold, "draw", lambda *_: 0.0)
+        monkeypatch.setattr(app.bot_data[KEY].work.quality.picker, "draw", lambda *_: 0.0)
 
     async def start(operators: str = str(OPERATOR), **quality: Any) -> Any:
         async with Database(db_path) as db:

@@ -74,7 +74,7 @@ async def test_a_careful_worker_is_not_stopped_and_a_random_clicker_is_told_why_
         bot_token=sim.token, telegram_api_url=sim.base_url, database_path=db_path, _env_file=None
     )
     app = build_application(settings)
-    gold = app.bot_data[KEY].work.quality.gold
+    gold = app.bot_data[KEY].work.quality.picker
     gold.seed = BOT_SEED
     gold.draw = lambda *_: 0.0  # every task handed out is a check question
     await start_polling(app)

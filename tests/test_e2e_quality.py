@@ -98,7 +98,7 @@ async def test_spammers_are_stopped_careful_workers_are_not_and_a_bad_check_is_f
     # Fixed seeds: each worker's gold draws depend only on the seed and their own answers, so
     # the run is reproducible. The sequential test stops a 90% worker by bad luck in 0.07% of
     # cases over 200 check questions (bench/bench_quality.py measures it).
-    app.bot_data[KEY].work.quality.gold.seed = BOT_SEED
+    app.bot_data[KEY].work.quality.picker.seed = BOT_SEED
     await start_polling(app)
     crowd = Crowd(sim, truth_oracle(truth), seed=11, max_answers=30)  # spammers: 80
     kinds: dict[int, str] = {}

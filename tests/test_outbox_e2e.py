@@ -198,7 +198,7 @@ async def test_a_statement_and_the_messages_of_a_suspension_go_through_the_same_
         assert (await load_pack(db, checked_pack(tmp_path), clock=Clock())).ok
 
     def always_check(app: Any) -> None:  # every task handed out is a check question
-        app.bot_data[KEY].work.quality.gold.draw = lambda *_: 0.0
+        app.bot_data[KEY].work.quality.picker.draw = lambda *_: 0.0
 
     clock = OffsetClock()  # real time (the CLI's stamps are real time too), then pushed on
     await run_bot(clock, before_start=always_check, operator_ids=str(OPERATOR), quiet_hours="off")

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from db import Tx
 from db import answers as answers_db
 from db import gold as gold_db
+from tasks import answer_types
 from tasks.packs import PackInfo
-from tasks.quality import rules, scoring
+from tasks.quality import rules
 
 STATS_TTL = 10.0  # seconds a pack's gold statistics are reused
 
@@ -45,7 +46,7 @@ class PackStatsCache:
 
     def plan(self, pack: PackInfo) -> rules.Plan:
         """The pack's sequential test in points (p1 from the pack's chance score)."""
-        return rules.plan_for(self.settings(pack), scoring.chance_score(pack))
+        return rules.plan_for(self.settings(pack), answer_types.chance_score(pack))
 
     def forget(self, pack_pk: int | None = None) -> None:
         if pack_pk is None:

@@ -1,5 +1,7 @@
-"""Which task a worker gets next on a pack with quality control: training first, then gold at
-an adaptive rate, retraining when it opens again, a stop when the pack runs out of gold."""
+"""Which task a worker gets next on a pack with quality control (every task, gold or not, is
+picked here): training first, then gold at an adaptive rate, retraining when it opens again, a
+stop when the pack runs out of gold; a regular task otherwise, fresh ones first for a worker the
+gold trusts less (tasks/quality/rules.py `fresh_first`)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from tasks.quality.pack_stats import PackStats, PackStatsCache
 
 
 @dataclass(frozen=True)
-class Choice:
+class PickedTask:
     task_pk: int
     text: str
     is_gold: bool
@@ -33,7 +35,7 @@ class Choice:
     media: bool = False  # the task shows a media (its task_media row is read when handed out)
 
 
-class GoldChoice:
+class TaskPicker:
     def __init__(self, packs: PackStatsCache, rng: random.Random | None = None) -> None:
         self.packs = packs
         # Random draws (gold or not, where to start in the gold) come from a secret seed and
@@ -55,7 +57,7 @@ class GoldChoice:
         now: datetime,
         news: list[News],
         known: Standing | None = None,
-    ) -> Choice | Literal["held"] | None:
+    ) -> PickedTask | Literal["held"] | None:
         """The worker's next task on this pack: gold or not; None if the pack has none for
         them, "held" if their standing keeps them off it for now. `known`: a standing this unit
         of work read already (the answer path's), used instead of reading it again."""
@@ -86,13 +88,13 @@ class GoldChoice:
                 self._stop_for_gold(tx, pack, standing, stats, now, news)
                 return "held"
             training = (standing.train_total + 1, s.qualification)
-            return Choice(gold.pk, gold.text, True, training, gold.media)
+            return PickedTask(gold.pk, gold.text, True, training, gold.media)
         plan = self.packs.plan(pack)
         rate = rules.gold_rate(standing.points, s, plan)
         if self.draw(standing, "gold") < rate:
             gold = self._pick_gold(tx, standing, pack, stats)
             if gold is not None:
-                return Choice(gold.pk, gold.text, True, None, gold.media)
+                return PickedTask(gold.pk, gold.text, True, None, gold.media)
             if not rules.long_and_clean(standing.gold_total, standing.points, s, plan):
                 self._stop_for_gold(tx, pack, standing, stats, now, news)
                 return "held"
@@ -185,10 +187,10 @@ def _standing(tx: Tx, worker_id: int, pack: PackInfo, known: Standing | None) ->
     return standings_db.get(tx, worker_id, pack.pk)
 
 
-def _plain(tx: Tx, pack: PackInfo, worker_id: int, fresh_first: bool = False) -> Choice | None:
+def _plain(tx: Tx, pack: PackInfo, worker_id: int, fresh_first: bool = False) -> PickedTask | None:
     """The next task that is not gold (the pick of db/assignments.py)."""
     row = assignments_db.pick(tx, pack.pk, worker_id, fresh_first)
     if row is None:
         return None
     content = json.loads(row["content"])
-    return Choice(row["pk"], content["text"], False, None, media_db.has_media(content))
+    return PickedTask(row["pk"], content["text"], False, None, media_db.has_media(content))
