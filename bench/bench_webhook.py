@@ -49,7 +49,7 @@ import aiohttp  # noqa: E402
 from bot.app import RECEIVER_KEY, build_application, start_webhook, stop_polling  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.simulator import SimulatorServer  # noqa: E402
-from bot.transport.webserver import GuardedServer, Limits  # noqa: E402
+from bot.transport.webserver import ConnectionLimits, GuardedServer  # noqa: E402
 
 SECRET = "bench-secret"
 HALF_HEAD = b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
@@ -233,7 +233,7 @@ async def run(slow: int, count: int) -> int:
                 probe.bind(("127.0.0.1", 0))
                 port = probe.getsockname()[1]
             url = f"http://127.0.0.1:{port}/hook"
-            limits = Limits()
+            limits = ConnectionLimits()
             await start_webhook(
                 app,
                 listen="127.0.0.1",

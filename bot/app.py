@@ -25,7 +25,7 @@ from bot.settings import Settings
 from bot.transport.inbox import Inbox
 from bot.transport.processor import PerUserUpdateProcessor
 from bot.transport.receive import Receiver
-from bot.transport.webserver import Limits
+from bot.transport.webserver import ConnectionLimits
 from bot.wiring import build_bot, build_services
 from db import Database
 from db.core import current_update
@@ -153,7 +153,7 @@ async def start_webhook(
     url_path: str,
     webhook_url: str,
     secret: str,
-    limits: Limits | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> Receiver:
     """Starts the bot on a webhook (Telegram POSTs each update to `webhook_url`) and returns;
     bot.transport.webserver.ListenError if it cannot listen on listen:port."""

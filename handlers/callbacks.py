@@ -39,7 +39,7 @@ REVIEW = re.compile(rf"op:{_ID}:(fix|retire|reject)\Z")
 
 
 @dataclass(frozen=True)
-class Dispute:
+class DisputePress:
     assignment_id: int
 
 
@@ -49,9 +49,9 @@ class Review:
     action: str  # "fix" | "retire" | "reject"
 
 
-def parse_dispute(data: str | None) -> Dispute | None:
+def parse_dispute(data: str | None) -> DisputePress | None:
     match = DISPUTE.match(data or "")
-    return None if match is None else Dispute(int(match[1]))
+    return None if match is None else DisputePress(int(match[1]))
 
 
 def parse_review(data: str | None) -> Review | None:

@@ -170,7 +170,7 @@ def no_task_screen(
         "paused": "paused",
         "consent": "need_consent",
         "held": "no_task_held",
-        "suspended": "no_task_suspended",
+        "barred": "no_task_barred",
         "media": "no_task_media",
     }[reason.reason]
     text = t(language, key)

@@ -93,9 +93,9 @@ class TaskCard:
 
 @dataclass(frozen=True)
 class NoTask:
-    # held: quality keeps them off; suspended: an operator did (they were told why); media:
+    # held: quality keeps them off; barred: an operator did (they were told why); media:
     # several tasks in a row whose media could not be shown (they may try again with /task)
-    reason: Literal["empty", "paused", "consent", "held", "suspended", "media"]
+    reason: Literal["empty", "paused", "consent", "held", "barred", "media"]
     news: tuple[News, ...] = ()
 
 
@@ -276,7 +276,7 @@ class WorkService:
         if not worker.blocked:
             return worker
         if workers_db.unblock(tx, worker.id):
-            returned = requeue_held(tx, worker.id, suspended=worker.suspended, now=now)
+            returned = requeue_held(tx, worker.id, barred=worker.barred, now=now)
             log.info(
                 "worker %s is back: %d held messages queued again, %d dropped",
                 worker.id,
@@ -461,8 +461,8 @@ class WorkService:
             return NoTask("consent")
         if worker.paused:
             return NoTask("paused")
-        if worker.suspended:
-            return NoTask("suspended")
+        if worker.barred:
+            return NoTask("barred")
         if check_open:
             current = assignments_db.open_for(tx, worker.id)
             if current is not None and from_db_time(current.expires_at) <= now:

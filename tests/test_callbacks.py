@@ -55,5 +55,5 @@ def test_near_misses_match_no_shape(data: str) -> None:
 
 def test_decisions_parse_to_their_ids() -> None:
     assert callbacks.parse_review("op:7:fix") == callbacks.Review(7, "fix")
-    assert callbacks.parse_dispute("d:9") == callbacks.Dispute(9)
+    assert callbacks.parse_dispute("d:9") == callbacks.DisputePress(9)
     assert callbacks.parse_dispute("d:9\n") is None

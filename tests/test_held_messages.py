@@ -46,7 +46,7 @@ def test_money_always_the_newest_statement_only_and_stale_news_dropped() -> None
             held("quality_lifted", 9, age=timedelta(days=30)),
         ],
         newest_week="2026-W49",
-        suspended=False,
+        barred=False,
         now=NOW,
     )
     assert decided.requeued == [2, 3, 4, 5, 7, 8]
@@ -59,26 +59,26 @@ def test_a_statement_newer_than_every_held_one_leaves_none_to_send() -> None:
     """The newest statement reached them already (sent before they blocked, or decided at an
     earlier return): an older one held is not sent now."""
     decided = decide_held(
-        [held("statement", 1, week="2026-W48")], newest_week="2026-W49", suspended=False, now=NOW
+        [held("statement", 1, week="2026-W48")], newest_week="2026-W49", barred=False, now=NOW
     )
     assert decided.requeued == [] and [row for row, _ in decided.dropped] == [1]
 
 
 def test_only_the_standing_that_is_still_true_is_told() -> None:
-    def standing(kinds: list[str], suspended: bool) -> list[int]:
+    def standing(kinds: list[str], barred: bool) -> list[int]:
         rows = [held(kind, number) for number, kind in enumerate(kinds, start=1)]
-        return decide_held(rows, newest_week=None, suspended=suspended, now=NOW).requeued
+        return decide_held(rows, newest_week=None, barred=barred, now=NOW).requeued
 
-    # Suspended while away, still suspended: the reason, once (the latest one).
-    assert standing(["op_suspended"], suspended=True) == [1]
-    assert standing(["op_suspended", "op_reinstated", "op_suspended"], suspended=True) == [3]
+    # Barred while away, still barred: the reason, once (the latest one).
+    assert standing(["op_suspended"], barred=True) == [1]
+    assert standing(["op_suspended", "op_reinstated", "op_suspended"], barred=True) == [3]
     # Suspended and reinstated while away: they never heard of either; neither is told.
-    assert standing(["op_suspended", "op_reinstated"], suspended=False) == []
+    assert standing(["op_suspended", "op_reinstated"], barred=False) == []
     # Told of the suspension before they blocked the bot, reinstated while away: told.
-    assert standing(["op_reinstated"], suspended=False) == [1]
+    assert standing(["op_reinstated"], barred=False) == [1]
     # A held message that no longer agrees with the worker's state (changed outside it).
-    assert standing(["op_suspended"], suspended=False) == []
-    assert standing(["op_reinstated"], suspended=True) == []
+    assert standing(["op_suspended"], barred=False) == []
+    assert standing(["op_reinstated"], barred=True) == []
 
 
 def sender(db: Database, clock: FakeClock) -> OutboxService:
@@ -158,12 +158,12 @@ async def test_a_worker_back_after_blocking_gets_the_money_and_the_newest_statem
     await queue(db, 1, "op_broadcast", to_db_time(start), lane="bulk")  # 20 days old: stale
     clock.advance(days=12)
     await add_statement(db, 1, "2026-W48", to_db_time(clock.now()))
-    assert await desk.suspend(OPERATOR, 1, "Too fast") == "done"
+    assert await desk.bar(OPERATOR, 1, "Too fast") == "done"
     clock.advance(days=6)
     await add_statement(db, 1, "2026-W49", to_db_time(clock.now()))
     await queue(db, 1, "payout", to_db_time(clock.now()), lane="bulk")
     await queue(db, 1, "bonus", to_db_time(clock.now()))
-    assert await desk.reinstate(OPERATOR, 1, "Checked: fine") == "done"
+    assert await desk.unbar(OPERATOR, 1, "Checked: fine") == "done"
     await queue(db, 1, "op_broadcast", to_db_time(clock.now()), lane="bulk")  # 2 days: fresh
     clock.advance(days=2)
 

@@ -28,21 +28,21 @@ async def test_a_suspended_worker_gets_no_task_and_is_told_once(
     card = await enrol(work, 1)
     assert isinstance(card, TaskCard)
     desk = WorkerDesk(db, clock)
-    assert await desk.suspend(900, 1, "   ") is SteerResult.NO_REASON
-    assert await desk.suspend(900, 2, "who?") is SteerResult.UNKNOWN
-    assert await desk.suspend(900, 1, "Too fast") is SteerResult.DONE
-    assert await desk.suspend(900, 1, "Again") is SteerResult.ALREADY
+    assert await desk.bar(900, 1, "   ") is SteerResult.NO_REASON
+    assert await desk.bar(900, 2, "who?") is SteerResult.UNKNOWN
+    assert await desk.bar(900, 1, "Too fast") is SteerResult.DONE
+    assert await desk.bar(900, 1, "Again") is SteerResult.ALREADY
     resumed = await work.resume(1)
-    assert resumed is not None and resumed[1] == NoTask("suspended")
+    assert resumed is not None and resumed[1] == NoTask("barred")
     pressed = await press_card(work, 1, card)  # the task they held went back to the others
     assert pressed.outcome.value == "expired"
     messages = [(m.worker_id, m.text_key, m.params) for m in await queued(db)]
     assert messages == [(1, "op_suspended", {"reason": "Too fast"})]
     record = await desk.record(1)
-    assert record is not None and record.worker.suspension_reason == "Too fast"
-    assert (await desk.counts()).suspended == 1
+    assert record is not None and record.worker.bar_reason == "Too fast"
+    assert (await desk.counts()).barred == 1
 
-    assert await desk.reinstate(900, 1, "Checked: fine") is SteerResult.DONE
+    assert await desk.unbar(900, 1, "Checked: fine") is SteerResult.DONE
     resumed = await work.resume(1)
     assert resumed is not None and isinstance(resumed[1], TaskCard)
     actions = await table(db, "SELECT operator_id, worker_id, action FROM operator_actions")
@@ -56,7 +56,7 @@ async def test_a_broadcast_reaches_consented_reachable_workers_in_the_bulk_lane_
     for worker in (1, 2, 3, 4):
         await enrol(work, worker, consent=worker != 4)  # 4 never agreed to the rules
     await work.mark_blocked(2)
-    await WorkerDesk(db, clock).suspend(900, 3, "Spam")
+    await WorkerDesk(db, clock).bar(900, 3, "Spam")
     broadcasts = Broadcasts(db, clock)
     assert await broadcasts.audience() == 1
     assert await broadcasts.send(900, "Hello\nall") == 1

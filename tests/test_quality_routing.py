@@ -11,7 +11,7 @@ import pytest
 from db import Database
 from db.assignments import PICK_FRESH_SQL
 from tasks.clock import FakeClock
-from tasks.quality.rules import QualitySettings, Vote, fresh_first, is_closed, one_coin_vote
+from tasks.quality.rules import LabelVote, QualitySettings, fresh_first, is_closed, one_coin_vote
 from tasks.quality.rules import trust_weight as w
 from tasks.work import TaskCard, WorkService
 from tests.helpers import OPTION_IDS, GoldPack, honest, newcomer, work_on
@@ -20,36 +20,38 @@ from tests.helpers import OPTION_IDS, GoldPack, honest, newcomer, work_on
 def test_the_posterior_of_two_agreeing_votes_depends_on_who_cast_them() -> None:
     careful, careless = w(0.9, 3), w(0.7, 3)
     # Two careful workers agree: 18^2 / (18^2 + 2), the one-coin posterior.
-    label, posterior = one_coin_vote([Vote("pos", careful), Vote("pos", careful)], 3)
+    label, posterior = one_coin_vote([LabelVote("pos", careful), LabelVote("pos", careful)], 3)
     assert label == "pos" and posterior == pytest.approx(324 / 326)
     # Two careless ones: (7/3)^2 x 4 / (... + 2) = 0.916: still short of a 0.95 target.
-    _, pair = one_coin_vote([Vote("pos", careless), Vote("pos", careless)], 3)
+    _, pair = one_coin_vote([LabelVote("pos", careless), LabelVote("pos", careless)], 3)
     assert pair == pytest.approx((14 / 3) ** 2 / ((14 / 3) ** 2 + 2))
     assert 0.9 < pair < 0.95
     # A careful worker against a careless one: the careful answer leads, far from sure.
-    label, split = one_coin_vote([Vote("neg", careless), Vote("pos", careful)], 3)
+    label, split = one_coin_vote([LabelVote("neg", careless), LabelVote("pos", careful)], 3)
     assert label == "pos" and split == pytest.approx(18 / (18 + 14 / 3 + 1))
     assert split < 0.8
 
 
 def test_the_posterior_counts_options_nobody_chose_and_stays_a_probability() -> None:
     one = w(0.9, 3)
-    _, three = one_coin_vote([Vote("pos", one)], 3)
-    _, ten = one_coin_vote([Vote("pos", w(0.9, 10))], 10)
+    _, three = one_coin_vote([LabelVote("pos", one)], 3)
+    _, ten = one_coin_vote([LabelVote("pos", w(0.9, 10))], 10)
     assert three == pytest.approx(0.9) and ten == pytest.approx(0.9)  # q itself, one vote
     assert one_coin_vote([], 3) == (None, 0.0)
     # Huge weights do not overflow.
-    label, sure = one_coin_vote([Vote("a", 800.0), Vote("a", 800.0), Vote("b", 1.0)], 3)
+    label, sure = one_coin_vote(
+        [LabelVote("a", 800.0), LabelVote("a", 800.0), LabelVote("b", 1.0)], 3
+    )
     assert label == "a" and sure == 1.0 and not math.isnan(sure)
     # Ties go to the label voted first.
-    assert one_coin_vote([Vote("b", 1.0), Vote("a", 1.0)], 2)[0] == "b"
+    assert one_coin_vote([LabelVote("b", 1.0), LabelVote("a", 1.0)], 2)[0] == "b"
 
 
 def test_closing_waits_for_a_third_answer_after_two_careless_ones() -> None:
     s = QualitySettings(target_confidence=0.95)
     careful, careless = w(0.9, 3), w(0.7, 3)
-    _, sure = one_coin_vote([Vote("pos", careful), Vote("pos", careless)], 3)
-    _, unsure = one_coin_vote([Vote("pos", careless), Vote("pos", careless)], 3)
+    _, sure = one_coin_vote([LabelVote("pos", careful), LabelVote("pos", careless)], 3)
+    _, unsure = one_coin_vote([LabelVote("pos", careless), LabelVote("pos", careless)], 3)
     assert is_closed(2, sure, s, overlap=3) and not is_closed(2, unsure, s, overlap=3)
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from tasks.quality.dawid_skene import dawid_skene, majority_vote
 from tasks.quality.rules import (
+    LabelVote,
     QualitySettings,
-    Vote,
     advance,
     gold_rate,
     is_closed,
@@ -107,7 +107,9 @@ def test_trust_weighs_careful_workers_more_and_chance_almost_nothing() -> None:
 
 
 def test_voting_confidence_is_the_share_of_trust() -> None:
-    label, confidence = weighted_vote([Vote("pos", 2.0), Vote("neg", 1.0), Vote("pos", 1.0)])
+    label, confidence = weighted_vote(
+        [LabelVote("pos", 2.0), LabelVote("neg", 1.0), LabelVote("pos", 1.0)]
+    )
     assert label == "pos" and confidence == 0.75
     assert weighted_vote([]) == (None, 0.0)
 

@@ -31,7 +31,7 @@ from bot.settings import load_settings
 from bot.simulator import SimulatorServer
 from bot.transport.logbudget import MAX_KINDS, LogBudget
 from bot.transport.receive import parse_update
-from bot.transport.webserver import GuardedServer, Limits
+from bot.transport.webserver import ConnectionLimits, GuardedServer
 from db import Database
 from tests.helpers import cli, has_button, text_has
 
@@ -112,10 +112,11 @@ class Hook:
 
 @pytest.fixture
 async def start_hook(sim: SimulatorServer, db_path: Path) -> AsyncIterator[Any]:
-    """`await start_hook(Limits(...))`: the bot on a webhook at 127.0.0.1 (in this process)."""
+    """`await start_hook(ConnectionLimits(...))`: the bot on a webhook at 127.0.0.1 (in this
+    process)."""
     apps: list[Any] = []
 
-    async def start(limits: Limits) -> Hook:
+    async def start(limits: ConnectionLimits) -> Hook:
         settings = load_settings(
             bot_token=sim.token,
             telegram_api_url=sim.base_url,
@@ -187,7 +188,7 @@ async def test_slow_connections_cannot_hold_the_webhook_from_telegrams_calls(
     caplog.set_level(logging.INFO)
     # 5 s for a head: long enough that none of the 300 times out while they are being opened
     # on a busy machine (so that 200 of them must be pushed out at the cap).
-    hook = await start_hook(Limits(max_connections=100, header_timeout=5.0))
+    hook = await start_hook(ConnectionLimits(max_connections=100, header_timeout=5.0))
     sim.add_user(1, "Ada", language_code="en")
     sim.send_text(1, "/help")
     await sim.wait_for(1, text_has("how it works"), timeout=10)
@@ -223,7 +224,7 @@ async def test_slow_connections_cannot_hold_the_webhook_from_telegrams_calls(
 async def test_a_kept_alive_connection_that_stalls_in_its_next_head_is_closed(
     start_hook: Any,
 ) -> None:
-    hook = await start_hook(Limits(header_timeout=1.0, idle_timeout=60.0))
+    hook = await start_hook(ConnectionLimits(header_timeout=1.0, idle_timeout=60.0))
     reader, writer = await asyncio.open_connection("127.0.0.1", hook.port)
     writer.write(b"GET /hook HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # a whole request: 405
     status = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
@@ -240,7 +241,7 @@ async def test_a_kept_alive_connection_that_stalls_in_its_next_head_is_closed(
 async def test_when_every_connection_is_in_a_request_new_ones_wait_for_a_free_place(
     sim: SimulatorServer, start_hook: Any
 ) -> None:
-    hook = await start_hook(Limits(max_connections=3, body_timeout=3.0))
+    hook = await start_hook(ConnectionLimits(max_connections=3, body_timeout=3.0))
     sim.add_user(1, "Ada", language_code="en")
     sim.send_text(1, "/help")
     await sim.wait_for(1, text_has("how it works"), timeout=10)
@@ -298,7 +299,7 @@ def hostile_bodies() -> dict[str, bytes]:
 async def test_hostile_bodies_are_a_400_never_a_500(
     sim: SimulatorServer, start_hook: Any, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    hook = await start_hook(Limits())
+    hook = await start_hook(ConnectionLimits())
     caplog.set_level(logging.INFO)
     statuses = {}
     async with aiohttp.ClientSession(timeout=CALL_TIMEOUT) as http:
@@ -323,7 +324,7 @@ async def test_hostile_bodies_are_a_400_never_a_500(
 
 
 async def test_a_secret_header_that_is_not_utf8_is_a_403_not_a_500(start_hook: Any) -> None:
-    hook = await start_hook(Limits())
+    hook = await start_hook(ConnectionLimits())
     reader, writer = await asyncio.open_connection("127.0.0.1", hook.port)
     writer.write(
         b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -366,11 +367,11 @@ async def ping(request: web.Request) -> web.Response:
 
 @pytest.fixture
 async def bare_server() -> AsyncIterator[Any]:
-    """`await bare_server(Limits(...))`: the guarded server alone, on a port of its choosing,
-    serving GET /ping."""
+    """`await bare_server(ConnectionLimits(...))`: the guarded server alone, on a port of its
+    choosing, serving GET /ping."""
     servers: list[GuardedServer] = []
 
-    async def start(limits: Limits) -> GuardedServer:
+    async def start(limits: ConnectionLimits) -> GuardedServer:
         app = web.Application()
         app.router.add_get("/ping", ping)
         server = GuardedServer(app, limits)
@@ -386,7 +387,7 @@ async def bare_server() -> AsyncIterator[Any]:
 async def test_out_of_file_descriptors_accept_pauses_and_logs_once_per_interval(
     bare_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = await bare_server(Limits(accept_retry=0.01))
+    server = await bare_server(ConnectionLimits(accept_retry=0.01))
     stalled = await open_stalled(server.port, 1)
     for _ in range(200):
         if server.waiting_connections == 1:
@@ -424,7 +425,7 @@ async def test_out_of_file_descriptors_accept_pauses_and_logs_once_per_interval(
 async def test_malformed_requests_do_not_write_a_traceback_each(
     bare_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = await bare_server(Limits())
+    server = await bare_server(ConnectionLimits())
     caplog.set_level(logging.DEBUG, logger="aiohttp.server")
     for _ in range(50):
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)

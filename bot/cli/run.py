@@ -19,7 +19,7 @@ log = logging.getLogger("bot")
 
 def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> int:
     from bot.app import build_application, run_until_stopped, start_polling, start_webhook
-    from bot.transport.webserver import Limits, ListenError
+    from bot.transport.webserver import ConnectionLimits, ListenError
 
     if not settings.bot_token:
         print(
@@ -47,7 +47,7 @@ def run_bot(settings: Settings, webhook: str | None, port: int, listen: str) -> 
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         print("error: setting WEBHOOK_SECRET: use 1-256 of A-Z a-z 0-9 _ -", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    limits = Limits(max_connections=settings.webhook_max_connections)
+    limits = ConnectionLimits(max_connections=settings.webhook_max_connections)
     try:
         run_until_stopped(
             lambda: start_webhook(

@@ -11,10 +11,10 @@ confirmed and handed to the handlers.
   the time the call itself took) lets one call bring several presses.
 - Webhook: the POST is answered 200 only once its update is stored (500 if the database fails:
   Telegram tries again); the secret token is checked in constant time (403 otherwise), before
-  the body is read (1 MiB and Limits.body_timeout at most); a body that is not an update (not
-  JSON, a 5,000-digit number, nested too deep, an update_id that is not a positive 63-bit
-  integer) is a 400. The server around it (webserver.py) times out slow request heads and
-  caps the connections, so that strangers cannot hold it.
+  the body is read (1 MiB and ConnectionLimits.body_timeout at most); a body that is not an
+  update (not JSON, a 5,000-digit number, nested too deep, an update_id that is not a positive
+  63-bit integer) is a 400. The server around it (webserver.py) times out slow request heads
+  and caps the connections, so that strangers cannot hold it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from telegram.ext import Application
 
 from bot.transport.inbox import Inbox, Json
 from bot.transport.logbudget import LogBudget
-from bot.transport.webserver import GuardedServer, Limits
+from bot.transport.webserver import ConnectionLimits, GuardedServer
 from handlers.telegram_bot import WorkBot
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ BACKOFF_MAX = 30.0
 #: Connections Telegram may open at once to the webhook (setWebhook's max_connections).
 TELEGRAM_CONNECTIONS = 40
 #: A webhook call's body: at most this big (Telegram's updates are a few KB); it must come
-#: whole within Limits.body_timeout, and is read only once the secret token matched.
+#: whole within ConnectionLimits.body_timeout, and is read only once the secret token matched.
 MAX_BODY_BYTES = 1024 * 1024
 #: An update nested deeper than this is malformed (Telegram's are about 10 levels deep).
 MAX_UPDATE_DEPTH = 64
@@ -74,7 +74,7 @@ class Receiver:
         self._offset: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._server: GuardedServer | None = None
-        self._limits = Limits()
+        self._limits = ConnectionLimits()
         self._secret = b""
         self._store_failures = LogBudget()
         inbox.dispatch = self._dispatch
@@ -155,7 +155,7 @@ class Receiver:
         url_path: str,
         webhook_url: str,
         secret: str,
-        limits: Limits | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         """Serves the webhook on listen:port (webserver.py: timeouts, a connection cap)
         and tells Telegram to call `webhook_url`; ListenError if it cannot listen there."""

@@ -52,7 +52,7 @@ FD_RESERVE = 128
 #: Connections accepted per wake-up of the listening socket, before other work gets a turn.
 ACCEPT_BATCH = 64
 #: Out of descriptors, this many waiting connections are closed to free some, and accepting
-#: tries again after FREED_RETRY (after Limits.accept_retry if none was waiting).
+#: tries again after FREED_RETRY (after ConnectionLimits.accept_retry if none was waiting).
 FREED_ON_RESOURCE_ERROR = 4
 FREED_RETRY = 0.01
 #: After the handler answered without reading the whole body (a 403 to a stranger), aiohttp
@@ -61,7 +61,7 @@ LINGERING_TIME = 2.0
 
 
 @dataclass(frozen=True)
-class Limits:
+class ConnectionLimits:
     """What one connection may hold, and how many connections there may be."""
 
     max_connections: int = 100
@@ -145,10 +145,11 @@ class _Connection(asyncio.Protocol):
 
 
 class GuardedServer:
-    """Serves one aiohttp Application on host:port with `Limits`; started once, stopped once."""
+    """Serves one aiohttp Application on host:port with `ConnectionLimits`; started once,
+    stopped once."""
 
-    def __init__(self, app: web.Application, limits: Limits | None = None) -> None:
-        self.limits = limits or Limits()
+    def __init__(self, app: web.Application, limits: ConnectionLimits | None = None) -> None:
+        self.limits = limits or ConnectionLimits()
         self.stats = Stats()
         self.tally = EventTally(log, "webhook server", self.limits.report_interval)
         app.middlewares.append(self._track_requests)
@@ -416,7 +417,7 @@ async def _listen(host: str, port: int, backlog: int) -> list[socket.socket]:
     return sockets
 
 
-def _fit_open_file_limit(limits: Limits) -> Limits:
+def _fit_open_file_limit(limits: ConnectionLimits) -> ConnectionLimits:
     """The cap, lowered if the process may not open that many files besides its own."""
     try:
         import resource

@@ -9,7 +9,7 @@ idea per module:
     packs.py      /packs and its buttons (details, pause, resume, close, export)
     export.py     /export PACK: the results file, the CLI's bytes
     stats.py      /stats PACK: the chart (chart.py draws it)
-    workers.py    /workers, /worker ID, suspend and reinstate with a reason
+    workers.py    /workers, /worker ID, bar and unbar (Suspend, Reinstate) with a reason
     broadcast.py  /broadcast TEXT, after a confirmation
 
 The domain behind them is tasks/operator/ (upload, packs, workers, buttons).

@@ -9,8 +9,9 @@ else can replay.
   or after ACTION_SECONDS, it does nothing. The buttons of a question (`issue(...,
   one_shot=True)`) are answered once: the first press spends every button of it before its
   action runs; a second press gets the "expired button" toast and nothing else.
-- Reasons typed after a button (suspend, reinstate) wait in `PendingReasons`, a message filter:
-  only an operator who was just asked has their next text message taken as the reason.
+- Reasons typed after a button (Suspend, Reinstate: workers.py) wait in `PendingReasons`, a
+  message filter: only an operator who was just asked has their next text message taken as
+  the reason.
 """
 
 from __future__ import annotations

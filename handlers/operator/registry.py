@@ -60,8 +60,8 @@ BUTTONS = {
     "pack_export": packs.export_from_list,
     "dismiss": packs.dismiss,
     "export_file": export.send_export,
-    "worker_suspend": workers.ask_reason,
-    "worker_reinstate": workers.ask_reason,
+    workers.BAR_BUTTON: workers.ask_reason,
+    workers.UNBAR_BUTTON: workers.ask_reason,
     "broadcast_send": broadcast.send_broadcast,
 }
 

@@ -1,6 +1,7 @@
 """/workers (counts) and /worker ID (one worker's packs, trust, earnings, last activity), with
-buttons to suspend or reinstate: the bot asks for the reason, and the worker is told it through
-the outbox within seconds."""
+a button that bars the worker from tasks or lets them back (labelled Suspend and Reinstate; in
+the code "bar" and "unbar", as "suspended" is the quality test's word): the bot asks for the
+reason, and the worker is told it through the outbox within seconds."""
 
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ from tasks.operator.workers import SteerResult, WorkerRecord
 Context = ContextTypes.DEFAULT_TYPE
 
 PACKS_SHOWN = 15
+# The two buttons' kinds, as operator_buttons.kind stores them (migration 014).
+BAR_BUTTON, UNBAR_BUTTON = "worker_suspend", "worker_reinstate"
 
 
 async def show_workers(update: Update, context: Context) -> None:
-    """/workers: how many are active, suspended, blocked."""
+    """/workers: how many are active, barred by an operator, blocked."""
     operator = await operator_or_refuse(update, context, "/workers")
     if operator is None:
         return
@@ -44,7 +47,7 @@ async def show_workers(update: Update, context: Context) -> None:
         "workers_counts",
         total=counts.total,
         active=counts.active,
-        suspended=counts.suspended,
+        barred=counts.barred,
         blocked=counts.blocked,
         recent=counts.answered_last_day,
     )
@@ -52,7 +55,7 @@ async def show_workers(update: Update, context: Context) -> None:
 
 
 async def show_worker(update: Update, context: Context) -> None:
-    """/worker ID: one worker's record and the suspend or reinstate button."""
+    """/worker ID: one worker's record and the button that bars or unbars them."""
     operator = await operator_or_refuse(update, context, "/worker")
     if operator is None:
         return
@@ -81,20 +84,21 @@ async def _send_record(context: Context, operator: int, worker_id: int, lang: st
 
 
 async def _keyboard(context: Context, operator: int, record: WorkerRecord, lang: str) -> Keyboard:
-    """Suspend or Reinstate: a question of one button (it asks for the reason once)."""
+    """Suspend or Reinstate (bar or unbar): a question of one button (it asks for the reason
+    once)."""
     worker_id = record.worker.id
-    if record.worker.suspended_at is None:
-        label, kind = t(lang, "worker_suspend_button"), "worker_suspend"
+    if record.worker.barred_at is None:
+        label, kind = t(lang, "worker_bar_button"), BAR_BUTTON
     else:
-        label, kind = t(lang, "worker_reinstate_button"), "worker_reinstate"
+        label, kind = t(lang, "worker_unbar_button"), UNBAR_BUTTON
     (data,) = await issue(context, operator, (kind, worker_id), one_shot=True)
     return (((label, data),),)
 
 
 def worker_text(record: WorkerRecord, lang: str, zone: ZoneInfo) -> str:
     worker = record.worker
-    if worker.suspended_at is not None:
-        state = t(lang, "worker_state_suspended", reason=esc(worker.suspension_reason or "-"))
+    if worker.barred_at is not None:
+        state = t(lang, "worker_state_barred", reason=esc(worker.bar_reason or "-"))
     elif worker.blocked:
         state = t(lang, "worker_state_blocked")
     elif not worker.consented:
@@ -140,17 +144,17 @@ def _when(stamp: str | None, lang: str, zone: ZoneInfo) -> str:
 
 
 async def ask_reason(update: Update, context: Context, action: Action, token: str) -> None:
-    """Suspend or Reinstate: the next message of this operator is the reason."""
+    """Suspend or Reinstate (bar or unbar): the next message of this operator is the reason."""
     lang = await answer_once(update, context, action, token)
     worker_id = int(action.args[0])
     reasons(context).ask(action.operator_id, action.kind, worker_id)
-    verb = t(lang, "action_suspend" if action.kind == "worker_suspend" else "action_reinstate")
+    verb = t(lang, "action_bar" if action.kind == BAR_BUTTON else "action_unbar")
     text = t(lang, "worker_reason_prompt", action=verb, id=worker_id)
     await send(context.bot, services(context).work, action.operator_id, (text, None))
 
 
 async def take_reason(update: Update, context: Context) -> None:
-    """The reason an operator was asked for: the suspension or reinstatement is done."""
+    """The reason an operator was asked for: the worker is barred or unbarred."""
     message = update.effective_message
     operator = await operator_or_refuse(update, context, "a reason")
     if operator is None or message is None or message.text is None:
@@ -164,12 +168,12 @@ async def take_reason(update: Update, context: Context) -> None:
         return
     kind, worker_id = waiting
     desk = services(context).operators.workers
-    if kind == "worker_suspend":
-        result = await desk.suspend(operator, worker_id, message.text)
-        done = "worker_suspended_done"
+    if kind == BAR_BUTTON:
+        result = await desk.bar(operator, worker_id, message.text)
+        done = "worker_barred_done"
     else:
-        result = await desk.reinstate(operator, worker_id, message.text)
-        done = "worker_reinstated_done"
+        result = await desk.unbar(operator, worker_id, message.text)
+        done = "worker_unbarred_done"
     key = {
         SteerResult.DONE: done,
         SteerResult.ALREADY: "worker_already",

@@ -320,12 +320,12 @@ OPERATOR: dict[str, dict[str, str]] = {
     "workers_counts": {
         "fr": (
             "<b>Travailleurs</b> : {total}\n"
-            "Actifs : {active} · suspendus : {suspended} · ont bloqué le bot : {blocked}\n"
+            "Actifs : {active} · suspendus : {barred} · ont bloqué le bot : {blocked}\n"
             "Ont répondu dans les 24 h : {recent}\n\n/worker ID pour l'un d'eux."
         ),
         "en": (
             "<b>Workers</b>: {total}\n"
-            "Active: {active} · suspended: {suspended} · blocked the bot: {blocked}\n"
+            "Active: {active} · suspended: {barred} · blocked the bot: {blocked}\n"
             "Answered in the last 24 h: {recent}\n\n/worker ID for one of them."
         ),
     },
@@ -348,25 +348,25 @@ OPERATOR: dict[str, dict[str, str]] = {
     },
     "worker_no_packs": {"fr": "Aucune réponse encore.", "en": "No answer yet."},
     "worker_state_active": {"fr": "actif", "en": "active"},
-    "worker_state_suspended": {
+    "worker_state_barred": {
         "fr": "⛔ suspendu ({reason})",
         "en": "⛔ suspended ({reason})",
     },
     "worker_state_blocked": {"fr": "a bloqué le bot", "en": "blocked the bot"},
     "worker_state_new": {"fr": "n'a pas accepté les règles", "en": "has not agreed to the rules"},
-    "worker_suspend_button": {"fr": "⛔ Suspendre", "en": "⛔ Suspend"},
-    "worker_reinstate_button": {"fr": "✅ Réintégrer", "en": "✅ Reinstate"},
+    "worker_bar_button": {"fr": "⛔ Suspendre", "en": "⛔ Suspend"},
+    "worker_unbar_button": {"fr": "✅ Réintégrer", "en": "✅ Reinstate"},
     "worker_reason_prompt": {
         "fr": "Pourquoi {action} {id} ? Répondez en un message : le travailleur le lira.",
         "en": "Why {action} {id}? Reply in one message: the worker will read it.",
     },
-    "action_suspend": {"fr": "suspendre", "en": "suspend"},
-    "action_reinstate": {"fr": "réintégrer", "en": "reinstate"},
-    "worker_suspended_done": {
+    "action_bar": {"fr": "suspendre", "en": "suspend"},
+    "action_unbar": {"fr": "réintégrer", "en": "reinstate"},
+    "worker_barred_done": {
         "fr": "⛔ {id} suspendu ; il en est informé avec votre raison.",
         "en": "⛔ {id} suspended; they are told, with your reason.",
     },
-    "worker_reinstated_done": {
+    "worker_unbarred_done": {
         "fr": "✅ {id} réintégré ; il en est informé.",
         "en": "✅ {id} reinstated; they are told.",
     },
@@ -390,7 +390,7 @@ OPERATOR: dict[str, dict[str, str]] = {
         "fr": "✅ <b>Vous pouvez de nouveau travailler.</b>\n{reason}\n\n/task pour reprendre.",
         "en": "✅ <b>You can work again.</b>\n{reason}\n\n/task to resume.",
     },
-    "no_task_suspended": {
+    "no_task_barred": {
         "fr": "⛔ Votre accès aux tâches est suspendu par l'équipe ; vous avez reçu la raison.",
         "en": "⛔ Your access to tasks is suspended by the team; you were sent the reason.",
     },

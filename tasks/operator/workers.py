@@ -1,10 +1,12 @@
-"""Workers as operators see and steer them: counts, one worker's record, suspending and
-reinstating with a reason the worker is told, and broadcasts.
+"""Workers as operators see and steer them: counts, one worker's record, barring a worker from
+tasks and letting them back (the Suspend and Reinstate buttons) with a reason the worker is
+told, and broadcasts.
 
 What a worker is told of an operator's action goes through the one outbox, queued in the unit
 of work that makes the change (so it is sent exactly when the change happened, paced, and held
-by the worker's quiet hours). A suspended worker gets no task (tasks/work.py) until reinstated;
-their open task goes back to the others at once.
+by the worker's quiet hours). A barred worker gets no task (tasks/work.py) until unbarred;
+their open task goes back to the others at once. ("Suspended" is the quality test's word:
+tasks/quality/.)
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ from tasks.clock import Clock
 
 __all__ = ["Broadcasts", "SteerResult", "WorkerCounts", "WorkerDesk", "WorkerRecord"]
 
-MAX_REASON = 500  # characters of a suspension reason (it is sent to the worker)
+MAX_REASON = 500  # characters of an operator's reason (it is sent to the worker)
 MAX_BROADCAST = 3000  # characters of a broadcast (a Telegram message holds 4,096)
+# An operator's actions on a worker as operator_actions.action stores them (migration 010).
+BAR, UNBAR = "suspend", "reinstate"
+# What the worker is told of them, as outbox kinds (and catalogue keys).
+BARRED, UNBARRED = "op_suspended", "op_reinstated"
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ class WorkerRecord:
 class SteerResult(StrEnum):
     DONE = "done"
     UNKNOWN = "unknown"  # no such worker
-    ALREADY = "already"  # already suspended / not suspended
+    ALREADY = "already"  # already barred / not barred
     NO_REASON = "no_reason"
 
 
@@ -68,14 +74,14 @@ class WorkerDesk:
         )
 
     @unit_of_work
-    def suspend(self, tx: Tx, operator_id: int, worker_id: int, reason: str) -> SteerResult:
+    def bar(self, tx: Tx, operator_id: int, worker_id: int, reason: str) -> SteerResult:
         """No more tasks for the worker, who is told why (their open task is released)."""
-        return self._steer(tx, operator_id, worker_id, "suspend", reason)
+        return self._steer(tx, operator_id, worker_id, BAR, reason)
 
     @unit_of_work
-    def reinstate(self, tx: Tx, operator_id: int, worker_id: int, reason: str) -> SteerResult:
-        """Tasks again for a suspended worker, who is told (with the operator's words)."""
-        return self._steer(tx, operator_id, worker_id, "reinstate", reason)
+    def unbar(self, tx: Tx, operator_id: int, worker_id: int, reason: str) -> SteerResult:
+        """Tasks again for a barred worker, who is told (with the operator's words)."""
+        return self._steer(tx, operator_id, worker_id, UNBAR, reason)
 
     def _steer(
         self, tx: Tx, operator_id: int, worker_id: int, action: str, reason: str
@@ -86,12 +92,12 @@ class WorkerDesk:
         worker = operators_db.worker_row(tx, worker_id)
         if worker is None:
             return SteerResult.UNKNOWN
-        suspending = action == "suspend"
-        if (worker.suspended_at is not None) == suspending:
+        barring = action == BAR
+        if (worker.barred_at is not None) == barring:
             return SteerResult.ALREADY
         now = to_db_time(self.clock.now())
-        operators_db.set_suspension(tx, worker_id, reason if suspending else None, now)
-        if suspending:
+        operators_db.set_bar(tx, worker_id, reason if barring else None, now)
+        if barring:
             current = assignments_db.open_for(tx, worker_id)
             if current is not None:
                 assignments_db.close_unanswered(tx, current.id, "released", now)
@@ -99,7 +105,7 @@ class WorkerDesk:
         outbox_db.enqueue(
             tx,
             recipient=worker_id,
-            kind="op_suspended" if suspending else "op_reinstated",
+            kind=BARRED if barring else UNBARRED,
             params={"reason": reason},
             dedupe_key=f"operator_action:{action_id}",
             now=now,
@@ -114,7 +120,7 @@ class Broadcasts:
 
     @read_only
     def audience(self, tx: Tx) -> int:
-        """How many workers a broadcast reaches now: consented, not blocked, not suspended."""
+        """How many workers a broadcast reaches now: consented, not blocked, not barred."""
         return operators_db.broadcast_audience(tx)
 
     @unit_of_work

@@ -18,7 +18,7 @@ STATS_TTL = 10.0  # seconds a pack's gold statistics are reused
 
 
 @dataclass(frozen=True)
-class PackStats:
+class PackQualityStats:
     at: float  # time.monotonic() when read
     gold: int  # gold tasks in service
     low_pk: int
@@ -35,7 +35,7 @@ class PackStatsCache:
     def __init__(self, stats_ttl: float = STATS_TTL) -> None:
         self.stats_ttl = stats_ttl
         self._settings: dict[int, tuple[PackInfo, rules.QualitySettings]] = {}
-        self._stats: dict[int, PackStats] = {}
+        self._stats: dict[int, PackQualityStats] = {}
 
     def settings(self, pack: PackInfo) -> rules.QualitySettings:
         cached = self._settings.get(pack.pk)
@@ -54,7 +54,7 @@ class PackStatsCache:
         else:
             self._stats.pop(pack_pk, None)
 
-    def stats(self, tx: Tx, pack: PackInfo) -> PackStats:
+    def stats(self, tx: Tx, pack: PackInfo) -> PackQualityStats:
         now = time.monotonic()
         found = self._stats.get(pack.pk)
         if found is None or now - found.at >= self.stats_ttl:
@@ -62,7 +62,7 @@ class PackStatsCache:
             options = max(len(pack.options), 2)  # a text pack has none
             share = rules.top_share(gold_db.answer_counts(tx, pack.pk), options)
             seconds = answers_db.recent_seconds(tx, pack.pk)
-            found = PackStats(
+            found = PackQualityStats(
                 at=now,
                 gold=gold,
                 low_pk=low,

@@ -23,7 +23,7 @@ from db.standings import Standing
 from tasks.packs import PackInfo
 from tasks.quality import rules
 from tasks.quality.news import Decision, News
-from tasks.quality.pack_stats import PackStats, PackStatsCache
+from tasks.quality.pack_stats import PackQualityStats, PackStatsCache
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class TaskPicker:
         return standing.train_total + 1, self.packs.settings(pack).qualification
 
     def _pick_gold(
-        self, tx: Tx, standing: Standing, pack: PackInfo, stats: PackStats
+        self, tx: Tx, standing: Standing, pack: PackInfo, stats: PackQualityStats
     ) -> gold_db.ServedGold | None:
         if stats.gold == 0:
             return None
@@ -160,7 +160,7 @@ class TaskPicker:
         tx: Tx,
         pack: PackInfo,
         standing: Standing,
-        stats: PackStats,
+        stats: PackQualityStats,
         now: datetime,
         news: list[News],
     ) -> None:
