@@ -48,8 +48,8 @@ import aiohttp  # noqa: E402
 
 from bot.app import RECEIVER_KEY, build_application, start_webhook, stop_polling  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.simulator import SimulatorServer  # noqa: E402
 from bot.transport.webserver import ConnectionLimits, GuardedServer  # noqa: E402
+from simulator import SimulatorServer  # noqa: E402
 
 SECRET = "bench-secret"
 HALF_HEAD = b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"

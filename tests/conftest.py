@@ -17,8 +17,8 @@ import pytest
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.settings import load_settings
-from bot.simulator import SimulatorServer
 from db import Database
+from simulator import SimulatorServer
 from tasks.clock import Clock, FakeClock
 from tasks.packs import load_pack
 from tasks.quality.disputes import DisputeService

@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli.run import EXIT_UNREACHABLE, _preflight
 from bot.settings import load_settings
-from bot.simulator import SimulatorServer
+from simulator import SimulatorServer
 from tests.helpers import cli
 
 
@@ -138,6 +138,24 @@ def test_ctrl_c_in_the_demo_exits_quietly_and_leaves_no_folder(tmp_path: Path) -
     assert process.returncode == 130
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # the demo's temporary folder is gone
+
+
+def test_the_demo_without_the_simulator_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    """The simulator is a distribution of its own (simulator/): a bot installed without it says
+    so in one line. Here it is hidden from the import system, as if it were not installed."""
+    hidden = (
+        "import sys; sys.modules['simulator'] = None;"
+        " from bot.cli import main; raise SystemExit(main(['demo', '--workers', '5']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hidden], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (
+        "error: demo: the Telegram simulator is not installed (it is not part of the bot):"
+        " pip install -e ./simulator from a clone, or run make demo\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
 
 
 def test_version_and_a_negative_crowd() -> None:

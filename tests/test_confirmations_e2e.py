@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 import bot.transport.processor
-from bot.simulator import SimMessage, SimulatorServer
 from db import Database
+from simulator import SimMessage, SimulatorServer
 from tasks.clock import Clock
 from tasks.packs import load_pack
 from tests.helpers import PACK_HEADER, RunBot, join, table

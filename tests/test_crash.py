@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.simulator import CAREFUL, Crowd, SimulatorServer
 from db import Database
+from simulator import CAREFUL, Crowd, SimulatorServer
 from tasks.clock import Clock
 from tasks.packs import load_pack
 from tests.helpers import answer_data, is_task, join, text_has

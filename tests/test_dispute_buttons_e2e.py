@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulator import SimulatorServer
 from db import Database
+from simulator import SimulatorServer
 from tests.helpers import table
 from tests.test_e2e_disputes import (
     OPERATOR,

@@ -12,8 +12,8 @@ import pytest
 
 import bot.jobs
 from bot.app import stop_polling
-from bot.simulator import SimulatorServer
 from db import Database
+from simulator import SimulatorServer
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
 from tests.helpers import RunBot, answer_data, has_button, is_task, join, press_and_wait, text_has

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 import bot.jobs
-from bot.simulator import ChatEvent, SimMessage, SimulatorServer
 from db import Database
 from handlers.deps import KEY
+from simulator import ChatEvent, SimMessage, SimulatorServer
 from tasks.clock import Clock
 from tasks.packs import load_pack
 from tests.helpers import OPTIONS, RunBot, has_button, is_task, join, press_and_wait, text_has

@@ -14,10 +14,10 @@ import pytest
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.settings import load_settings
-from bot.simulator import CAREFUL, SPAMMER_RANDOM, Crowd, SimulatorServer
-from bot.simulator.crowd import truth_oracle
 from db import Database
 from handlers.deps import KEY
+from simulator import CAREFUL, SPAMMER_RANDOM, Crowd, SimulatorServer
+from simulator.crowd import truth_oracle
 from tasks.clock import Clock
 from tasks.packs import load_pack
 from tests.helpers import OPTIONS

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import bot.jobs
-from bot.simulator import SimulatorServer
-from bot.simulator.state import ChatEvent, SimMessage
 from db import Database
+from simulator import SimulatorServer
+from simulator.state import ChatEvent, SimMessage
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
 from tests.helpers import RunBot, has_button, join, press_and_redraw, press_and_wait, text_has

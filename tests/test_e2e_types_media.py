@@ -13,9 +13,9 @@ import pytest
 
 import bot.jobs
 from bot.samples.make_media import shape_png
-from bot.simulator import SimulatorServer
-from bot.simulator.state import ChatEvent, SimMessage
 from db import Database
+from simulator import SimulatorServer
+from simulator.state import ChatEvent, SimMessage
 from tasks.clock import Clock
 from tasks.packs import load_pack
 from tests.helpers import RunBot, join, press_and_redraw, press_and_wait, text_has

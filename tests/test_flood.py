@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.simulator import SimulatorServer
 from db import Database
+from simulator import SimulatorServer
 from tasks.clock import Clock
 from tasks.packs import load_pack
 from tests.helpers import RunBot, answer_data, join

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 import bot.jobs
-from bot.simulator import SimulatorServer
 from db import Database
+from simulator import SimulatorServer
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
 from tests.helpers import RunBot, answer_data, join, press_and_redraw, table

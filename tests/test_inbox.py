@@ -20,10 +20,10 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.app import INBOX_KEY, build_application, start_webhook, stop_polling
 from bot.settings import load_settings
-from bot.simulator import SimulatorServer
 from bot.transport.inbox import Inbox
 from db import Database, to_db_time
 from db import updates as inbox_db
+from simulator import SimulatorServer
 from tests.helpers import text_has
 
 SECRET = "inbox-secret"

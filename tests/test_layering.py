@@ -1,8 +1,12 @@
 """The house's rooms, checked: data flows handlers -> tasks -> db, and each room keeps to itself.
 
 - handlers/ (Telegram I/O) imports nothing from bot/ (the wiring) and nothing from db/;
-- tasks/ (the domain) never imports telegram, sqlite3 or aiosqlite;
+- tasks/ (the domain, tasks/operator/ and tasks/quality/ included) never imports telegram,
+  sqlite3 or aiosqlite;
 - db/ imports nothing above it (tasks, handlers, bot) and no telegram;
+- bot/transport/ (the traffic with Telegram) knows nothing of the domain (tasks);
+- simulator/ (the Bot API simulator, a test and demo tool) imports nothing from the bot, and the
+  bot imports it only for its demo (bot/demo.py); bot/cli/ may import anything;
 - SQL is written only in db/ (tests and benchmarks may read the database directly).
 """
 
@@ -16,10 +20,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "handlers": {"bot", "db"},
-    "tasks": {"telegram", "sqlite3", "aiosqlite", "bot", "handlers"},
-    "db": {"telegram", "tasks", "handlers", "bot"},
+    "handlers": {"bot", "db", "simulator"},
+    "tasks": {"telegram", "sqlite3", "aiosqlite", "bot", "handlers", "simulator"},
+    "db": {"telegram", "tasks", "handlers", "bot", "simulator"},
+    "bot/transport": {"tasks"},
+    "simulator": {"bot", "handlers", "tasks", "db"},
 }
+# The one module of the bot that may import the simulator: the demo runs on it.
+SIMULATOR_USERS = {"bot/demo.py"}
 SQL = re.compile(
     r"\b(SELECT\s+.+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b",
     re.IGNORECASE | re.DOTALL,
@@ -50,9 +58,16 @@ def test_each_room_imports_only_what_is_below_it(package: str) -> None:
     assert {path: names for path, names in found.items() if names} == {}
 
 
+def test_the_bot_imports_the_simulator_only_for_its_demo() -> None:
+    users = {
+        str(path.relative_to(ROOT)) for path in modules("bot") if "simulator" in imported(path)
+    }
+    assert users == SIMULATOR_USERS
+
+
 def test_sql_is_written_only_in_db() -> None:
     offenders = []
-    for package in ("bot", "handlers", "tasks"):
+    for package in ("bot", "handlers", "tasks", "simulator"):
         for path in modules(package):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str):

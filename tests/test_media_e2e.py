@@ -17,10 +17,10 @@ import pytest
 
 import bot.jobs
 from bot.samples.make_media import shape_png
-from bot.simulator import CAREFUL, Crowd, SimulatorServer
-from bot.simulator.state import SimMessage
 from db import Database
 from handlers.media import MEDIA_TRIES
+from simulator import CAREFUL, Crowd, SimulatorServer
+from simulator.state import SimMessage
 from tasks.clock import Clock
 from tasks.packs import load_pack, pack_progress
 from tests.helpers import OPTIONS, RunBot, answer_data, has_button, is_task, press_and_wait

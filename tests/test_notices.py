@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from bot.simulator import SimulatorServer
-from bot.simulator.html import finalize_text, parse_html, utf16_len
-from bot.simulator.protocol import MAX_TEXT
 from db import Database, Tx, to_db_time
 from db import outbox as outbox_db
 from handlers.earnings import balance_screen, notice_screen, statement_screen
 from handlers.operator.workers import _amounts
 from handlers.outbox import render_delivery
+from simulator import SimulatorServer
+from simulator.html import finalize_text, parse_html, utf16_len
+from simulator.protocol import MAX_TEXT
 from tasks.clock import Clock
 from tasks.earnings import Balance
 from tasks.outbox import Delivery

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.simulator import SimMessage, SimulatorServer
 from db import Database
+from simulator import SimMessage, SimulatorServer
 from tests.helpers import OPTIONS, PACK_HEADER, RunBot, table
 
 OPERATOR = 900

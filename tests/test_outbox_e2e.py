@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 import bot.jobs
-from bot.simulator import ChatEvent, SimMessage, SimulatorServer
 from db import Database, to_db_time
 from handlers.deps import KEY
+from simulator import ChatEvent, SimMessage, SimulatorServer
 from tasks.clock import Clock, OffsetClock
 from tasks.packs import load_pack
 from tests.helpers import OPTIONS, RunBot, is_task, join, press_and_wait, text_has

@@ -33,11 +33,11 @@ from bot.app import INBOX_KEY, build_application, start_polling, stop_polling
 from bot.cli.run import EXIT_UNREACHABLE, _preflight
 from bot.redact import RedactingFilter, install, redact
 from bot.settings import load_settings
-from bot.simulator import SimMessage, SimulatorServer
 from bot.transport.request import AiohttpRequest
 from bot.wiring import build_bot
 from db import Database, to_db_time
 from db import outbox as outbox_db
+from simulator import SimMessage, SimulatorServer
 from tasks.clock import Clock
 from tasks.packs import load_pack
 from tests.helpers import pack_dict

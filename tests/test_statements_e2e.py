@@ -15,8 +15,8 @@ import pytest
 
 import bot.jobs
 from bot.app import stop_polling
-from bot.simulator import SimulatorServer
 from db import Database, Tx, to_db_time
+from simulator import SimulatorServer
 from tasks.clock import OffsetClock
 from tasks.payouts import export_payouts, grant_bonus, mark_paid
 from tests.helpers import RunBot

@@ -8,9 +8,9 @@ import time
 
 from telegram.request import RequestData
 
-from bot.simulator import SimulatorServer
 from bot.transport.request import AiohttpRequest
 from handlers.telegram_bot import BULK_LANE, bulk_lane
+from simulator import SimulatorServer
 
 
 async def test_a_slow_bulk_send_does_not_hold_the_connection_an_answer_needs(

@@ -28,11 +28,11 @@ from bot.app import RECEIVER_KEY, build_application, start_webhook, stop_polling
 from bot.cli import main as cli_main
 from bot.cli import run as run_command
 from bot.settings import load_settings
-from bot.simulator import SimulatorServer
 from bot.transport.logbudget import MAX_KINDS, LogBudget
 from bot.transport.receive import parse_update
 from bot.transport.webserver import ConnectionLimits, GuardedServer
 from db import Database
+from simulator import SimulatorServer
 from tests.helpers import cli, has_button, text_has
 
 

@@ -6,7 +6,7 @@ One module per group of commands:
     packs.py      load-pack, packs (and pause, resume, close)
     quality.py    disputes, export, packs reaggregate
     earnings.py   statements, payouts, bonus, adjust
-    (demo         bot/demo.py)
+    (demo         bot/demo.py, on the simulator: a distribution of its own, simulator/)
 
 and their tools: arguments.py (argument types, one-line errors, exit codes), output.py (files
 written whole), progress.py (the progress bar and tables), terminal.py (worker text made safe).
@@ -30,6 +30,12 @@ from bot.cli import quality as quality_commands
 from bot.cli import run as run_command
 from bot.cli.arguments import EXIT_REFUSED, OneLineParser
 from bot.settings import EXIT_BAD_SETTINGS, settings_or_exit
+
+# The demo runs on the Bot API simulator, a test and demo tool the bot's package does not carry.
+SIMULATOR_MISSING = (
+    "error: demo: the Telegram simulator is not installed (it is not part of the bot):"
+    " pip install -e ./simulator from a clone, or run make demo"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,8 +119,13 @@ def _main(argv: Sequence[str] | None) -> int:
     # INFO would drown what matters; the jobs log what they did themselves.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "demo":
-        from bot.demo import run_demo
-
+        try:
+            from bot.demo import run_demo
+        except ModuleNotFoundError as exc:
+            if exc.name != "simulator":
+                raise
+            print(SIMULATOR_MISSING, file=sys.stderr)
+            return EXIT_REFUSED
         return asyncio.run(run_demo(workers=args.workers, seed=args.seed, keep=args.keep))
     settings = settings_or_exit()
     redact.install([settings.bot_token])

@@ -4,7 +4,7 @@ injects (an error for the next calls, a delayed call, a storm of 429s).
 The latency setting (``Limits.latency``: a fixed delay or a range, in seconds) is what a bot
 far from Telegram's data centres sees: every Bot API call, getUpdates included, waits a delay
 drawn uniformly from the range before it runs (the server's dispatch applies it). Off (0) by
-default; ``python -m bot.simulator --latency-ms 20-80`` or ``SimulatorServer(latency=(0.02,
+default; ``python -m simulator --latency-ms 20-80`` or ``SimulatorServer(latency=(0.02,
 0.08))``.
 """
 

@@ -1,8 +1,8 @@
 """What a message may hold, checked as Telegram checks it: its text (parsed per parse_mode,
 within the length limit) and its inline keyboard (button rules, callback_data size, count).
 
-Captions (issue 10's media messages, at most 1,024 UTF-16 code units) would be formatted here
-like texts.
+A media message's caption (at most 1,024 UTF-16 code units) is checked in files.py
+(`caption`), with the same parser.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The users' side: what tests, the demo and the crowd use to make simulated people write to
 the bot, press its buttons, block it, and to wait for what the bot shows them.
 
-:class:`SimulatedUsers` is the part of :class:`bot.simulator.SimulatorServer` that a test
+:class:`SimulatedUsers` is the part of :class:`simulator.SimulatorServer` that a test
 drives; the server adds the HTTP Bot API the bot calls.
 """
 

@@ -3,7 +3,7 @@
 It speaks the Bot API over HTTP exactly as PTB (or any client) expects it: the same routes,
 the same envelope and status codes (``protocol.py``), the same error texts for the mistakes a
 bot can make (``api.py``, ``content.py``, ``html.py``). Simulated users (driven by tests or by
-:class:`bot.simulator.crowd.Crowd`, see ``driver.py``) write to the bot and press buttons;
+:class:`simulator.crowd.Crowd`, see ``driver.py``) write to the bot and press buttons;
 everything the bot does in a chat is kept as state and as an event stream (``state.py``).
 
 The modules, from the wire inwards::
@@ -17,6 +17,9 @@ The modules, from the wire inwards::
     state.py     users, chats, messages, events, pending presses
     driver.py    the users' side: send, press, block, wait for what the bot shows
     protocol.py  the envelope, error texts, limits, typed parameters
+    files.py     documents users send, what the bot uploads, getFile and downloads
+    crowd.py     simulated workers answering from what their chat shows
+    __main__.py  ``python -m simulator``: the simulator and a crowd in their own process
 """
 
 from __future__ import annotations

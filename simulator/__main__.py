@@ -1,6 +1,6 @@
 """Run the simulator and a crowd in their own process (for benchmarks and demos).
 
-    python -m bot.simulator --port 8081 --workers 50 --think-ms 0 --rate-limits off \\
+    python -m simulator --port 8081 --workers 50 --think-ms 0 --rate-limits off \\
         --truth FILE.json --seed 1 [--mix careful=0.5,careless=0.3,spammer_random=0.1,...] \\
         [--latency-ms 20-80]
 
@@ -90,7 +90,7 @@ def parse_latency(text: str) -> tuple[float, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.simulator", description="Telegram Bot API simulator and crowd."
+        prog="python -m simulator", description="Telegram Bot API simulator and crowd."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)

@@ -1,7 +1,8 @@
 """A simulated crowd of workers answering the bot from their phones.
 
 Each agent is an asyncio task that only knows what a person sees: the messages and inline
-buttons in its chat. It relies on four callback_data prefixes of our bot and nothing else:
+buttons in its chat. It relies on these callback_data shapes of Petites Mains and nothing else
+(they are the bot's protocol, not an import of its code):
 
 * ``consent...``  a consent button: press it;
 * ``a:...``       an answer option of a task (the button's label is the option);
@@ -494,7 +495,9 @@ class _Agent:
 class Crowd:
     """A set of simulated workers driving a SimulatorServer.
 
-    ``oracle(message_plain_text, option_labels)`` returns the correct label or None.
+    ``oracle(message_plain_text, option_labels)`` returns the right answer (a label, a list of
+    labels for multi_choice, the expected text for a text task) or None if it does not know;
+    ``media_truth`` (SHA-256 of a file's bytes -> label) answers for media messages.
     ``max_answers`` stops each agent after that many task presses (answers + skips).
     ``repress_after`` (seconds) makes an agent tap its last button again when nothing
     arrives for that long (a person tapping again on a slow bot); None disables it.
