@@ -32,7 +32,7 @@ from simulator import (
     Crowd,
     SimulatorServer,
 )
-from simulator.crowd import truth_oracle
+from simulator.profiles import truth_oracle
 from tasks.clock import Clock
 from tasks.money import format_amount
 from tasks.packs import load_pack, pack_progress

@@ -28,7 +28,8 @@ from handlers.delivery import markup, toast
 from handlers.deps import services
 from handlers.media import show
 from handlers.texts import t
-from tasks.work import AnswerResult, NotText, Outcome, Reply, Selection, TaskCard
+from tasks.work import NotText, Reply, Selection
+from tasks.work_results import AnswerResult, Outcome, TaskCard
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

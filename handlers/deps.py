@@ -17,7 +17,8 @@ from tasks.operator.workers import Broadcasts, WorkerDesk
 from tasks.outbox import OutboxService
 from tasks.quality.disputes import DisputeService
 from tasks.quality.service import QualityService
-from tasks.work import PackSummary, Worker, WorkService
+from tasks.work import Worker, WorkService
+from tasks.work_results import PackSummary
 
 KEY = "services"
 

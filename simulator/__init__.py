@@ -25,10 +25,13 @@ its own. Any python-telegram-bot Application can be pointed at it::
             await app.stop()
 
 The modules are listed in server.py; the crowd (simulated workers who answer from what their
-chat shows) is crowd.py.
+chat shows) is crowd.py, their kinds and the oracle of right answers profiles.py.
 """
 
-from .crowd import (
+from .crowd import Crowd
+from .html import EntityParseError, parse_html, utf16_len
+from .limits import SENDING_METHODS, Fault
+from .profiles import (
     CAREFUL,
     CARELESS,
     PROFILES,
@@ -36,12 +39,9 @@ from .crowd import (
     SPAMMER_RANDOM,
     AgentProfile,
     AgentStats,
-    Crowd,
     Oracle,
     truth_oracle,
 )
-from .html import EntityParseError, parse_html, utf16_len
-from .limits import SENDING_METHODS, Fault
 from .protocol import ApiError
 from .server import SimulatorServer
 from .state import Button, ChatEvent, SimChat, SimMessage, SimUser

@@ -27,7 +27,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .crowd import PROFILES, Crowd, truth_oracle
+from .crowd import Crowd
+from .profiles import PROFILES, truth_oracle
 from .server import SimulatorServer
 
 DEFAULT_MIX = "careful=0.5,careless=0.3,spammer_random=0.1,spammer_first=0.1"

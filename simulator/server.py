@@ -19,6 +19,7 @@ The modules, from the wire inwards::
     protocol.py  the envelope, error texts, limits, typed parameters
     files.py     documents users send, what the bot uploads, getFile and downloads
     crowd.py     simulated workers answering from what their chat shows
+    profiles.py  the workers' kinds and statistics, the oracle of right answers
     __main__.py  ``python -m simulator``: the simulator and a crowd in their own process
 """
 

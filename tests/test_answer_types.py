@@ -16,7 +16,8 @@ from tasks import answer_types
 from tasks.answer_types import Vote, multi_choice, rating, text
 from tasks.clock import FakeClock
 from tasks.packs import load_pack
-from tasks.work import NotText, Outcome, Reply, Selection, TaskCard, WorkService
+from tasks.work import NotText, Reply, Selection, WorkService
+from tasks.work_results import Outcome, TaskCard
 from tests.helpers import check_pack, json_task_line, write_pack_file
 
 EMOTIONS = [

@@ -7,7 +7,8 @@ from tasks.clock import FakeClock
 from tasks.quality.disputes import DisputeOutcome, DisputeService
 from tasks.quality.news import Decision, Feedback
 from tasks.quality.service import QualityService
-from tasks.work import TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import TaskCard
 from tests.helpers import GoldPack, honest, newcomer, queued, value, work_on, wrong
 
 

@@ -17,7 +17,7 @@ from bot.settings import load_settings
 from db import Database
 from handlers.deps import KEY
 from simulator import CAREFUL, SPAMMER_RANDOM, Crowd, SimulatorServer
-from simulator.crowd import truth_oracle
+from simulator.profiles import truth_oracle
 from tasks.clock import Clock
 from tasks.packs import load_pack
 from tests.helpers import OPTIONS

@@ -9,7 +9,8 @@ from typing import Any
 from db import Database, Tx
 from tasks.clock import FakeClock
 from tasks.earnings import EarningsService
-from tasks.work import TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import TaskCard
 from tests.helpers import enrol, press_card
 
 Loader = Callable[..., Any]
@@ -74,7 +75,7 @@ async def test_balance_shows_last_week_owed_paid_accuracy_and_hourly_rate(
 def test_workers_read_each_packs_expected_hourly_rate_before_they_consent() -> None:
     from handlers.earnings import expected_rate_text
     from handlers.render import welcome_screen
-    from tasks.work import PackSummary
+    from tasks.work_results import PackSummary
 
     packs = [PackSummary("reviews", "Reviews <fast>", None, 20_000, "EUR")]
     rate = expected_rate_text(12_400_000, "EUR", "en")

@@ -16,7 +16,8 @@ from tasks.answer_types import Reply, Selection
 from tasks.clock import FakeClock
 from tasks.export import export_pack
 from tasks.packs import load_pack
-from tasks.work import AnswerResult, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import AnswerResult, TaskCard
 
 EMOTIONS = [{"id": "joy", "label": "Joy"}, {"id": "anger", "label": "Anger"}]
 SCALE = [{"id": str(n), "label": str(n)} for n in range(1, 6)]

@@ -4,7 +4,7 @@ fast-answer and same-button rules' false positives measured the same way."""
 
 from __future__ import annotations
 
-from bench.bench_quality import fast_rule_row, same_rule_row, suspension_row
+from bench.quality_rules import fast_rule_row, same_rule_row, suspension_row
 
 # Fewer workers than the bench's 10,000 to stay fast; 4,000 still make the bounds meaningful:
 # at the measured 0.07%, about 3 of 4,000 careful workers are stopped against a bound of 8.

@@ -7,7 +7,8 @@
 - bot/transport/ (the traffic with Telegram) knows nothing of the domain (tasks);
 - simulator/ (the Bot API simulator, a test and demo tool) imports nothing from the bot, and the
   bot imports it only for its demo (bot/demo.py); bot/cli/ may import anything;
-- SQL is written only in db/ (tests and benchmarks may read the database directly).
+- SQL is written only in db/ (tests and benchmarks may read the database directly);
+- no module is over MAX_LINES lines.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ FORBIDDEN = {
 }
 # The one module of the bot that may import the simulator: the demo runs on it.
 SIMULATOR_USERS = {"bot/demo.py"}
+MAX_LINES = 600
 SQL = re.compile(
     r"\b(SELECT\s+.+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b",
     re.IGNORECASE | re.DOTALL,
@@ -63,6 +65,18 @@ def test_the_bot_imports_the_simulator_only_for_its_demo() -> None:
         str(path.relative_to(ROOT)) for path in modules("bot") if "simulator" in imported(path)
     }
     assert users == SIMULATOR_USERS
+
+
+def test_no_module_is_over_600_lines() -> None:
+    """A module that outgrows this holds more than one idea: split it along a seam."""
+    rooms = ("bot", "handlers", "tasks", "db", "simulator", "bench", "tests")
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for room in rooms
+        for path in modules(room)
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}
 
 
 def test_sql_is_written_only_in_db() -> None:

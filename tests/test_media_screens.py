@@ -10,7 +10,7 @@ from handlers.texts import t
 from tasks.media import MAX_MEDIA_TEXT_UNITS, TaskMedia
 from tasks.packs import Option, PackInfo
 from tasks.quality.news import Feedback
-from tasks.work import TaskCard
+from tasks.work_results import TaskCard
 
 
 def worst_card() -> TaskCard:

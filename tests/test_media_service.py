@@ -20,7 +20,8 @@ from tasks.media import MEDIA_FAILURES, MediaChecker, TaskMedia, read_verified
 from tasks.operator.packs import PackLine
 from tasks.outbox import TextMessage
 from tasks.packs import load_pack, pack_progress
-from tasks.work import MediaProblem, NoTask, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import MediaProblem, NoTask, TaskCard
 from tests.helpers import OPTIONS, cli, newcomer, value
 
 CHANGED = MediaProblem(held=True, reason="changed since the pack was loaded")

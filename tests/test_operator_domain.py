@@ -15,7 +15,8 @@ from tasks.earnings import EarningsConfig, EarningsService, QuietHours
 from tasks.operator.upload import PackUploads
 from tasks.operator.workers import Broadcasts, SteerResult, WorkerDesk
 from tasks.outbox import OutboxService
-from tasks.work import NoTask, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import NoTask, TaskCard
 from tests.helpers import enrol, press_card, queued, table
 
 PARIS = ZoneInfo("Europe/Paris")

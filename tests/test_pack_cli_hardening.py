@@ -12,7 +12,8 @@ from typing import Any
 
 from db import Database
 from tasks.clock import FakeClock
-from tasks.work import NoTask, Outcome, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import NoTask, Outcome, TaskCard
 from tests.helpers import cli, newcomer, pack_dict
 
 

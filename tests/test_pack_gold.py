@@ -12,7 +12,8 @@ from bot.cli.progress import format_load_report
 from db import Database
 from tasks.clock import FakeClock
 from tasks.packs import load_pack
-from tasks.work import AnswerResult, Outcome, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import AnswerResult, Outcome, TaskCard
 from tests.helpers import make_tasks, newcomer, write_pack_file
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -13,7 +13,8 @@ from bot.cli.progress import format_load_report
 from db import Database
 from tasks.clock import FakeClock
 from tasks.packs import MAX_ERRORS, load_pack
-from tasks.packs.reader import MAX_JSON_BYTES, MAX_LINE_BYTES
+from tasks.packs.lines import MAX_LINE_BYTES
+from tasks.packs.reader import MAX_JSON_BYTES
 from tests.helpers import PACK_HEADER, check_pack, make_tasks, write_pack_file
 
 

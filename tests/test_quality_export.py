@@ -16,7 +16,8 @@ from tasks.clock import FakeClock
 from tasks.export import export_pack
 from tasks.packs import load_pack
 from tasks.spreadsheet import neutralise
-from tasks.work import TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import TaskCard
 from tests.helpers import OPTIONS
 
 

@@ -6,7 +6,8 @@ from db import Database
 from db.answers import RECENT_SECONDS_SQL
 from tasks.clock import FakeClock
 from tasks.quality.news import Decision, Feedback
-from tasks.work import NoTask, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import NoTask, TaskCard
 from tests.helpers import OPTION_IDS, OPTIONS, GoldPack, honest, newcomer, value, work_on, wrong
 
 

@@ -7,7 +7,8 @@ from tasks.clock import FakeClock
 from tasks.quality.disputes import DisputeService
 from tasks.quality.news import Decision
 from tasks.quality.service import QualityService
-from tasks.work import NoTask, WorkService
+from tasks.work import WorkService
+from tasks.work_results import NoTask
 from tests.helpers import GoldPack, honest, newcomer, queued, value, work_on
 
 

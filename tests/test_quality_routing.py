@@ -13,7 +13,8 @@ from db.assignments import PICK_FRESH_SQL
 from tasks.clock import FakeClock
 from tasks.quality.rules import LabelVote, QualitySettings, fresh_first, is_closed, one_coin_vote
 from tasks.quality.rules import trust_weight as w
-from tasks.work import TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import TaskCard
 from tests.helpers import OPTION_IDS, GoldPack, honest, newcomer, work_on
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from tasks.clock import FakeClock
 from tasks.quality.news import Decision, Feedback
 from tasks.quality.service import QualityService
-from tasks.work import NoTask, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import NoTask, TaskCard
 from tests.helpers import GoldPack, honest, newcomer, work_on, wrong
 
 

@@ -11,7 +11,7 @@ import pytest
 from handlers import render
 from tasks.packs import Option, PackInfo
 from tasks.quality.news import Feedback
-from tasks.work import NoTask, PackSummary, TaskCard
+from tasks.work_results import NoTask, PackSummary, TaskCard
 
 LIMIT = 4096
 

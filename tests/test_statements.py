@@ -14,7 +14,8 @@ from tasks.clock import FakeClock
 from tasks.earnings import EarningsConfig, EarningsService, QuietHours
 from tasks.outbox import CLAIM_SECONDS, Delivery, OutboxService, SendResult
 from tasks.statements import Statement, StatementService
-from tasks.work import TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import TaskCard
 from tests.helpers import enrol, press_card
 
 Loader = Callable[..., Any]

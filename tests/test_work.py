@@ -10,7 +10,8 @@ from typing import Any
 from db import Database
 from db.assignments import PICK_SQL
 from tasks.clock import FakeClock
-from tasks.work import NoTask, Outcome, TaskCard, WorkService, language_for
+from tasks.work import WorkService, language_for
+from tasks.work_results import NoTask, Outcome, TaskCard
 from tests.helpers import enrol, press_card
 
 Loader = Callable[..., Any]

@@ -14,7 +14,7 @@ async def load_pack_command(settings: Settings, file: Path, replace: bool) -> in
     from db import Database
     from tasks.clock import Clock
     from tasks.packs import load_pack
-    from tasks.packs.reader import pack_file_problem
+    from tasks.packs.lines import pack_file_problem
 
     problem = pack_file_problem(file)
     if problem is not None:
