@@ -1,10 +1,11 @@
-# make demo | make test | make bench: each creates or refreshes .venv from pyproject.toml first.
+# make demo | make test | make test-fast | make bench: each creates or refreshes .venv from
+# pyproject.toml (and simulator/pyproject.toml) first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test test-fast lint bench venv clean
 
 # The simulator (simulator/, a distribution of its own: the bot's package does not carry it) is
 # installed beside the bot for the demo, the tests and the benchmarks.
@@ -28,6 +29,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Unit tests and the CLI's in-process tests: no bot against the simulator (e2e), no child
+# process (subprocess); the markers are set by tests/conftest.py. `make test` runs everything.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e and not subprocess" tests/unit tests/cli
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

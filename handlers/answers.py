@@ -1,7 +1,7 @@
 """Answers beyond a single button: multi_choice toggles and Done, text answers sent as
 messages, and the nudges when an answer has the wrong shape.
 
-Where a worker's text message goes (checked in this order, tests/test_e2e_types.py):
+Where a worker's text message goes (checked in this order, tests/e2e/test_e2e_types.py):
   1. an operator's reason being waited for (handlers/operator/registry.py, registered first);
   2. a reply to one of our task messages: the answer to that task (its Skip button names it),
      refused politely if the worker no longer holds it;

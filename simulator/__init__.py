@@ -1,6 +1,6 @@
 """A local Telegram Bot API simulator and a simulated crowd of workers.
 
-A test and demo tool, not part of the bot: it imports nothing from it (tests/test_layering.py
+A test and demo tool, not part of the bot: it imports nothing from it (tests/unit/test_layering.py
 checks) and is its own distribution (simulator/pyproject.toml: `pip install -e ./simulator`;
 `make` does it). The demo (`python -m bot demo`), the end-to-end tests and the benchmarks run
 the real bot against it over HTTP; `python -m simulator` runs it with a crowd in a process of

@@ -348,7 +348,7 @@ async def test_text_answer_bound_to_the_task_it_answers(
 
 
 def test_the_readme_example_packs_load(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     start = readme.index("One complete example pack per type")
     blocks = readme[start:].split("```json\n")[1:4]
     types = []
@@ -364,7 +364,7 @@ def test_the_readme_example_packs_load(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["demo-emotions", "demo-coherence", "demo-corrections"])
 def test_the_sample_packs_load_and_their_truth_covers_them(name: str) -> None:
-    samples = Path(__file__).resolve().parent.parent / "bot" / "samples"
+    samples = Path(__file__).resolve().parents[2] / "bot" / "samples"
     check = check_pack(samples / f"{name}.json")
     assert check.ok, check.errors
     pack = json.loads((samples / f"{name}.json").read_text(encoding="utf-8"))

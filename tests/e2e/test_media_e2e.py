@@ -25,7 +25,7 @@ from tasks.clock import Clock
 from tasks.packs import load_pack, pack_progress
 from tests.helpers import OPTIONS, RunBot, answer_data, has_button, is_task, press_and_wait
 
-SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples" / "media"
+SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "samples" / "media"
 RED, BLUE = (220, 40, 40), (40, 80, 220)
 
 

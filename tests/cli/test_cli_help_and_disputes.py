@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import cli
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def help_of(*command: str) -> str:

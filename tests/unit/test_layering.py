@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {
     "handlers": {"bot", "db", "simulator"},
     "tasks": {"telegram", "sqlite3", "aiosqlite", "bot", "handlers", "simulator"},

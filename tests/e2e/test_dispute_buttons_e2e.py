@@ -10,8 +10,7 @@ import pytest
 
 from db import Database
 from simulator import SimulatorServer
-from tests.helpers import table
-from tests.test_e2e_disputes import (
+from tests.e2e.test_e2e_disputes import (
     OPERATOR,
     StartBot,
     add_operator,
@@ -19,6 +18,7 @@ from tests.test_e2e_disputes import (
     open_disputes,
     start_bot,
 )
+from tests.helpers import table
 
 __all__ = ["start_bot"]  # the fixture, used here by name
 

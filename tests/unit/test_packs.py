@@ -20,7 +20,7 @@ from tests.helpers import (
     write_pack_file,
 )
 
-SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "samples"
 
 
 def write_json(tmp_path: Path, tasks: list[Any], name: str = "pack.json", **header: Any) -> Path:

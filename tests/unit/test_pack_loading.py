@@ -15,7 +15,7 @@ from tasks.clock import FakeClock
 from tasks.packs import errors, load_pack, reader
 from tests.helpers import LOADED_AT, add_answer, json_task_line, make_tasks, table, write_pack_file
 
-SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "samples" / "demo-reviews.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "samples" / "demo-reviews.json"
 
 
 # -- a new pack --------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ async def test_a_blocked_worker_is_recorded_and_never_retried(
     states = await rows(
         db, "SELECT recipient, status, held_at IS NOT NULL FROM outbox ORDER BY recipient"
     )
-    # Held (not sent, not retried) until the worker comes back: tests/test_held_messages.py
+    # Held (not sent, not retried) until the worker comes back: tests/unit/test_held_messages.py
     assert [tuple(row) for row in states] == [(1, "blocked", 1), (2, "sent", 0)]
 
 

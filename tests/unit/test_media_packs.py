@@ -26,7 +26,7 @@ from tasks.operator.upload import PackUploads
 from tasks.packs import load_pack
 from tests.helpers import json_task_line, table, write_pack_file
 
-SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples" / "media"
+SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "samples" / "media"
 PNG = shape_png("circle", (200, 30, 30))
 MP3 = (SAMPLES / "tones-440-660.mp3").read_bytes()
 

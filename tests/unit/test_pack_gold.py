@@ -16,7 +16,7 @@ from tasks.work import WorkService
 from tasks.work_results import AnswerResult, Outcome, TaskCard
 from tests.helpers import make_tasks, newcomer, write_pack_file
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_example() -> dict[str, Any]:
