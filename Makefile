@@ -1,16 +1,20 @@
-# make demo | make test | make bench: each creates or refreshes .venv from pyproject.toml first.
+# make demo | make test | make test-fast | make bench: each creates or refreshes .venv from
+# pyproject.toml (and simulator/pyproject.toml) first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test test-fast lint bench venv clean
 
-$(STAMP): pyproject.toml
+# The simulator (simulator/, a distribution of its own: the bot's package does not carry it) is
+# installed beside the bot for the demo, the tests and the benchmarks.
+$(STAMP): pyproject.toml simulator/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e ./simulator
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -25,6 +29,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Unit tests and the CLI's in-process tests: no bot against the simulator (e2e), no child
+# process (subprocess); the markers are set by tests/conftest.py. `make test` runs everything.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e and not subprocess" tests/unit tests/cli
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

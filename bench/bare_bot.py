@@ -5,10 +5,10 @@ each press on an option is answered (the spinner stops) and the message is edite
 task, the two calls made together. `bench_e2e` measures it against the same simulator and crowd
 as the real bot, in the same run, for the ratio.
 
-Its transport is the bot's (bot/request.py, aiohttp, as many connections): with PTB's stock
-httpx transport a bare bot is itself CPU-bound here (about 87 answers/s and 11 CPU-s per 1,000
-without delay on this 2-core machine), which would make a floor the bot beats by far and a ratio
-that says nothing.
+Its transport is the bot's (bot/transport/request.py, aiohttp, as many connections): with PTB's
+stock httpx transport a bare bot is itself CPU-bound here (about 87 answers/s and 11 CPU-s per
+1,000 without delay on this 2-core machine), which would make a floor the bot beats by far and a
+ratio that says nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from bot.request import AiohttpRequest
+from bot.transport.request import AiohttpRequest
 from bot.wiring import API_CONNECTIONS
 
 LABELS = ("Alpha", "Beta", "Gamma")

@@ -3,7 +3,7 @@ bot's CPU per 1,000 answers, each beside the floor measured in the same run.
 
 The bot (the Application `run` builds, with its SQLite database and its durable inbox) runs in
 this process; the simulator and a crowd of workers who answer without thinking run in another
-process (`python -m bot.simulator`), so this process's CPU time is the bot's alone. Rate limits
+process (`python -m simulator`), so this process's CPU time is the bot's alone. Rate limits
 are off on both sides. The floor is a bare python-telegram-bot bot (bench/bare_bot.py: answer and
 edit, no storage) against the same simulator and crowd.
 
@@ -106,7 +106,7 @@ def start_simulator(workers: int, latency: str | None, truth: Path) -> tuple[Any
     command = [
         sys.executable,
         "-m",
-        "bot.simulator",
+        "simulator",
         "--port",
         "0",
         "--workers",

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.progress import ProgressBar  # noqa: E402
+from bot.cli.progress import ProgressBar  # noqa: E402
 from db import Database  # noqa: E402
 from tasks.clock import Clock  # noqa: E402
 from tasks.packs import load_pack  # noqa: E402

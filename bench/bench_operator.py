@@ -40,9 +40,9 @@ if str(ROOT) not in sys.path:
 
 from bot.app import build_application, start_polling, stop_polling  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.simulator import SimulatorServer  # noqa: E402
 from db import Database  # noqa: E402
 from db import packs as packs_db  # noqa: E402
+from simulator import SimulatorServer  # noqa: E402
 from tasks.clock import Clock  # noqa: E402
 from tasks.packs import load_pack  # noqa: E402
 from tasks.packs.loading import CLI_STEP_ROWS  # noqa: E402

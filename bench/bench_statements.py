@@ -3,7 +3,7 @@
 1. Compute: 100,000 workers with three paid answers each last week (SQL seeding), the week's
    statements computed as `compute_week` does it in the bot (time, peak RSS of this process).
 2. Send, rate limits off on both sides: the whole broadcast through the simulator (another
-   process, `python -m bot.simulator`), messages per second.
+   process, `python -m simulator`), messages per second.
 3. The same broadcast with Telegram-like limits on (25 sends/s overall, 20 for the bulk lane, one
    per chat per second; the simulator answers 429 above 30/s) while 50 simulated workers keep
    answering: their press-to-next-task latency before and during the broadcast.
@@ -101,7 +101,7 @@ def seed(db_path: Path, week: str) -> None:
 
 def simulator(*args: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.simulator", "--port", "0", *args],
+        [sys.executable, "-m", "simulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PTB_TIMEDELTA": "1"},

@@ -1,4 +1,5 @@
-"""Benchmark: Telegram's webhook calls while strangers hold slow connections (bot/webserver.py).
+"""Benchmark: Telegram's webhook calls while strangers hold slow connections
+(bot/transport/webserver.py).
 
     python -m bench.bench_webhook [--slow 1000] [--calls 200]
 
@@ -47,14 +48,14 @@ import aiohttp  # noqa: E402
 
 from bot.app import RECEIVER_KEY, build_application, start_webhook, stop_polling  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.simulator import SimulatorServer  # noqa: E402
-from bot.webserver import GuardedServer, Limits  # noqa: E402
+from bot.transport.webserver import ConnectionLimits, GuardedServer  # noqa: E402
+from simulator import SimulatorServer  # noqa: E402
 
 SECRET = "bench-secret"
 HALF_HEAD = b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
 MAX_LOG_LINES = 5  # per round, from the server's loggers
 FD_HEADROOM = 40  # round 3: descriptors left free under the lowered limit
-SERVER_LOGGERS = ("bot.webserver", "bot.receive", "aiohttp", "asyncio")
+SERVER_LOGGERS = ("bot.transport.webserver", "bot.transport.receive", "aiohttp", "asyncio")
 
 
 class LineCounter(logging.Handler):
@@ -232,7 +233,7 @@ async def run(slow: int, count: int) -> int:
                 probe.bind(("127.0.0.1", 0))
                 port = probe.getsockname()[1]
             url = f"http://127.0.0.1:{port}/hook"
-            limits = Limits()
+            limits = ConnectionLimits()
             await start_webhook(
                 app,
                 listen="127.0.0.1",

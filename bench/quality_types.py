@@ -38,7 +38,8 @@ from tasks.answer_types.multi_choice import jaccard
 from tasks.clock import FakeClock
 from tasks.export import export_pack
 from tasks.packs import load_pack
-from tasks.work import TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import TaskCard
 
 TASKS = 150
 GOLD = 30

@@ -29,9 +29,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.simulator import SimulatorServer
-from bot.simulator.__main__ import latency_summary, load_truth, parse_think
-from bot.simulator.crowd import CAREFUL, Crowd, truth_oracle
+from simulator import CAREFUL, Crowd, SimulatorServer, truth_oracle
+from simulator.__main__ import latency_summary, load_truth, parse_think
 
 
 async def _lines() -> asyncio.StreamReader:

@@ -21,16 +21,18 @@ from telegram.ext import (
 )
 
 from bot import jobs
-from bot.inbox import Inbox
-from bot.processor import PerUserUpdateProcessor
-from bot.receive import Receiver
 from bot.settings import Settings
-from bot.webserver import Limits
+from bot.transport.inbox import Inbox
+from bot.transport.processor import PerUserUpdateProcessor
+from bot.transport.receive import Receiver
+from bot.transport.webserver import ConnectionLimits
 from bot.wiring import build_bot, build_services
 from db import Database
 from db.core import current_update
-from handlers import answers, callbacks, earnings, operator_help, operators, quality, worker
+from handlers import answers, callbacks, earnings, quality, worker
 from handlers.deps import KEY, Services
+from handlers.operator import help as operator_help
+from handlers.operator import registry as operator_registry
 from handlers.texts import t
 from tasks.clock import Clock
 
@@ -50,7 +52,7 @@ def build_application(
     concurrency: int = 64,
 ) -> Application:  # type: ignore[type-arg]
     """Builds the bot; the database opens in post_init, on the Application's own loop.
-    No Updater: updates come through the durable inbox (bot/receive.py, bot/inbox.py)."""
+    No Updater: updates come through the durable inbox (bot/transport/receive.py, inbox.py)."""
     telegram_bot = build_bot(settings, rate_limits=rate_limits)
     processor = PerUserUpdateProcessor(concurrency)
     app = (
@@ -72,7 +74,7 @@ def build_application(
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """The table of contents: which update goes to which handler."""
     # Feature modules first: their commands and button patterns before the catch-alls below.
-    operators.register(app)  # first: operator /help, documents, reasons being waited for
+    operator_registry.register(app)  # first: operator /help, documents, reasons being waited for
     quality.register(app)
     earnings.register(app)
     app.add_handler(CommandHandler("start", worker.start))
@@ -151,10 +153,10 @@ async def start_webhook(
     url_path: str,
     webhook_url: str,
     secret: str,
-    limits: Limits | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> Receiver:
     """Starts the bot on a webhook (Telegram POSTs each update to `webhook_url`) and returns;
-    bot.webserver.ListenError if it cannot listen on listen:port."""
+    bot.transport.webserver.ListenError if it cannot listen on listen:port."""
 
     async def receive(receiver: Receiver) -> None:
         await receiver.start_webhook(

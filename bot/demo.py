@@ -18,10 +18,12 @@ from importlib import resources
 from pathlib import Path
 
 from bot.app import build_application, start_polling, stop_polling
-from bot.progress import format_table
+from bot.cli.progress import format_table
 from bot.samples.make_media import crowd_truth, sample_packs
 from bot.settings import Settings, load_settings
-from bot.simulator import (
+from bot.wiring import build_services
+from db import Database
+from simulator import (
     CAREFUL,
     CARELESS,
     SPAMMER_FIRST,
@@ -30,9 +32,7 @@ from bot.simulator import (
     Crowd,
     SimulatorServer,
 )
-from bot.simulator.crowd import truth_oracle
-from bot.wiring import build_services
-from db import Database
+from simulator.profiles import truth_oracle
 from tasks.clock import Clock
 from tasks.money import format_amount
 from tasks.packs import load_pack, pack_progress

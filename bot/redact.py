@@ -1,11 +1,11 @@
 """The bot token never reaches a text a person reads (see docs/secrets.md).
 
-Every Bot API call's URL holds the token (`.../bot<TOKEN>/getMe`, `.../file/bot<TOKEN>/...`), and
-so does a self-hosted Bot API server's file path in `--local` mode. aiohttp puts the URL in the
-text of many of its errors (a bad status line, a bad Content-Length, a redirect loop, a connect
-timeout). The transport (bot/request.py) replaces the token in what it raises, so no later code
-can pass it on; the log has a second line of defence here (`RedactingFilter`), for a library
-that logs a URL of its own (PTB logs its base URL, token included, at DEBUG).
+Every Bot API call's URL holds the token (`.../bot<TOKEN>/getMe`, `.../file/bot<TOKEN>/...`),
+and so does a self-hosted Bot API server's file path in `--local` mode. aiohttp puts the URL in
+the text of many of its errors (a bad status line, a bad Content-Length, a redirect loop, a
+connect timeout). The transport (bot/transport/request.py) replaces the token in what it raises,
+so no later code can pass it on; the log has a second line of defence here (`RedactingFilter`),
+for a library that logs a URL of its own (PTB logs its base URL, token included, at DEBUG).
 """
 
 from __future__ import annotations

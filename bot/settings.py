@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     # The secret Telegram sends back with each webhook call; random per run when unset.
     webhook_secret: str | None = None
     # Webhook mode: the local address the bot listens on (behind the HTTPS proxy), and how
-    # many connections it holds at once (bot/webserver.py).
+    # many connections it holds at once (bot/transport/webserver.py).
     webhook_listen: str = "127.0.0.1"
     webhook_max_connections: int = Field(default=100, ge=1, le=10_000)
     # Earnings: the fair-pay floor per hour (in each pack's currency), weekly statements, payouts.

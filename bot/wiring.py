@@ -6,18 +6,18 @@ from __future__ import annotations
 from telegram.constants import ParseMode
 from telegram.ext import Defaults
 
-from bot.ratelimit import PacedRateLimiter
-from bot.request import AiohttpRequest
 from bot.settings import Settings
+from bot.transport.pacing import PacedRateLimiter
+from bot.transport.request import AiohttpRequest
 from db import Database
 from handlers.deps import Operators, Services
 from handlers.telegram_bot import BULK_LANE, WorkBot
 from tasks.clock import Clock
 from tasks.earnings import EarningsService
-from tasks.operator_buttons import OperatorButtons
-from tasks.operator_packs import PackDesk
-from tasks.operator_upload import PackUploads
-from tasks.operator_workers import Broadcasts, WorkerDesk
+from tasks.operator.buttons import OperatorButtons
+from tasks.operator.packs import PackDesk
+from tasks.operator.upload import PackUploads
+from tasks.operator.workers import Broadcasts, WorkerDesk
 from tasks.outbox import OutboxService
 from tasks.quality.disputes import DisputeService
 from tasks.quality.service import QualityService

@@ -112,8 +112,8 @@ class Tx:
 class _Turns:
     """The lock around each transaction, where an urgent unit of work goes before those
     waiting (and never before the one running): storing what Telegram just gave the bot
-    (bot/inbox.py) does not wait behind 64 handlers' transactions, or the next getUpdates, which
-    confirms it, would."""
+    (bot/transport/inbox.py) does not wait behind 64 handlers' transactions, or the next
+    getUpdates, which confirms it, would."""
 
     def __init__(self) -> None:
         self._held = False
@@ -352,7 +352,7 @@ def _bound(tx: Tx, body: Callable[..., T], owner: Any, /, *args: Any, **kwargs: 
 @dataclass
 class HandlingUpdate:
     """The Telegram update whose handler runs in this context (set by the update processor,
-    bot/processor.py): its units of work mark it processed in their own transaction."""
+    bot/transport/processor.py): its units of work mark it processed in their own transaction."""
 
     update_id: int
     processed: bool = False  # a unit of work of this run has committed the mark

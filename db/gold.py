@@ -173,7 +173,7 @@ def touch_pack(tx: Tx, pack_pk: int, now: str) -> None:
 def worker_answers(tx: Tx, worker_id: int, pack_pk: int, since_id: int) -> list[tuple[str, str]]:
     """The worker's counting gold answers on the pack after `since_id`, oldest first, each as
     (answer, gold key). Items retired or under review do not count; the key is the gold as it
-    is now (a correction applies at once). The domain scores them (tasks/quality/scoring.py)."""
+    is now (a correction applies at once). The domain scores them (answer_types.gold_score)."""
     rows = tx.all(
         """
         SELECT a.answer, t.gold

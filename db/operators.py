@@ -1,5 +1,6 @@
-"""What operators read and change from Telegram: workers' counts and details, suspensions,
-broadcasts, and the figures behind /packs and /stats."""
+"""What operators read and change from Telegram: workers' counts and details, workers barred
+from tasks and let back (the Suspend and Reinstate buttons; the columns keep those words:
+suspended_at, suspension_reason), broadcasts, and the figures behind /packs and /stats."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ from db import outbox as outbox_db
 from db.core import Tx
 
 # Who a broadcast reaches: workers who agreed to the rules, did not block the bot and are not
-# suspended (a paused worker paused the tasks, not the news).
+# barred by an operator (a paused worker paused the tasks, not the news).
 _REACHABLE = "consented_at IS NOT NULL AND blocked_at IS NULL AND suspended_at IS NULL"
 
 
 @dataclass(frozen=True)
 class WorkerCounts:
     total: int
-    active: int  # consented, not blocked, not suspended
-    suspended: int
+    active: int  # consented, not blocked, not barred
+    barred: int  # barred from tasks by an operator
     blocked: int
     answered_last_day: int  # workers with an answer in the last 24 hours
 
@@ -32,8 +33,8 @@ class WorkerRow:
     language: str
     consented: bool
     blocked: bool
-    suspended_at: str | None
-    suspension_reason: str | None
+    barred_at: str | None  # column suspended_at
+    bar_reason: str | None  # column suspension_reason
     last_seen_at: str
 
 
@@ -52,7 +53,7 @@ def worker_counts(tx: Tx, day_ago: str) -> WorkerCounts:
         f"""
         SELECT COUNT(*) AS total,
                COALESCE(SUM({_REACHABLE}), 0) AS active,
-               COALESCE(SUM(suspended_at IS NOT NULL), 0) AS suspended,
+               COALESCE(SUM(suspended_at IS NOT NULL), 0) AS barred,
                COALESCE(SUM(blocked_at IS NOT NULL), 0) AS blocked
         FROM workers
         """
@@ -66,7 +67,7 @@ def worker_counts(tx: Tx, day_ago: str) -> WorkerCounts:
     return WorkerCounts(
         int(row["total"]),
         int(row["active"]),
-        int(row["suspended"]),
+        int(row["barred"]),
         int(row["blocked"]),
         int(recent or 0),
     )
@@ -83,8 +84,8 @@ def worker_row(tx: Tx, worker_id: int) -> WorkerRow | None:
         language=row["language"],
         consented=row["consented_at"] is not None,
         blocked=row["blocked_at"] is not None,
-        suspended_at=row["suspended_at"],
-        suspension_reason=row["suspension_reason"],
+        barred_at=row["suspended_at"],
+        bar_reason=row["suspension_reason"],
         last_seen_at=row["last_seen_at"],
     )
 
@@ -116,8 +117,8 @@ def last_answer_at(tx: Tx, worker_id: int) -> str | None:
     return None if value is None else str(value)
 
 
-def set_suspension(tx: Tx, worker_id: int, reason: str | None, now: str) -> None:
-    """Suspends (a reason) or reinstates (None) the worker."""
+def set_bar(tx: Tx, worker_id: int, reason: str | None, now: str) -> None:
+    """Bars the worker from tasks (a reason), or lets them back (None)."""
     if reason is None:
         tx.execute(
             "UPDATE workers SET suspended_at = NULL, suspension_reason = NULL WHERE id = ?",

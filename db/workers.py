@@ -18,7 +18,8 @@ class Worker:
     paused: bool
     waiting: bool  # ran out of work: told once when more arrives
     blocked: bool  # Telegram said 403: nothing is pushed until they write again
-    suspended: bool = False  # an operator suspended them: no task is handed out
+    # An operator barred them (the Suspend button; column suspended_at): no task is handed out.
+    barred: bool = False
 
 
 def worker_from(row: sqlite3.Row | None, worker_id: int | None = None) -> Worker | None:
@@ -32,7 +33,7 @@ def worker_from(row: sqlite3.Row | None, worker_id: int | None = None) -> Worker
         paused=bool(row["paused"]),
         waiting=row["waiting_since"] is not None,
         blocked=row["blocked_at"] is not None,
-        suspended=row["suspended_at"] is not None,
+        barred=row["suspended_at"] is not None,
     )
 
 

@@ -24,11 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application, start_polling, stop_polling  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.simulator import SimulatorServer  # noqa: E402
 from db import Database  # noqa: E402
+from simulator import SimulatorServer  # noqa: E402
 from tasks.clock import FakeClock  # noqa: E402
 from tasks.packs import load_pack  # noqa: E402
-from tasks.work import TaskCard, WorkService  # noqa: E402
+from tasks.work import WorkService  # noqa: E402
+from tasks.work_results import TaskCard  # noqa: E402
 
 OPTIONS = [("pos", "Positive"), ("neg", "Negative"), ("neu", "Neutral")]
 WORDS = ("Loved it", "Broke in a week", "It is a phone case")

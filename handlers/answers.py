@@ -1,8 +1,8 @@
 """Answers beyond a single button: multi_choice toggles and Done, text answers sent as
 messages, and the nudges when an answer has the wrong shape.
 
-Where a worker's text message goes (checked in this order, tests/test_e2e_types.py):
-  1. an operator's reason being waited for (handlers/operators.py, registered first);
+Where a worker's text message goes (checked in this order, tests/e2e/test_e2e_types.py):
+  1. an operator's reason being waited for (handlers/operator/registry.py, registered first);
   2. a reply to one of our task messages: the answer to that task (its Skip button names it),
      refused politely if the worker no longer holds it;
   3. a dispute comment or an operator's rejection reason just asked for (db/pending_input.py,
@@ -28,7 +28,8 @@ from handlers.delivery import markup, toast
 from handlers.deps import services
 from handlers.media import show
 from handlers.texts import t
-from tasks.work import AnswerResult, NotText, Outcome, Reply, Selection, TaskCard
+from tasks.work import NotText, Reply, Selection
+from tasks.work_results import AnswerResult, Outcome, TaskCard
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -12,7 +12,8 @@ Shapes (all well under Telegram's 64 bytes):
   d:<assignment id>                     dispute a missed check question DISPUTE
   op:<dispute id>:<fix|retire|reject>   an operator's dispute decision  REVIEW
   o:<16-character token>                any other operator button: the token names an action
-                                        kept by the bot for one operator (operator_access.py)
+                                        kept by the bot for one operator
+                                        (handlers/operator/access.py)
 
 The patterns are anchored at both ends with \\Z (not $, which would accept a trailing newline),
 so PTB's `CallbackQueryHandler(pattern=...)`, which uses `re.match`, matches whole strings only;
@@ -38,7 +39,7 @@ REVIEW = re.compile(rf"op:{_ID}:(fix|retire|reject)\Z")
 
 
 @dataclass(frozen=True)
-class Dispute:
+class DisputePress:
     assignment_id: int
 
 
@@ -48,9 +49,9 @@ class Review:
     action: str  # "fix" | "retire" | "reject"
 
 
-def parse_dispute(data: str | None) -> Dispute | None:
+def parse_dispute(data: str | None) -> DisputePress | None:
     match = DISPUTE.match(data or "")
-    return None if match is None else Dispute(int(match[1]))
+    return None if match is None else DisputePress(int(match[1]))
 
 
 def parse_review(data: str | None) -> Review | None:

@@ -10,14 +10,15 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from tasks.earnings import EarningsService
-from tasks.operator_buttons import OperatorButtons
-from tasks.operator_packs import PackDesk
-from tasks.operator_upload import PackUploads
-from tasks.operator_workers import Broadcasts, WorkerDesk
+from tasks.operator.buttons import OperatorButtons
+from tasks.operator.packs import PackDesk
+from tasks.operator.upload import PackUploads
+from tasks.operator.workers import Broadcasts, WorkerDesk
 from tasks.outbox import OutboxService
 from tasks.quality.disputes import DisputeService
 from tasks.quality.service import QualityService
-from tasks.work import PackSummary, Worker, WorkService
+from tasks.work import Worker, WorkService
+from tasks.work_results import PackSummary
 
 KEY = "services"
 
@@ -31,7 +32,7 @@ class Operators:
     workers: WorkerDesk
     broadcasts: Broadcasts
     upload_limit: int  # bytes of a pack file sent in the chat
-    buttons: OperatorButtons  # what each `o:<token>` button does (tasks/operator_buttons.py)
+    buttons: OperatorButtons  # what each `o:<token>` button does (tasks/operator/buttons.py)
 
 
 @dataclass

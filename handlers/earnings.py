@@ -16,7 +16,7 @@ from handlers.render import Screen, shorten
 from handlers.texts import t
 from tasks.earnings import Balance, hourly_micros, next_payout, round_to_cents, week_monday
 from tasks.money import format_amount, is_currency_code
-from tasks.operator_workers import MAX_REASON
+from tasks.operator.workers import MAX_REASON
 from tasks.payouts import Notice
 from tasks.statements import Statement
 

@@ -2,7 +2,7 @@
 never the exception's text (it may hold a URL, a path, an internal detail); the details go to
 the bot's log, on a line that carries the same reference ("ref 3f9a2c"), so the one who runs
 the bot finds it with `grep "ref 3f9a2c"`. The transport has already taken the token out of
-the exception (bot/request.py); the log's own filter is a second line of defence."""
+the exception (bot/transport/request.py); the log's own filter is a second line of defence."""
 
 from __future__ import annotations
 

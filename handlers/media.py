@@ -41,7 +41,8 @@ from handlers.delivery import edit, markup, send
 from handlers.render import Keyboard, Screen, esc
 from handlers.texts import t
 from tasks.media import TaskMedia, read_verified
-from tasks.work import MediaProblem, NoTask, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import MediaProblem, NoTask, TaskCard
 
 log = logging.getLogger(__name__)
 

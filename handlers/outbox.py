@@ -42,7 +42,7 @@ CONCURRENCY = 8  # sends in flight: the limiter orders them; at most this many m
 
 
 # Messages whose text an operator wrote for workers to read whole (line breaks kept): their
-# length is bounded where they are written (tasks/operator_workers.py).
+# length is bounded where they are written (tasks/operator/workers.py).
 WHOLE_TEXT = frozenset({"op_broadcast", "op_suspended", "op_reinstated"})
 
 

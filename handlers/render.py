@@ -13,7 +13,7 @@ from handlers.texts import t
 from tasks.answer_types import text as text_type
 from tasks.money import format_amount
 from tasks.quality.news import Decision, Feedback, News, Points
-from tasks.work import NoTask, PackSummary, TaskCard
+from tasks.work_results import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
 TITLE_SHOWN = 200  # a pack title's own limit: shortened only to make room for the task
@@ -170,7 +170,7 @@ def no_task_screen(
         "paused": "paused",
         "consent": "need_consent",
         "held": "no_task_held",
-        "suspended": "no_task_suspended",
+        "barred": "no_task_barred",
         "media": "no_task_media",
     }[reason.reason]
     text = t(language, key)

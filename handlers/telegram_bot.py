@@ -18,7 +18,7 @@ from telegram.ext import ExtBot
 LOCAL_CHUNK = 64 * 1024
 
 #: True while a bulk send (a statement, a broadcast) is made: the transport sends it over its own
-#: connections, never those that answers to people need (bot/request.py).
+#: connections, never those that answers to people need (bot/transport/request.py).
 BULK_LANE: ContextVar[bool] = ContextVar("bulk_lane", default=False)
 
 
@@ -139,6 +139,6 @@ class WorkBot(ExtBot[Any]):
         self, params: dict[str, Any], *, read_timeout: float
     ) -> list[dict[str, Any]]:
         """getUpdates, the updates as Telegram sent them (JSON): the inbox stores them as they
-        are (bot/receive.py) before anything else is built from them."""
+        are (bot/transport/receive.py) before anything else is built from them."""
         result = await self._post("getUpdates", params, read_timeout=read_timeout)
         return list(result) if isinstance(result, list) else []

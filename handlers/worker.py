@@ -18,7 +18,7 @@ from handlers.earnings import expected_rate_text
 from handlers.media import AnyScreen, screen_for, show, show_in_place
 from handlers.texts import t
 from tasks.money import format_amount
-from tasks.work import AnswerResult, NoTask, Outcome, TaskCard
+from tasks.work_results import AnswerResult, NoTask, Outcome, TaskCard
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

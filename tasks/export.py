@@ -34,7 +34,7 @@ from tasks.answer_types import text as text_type
 from tasks.clock import Clock
 from tasks.packs import PackInfo
 from tasks.quality.dawid_skene import dawid_skene
-from tasks.quality.rules import Vote, posterior_vote, trust_weight
+from tasks.quality.rules import LabelVote, posterior_vote, trust_weight
 from tasks.quality.skills import SkillService
 from tasks.spreadsheet import csv_line, neutralise
 
@@ -267,7 +267,7 @@ def _result_rows(tx: Tx, pack: PackInfo, priors: dict[str, float]) -> Iterator[d
     options = [option.id for option in pack.options]
     for index, (_, group) in enumerate(_grouped(tx, pack)):
         votes = [
-            Vote(row.answer, trust_weight(_accuracy(row), len(options)))
+            LabelVote(row.answer, trust_weight(_accuracy(row), len(options)))
             for row in group
             if row.answer is not None
         ]

@@ -15,8 +15,8 @@ fact it tells of, by whoever made it (a handler, a job, the CLI in another proce
   exponential backoff and fails after MAX_ATTEMPTS, the last error kept.
 - `requeue_held`: a worker who blocked the bot comes back (any update from them, in the unit of
   work that sees it): what still matters of what was held is queued again, the rest dropped
-  (`decide_held` says which: money notices always, the newest statement, the suspension or
-  reinstatement that is still true, anything else younger than STALE_AFTER).
+  (`decide_held` says which: money notices always, the newest statement, an operator's bar or
+  its lifting if still true, anything else younger than STALE_AFTER).
 - A row claimed by a sender that died before recording it is claimed again once its claim has
   run out: delivery is at least once, and twice only for the sends in flight at a crash.
 """
@@ -36,6 +36,7 @@ from db import workers as workers_db
 from db.outbox import Held, Lane, Pending
 from tasks.clock import Clock, zone_or
 from tasks.earnings import EarningsConfig, next_payout
+from tasks.operator.workers import BARRED, UNBARRED
 from tasks.payouts import Notice
 from tasks.statements import Statement
 
@@ -46,7 +47,6 @@ MAX_ATTEMPTS = 5  # then 'failed', with the last error kept
 # decision or an operator alert older than this when they return is dropped.
 STALE_AFTER = timedelta(days=7)
 MONEY_KINDS = frozenset({"payout", "bonus", "adjustment"})  # always delivered on their return
-SUSPENSION, REINSTATEMENT = "op_suspended", "op_reinstated"
 
 
 @dataclass(frozen=True)
@@ -218,29 +218,29 @@ class Returned:
 
 
 def decide_held(
-    held: list[Held], *, newest_week: str | None, suspended: bool, now: datetime
+    held: list[Held], *, newest_week: str | None, barred: bool, now: datetime
 ) -> Returned:
     """Which held messages still matter when their worker comes back (the rest is stale):
 
     - money notices (payout, bonus, adjustment): always, each once;
     - statements: only the newest week's (the worker's newest statement); older weeks are
       summed up by /balance;
-    - suspension and reinstatement: only the one that is still true, the latest of them: the
-      suspension reason if they are suspended now; the reinstatement if they are not, unless
-      the suspension it lifts was held too (they never heard of either: both dropped);
+    - an operator's bar and its lifting: only the one that is still true, the latest of them:
+      the bar's reason if they are barred now; the lifting if they are not, unless the bar it
+      lifts was held too (they never heard of either: both dropped);
     - anything else (broadcasts, dispute outcomes, quality decisions, operator alerts): if it
       was queued less than STALE_AFTER ago.
     """
     requeued: list[int] = []
     dropped: list[tuple[int, str]] = []
-    standing = [item for item in held if item.kind in (SUSPENSION, REINSTATEMENT)]
+    standing = [item for item in held if item.kind in (BARRED, UNBARRED)]
     latest = standing[-1] if standing else None
     keep_standing = latest is not None and (
-        (latest.kind == SUSPENSION and suspended)
+        (latest.kind == BARRED and barred)
         or (
-            latest.kind == REINSTATEMENT
-            and not suspended
-            and not any(item.kind == SUSPENSION for item in standing)
+            latest.kind == UNBARRED
+            and not barred
+            and not any(item.kind == BARRED for item in standing)
         )
     )
     for item in held:
@@ -251,7 +251,7 @@ def decide_held(
                 requeued.append(item.id)
             else:
                 dropped.append((item.id, f"the statement of {item.week}, not the newest"))
-        elif item.kind in (SUSPENSION, REINSTATEMENT):
+        elif item.kind in (BARRED, UNBARRED):
             if item is latest and keep_standing:
                 requeued.append(item.id)
             else:
@@ -263,7 +263,7 @@ def decide_held(
     return Returned(requeued, dropped)
 
 
-def requeue_held(tx: Tx, worker_id: int, *, suspended: bool, now: datetime) -> Returned:
+def requeue_held(tx: Tx, worker_id: int, *, barred: bool, now: datetime) -> Returned:
     """A worker who blocked the bot is back: what still matters of what was held for them is
     due again now (their lanes, their quiet hours), the rest dropped (`decide_held`). Runs in
     the caller's unit of work, the one that lifts the block."""
@@ -271,7 +271,7 @@ def requeue_held(tx: Tx, worker_id: int, *, suspended: bool, now: datetime) -> R
     if not held:
         return Returned([], [])
     newest = statements_db.latest_week(tx, worker_id)
-    decided = decide_held(held, newest_week=newest, suspended=suspended, now=now)
+    decided = decide_held(held, newest_week=newest, barred=barred, now=now)
     outbox_db.requeue(tx, decided.requeued, to_db_time(now))
     outbox_db.drop_held(tx, decided.dropped)
     return decided

@@ -22,7 +22,7 @@
 - Adjustment (negative allowed: a mistaken bonus taken back): keyed the same way,
   `adjustment:<worker>:<amount>:<currency>:<reason digest>:<date>`. Bonuses and adjustments are
   at most MAX_BONUS either way, in a currency code (tasks/money.py), with a reason of at most
-  MAX_REASON characters (the worker reads it, like a suspension's). The one exception to the
+  MAX_REASON characters (the worker reads it, like an operator's bar). The one exception to the
   code: a negative adjustment may take back a balance recorded in a currency that is not a code
   before currencies were checked, so that it can be cleared.
 Each new entry queues one notice in the outbox, in the same transaction (dedupe key: the entry's
@@ -58,7 +58,7 @@ from tasks.money import (
     parse_amount,
     to_micros,
 )
-from tasks.operator_workers import MAX_REASON
+from tasks.operator.workers import MAX_REASON
 from tasks.spreadsheet import csv_line, neutralise
 
 CSV_HEADER = ["id", "name", "amount", "currency"]

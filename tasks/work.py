@@ -1,4 +1,5 @@
-"""The worker loop's use cases: each one unit of work, one transaction.
+"""The worker loop's use cases: each one unit of work, one transaction (what they return:
+tasks/work_results.py).
 
 consent, next task, answer or skip (record, credit, hand out the next task), pause, expire
 leases, blocked workers, telling waiting workers about new work. Earnings: tasks/earnings.py.
@@ -9,10 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Literal
 
 from db import Database, Tx, from_db_time, read_only, to_db_time, unit_of_work
 from db import assignments as assignments_db
@@ -36,28 +35,24 @@ from tasks.media import (
 )
 from tasks.outbox import requeue_held
 from tasks.pack_cache import PackCache
-from tasks.packs import Option, PackInfo
+from tasks.packs import PackInfo
 from tasks.quality.control import QualityControl
-from tasks.quality.gold_choice import Choice
 from tasks.quality.judging import AnsweredTask
 from tasks.quality.news import News
+from tasks.quality.task_pick import PickedTask
+from tasks.work_results import (
+    AnswerResult,
+    MediaProblem,
+    Next,
+    NoTask,
+    Outcome,
+    PackSummary,
+    TaskCard,
+)
 
-__all__ = [
-    "AnswerResult",
-    "Given",
-    "MediaProblem",
-    "NoTask",
-    "NotText",
-    "Nudge",
-    "Outcome",
-    "PackSummary",
-    "Pick",
-    "Reply",
-    "Selection",
-    "TaskCard",
-    "WorkService",
-    "Worker",
-]
+# What handlers import from here (they may not import db/): the worker, the answer types'
+# shapes; the results of the loop are in tasks/work_results.py.
+__all__ = ["Given", "NotText", "Nudge", "Pick", "Reply", "Selection", "WorkService", "Worker"]
 
 log = logging.getLogger(__name__)
 
@@ -76,77 +71,6 @@ def language_for(language_code: str | None, default: str) -> str:
         if code.startswith(language):
             return language
     return default
-
-
-@dataclass(frozen=True)
-class TaskCard:
-    """A task as the worker sees it: nothing here tells a gold task apart."""
-
-    assignment_id: int
-    pack: PackInfo
-    text: str
-    training: tuple[int, int] | None = None  # (question, of) while qualifying: said openly
-    news: tuple[News, ...] = ()  # standing changes to tell before this task
-    selection: int = 0  # multi_choice: the options toggled on (a bit per option index)
-    media: TaskMedia | None = None  # an image, audio or voice shown above the buttons
-
-
-@dataclass(frozen=True)
-class NoTask:
-    # held: quality keeps them off; suspended: an operator did (they were told why); media:
-    # several tasks in a row whose media could not be shown (they may try again with /task)
-    reason: Literal["empty", "paused", "consent", "held", "suspended", "media"]
-    news: tuple[News, ...] = ()
-
-
-Next = TaskCard | NoTask
-
-
-class Outcome(StrEnum):
-    RECORDED = "recorded"  # the answer is stored and credited
-    SKIPPED = "skipped"
-    ALREADY = "already"  # a double tap on an assignment already closed by this worker
-    EXPIRED = "expired"  # a late press: the lease had run out; not counted
-    NOT_YOURS = "not_yours"  # another worker's assignment
-    INVALID = "invalid"  # no such assignment, or no such option
-    UNKNOWN_WORKER = "unknown_worker"
-    NUDGE = "nudge"  # an answer of the wrong shape (text for buttons, Done with nothing...)
-    TOGGLED = "toggled"  # a multi_choice option toggled: nothing stored but the selection
-    NO_TASK = "no_task"  # a text message, and no task of the worker's to answer
-
-
-@dataclass(frozen=True)
-class AnswerResult:
-    outcome: Outcome
-    worker: Worker | None = None
-    option: Option | None = None
-    reward_micros: int = 0
-    currency: str = ""
-    next: Next | None = None
-    news: tuple[News, ...] = ()  # what this answer taught (feedback) or decided
-    shown: str = ""  # the recorded answer as the worker reads it (labels, or the text)
-    nudge: Nudge | None = None  # NUDGE: what to tell the worker
-    task_type: str = ""  # the type of the task answered (how the handler shows the result)
-
-
-@dataclass(frozen=True)
-class MediaProblem:
-    """Why a task's media was not shown to a worker. `held`: its local file changed (or went)
-    since the pack was loaded: the task is held at once, as nothing sent now could be right.
-    Otherwise Telegram refused it (a URL it cannot fetch, a file_id it does not know...): one
-    more refusal in a row, and MEDIA_FAILURES of them take the task out of service."""
-
-    held: bool
-    reason: str  # the end of an operator's sentence: "changed since the pack was loaded"
-
-
-@dataclass(frozen=True)
-class PackSummary:
-    id: str
-    title: str
-    description: str | None
-    reward_micros: int
-    currency: str
 
 
 class WorkService:
@@ -276,7 +200,7 @@ class WorkService:
         if not worker.blocked:
             return worker
         if workers_db.unblock(tx, worker.id):
-            returned = requeue_held(tx, worker.id, suspended=worker.suspended, now=now)
+            returned = requeue_held(tx, worker.id, barred=worker.barred, now=now)
             log.info(
                 "worker %s is back: %d held messages queued again, %d dropped",
                 worker.id,
@@ -388,7 +312,7 @@ class WorkService:
             option_id=stored,
             seconds=seconds,
         )
-        news = self.quality.after_answer(tx, pack, answered, standing, now)
+        news = self.quality.judging.after_answer(tx, pack, answered, standing, now)
         return AnswerResult(
             Outcome.RECORDED,
             worker,
@@ -461,8 +385,8 @@ class WorkService:
             return NoTask("consent")
         if worker.paused:
             return NoTask("paused")
-        if worker.suspended:
-            return NoTask("suspended")
+        if worker.barred:
+            return NoTask("barred")
         if check_open:
             current = assignments_db.open_for(tx, worker.id)
             if current is not None and from_db_time(current.expires_at) <= now:
@@ -471,7 +395,7 @@ class WorkService:
                 pack = self._pack(tx, current.pack_pk)
                 training = None
                 if current.is_gold:
-                    training = self.quality.training_position(tx, worker.id, pack)
+                    training = self.quality.picker.training_position(tx, worker.id, pack)
                 media = self._media(tx, current.task_pk, current.media)
                 return TaskCard(
                     current.id,
@@ -484,7 +408,7 @@ class WorkService:
         news: list[News] = []
         held = False
         for pack in self._active_packs(tx):
-            choice = self.quality.choose(tx, worker.id, pack, now, news, known)
+            choice = self.quality.picker.choose(tx, worker.id, pack, now, news, known)
             if choice == "held":
                 held = True
                 continue
@@ -500,7 +424,7 @@ class WorkService:
         tx: Tx,
         worker: Worker,
         pack: PackInfo,
-        choice: Choice,
+        choice: PickedTask,
         now: datetime,
         news: list[News],
     ) -> TaskCard:
@@ -647,7 +571,7 @@ class WorkService:
         return [
             worker
             for worker in workers_db.waiting(tx, limit)
-            if any(self.quality.available(tx, worker.id, pack, now) for pack in packs)
+            if any(self.quality.picker.available(tx, worker.id, pack, now) for pack in packs)
         ]
 
     @unit_of_work

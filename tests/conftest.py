@@ -1,4 +1,14 @@
-"""Fixtures: a temporary database, packs on disk, the local Bot API simulator, the real bot."""
+"""Fixtures: a temporary database, packs on disk, the local Bot API simulator, the real bot.
+
+And the markers `make test-fast` selects by (pyproject.toml registers them):
+
+- e2e: the real bot against the simulator over HTTP: everything under tests/e2e/, and any other
+  test that asks for the `sim` or `run_bot` fixture (tests/simulator/ excepted: there `sim` is
+  the simulator under test, with no bot);
+- subprocess: the test starts another process (`python -m bot ...` through tests/helpers.py's
+  `cli` or `cli_into_a_closed_pipe`, or subprocess / asyncio's create_subprocess_*), found in
+  its code and in the module-level helpers it calls: correct, but each start costs a second.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +21,15 @@ import json
 import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 import pytest
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.settings import load_settings
-from bot.simulator import SimulatorServer
 from db import Database
+from simulator import SimulatorServer
 from tasks.clock import Clock, FakeClock
 from tasks.packs import load_pack
 from tasks.quality.disputes import DisputeService
@@ -31,6 +42,52 @@ from tests.helpers import (
     RunBot,
     pack_dict,
 )
+
+TESTS = Path(__file__).resolve().parent
+SPAWNERS = frozenset(
+    {
+        "cli",
+        "cli_into_a_closed_pipe",
+        "subprocess",
+        "create_subprocess_exec",
+        "create_subprocess_shell",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (TESTS / "e2e") in path.parents or (
+            (TESTS / "simulator") not in path.parents and fixtures & {"sim", "run_bot"}
+        ):
+            item.add_marker(pytest.mark.e2e)
+        function = getattr(item, "function", None)
+        module = getattr(item, "module", None)
+        if isinstance(function, FunctionType) and module is not None:
+            if _spawns(function.__code__, module, set()):
+                item.add_marker(pytest.mark.subprocess)
+
+
+def _spawns(code: CodeType, module: ModuleType, seen: set[str]) -> bool:
+    """Whether `code`, the functions nested in it, or the tests' own functions it names start
+    a process."""
+    if SPAWNERS & set(code.co_names):
+        return True
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType) and _spawns(constant, module, seen):
+            return True
+    for name in set(code.co_names) - seen:
+        seen.add(name)
+        helper = getattr(module, name, None)
+        if (
+            isinstance(helper, FunctionType)
+            and helper.__module__.startswith("tests")
+            and _spawns(helper.__code__, module, seen)
+        ):
+            return True
+    return False
 
 
 @pytest.fixture

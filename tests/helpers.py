@@ -17,11 +17,12 @@ from typing import Any
 from aiohttp import ClientSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.simulator import ChatEvent, SimMessage, SimulatorServer
 from db import Database, Tx
+from simulator import ChatEvent, SimMessage, SimulatorServer
 from tasks.clock import FakeClock
 from tasks.packs import PackError, PackHeader, PackReader
-from tasks.work import AnswerResult, NoTask, Outcome, TaskCard, WorkService
+from tasks.work import WorkService
+from tasks.work_results import AnswerResult, NoTask, Outcome, TaskCard
 
 
 def cli(

@@ -78,7 +78,10 @@ def canonical_gold(
 
 
 def gold_score(pack: PackInfo, answer: str, gold: str) -> float:
-    """The score in [0, 1] of a stored answer against a stored gold."""
+    """The score in [0, 1] of a stored answer against a stored gold: 1 right, 0 a miss, partial
+    credit in between (single_choice: the key; rating: within the pack's tolerance;
+    multi_choice: the exact set; text: an accepted answer after normalisation or within
+    max_cer). The quality rules read it for every gold answer."""
     if pack.type == "single_choice":
         return single_choice.gold_score(answer, gold)
     if pack.type == "rating":
@@ -91,7 +94,8 @@ def gold_score(pack: PackInfo, answer: str, gold: str) -> float:
 
 
 def chance_score(pack: PackInfo) -> float:
-    """A random answerer's expected gold score on the pack."""
+    """A random answerer's expected gold score on the pack (single_choice: 1 / options): the
+    sequential test derives its alternative accuracy p1 from it (tasks/quality/rules.py `plan`)."""
     if pack.type == "single_choice":
         return single_choice.chance_score(pack)
     if pack.type == "rating":

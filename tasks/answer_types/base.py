@@ -53,6 +53,8 @@ class Nudge:
 
 @dataclass(frozen=True)
 class Vote:
+    """A stored answer, weighted by its worker's trust, as an answer type aggregates it."""
+
     answer: str  # as stored in assignments.answer
     weight: float
 

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from db.packs import PackInfo
 from tasks.answer_types.base import Given, Nudge, Pick, Result, Vote
-from tasks.quality.rules import Vote as RuleVote
-from tasks.quality.rules import one_coin_vote
+from tasks.quality.rules import LabelVote, one_coin_vote
 
 
 def store(pack: PackInfo, given: Given) -> str | Nudge | None:
@@ -40,6 +39,6 @@ def aggregate(votes: Sequence[Vote], options: int) -> Result:
     (tasks/quality/rules.py `one_coin_vote`: weights are log-odds, so two agreeing answers from
     workers the gold trusts little are not taken for certainty)."""
     label, confidence = one_coin_vote(
-        [RuleVote(vote.answer, vote.weight) for vote in votes], options
+        [LabelVote(vote.answer, vote.weight) for vote in votes], options
     )
     return Result(label, confidence)

@@ -12,6 +12,7 @@ One module per idea:
 - format.py: the header and task fields as pydantic models; adding an answer type starts there.
 - errors.py: PackError (line, task id, field, message) and the capped ErrorList.
 - reader.py: PackReader, the header then the tasks in batches (jsonscan.py: JSON positions).
+- lines.py: a pack file before it is parsed: a regular file or not, its lines (bounded).
 - loading.py: load_pack, all or nothing, read in a worker thread and written in short steps.
 - catalogue.py: PackInfo (a pack in service), pack_progress, and pausing, resuming, closing.
 

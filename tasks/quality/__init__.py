@@ -2,12 +2,11 @@
 results with dynamic overlap (docs/quality.md says it in plain words).
 
     rules.py        the rules as pure functions: the sequential test, gold rate, voting, overlap
-    scoring.py      a gold answer's score in [0, 1] and a random clicker's (per task type)
     record.py       a standing's gold record as the test's state, and the test in points
     dawid_skene.py  majority vote and Dawid-Skene for exports and benchmarks
     news.py         what a worker is told after an answer (Feedback) or a decision (Decision)
     pack_stats.py   each pack's quality settings and gold statistics, cached
-    gold_choice.py  which task a worker gets next: training, gold or not, retraining
+    task_pick.py    which task a worker gets next: training, gold or not, retraining, fresh first
     judging.py      after an answer: the gold verdict, speed and same-button streaks
     results.py      a task's trust-weighted result and overlap; gold items under review
     control.py      QualityControl: what the worker loop calls, inside its units of work

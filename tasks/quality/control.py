@@ -1,31 +1,29 @@
 """QualityControl: what the worker loop (tasks/work.py) calls inside its units of work.
 
 On the answer path the worker's standing on the pack is read once (`standing`), then handed
-to the judging (`after_answer`) and to the choice of the next task (`choose`), which change it
-in place and save it: one read per press, however many rules look at it."""
+to the judging (`judging.after_answer`, judging.py) and to the pick of the next task
+(`picker.choose`, task_pick.py), which change it in place and save it: one read per press,
+however many rules look at it."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime
-from typing import Literal
 
 from db import Tx
 from db import standings as standings_db
 from db.standings import Standing
 from tasks.packs import PackInfo
-from tasks.quality.gold_choice import Choice, GoldChoice
-from tasks.quality.judging import AnsweredTask, Judging
-from tasks.quality.news import News
+from tasks.quality.judging import Judging
 from tasks.quality.pack_stats import STATS_TTL, PackStatsCache
 from tasks.quality.results import Results
+from tasks.quality.task_pick import PickedTask, TaskPicker
 
 
 class QualityControl:
     def __init__(self, rng: random.Random | None = None, stats_ttl: float = STATS_TTL) -> None:
         self.packs = PackStatsCache(stats_ttl)
         self.results = Results(self.packs)
-        self.gold = GoldChoice(self.packs, rng)
+        self.picker = TaskPicker(self.packs, rng)
         self.judging = Judging(self.packs, self.results)
 
     def forget(self, pack_pk: int | None = None) -> None:
@@ -50,34 +48,7 @@ class QualityControl:
         if standing is not None:
             standings_db.count_draw(tx, standing)
 
-    def after_answer(
-        self,
-        tx: Tx,
-        pack: PackInfo,
-        answer: AnsweredTask,
-        standing: Standing | None,
-        now: datetime,
-    ) -> list[News]:
-        return self.judging.after_answer(tx, pack, answer, standing, now)
-
-    def choose(
-        self,
-        tx: Tx,
-        worker_id: int,
-        pack: PackInfo,
-        now: datetime,
-        news: list[News],
-        known: Standing | None = None,
-    ) -> Choice | Literal["held"] | None:
-        return self.gold.choose(tx, worker_id, pack, now, news, known)
-
-    def available(self, tx: Tx, worker_id: int, pack: PackInfo, now: datetime) -> bool:
-        return self.gold.available(tx, worker_id, pack, now)
-
-    def training_position(self, tx: Tx, worker_id: int, pack: PackInfo) -> tuple[int, int] | None:
-        return self.gold.training_position(tx, worker_id, pack)
-
-    def after_lease(self, tx: Tx, pack: PackInfo, choice: Choice) -> None:
+    def after_lease(self, tx: Tx, pack: PackInfo, choice: PickedTask) -> None:
         """Dynamic overlap from the first hand-out: min_overlap workers at a time, not overlap."""
         if not choice.is_gold and self.packs.active(tx, pack):
             self.results.aggregate(tx, pack, choice.task_pk)

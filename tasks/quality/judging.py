@@ -12,7 +12,7 @@ from db import standings as standings_db
 from db.standings import Standing
 from tasks import answer_types
 from tasks.packs import PackInfo
-from tasks.quality import rules, scoring
+from tasks.quality import rules
 from tasks.quality.news import Decision, Feedback, News
 from tasks.quality.pack_stats import PackStatsCache
 from tasks.quality.record import as_verdict, keep, points_of
@@ -111,7 +111,7 @@ class Judging:
         read: the test's state is its points)."""
         s = self.packs.settings(pack)
         plan = self.packs.plan(pack)
-        score = scoring.gold_score(pack, answer.option_id, answer.gold or "")
+        score = answer_types.gold_score(pack, answer.option_id, answer.gold or "")
         correct = score >= 1
         training = standing.state == "training"
         verdict = rules.advance(as_verdict(standing), score, s, plan)

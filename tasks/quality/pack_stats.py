@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from db import Tx
 from db import answers as answers_db
 from db import gold as gold_db
+from tasks import answer_types
 from tasks.packs import PackInfo
-from tasks.quality import rules, scoring
+from tasks.quality import rules
 
 STATS_TTL = 10.0  # seconds a pack's gold statistics are reused
 
 
 @dataclass(frozen=True)
-class PackStats:
+class PackQualityStats:
     at: float  # time.monotonic() when read
     gold: int  # gold tasks in service
     low_pk: int
@@ -34,7 +35,7 @@ class PackStatsCache:
     def __init__(self, stats_ttl: float = STATS_TTL) -> None:
         self.stats_ttl = stats_ttl
         self._settings: dict[int, tuple[PackInfo, rules.QualitySettings]] = {}
-        self._stats: dict[int, PackStats] = {}
+        self._stats: dict[int, PackQualityStats] = {}
 
     def settings(self, pack: PackInfo) -> rules.QualitySettings:
         cached = self._settings.get(pack.pk)
@@ -45,7 +46,7 @@ class PackStatsCache:
 
     def plan(self, pack: PackInfo) -> rules.Plan:
         """The pack's sequential test in points (p1 from the pack's chance score)."""
-        return rules.plan_for(self.settings(pack), scoring.chance_score(pack))
+        return rules.plan_for(self.settings(pack), answer_types.chance_score(pack))
 
     def forget(self, pack_pk: int | None = None) -> None:
         if pack_pk is None:
@@ -53,7 +54,7 @@ class PackStatsCache:
         else:
             self._stats.pop(pack_pk, None)
 
-    def stats(self, tx: Tx, pack: PackInfo) -> PackStats:
+    def stats(self, tx: Tx, pack: PackInfo) -> PackQualityStats:
         now = time.monotonic()
         found = self._stats.get(pack.pk)
         if found is None or now - found.at >= self.stats_ttl:
@@ -61,7 +62,7 @@ class PackStatsCache:
             options = max(len(pack.options), 2)  # a text pack has none
             share = rules.top_share(gold_db.answer_counts(tx, pack.pk), options)
             seconds = answers_db.recent_seconds(tx, pack.pk)
-            found = PackStats(
+            found = PackQualityStats(
                 at=now,
                 gold=gold,
                 low_pk=low,

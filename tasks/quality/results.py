@@ -16,7 +16,7 @@ from db import standings as standings_db
 from db.standings import Standing
 from tasks import answer_types
 from tasks.packs import PackInfo
-from tasks.quality import rules, scoring
+from tasks.quality import rules
 from tasks.quality.pack_stats import PackStatsCache
 from tasks.quality.record import keep, points_of
 
@@ -116,7 +116,7 @@ class Results:
             if standing is None:
                 continue
             found = gold_db.worker_answers(tx, worker_id, pack.pk, standing.since_id)
-            scores = [scoring.gold_score(pack, answer, gold) for answer, gold in found]
+            scores = [answer_types.gold_score(pack, answer, gold) for answer, gold in found]
             verdict = rules.judge(scores, s, plan)
             before, gold_reason = standing.state, standing.reason in ("qualification", "accuracy")
             keep(standing, verdict)

@@ -319,12 +319,14 @@ def needs_review(answered: int, missed: int) -> bool:
 
 
 @dataclass(frozen=True)
-class Vote:
+class LabelVote:
+    """An answer as a vote for a label (an option id), weighted by its worker's trust."""
+
     label: str
     weight: float
 
 
-def weighted_vote(votes: Sequence[Vote]) -> tuple[str | None, float]:
+def weighted_vote(votes: Sequence[LabelVote]) -> tuple[str | None, float]:
     """The label with the most summed trust, and its share of all the trust (0 with no votes).
     Ties go to the label voted first."""
     totals: dict[str, float] = {}
@@ -344,7 +346,7 @@ def fresh_first(accuracy: float) -> bool:
     return accuracy < FRESH_BELOW
 
 
-def one_coin_vote(votes: Sequence[Vote], options: int) -> tuple[str | None, float]:
+def one_coin_vote(votes: Sequence[LabelVote], options: int) -> tuple[str | None, float]:
     """The task's label and its posterior under the one-coin model: each vote a worker right
     with their accuracy q, wrong evenly over the other options, its weight the log-odds
     log((options - 1) q / (1 - q)) (trust_weight); the posterior of a label is
@@ -363,7 +365,7 @@ def one_coin_vote(votes: Sequence[Vote], options: int) -> tuple[str | None, floa
 
 
 def posterior_vote(
-    votes: Sequence[Vote], option_ids: Sequence[str], priors: Mapping[str, float] | None = None
+    votes: Sequence[LabelVote], option_ids: Sequence[str], priors: Mapping[str, float] | None = None
 ) -> tuple[str | None, float]:
     """`one_coin_vote` with the options' prior shares (the EM's class priors; None: uniform):
     each option scores log(prior) plus the weights of its votes, the label is the best score

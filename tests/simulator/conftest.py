@@ -10,7 +10,7 @@ from aiohttp import ClientSession
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.simulator import SimulatorServer
+from simulator import SimulatorServer
 from tests.helpers import USER
 
 

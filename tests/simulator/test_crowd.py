@@ -1,5 +1,5 @@
 """The simulated crowd against a tiny fake bot, and the simulator with its crowd in its own
-process (`python -m bot.simulator`)."""
+process (`python -m simulator`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from aiohttp import ClientSession
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import Forbidden
 
-from bot.simulator import AgentProfile, Crowd, SimulatorServer, truth_oracle
+from simulator import AgentProfile, Crowd, SimulatorServer, truth_oracle
 from tests.helpers import keyboard
 
 
@@ -148,7 +148,7 @@ async def test_standalone_process(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.simulator",
+        "simulator",
         "--port",
         "0",
         "--workers",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.simulator import EntityParseError, parse_html
+from simulator import EntityParseError, parse_html
 
 
 def test_parse_html_entities_and_offsets() -> None:

@@ -8,8 +8,8 @@ import time
 import aiohttp
 import pytest
 
-from bot.simulator import SimulatorServer
-from bot.simulator.__main__ import build_parser
+from simulator import SimulatorServer
+from simulator.__main__ import build_parser
 
 
 async def timed_calls(sim: SimulatorServer, count: int) -> list[float]:

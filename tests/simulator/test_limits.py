@@ -10,7 +10,7 @@ from aiohttp import ClientSession
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
-from bot.simulator import SimulatorServer
+from simulator import SimulatorServer
 from tests.helpers import USER, call
 
 

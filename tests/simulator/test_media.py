@@ -12,7 +12,7 @@ from telegram import Bot, InputFile, InputMediaAudio, InputMediaPhoto
 from telegram.error import BadRequest
 
 from bot.samples.make_media import shape_png
-from bot.simulator import SimulatorServer
+from simulator import SimulatorServer
 from tests.helpers import USER, keyboard
 
 

@@ -10,7 +10,7 @@ from aiohttp import ClientSession
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
 from telegram.error import BadRequest, Forbidden
 
-from bot.simulator import SimulatorServer
+from simulator import SimulatorServer
 from tests.helpers import USER, call, keyboard
 
 

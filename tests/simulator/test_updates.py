@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import ClientSession, web
 from telegram import Bot, Update
 
-from bot.simulator import SimulatorServer
+from simulator import SimulatorServer
 from tests.helpers import USER, call, keyboard
 
 

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.simulator import SimulatorServer
+from simulator import SimulatorServer
 from tests.helpers import USER, keyboard
 
 

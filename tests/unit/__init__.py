@@ -1,0 +1,1 @@
+"""Unit tests: the domain and pure logic, no bot process, no HTTP."""
