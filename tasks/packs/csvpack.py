@@ -31,7 +31,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from tasks.packs.errors import PackError
 from tasks.packs.jsonscan import HostileJson, loads
@@ -234,3 +234,18 @@ class CsvRows:
                 if cell.strip() or (name in REQUIRED_COLUMNS and not (media and name == "text"))
             }
             yield start, task
+
+
+def csv_list(cell: str) -> str | list[str]:
+    """A CSV gold cell written as a JSON array of strings (multi_choice ids, accepted texts);
+    the cell as it is otherwise. Raises HostileJson for a cell nested too deeply or holding a
+    number too long to read."""
+    try:
+        value = loads(cell)
+    except HostileJson:
+        raise
+    except ValueError:
+        return cell
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return cast(list[str], value)
+    return cell

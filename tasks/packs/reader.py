@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from db.packs import TaskRow
 from tasks.media import MAX_MEDIA_TEXT_UNITS, MEDIA_FIELDS, MediaChecker, MediaKind, TaskMedia
-from tasks.packs.csvpack import CSV_SUFFIXES, CsvRows, read_sidecar
+from tasks.packs.csvpack import CSV_SUFFIXES, CsvRows, csv_list, read_sidecar
 from tasks.packs.errors import ErrorList, PackError, describe, field_name
 from tasks.packs.format import (
     HEADER_FIELDS,
@@ -452,7 +452,7 @@ class PackReader:
         if gold is not None:
             if self.csv and isinstance(gold, str) and gold.startswith("["):
                 try:
-                    gold = _csv_list(gold)  # a CSV cell holds a list as a JSON array
+                    gold = csv_list(gold)  # a CSV cell holds a list as a JSON array
                 except HostileJson as exc:
                     self.errors.add(line, task["id"], "gold", exc.msg)
                     return
@@ -593,18 +593,3 @@ def _raw_option_ids(options: object) -> tuple[str, ...] | None:
     if not ids or len(ids) != len(options) or not all(isinstance(id_, str) for id_ in ids):
         return None
     return tuple(dict.fromkeys(cast(list[str], ids)))
-
-
-def _csv_list(cell: str) -> str | list[str]:
-    """A CSV gold cell written as a JSON array of strings (multi_choice ids, accepted texts);
-    the cell as it is otherwise. Raises HostileJson for a cell nested too deeply or holding a
-    number too long to read."""
-    try:
-        value = loads(cell)
-    except HostileJson:
-        raise
-    except ValueError:
-        return cell
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return cast(list[str], value)
-    return cell
