@@ -13,7 +13,7 @@ from handlers.delivery import send
 from handlers.deps import KEY, Services, services
 from handlers.outbox import OutboxSender
 from handlers.render import new_work_screen
-from tasks.packs.loading import recover_loads
+from tasks.packs.replacing import recover_loads
 from tasks.quality.skills import REFRESH_CHECK_SECONDS, SkillService
 from tasks.statements import StatementService
 

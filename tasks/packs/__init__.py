@@ -13,7 +13,9 @@ One module per idea:
 - errors.py: PackError (line, task id, field, message) and the capped ErrorList.
 - reader.py: PackReader, the header then the tasks in batches (jsonscan.py: JSON positions).
 - lines.py: a pack file before it is parsed: a regular file or not, its lines (bounded).
-- loading.py: load_pack, all or nothing, read in a worker thread and written in short steps.
+- loading.py: load_pack, all or nothing, read in a worker thread and written in short steps;
+  load_checks.py: its checks beyond the file, its warnings and its LoadReport; replacing.py:
+  a replace applied a step at a time, and the loads a crash left (recover_loads).
 - catalogue.py: PackInfo (a pack in service), pack_progress, and pausing, resuming, closing.
 
 The names other modules use are importable from here: ``from tasks.packs import load_pack``.
@@ -38,7 +40,8 @@ from tasks.packs.format import (
     TypeRules,
     task_content,
 )
-from tasks.packs.loading import LoadReport, ProgressCallback, load_pack
+from tasks.packs.load_checks import LoadReport
+from tasks.packs.loading import ProgressCallback, load_pack
 from tasks.packs.reader import PackReader, TaskBatch
 
 __all__ = [

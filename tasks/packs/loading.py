@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,13 +36,28 @@ from db import gold as gold_db
 from db import media as media_db
 from db import packs as db_packs
 from db.core import Database, Tx, to_db_time
-from db.packs import LOAD_STEP, Option, PackColumns, PackInfo
-from tasks import answer_types
-from tasks.answer_types import multi_choice
+from db.packs import Option, PackColumns, PackInfo
 from tasks.clock import Clock
 from tasks.packs.errors import PackError
 from tasks.packs.format import PackHeader
+from tasks.packs.load_checks import (
+    PENDING_DUPLICATE,
+    LoadReport,
+    check_replace,
+    load_warnings,
+    name_first_lines,
+    ok_report,
+    quality_block,
+)
 from tasks.packs.reader import BATCH_SIZE, PackReader, TaskBatch
+from tasks.packs.replacing import (
+    ABANDONED_AFTER,
+    LoadGone,
+    apply_replace,
+    compare_staged,
+    discard_staged,
+    recover_loads,
+)
 from tasks.quality import rules
 
 log = logging.getLogger(__name__)
@@ -62,7 +74,6 @@ WITHHOLD_SECONDS = 1.25
 # it reads (a batch of big media files can take a while); one untouched for ABANDONED_AFTER was
 # left by a crash.
 HEARTBEAT_SECONDS = 20.0
-ABANDONED_AFTER = timedelta(minutes=2)
 
 # Tasks written per transaction. In the bot, a batch of 5,000 holds the single writer about 30 ms
 # (an answer waits at most that). The CLI writes 50,000 a transaction: a pack with ids in random
@@ -87,36 +98,6 @@ REST_SECONDS = 0.002
 
 # on_progress(bytes_read, total_bytes, tasks_read), called after every batch, on the event loop.
 ProgressCallback = Callable[[int, int, int], None]
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """The outcome of load_pack. When not ok, nothing was imported and the counts are 0."""
-
-    pack_id: str
-    ok: bool
-    created: bool = False
-    replaced: bool = False
-    tasks_added: int = 0
-    tasks_updated: int = 0
-    tasks_retired: int = 0
-    tasks_total: int = 0  # the tasks of the file, now in service
-    errors: list[PackError] = field(default_factory=list)
-    budget_micros: int = 0  # tasks_total * overlap * reward
-    currency: str = "EUR"
-    overlap: int = 0
-    reward_micros: int = 0
-    error_count: int = 0  # all errors found, including those past the MAX_ERRORS listed
-    # Reading stopped after this line, with more than MAX_ERRORS errors (None: read to the end).
-    stopped_at_line: int | None = None
-    warnings: list[str] = field(default_factory=list)  # loaded, but the operator should know
-    gold_tasks: int = 0  # check questions among tasks_total
-    gold_ratio: float = 0.0  # the share of check questions a worker is shown (quality block)
-    dry_run: bool = False  # checked, not loaded: what a load (or a replace) would do
-
-
-class _Gone(Exception):
-    """The load's staged row was thrown away under it (taken for abandoned)."""
 
 
 async def load_pack(
@@ -260,7 +241,7 @@ class _Load:
                 await asyncio.shield(asyncio.ensure_future(self._clean_up()))
             except BaseException:  # cancelled again: left to recover_loads
                 log.exception("pack load of %s: cleaning up failed", reader.source.name)
-            if isinstance(exc, _Gone):
+            if isinstance(exc, LoadGone):
                 reader.errors.add(None, None, None, _GONE)
                 return self._refused()
             raise
@@ -278,8 +259,8 @@ class _Load:
         other load's rows are thrown away."""
         assert self.staged is not None
         if self.committed:
-            await _apply(self.db, self.staged, self.pack_pk, self.clock)
-        await _discard(self.db, self.staged)
+            await apply_replace(self.db, self.staged, self.pack_pk, self.clock)
+        await discard_staged(self.db, self.staged)
 
     async def _load(self) -> LoadReport:
         reader, header, staged = self.reader, self.header, self.staged
@@ -290,15 +271,15 @@ class _Load:
         finally:
             await self.db.run(_restore_cache, self.cache)
             self.cache = None
-        await asyncio.to_thread(_name_first_lines, reader)
+        await asyncio.to_thread(name_first_lines, reader)
         existing = await self.db.run_read(db_packs.pack_by_id, header.id) if header else None
         if existing is not None and not self.replace:  # loaded meanwhile
             assert header is not None
             _exists_error(reader, header)
         if existing is not None and header is not None:
-            await self.db.run_read(_check_replace, reader, header, existing)
+            await self.db.run_read(check_replace, reader, header, existing)
         if reader.errors or header is None:
-            await _discard(self.db, staged)
+            await discard_staged(self.db, staged)
             return self._refused()
         if existing is None:
             return await self._create(staged, header)
@@ -317,9 +298,7 @@ class _Load:
             self.written += len(batch.rows) - len(refused)
             # The reader's thread is idle now: its error list is this thread's to add to.
             for index in refused:
-                reader.errors.add(
-                    batch.lines[index], batch.rows[index][0], "id", _PENDING_DUPLICATE
-                )
+                reader.errors.add(batch.lines[index], batch.rows[index][0], "id", PENDING_DUPLICATE)
             if self.on_progress is not None:
                 self.on_progress(reader.bytes_read, reader.total_bytes, reader.tasks_read)
 
@@ -329,25 +308,25 @@ class _Load:
             _make_pack, staged, header, self.reader, self.written, dry_run, self.now()
         )
         if report is None or dry_run:
-            await _discard(self.db, staged)
+            await discard_staged(self.db, staged)
         if report is None:
             return self._refused()
         return report
 
     async def _preview(self, staged: int, header: PackHeader, existing: PackInfo) -> LoadReport:
         """What the replace would do, read a step at a time; nothing changes."""
-        had, added, retired = await _compare(self.db, staged, existing.pk)
+        had, added, retired = await compare_staged(self.db, staged, existing.pk)
         outcome = await self.db.run_read(_replace_checks, staged, existing.pk, header, self.reader)
-        await _discard(self.db, staged)
+        await discard_staged(self.db, staged)
         if outcome is None:
             return self._refused()
         needs, kept, gold = outcome
-        return _report(
+        return ok_report(
             header,
             replaced=True,
             counts=(added, had, retired),
             gold=gold,
-            warnings=_warnings(needs, kept, header),
+            warnings=load_warnings(needs, kept, header),
             dry_run=True,
         )
 
@@ -356,19 +335,19 @@ class _Load:
             _commit_replace, staged, existing.pk, header, self.reader, self.now()
         )
         if outcome is None:
-            await _discard(self.db, staged)
+            await discard_staged(self.db, staged)
             return self._refused()
         self.committed = True
         needs, kept, _ = outcome
         await asyncio.sleep(WITHHOLD_SECONDS)  # every process has stopped handing it out
-        applied = await _apply(self.db, staged, existing.pk, self.clock)
-        await _discard(self.db, staged)
-        return _report(
+        applied = await apply_replace(self.db, staged, existing.pk, self.clock)
+        await discard_staged(self.db, staged)
+        return ok_report(
             header,
             replaced=True,
             counts=(applied.moved, applied.had, applied.retired),
             gold=applied.gold,
-            warnings=_warnings(needs, kept, header),
+            warnings=load_warnings(needs, kept, header),
         )
 
     def _refused(self) -> LoadReport:
@@ -411,7 +390,7 @@ def _restore_cache(tx: Tx, previous: int | None) -> None:
 
 def _write_batch(tx: Tx, staged: int, remaining: int, batch: TaskBatch, now: str) -> list[int]:
     if not db_packs.touch_load(tx, staged, now):
-        raise _Gone
+        raise LoadGone
     refused = db_packs.write_tasks(tx, staged, remaining, batch.rows)
     if batch.media:
         media_db.write(
@@ -437,7 +416,7 @@ def _make_pack(
         _exists_error(reader, header)
         return None
     gold, _, _ = gold_db.span(tx, staged)
-    quality = _quality(header)
+    quality = quality_block(header)
     needs = rules.gold_needs(gold, rules.QualitySettings.from_header(quality))
     if needs.refused is not None:
         line = reader.header_lines.get("quality", reader.header_line)
@@ -445,14 +424,14 @@ def _make_pack(
         return None
     if not dry_run:
         if not db_packs.touch_load(tx, staged, now):
-            raise _Gone
+            raise LoadGone
         db_packs.make_pack(tx, staged, header.id, now)
-    return _report(
+    return ok_report(
         header,
         replaced=False,
         counts=(tasks, 0, 0),
         gold=gold,
-        warnings=_warnings(needs, [], header),
+        warnings=load_warnings(needs, [], header),
         dry_run=dry_run,
     )
 
@@ -475,9 +454,9 @@ def _replace_checks(
     is refused."""
     existing = db_packs.pack_by_pk(tx, pack_pk)
     assert existing is not None
-    _check_replace(tx, reader, header, existing)
+    check_replace(tx, reader, header, existing)
     gold = db_packs.gold_after_replace(tx, staged, pack_pk)
-    needs = rules.gold_needs(gold, rules.QualitySettings.from_header(_quality(header)))
+    needs = rules.gold_needs(gold, rules.QualitySettings.from_header(quality_block(header)))
     if needs.refused is not None:
         line = reader.header_lines.get("quality", reader.header_line)
         reader.errors.add(line, None, "quality.qualification", needs.refused)
@@ -498,7 +477,7 @@ def _commit_replace(
     if outcome is None:
         return None
     if not db_packs.touch_load(tx, staged, now):
-        raise _Gone
+        raise LoadGone
     db_packs.update_pack(tx, pack_pk, _columns(header), now)
     db_packs.set_load_phase(tx, staged, "retiring", now, replaces=pack_pk)
     return outcome
@@ -507,285 +486,6 @@ def _commit_replace(
 _ANOTHER_REPLACE = (
     "another replace of this pack is being applied: send the file again in a few seconds"
 )
-
-
-@dataclass
-class _Applied:
-    had: int = 0  # the file's tasks the pack had (updated where they differed)
-    moved: int = 0  # the file's tasks it had not (added)
-    retired: int = 0
-    gold: int = 0
-
-
-async def _apply(db: Database, staged: int, pack_pk: int, clock: Clock) -> _Applied:
-    """Applies a committed replace, a step at a time; every step can run again (a replace a
-    crash interrupted is finished by running this again). The pack is withheld throughout and
-    handed out again at the end."""
-    applied = _Applied()
-    load = await db.run_read(db_packs.load_of, staged)
-    if load is None:
-        return applied
-    if load.phase == "retiring":
-        low, high = await db.run_read(db_packs.pack_span, pack_pk)
-        applied.retired = await _steps(db, staged, clock, db_packs.retire_step, pack_pk, low, high)
-        await db.run(_set_phase, staged, "applying", to_db_time(clock.now()))
-        load = dataclasses.replace(load, phase="applying")
-    if load.phase == "applying":
-        low, high = await db.run_read(db_packs.pack_span, staged)
-        for start in range(low, high + 1, LOAD_STEP):
-            had, moved = await db.run(
-                _step, staged, to_db_time(clock.now()), db_packs.apply_step, pack_pk, start
-            )
-            applied.had += had
-            applied.moved += moved
-        applied.gold, overlap = await db.run(_settle, pack_pk)
-        low, high = await db.run_read(db_packs.pack_span, pack_pk)
-        for start in range(low, high + 1, LOAD_STEP):
-            await db.run(_recompute, staged, to_db_time(clock.now()), pack_pk, overlap, start)
-        await db.run(_set_phase, staged, "discarding", to_db_time(clock.now()))
-    return applied
-
-
-async def _steps(
-    db: Database,
-    staged: int,
-    clock: Clock,
-    step: Callable[[Tx, int, int, int, int], int],
-    pack_pk: int,
-    low: int,
-    high: int,
-) -> int:
-    total = 0
-    for start in range(low, high + 1, LOAD_STEP):
-        total += await db.run(_step, staged, to_db_time(clock.now()), step, pack_pk, start)
-    return total
-
-
-def _step(
-    tx: Tx,
-    staged: int,
-    now: str,
-    step: Callable[[Tx, int, int, int, int], T],
-    pack_pk: int,
-    low: int,
-) -> T:
-    if not db_packs.touch_load(tx, staged, now):
-        raise _Gone
-    return step(tx, staged, pack_pk, low, low + LOAD_STEP - 1)
-
-
-def _recompute(tx: Tx, staged: int, now: str, pack_pk: int, overlap: int, low: int) -> None:
-    if not db_packs.touch_load(tx, staged, now):
-        raise _Gone
-    db_packs.recompute_step(tx, pack_pk, overlap, low, low + LOAD_STEP - 1)
-
-
-def _set_phase(tx: Tx, staged: int, phase: str, now: str) -> None:
-    db_packs.set_load_phase(tx, staged, phase, now)
-
-
-def _settle(tx: Tx, pack_pk: int) -> tuple[int, int]:
-    """After the file's tasks are applied: the operators' gold decisions win over the file, the
-    verdicts stored with gold answers follow the gold as it now is. Returns (gold tasks in
-    service, the overlap)."""
-    gold_db.reapply_decisions(tx, pack_pk)
-    _rescore_gold_answers(tx, pack_pk)
-    gold, _, _ = gold_db.span(tx, pack_pk)
-    pack = db_packs.pack_by_pk(tx, pack_pk)
-    assert pack is not None
-    return gold, pack.overlap
-
-
-async def _compare(db: Database, staged: int, pack_pk: int) -> tuple[int, int, int]:
-    """(the file's tasks the pack has, those it has not, its tasks in service the file lacks),
-    read a step at a time."""
-    had = added = missing = 0
-    low, high = await db.run_read(db_packs.pack_span, staged)
-    for start in range(low, high + 1, LOAD_STEP):
-        found, new = await db.run_read(
-            db_packs.compare_step, staged, pack_pk, start, start + LOAD_STEP - 1
-        )
-        had, added = had + found, added + new
-    low, high = await db.run_read(db_packs.pack_span, pack_pk)
-    for start in range(low, high + 1, LOAD_STEP):
-        missing += await db.run_read(
-            db_packs.missing_step, staged, pack_pk, start, start + LOAD_STEP - 1
-        )
-    return had, added, missing
-
-
-async def _discard(db: Database, staged: int) -> None:
-    """Throws a staged pack away, a step at a time."""
-    while not await db.run(db_packs.discard_step, staged):
-        pass
-
-
-async def recover_loads(
-    db: Database, clock: Clock, *, older_than: timedelta = ABANDONED_AFTER
-) -> int:
-    """Finishes the replaces and throws away the other loads that a crash left (untouched for
-    `older_than`); returns how many there were."""
-    now = clock.now()
-    loads = await db.run(
-        db_packs.claim_abandoned_loads, to_db_time(now - older_than), to_db_time(now)
-    )
-    for load in loads:
-        log.warning(
-            "pack load of %r (phase %s) left since %s: %s",
-            load.pack_id,
-            load.phase,
-            load.touched_at,
-            "finishing it" if load.phase in ("retiring", "applying") else "throwing it away",
-        )
-        if load.phase in ("retiring", "applying") and load.replaces is not None:
-            await _apply(db, load.staged_pk, load.replaces, clock)
-        await _discard(db, load.staged_pk)
-    return len(loads)
-
-
-# -- checks and the report ----------------------------------------------------------------------
-
-
-def _report(
-    header: PackHeader,
-    *,
-    replaced: bool,
-    counts: tuple[int, int, int],
-    gold: int,
-    warnings: list[str],
-    dry_run: bool = False,
-) -> LoadReport:
-    added, updated, retired = counts
-    total = added + updated
-    return LoadReport(
-        header.id,
-        ok=True,
-        created=not replaced,
-        replaced=replaced,
-        tasks_added=added,
-        tasks_updated=updated,
-        tasks_retired=retired,
-        tasks_total=total,
-        budget_micros=total * header.overlap * header.reward_micros,
-        currency=header.currency,
-        overlap=header.overlap,
-        reward_micros=header.reward_micros,
-        warnings=warnings,
-        gold_tasks=gold,
-        gold_ratio=rules.QualitySettings.from_header(_quality(header)).gold_ratio,
-        dry_run=dry_run,
-    )
-
-
-def _quality(header: PackHeader) -> dict[str, Any] | None:
-    return header.quality.model_dump(exclude_unset=True) if header.quality else None
-
-
-def _warnings(
-    needs: rules.GoldNeeds, kept: list[gold_db.KeptDecision], header: PackHeader
-) -> list[str]:
-    return ([needs.warning] if needs.warning else []) + _kept_warnings(kept, _quality(header))
-
-
-def _kept_warnings(
-    kept: list[gold_db.KeptDecision], quality: dict[str, object] | None
-) -> list[str]:
-    """What the operator is told: gold decisions the file disagrees with (kept), and quality
-    fields of the superseded window rule (accepted, unused)."""
-    notes = []
-    for item in kept:
-        if item.action == "correct":
-            notes.append(
-                f"task {item.task_id}: the file says gold {item.file_gold!r}, but it was"
-                f" corrected to {item.gold!r} after a dispute; the correction is kept (fix the"
-                " file, or review the item again: python -m bot disputes review)"
-            )
-        else:
-            notes.append(
-                f"task {item.task_id}: the file still has this gold item, but it was retired"
-                " after a dispute; it stays retired"
-            )
-    old = [name for name in rules.SUPERSEDED if quality and name in quality]
-    if old:
-        notes.append(
-            f"quality.{', quality.'.join(old)}: superseded by the sequential test"
-            ' (docs/quality.md, "The test"); accepted, and no longer used'
-        )
-    return notes
-
-
-# A duplicate is found when the database refuses its row; the line of the first occurrence is
-# looked up at the end, for the duplicates among the errors kept (rereads the file: errors only).
-_PENDING_DUPLICATE = "duplicate task id"
-
-
-def _duplicate(first_line: int | None) -> str:
-    where = f" (first on line {first_line})" if first_line is not None else ""
-    return f"duplicate task id{where}"
-
-
-def _name_first_lines(reader: PackReader) -> None:
-    errors = reader.errors
-    pending = {e.task_id for e in errors.items if e.message == _PENDING_DUPLICATE and e.task_id}
-    if not pending:
-        return
-    first = reader.first_lines(pending)
-
-    def name_first_line(error: PackError) -> PackError:
-        if error.message != _PENDING_DUPLICATE or error.task_id is None:
-            return error
-        return dataclasses.replace(error, message=_duplicate(first.get(error.task_id)))
-
-    errors.rewrite(name_first_line)
-
-
-def _check_replace(tx: Tx, reader: PackReader, header: PackHeader, existing: PackInfo) -> None:
-    """A replace must keep every option that stored answers chose, and the answer type."""
-    if existing.type != header.type:
-        if db_packs.has_answers(tx, existing.pk):
-            reader.errors.add(
-                reader.header_lines.get("type", reader.header_line),
-                None,
-                "type",
-                f'the pack has answers of type "{existing.type}"; a replace cannot change it',
-            )
-        return
-    if header.type == "text":
-        return  # a text answer names no option
-    kept = set(header.option_ids)
-    removed = [option.id for option in existing.options if option.id not in kept]
-    if not removed:
-        return
-    if header.type == "multi_choice":  # answers are sets of options: count each option
-        used: dict[str, int] = {}
-        for answer, count in db_packs.answers_by_option(tx, existing.pk).items():
-            for option in multi_choice.decode(answer):
-                used[option] = used.get(option, 0) + count
-    else:
-        used = db_packs.answers_by_option(tx, existing.pk, removed)
-    gone = {answer: count for answer, count in sorted(used.items()) if answer not in kept}
-    if gone:
-        listed = ", ".join(f'"{answer}" ({count} answers)' for answer, count in gone.items())
-        reader.errors.add(
-            reader.header_lines.get("options", reader.header_line),
-            None,
-            "options",
-            f"a replace cannot remove options that stored answers chose: {listed}",
-        )
-
-
-def _rescore_gold_answers(tx: Tx, pack_pk: int) -> None:
-    """A replace may change gold keys (or a rating's tolerance, a text's max_cer): the verdicts
-    stored with the answers (assignments.correct) follow the gold as it now is."""
-    pack = db_packs.pack_by_pk(tx, pack_pk)
-    assert pack is not None
-    changed = []
-    for assignment_id, answer, gold, stored in gold_db.pack_gold_verdicts(tx, pack_pk):
-        right = answer_types.gold_score(pack, answer, gold) >= 1
-        if stored is None or bool(stored) != right:
-            changed.append((right, assignment_id))
-    if changed:
-        gold_db.set_correct(tx, changed)
 
 
 def _columns(header: PackHeader) -> PackColumns:

@@ -20,7 +20,9 @@ from db import packs as db_packs
 from tasks.clock import FakeClock
 from tasks.pack_cache import ACTIVE_PACKS_TTL
 from tasks.packs import load_pack, loading, reader
-from tasks.packs.loading import WITHHOLD_SECONDS, recover_loads
+from tasks.packs import replacing as replace_steps
+from tasks.packs.loading import WITHHOLD_SECONDS
+from tasks.packs.replacing import recover_loads
 from tasks.work import NoTask, WorkService
 from tests.helpers import RunBot, add_answer, make_tasks, newcomer, table, write_pack_file
 
@@ -109,7 +111,7 @@ async def test_a_replace_hands_out_nothing_from_its_pack_while_it_applies(
     for name in ("retire_step", "apply_step", "recompute_step", "write_tasks"):
         monkeypatch.setattr(db_packs, name, watching(name, getattr(db_packs, name)))
     monkeypatch.setattr(db_packs, "LOAD_STEP", 7)
-    monkeypatch.setattr(loading, "LOAD_STEP", 7)
+    monkeypatch.setattr(replace_steps, "LOAD_STEP", 7)
     tasks = [*make_tasks(20), *make_tasks(40, start=30)]  # t20..t29 go, t30..t39 come
     second = write_pack_file(tmp_path / "v2.jsonl", tasks, title="Version 2")
     report = await load_pack(db, second, replace=True, clock=clock, step_rows=10)
@@ -160,7 +162,7 @@ async def test_a_replace_applied_in_many_steps_ends_as_one_applied_at_once(
     results = []
     for step in (10_000, 4):
         monkeypatch.setattr(db_packs, "LOAD_STEP", step)
-        monkeypatch.setattr(loading, "LOAD_STEP", step)
+        monkeypatch.setattr(replace_steps, "LOAD_STEP", step)
         folder = tmp_path / str(step)
         folder.mkdir()
         clock = FakeClock()
@@ -195,7 +197,7 @@ async def test_a_replace_a_crash_interrupted_after_its_commit_point_is_finished_
     """The pack stays withheld (nothing of it half replaced is handed out) until
     recover_loads, in the next load or the bot's job, finishes the replace."""
     monkeypatch.setattr(db_packs, "LOAD_STEP", 5)
-    monkeypatch.setattr(loading, "LOAD_STEP", 5)
+    monkeypatch.setattr(replace_steps, "LOAD_STEP", 5)
     clean = tmp_path / "clean"
     clean.mkdir()
     clock = FakeClock()
@@ -244,7 +246,8 @@ async def test_a_load_a_crash_interrupted_while_reading_is_never_seen_and_thrown
         return write_tasks(tx, pack_pk, remaining, rows)
 
     monkeypatch.setattr(db_packs, "write_tasks", dying)
-    monkeypatch.setattr(loading, "_discard", _never)
+    monkeypatch.setattr(loading, "discard_staged", _never)
+    monkeypatch.setattr(replace_steps, "discard_staged", _never)
     replacing = write_pack_file(tmp_path / "v2.jsonl", make_tasks(130, start=100), title="New")
     with pytest.raises(RuntimeError):
         await load_pack(db, replacing, replace=True, clock=clock, step_rows=5)
@@ -324,7 +327,7 @@ async def test_the_bot_finishes_a_replace_a_crash_interrupted_within_a_minute(
     """The bot's "pack-loads" job (bot/jobs.py) takes up what a crash left: the pack, withheld
     since the crash, is handed out again, replaced whole."""
     monkeypatch.setattr(db_packs, "LOAD_STEP", 5)
-    monkeypatch.setattr(loading, "LOAD_STEP", 5)
+    monkeypatch.setattr(replace_steps, "LOAD_STEP", 5)
     apply_step = db_packs.apply_step
 
     def crashing(*args: Any) -> Any:
