@@ -45,7 +45,7 @@ class QualityControl:
     def count_draw(self, tx: Tx, standing: Standing | None) -> None:
         """A skip moves the worker's draws on, as an answer does."""
         if standing is not None:
-            standing.note_skip()
+            standing.count_draw()
             save_standing(tx, standing)
 
     def after_lease(self, tx: Tx, pack: PackInfo, choice: PickedTask) -> None:

@@ -232,8 +232,9 @@ class Standing:
         self.same_streak = self.same_streak + 1 if same else 1
         self.updated_at = now
 
-    def note_skip(self) -> None:
-        """A skip moves the draws on (the only change a skip makes)."""
+    def count_draw(self) -> None:
+        """The draws move on without an answer (a skip, a task released): the next draw is a new
+        one. The only change a skip makes."""
         self.draws += 1
 
     def record_verdict(self, verdict: rules.Verdict) -> None:

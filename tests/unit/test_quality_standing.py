@@ -124,7 +124,7 @@ def test_answers_move_the_streaks_and_the_draws() -> None:
     assert (s.fast_streak, s.same_option, s.same_streak, s.draws) == (2, "a", 2, 2)
     s.note_answer(LATER, too_fast=False, streak_key="b")
     assert (s.fast_streak, s.same_option, s.same_streak, s.draws) == (0, "b", 1, 3)
-    s.note_skip()
+    s.count_draw()
     assert (s.draws, s.updated_at, s.same_streak) == (4, LATER, 1)
 
 
