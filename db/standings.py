@@ -1,111 +1,75 @@
-"""Workers' standings on packs (`worker_quality`): read once per unit of work as a `Standing`,
-changed by the domain, written back whole."""
+"""Workers' standings on packs (`worker_quality`), stored: a row read as a `StandingRow`, and
+written back with only the columns that changed. What a standing is and what happens to it is
+the domain's (tasks/quality/standing.py)."""
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from db.core import Tx, to_db_time
 
 
-@dataclass
-class Standing:
-    """A worker's standing on one pack: their state, their gold record of this attempt, the
-    streaks the answer path watches, and when training opens again."""
+class StandingRow(NamedTuple):
+    """A row of `worker_quality` as stored, times as aware datetimes (the field names are the
+    columns'). The domain's `Standing` (tasks/quality/standing.py) is read from it and written
+    back as one."""
 
     worker_id: int
     pack_pk: int
     state: str  # training, qualified, failed, suspended, stopped
-    reason: str | None  # why failed, suspended or stopped
+    reason: str | None
     attempts: int
-    since_id: int  # gold answers after this assignment id count (this attempt)
-    good_until_id: int  # the last assignment of a good window: answers up to it count
-    accuracy: float  # smoothed, over every gold answer of the attempt
-    points: int  # the sequential test's total (tasks/quality/rules.py Plan)
-    score_sum: float  # the gold scores of the attempt, summed
+    since_id: int
+    good_until_id: int
+    accuracy: float
+    points: int
+    score_sum: float
     gold_total: int
     train_total: int
     train_correct: int
     fast_streak: int
     same_option: str | None
     same_streak: int
-    draws: int  # tasks handed out: numbers the random draws
+    draws: int
     retry_at: datetime | None
     decided_at: datetime | None
-    decided_gold: int | None  # gold answers seen when the last decision fell
+    decided_gold: int | None
     updated_at: datetime
-    # The columns as last read or written: save() writes only what differs.
-    saved: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
 
-_COLUMNS = (
-    "state",
-    "reason",
-    "attempts",
-    "since_id",
-    "good_until_id",
-    "accuracy",
-    "points",
-    "score_sum",
-    "gold_total",
-    "train_total",
-    "train_correct",
-    "fast_streak",
-    "same_option",
-    "same_streak",
-    "draws",
-    "retry_at",
-    "decided_at",
-    "decided_gold",
-    "updated_at",
+_KEY = 2  # worker_id, pack_pk: the fields before it are the primary key
+_INSERT = (
+    f"INSERT INTO worker_quality ({', '.join(StandingRow._fields)})"
+    f" VALUES ({', '.join('?' for _ in StandingRow._fields)})"
 )
 
 
-def _values(s: Standing) -> tuple[Any, ...]:
-    return tuple(getattr(s, name) for name in _COLUMNS)
-
-
-def get(tx: Tx, worker_id: int, pack_pk: int) -> Standing | None:
+def get(tx: Tx, worker_id: int, pack_pk: int) -> StandingRow | None:
     row = tx.one(
         "SELECT * FROM worker_quality WHERE worker_id = ? AND pack_pk = ?", (worker_id, pack_pk)
     )
     return None if row is None else _standing(row)
 
 
-def insert(
-    tx: Tx, worker_id: int, pack_pk: int, state: str, since_id: int, now: datetime
-) -> Standing:
-    row = tx.one(
-        "INSERT INTO worker_quality (worker_id, pack_pk, state, since_id, updated_at)"
-        " VALUES (?, ?, ?, ?, ?) RETURNING *",
-        (worker_id, pack_pk, state, since_id, to_db_time(now)),
-    )
-    assert row is not None
-    return _standing(row)
+def insert(tx: Tx, standing: StandingRow) -> None:
+    tx.execute(_INSERT, tuple(_stored(value) for value in standing))
 
 
-def save(tx: Tx, s: Standing) -> None:
-    """Writes back the columns that changed since the standing was read or last saved (a
-    press mostly moves streaks and counts: the state, and its index, stay untouched)."""
-    values = _values(s)
-    changed = [i for i, value in enumerate(values) if not s.saved or value != s.saved[i]]
+def update(tx: Tx, standing: StandingRow, before: StandingRow | None) -> None:
+    """Writes the columns that differ from `before` (the row as read or last written; None:
+    every column)."""
+    changed = [i for i in range(_KEY, len(standing)) if before is None or standing[i] != before[i]]
     if not changed:
         return
     tx.execute(
-        f"UPDATE worker_quality SET {', '.join(f'{_COLUMNS[i]} = ?' for i in changed)}"
+        "UPDATE worker_quality SET"
+        f" {', '.join(f'{StandingRow._fields[i]} = ?' for i in changed)}"
         " WHERE worker_id = ? AND pack_pk = ?",
-        (*[_stored(values[i]) for i in changed], s.worker_id, s.pack_pk),
+        (*[_stored(standing[i]) for i in changed], standing.worker_id, standing.pack_pk),
     )
-    s.saved = values
-
-
-def count_draw(tx: Tx, s: Standing) -> None:
-    """A skip moves the draws on (the only change a skip makes)."""
-    s.draws += 1
-    save(tx, s)
 
 
 @dataclass(frozen=True)
@@ -114,7 +78,7 @@ class PackStanding:
 
     pack_title: str
     pack_header: str  # JSON: the pack's header, its `quality` block included
-    standing: Standing
+    standing: StandingRow
 
 
 def of_worker(tx: Tx, worker_id: int) -> list[PackStanding]:
@@ -144,8 +108,8 @@ def rejudged(tx: Tx, pack_pk: int) -> None:
     )
 
 
-def _standing(row: sqlite3.Row) -> Standing:
-    standing = Standing(
+def _standing(row: sqlite3.Row) -> StandingRow:
+    return StandingRow(
         worker_id=row["worker_id"],
         pack_pk=row["pack_pk"],
         state=row["state"],
@@ -168,8 +132,6 @@ def _standing(row: sqlite3.Row) -> Standing:
         decided_gold=row["decided_gold"],
         updated_at=_parse_time(row["updated_at"]),
     )
-    standing.saved = _values(standing)
-    return standing
 
 
 def _parse(text: str | None) -> datetime | None:

@@ -20,7 +20,6 @@ from db import media as media_db
 from db import outbox as outbox_db
 from db import workers as workers_db
 from db.assignments import Assignment
-from db.standings import Standing
 from db.workers import Worker
 from tasks import answer_types
 from tasks.answer_types import Given, NotText, Nudge, Pick, Reply, Selection, multi_choice
@@ -39,6 +38,7 @@ from tasks.packs import PackInfo
 from tasks.quality.control import QualityControl
 from tasks.quality.judging import AnsweredTask
 from tasks.quality.news import News
+from tasks.quality.standing import Standing
 from tasks.quality.task_pick import PickedTask
 from tasks.work_results import (
     AnswerResult,

@@ -2,7 +2,7 @@
 results with dynamic overlap (docs/quality.md says it in plain words).
 
     rules.py        the rules as pure functions: the sequential test, gold rate, voting, overlap
-    record.py       a standing's gold record as the test's state, and the test in points
+    standing.py     Standing: a worker's standing on a pack and every change of it
     dawid_skene.py  majority vote and Dawid-Skene for exports and benchmarks
     news.py         what a worker is told after an answer (Feedback) or a decision (Decision)
     pack_stats.py   each pack's quality settings and gold statistics, cached

@@ -10,12 +10,11 @@ from __future__ import annotations
 import random
 
 from db import Tx
-from db import standings as standings_db
-from db.standings import Standing
 from tasks.packs import PackInfo
 from tasks.quality.judging import Judging
 from tasks.quality.pack_stats import STATS_TTL, PackStatsCache
 from tasks.quality.results import Results
+from tasks.quality.standing import Standing, load_standing, save_standing
 from tasks.quality.task_pick import PickedTask, TaskPicker
 
 
@@ -35,18 +34,19 @@ class QualityControl:
         no quality control, or the worker no standing on it yet)."""
         if not self.packs.active(tx, pack):
             return None
-        return standings_db.get(tx, worker_id, pack.pk)
+        return load_standing(tx, worker_id, pack.pk)
 
     def unpaid_training(self, pack: PackInfo, standing: Standing | None) -> bool:
         """A training answer on a pack whose training is not paid (train_paid: false)."""
         if self.packs.settings(pack).train_paid:
             return False
-        return standing is not None and standing.state == "training"
+        return standing is not None and standing.is_training
 
     def count_draw(self, tx: Tx, standing: Standing | None) -> None:
         """A skip moves the worker's draws on, as an answer does."""
         if standing is not None:
-            standings_db.count_draw(tx, standing)
+            standing.count_draw()
+            save_standing(tx, standing)
 
     def after_lease(self, tx: Tx, pack: PackInfo, choice: PickedTask) -> None:
         """Dynamic overlap from the first hand-out: min_overlap workers at a time, not overlap."""

@@ -8,15 +8,14 @@ from datetime import datetime, timedelta
 
 from db import Tx
 from db import answers as answers_db
-from db import standings as standings_db
-from db.standings import Standing
 from tasks import answer_types
 from tasks.packs import PackInfo
 from tasks.quality import rules
 from tasks.quality.news import Decision, Feedback, News
 from tasks.quality.pack_stats import PackStatsCache
-from tasks.quality.record import as_verdict, keep, points_of
 from tasks.quality.results import Results
+from tasks.quality.rules import Reason
+from tasks.quality.standing import Standing, save_standing
 
 
 @dataclass(frozen=True)
@@ -66,22 +65,12 @@ class Judging:
         news: list[News] = []
         limit = self.packs.min_seconds(tx, pack)
         too_fast = limit is not None and answer.seconds < limit
-        key = answer_types.streak_key(pack, answer.option_id)
-        same = standing.same_option == key
-        standing.draws += 1
-        standing.fast_streak = standing.fast_streak + 1 if too_fast else 0
-        standing.same_option = key
-        standing.same_streak = standing.same_streak + 1 if same else 1
-        standing.updated_at = now
-        judged = (
-            answer.is_gold
-            and answer.gold is not None
-            and standing.state in ("training", "qualified")
-        )
+        standing.note_answer(now, too_fast, answer_types.streak_key(pack, answer.option_id))
+        judged = answer.is_gold and answer.gold is not None and standing.may_work
         if judged:
             self._judge_gold(tx, pack, answer, standing, news, now)
-        if standing.state in ("training", "qualified"):
-            reason = None
+        if standing.may_work:
+            reason: Reason | None = None
             if standing.fast_streak >= s.fast_streak:
                 reason = "too_fast"
             elif standing.same_streak >= self.packs.stats(tx, pack).same_limit:
@@ -89,7 +78,7 @@ class Judging:
             if reason is not None:
                 self._suspend(tx, pack, standing, reason, now)
                 news.append(self._decision("suspended", pack, standing))
-        standings_db.save(tx, standing)
+        save_standing(tx, standing)
         if judged:
             # After saving: a flag recomputes this worker too, and may undo what was just
             # decided because of that very item; they then see no decision at all.
@@ -113,9 +102,9 @@ class Judging:
         plan = self.packs.plan(pack)
         score = answer_types.gold_score(pack, answer.option_id, answer.gold or "")
         correct = score >= 1
-        training = standing.state == "training"
-        verdict = rules.advance(as_verdict(standing), score, s, plan)
-        keep(standing, verdict)
+        training = standing.is_training
+        verdict = rules.advance(standing.as_verdict(), score, s, plan)
+        standing.record_verdict(verdict)
         if training or not correct:
             news.append(
                 Feedback(
@@ -130,32 +119,25 @@ class Judging:
                 )
             )
         if verdict.state == "failed":
-            standing.state, standing.reason = "failed", "qualification"
-            standing.retry_at = now + timedelta(hours=s.retry_after_hours)
-            standing.decided_at, standing.decided_gold = now, verdict.gold_total
+            standing.fail_training(now, retry_at=now + timedelta(hours=s.retry_after_hours))
             news.append(self._decision("failed", pack, standing))
         elif verdict.state == "suspended":
             self._suspend(tx, pack, standing, "accuracy", now)
             news.append(self._decision("suspended", pack, standing))
         elif verdict.state == "qualified":
             if verdict.points <= 0 and score >= 1:
-                # A right answer with no evidence against the worker: their answers up to here
-                # keep counting if a later climb of the points ends in a suspension.
-                standing.good_until_id = answer.assignment_id
+                standing.note_good_answer(answer.assignment_id)
             if training:
-                standing.state = "qualified"
-                standing.decided_at, standing.decided_gold = now, verdict.gold_total
+                standing.qualify(now)
                 news.append(self._decision("passed", pack, standing))
 
     def _suspend(
-        self, tx: Tx, pack: PackInfo, standing: Standing, reason: str, now: datetime
+        self, tx: Tx, pack: PackInfo, standing: Standing, reason: Reason, now: datetime
     ) -> None:
         """Suspended: answers since the last good window stop counting (their tasks get the
         slots back), retraining opens after retry_after_hours."""
         s = self.packs.settings(pack)
-        standing.state, standing.reason = "suspended", reason
-        standing.retry_at = now + timedelta(hours=s.retry_after_hours)
-        standing.decided_at, standing.decided_gold = now, standing.gold_total
+        standing.suspend(reason, now, retry_at=now + timedelta(hours=s.retry_after_hours))
         after = standing.good_until_id
         for task_pk in answers_db.set_excluded(tx, standing.worker_id, pack.pk, after, True):
             self.results.aggregate(tx, pack, task_pk)
@@ -164,7 +146,7 @@ class Judging:
         s = self.packs.settings(pack)
         test = None
         if kind in ("passed", "failed") or standing.reason == "accuracy":
-            test = points_of(standing, self.packs.plan(pack))
+            test = standing.as_points(self.packs.plan(pack))
         return Decision(
             kind,  # type: ignore[arg-type]
             pack.title,

@@ -12,13 +12,11 @@ from db import Tx, to_db_time
 from db import answers as answers_db
 from db import gold as gold_db
 from db import quality as quality_db
-from db import standings as standings_db
-from db.standings import Standing
 from tasks import answer_types
 from tasks.packs import PackInfo
 from tasks.quality import rules
 from tasks.quality.pack_stats import PackStatsCache
-from tasks.quality.record import keep, points_of
+from tasks.quality.standing import Standing, load_standing, save_standing
 
 log = logging.getLogger(__name__)
 
@@ -112,28 +110,18 @@ class Results:
             if quiet is not None and quiet.worker_id == worker_id and quiet.pack_pk == pack.pk:
                 standing: Standing | None = quiet
             else:
-                standing = standings_db.get(tx, worker_id, pack.pk)
+                standing = load_standing(tx, worker_id, pack.pk)
             if standing is None:
                 continue
             found = gold_db.worker_answers(tx, worker_id, pack.pk, standing.since_id)
             scores = [answer_types.gold_score(pack, answer, gold) for answer, gold in found]
             verdict = rules.judge(scores, s, plan)
-            before, gold_reason = standing.state, standing.reason in ("qualification", "accuracy")
-            keep(standing, verdict)
-            standing.updated_at = now
-            if before in ("failed", "suspended") and gold_reason:
-                if rules.can_still_pass(verdict, s):
-                    standing.state, standing.reason, standing.retry_at = verdict.state, None, None
-                    for task_pk in answers_db.set_excluded(tx, worker_id, pack.pk, 0, False):
-                        self.aggregate(tx, pack, task_pk)
-                    if standing is not quiet:
-                        params = {"pack": pack.title, **asdict(points_of(standing, plan))}
-                        quality_db.add_message(tx, worker_id, message, json.dumps(params), now_s)
-                    lifted.append(worker_id)
-            elif before in ("training", "qualified"):
-                if not rules.can_still_pass(verdict, s):
-                    standing.points = plan.limit - 1  # never suspended by a recomputation
-                elif before == "training" and verdict.state == "qualified":
-                    standing.state = "qualified"  # training done once the record is replayed
-            standings_db.save(tx, standing)
+            if standing.rejudge(verdict, s, plan, now):  # reinstated: their answers count again
+                for task_pk in answers_db.set_excluded(tx, worker_id, pack.pk, 0, False):
+                    self.aggregate(tx, pack, task_pk)
+                if standing is not quiet:
+                    params = {"pack": pack.title, **asdict(standing.as_points(plan))}
+                    quality_db.add_message(tx, worker_id, message, json.dumps(params), now_s)
+                lifted.append(worker_id)
+            save_standing(tx, standing)
         return lifted

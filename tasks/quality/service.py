@@ -13,8 +13,8 @@ from db import standings as standings_db
 from tasks.clock import Clock
 from tasks.quality.news import Points
 from tasks.quality.pack_stats import PackStatsCache
-from tasks.quality.record import points_of
 from tasks.quality.results import Results
+from tasks.quality.standing import Standing
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,15 @@ class QualityService:
     def score(self, tx: Tx, worker_id: int) -> list[PackScore]:
         scores = []
         for found in standings_db.of_worker(tx, worker_id):
-            pack = packs_db.pack_by_pk(tx, found.standing.pack_pk)
+            standing = Standing.of(found.standing)
+            pack = packs_db.pack_by_pk(tx, standing.pack_pk)
             assert pack is not None
-            standing = found.standing
             scores.append(
                 PackScore(
                     pack_title=found.pack_title,
                     state=standing.state,
                     reason=standing.reason,
-                    test=points_of(standing, self.packs.plan(pack)),
+                    test=standing.as_points(self.packs.plan(pack)),
                     train_total=standing.train_total,
                     train_correct=standing.train_correct,
                     qualification=self.packs.settings(pack).qualification,

@@ -18,12 +18,11 @@ from db import assignments as assignments_db
 from db import gold as gold_db
 from db import media as media_db
 from db import quality as quality_db
-from db import standings as standings_db
-from db.standings import Standing
 from tasks.packs import PackInfo
 from tasks.quality import rules
 from tasks.quality.news import Decision, News
 from tasks.quality.pack_stats import PackQualityStats, PackStatsCache
+from tasks.quality.standing import Standing, load_standing, new_standing, save_standing
 
 
 @dataclass(frozen=True)
@@ -66,23 +65,25 @@ class TaskPicker:
         stats = self.packs.stats(tx, pack)
         s = self.packs.settings(pack)
         standing = _standing(tx, worker_id, pack, known)
-        if stats.gold == 0 and (standing is None or standing.state != "stopped"):
+        if stats.gold == 0 and (standing is None or not standing.is_stopped):
             return _plain(tx, pack, worker_id)  # nothing to check against
         if standing is None:
-            state = "training" if s.qualification > 0 else "qualified"
-            standing = standings_db.insert(tx, worker_id, pack.pk, state, 0, now)
-            if state == "training":
+            standing = new_standing(tx, worker_id, pack.pk, s.qualification, now)
+            if standing.is_training:
                 news.append(Decision("training", pack.title, qualification=s.qualification))
-        if standing.state in ("failed", "suspended"):
-            if standing.retry_at is None or standing.retry_at > now:
+        if standing.waits_for_retraining:
+            if not standing.may_retrain(now):
                 return "held"
-            self._retrain(tx, pack, standing, now)
+            # A new attempt, judged on new gold answers only.
+            standing.retrain(now, answers_db.last_id(tx), s.qualification)
+            save_standing(tx, standing)
             news.append(Decision("retraining", pack.title, qualification=s.qualification))
-        if standing.state == "stopped":
+        if standing.is_stopped:
             if self._pick_gold(tx, standing, pack, stats) is None:
                 return "held"
-            self._resume_after_stop(tx, pack, standing, now)
-        if standing.state == "training":
+            standing.resume(now, s.qualification)  # new gold came: on where they were
+            save_standing(tx, standing)
+        if standing.is_training:
             gold = self._pick_gold(tx, standing, pack, stats)
             if gold is None:
                 self._stop_for_gold(tx, pack, standing, stats, now, news)
@@ -104,20 +105,20 @@ class TaskPicker:
         """Whether `choose` would hand this worker a task (nothing is written)."""
         if not self.packs.active(tx, pack) or self.packs.stats(tx, pack).gold == 0:
             return assignments_db.pick(tx, pack.pk, worker_id) is not None
-        standing = standings_db.get(tx, worker_id, pack.pk)
+        standing = load_standing(tx, worker_id, pack.pk)
         if standing is None:
             return True
-        if standing.state in ("failed", "suspended"):
-            return standing.retry_at is not None and standing.retry_at <= now
-        if standing.state in ("stopped", "training"):
+        if standing.waits_for_retraining:
+            return standing.may_retrain(now)
+        if standing.is_stopped or standing.is_training:
             stats = self.packs.stats(tx, pack)
             return self._pick_gold(tx, standing, pack, stats) is not None
         return assignments_db.pick(tx, pack.pk, worker_id) is not None
 
     def training_position(self, tx: Tx, worker_id: int, pack: PackInfo) -> tuple[int, int] | None:
         """(question number, qualification) while the worker trains on the pack."""
-        standing = standings_db.get(tx, worker_id, pack.pk)
-        if standing is None or standing.state != "training":
+        standing = load_standing(tx, worker_id, pack.pk)
+        if standing is None or not standing.is_training:
             return None
         return standing.train_total + 1, self.packs.settings(pack).qualification
 
@@ -130,31 +131,6 @@ class TaskPicker:
         start = stats.low_pk + int(self.draw(standing, "start") * span)
         return gold_db.pick(tx, pack.pk, standing.worker_id, start)
 
-    def _retrain(self, tx: Tx, pack: PackInfo, standing: Standing, now: datetime) -> None:
-        """Retraining opens: a new attempt, judged on new gold answers only."""
-        s = self.packs.settings(pack)
-        standing.state = "training" if s.qualification > 0 else "qualified"
-        standing.reason = None
-        standing.attempts += 1
-        standing.since_id = answers_db.last_id(tx)
-        standing.accuracy = 0.5
-        standing.points = standing.gold_total = 0
-        standing.score_sum = 0.0
-        standing.train_total = standing.train_correct = 0
-        standing.fast_streak = standing.same_streak = 0
-        standing.same_option = None
-        standing.retry_at = None
-        standing.updated_at = now
-        standings_db.save(tx, standing)
-
-    def _resume_after_stop(self, tx: Tx, pack: PackInfo, standing: Standing, now: datetime) -> None:
-        """New gold came for a worker stopped for lack of it: they go on where they were."""
-        training = standing.gold_total < self.packs.settings(pack).qualification
-        standing.state = "training" if training else "qualified"
-        standing.reason = None
-        standing.updated_at = now
-        standings_db.save(tx, standing)
-
     def _stop_for_gold(
         self,
         tx: Tx,
@@ -166,9 +142,8 @@ class TaskPicker:
     ) -> None:
         """No unseen gold left and no long clean record: the worker stops on this pack, and
         operators hear that the pack needs more gold (once per pack and gold count)."""
-        standing.state, standing.reason = "stopped", "no_gold"
-        standing.decided_at = standing.updated_at = now
-        standings_db.save(tx, standing)
+        standing.stop_for_no_gold(now)
+        save_standing(tx, standing)
         news.append(Decision("stopped", pack.title, reason="no_gold"))
         now_s = to_db_time(now)
         quality_db.add_message(
@@ -184,7 +159,7 @@ class TaskPicker:
 def _standing(tx: Tx, worker_id: int, pack: PackInfo, known: Standing | None) -> Standing | None:
     if known is not None and known.worker_id == worker_id and known.pack_pk == pack.pk:
         return known
-    return standings_db.get(tx, worker_id, pack.pk)
+    return load_standing(tx, worker_id, pack.pk)
 
 
 def _plain(tx: Tx, pack: PackInfo, worker_id: int, fresh_first: bool = False) -> PickedTask | None:
