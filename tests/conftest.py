@@ -18,8 +18,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 import json
+import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
@@ -219,3 +220,16 @@ def gold_pack(db: Database, clock: FakeClock, tmp_path: Path) -> GoldPack:
         return truth
 
     return load
+
+
+@pytest.fixture(autouse=True)
+def _no_redacting_filter_left_behind() -> Iterator[None]:
+    """`python -m bot` run in-process (cli.main) puts a RedactingFilter on the root logger's
+    handlers, pytest's capture handler among them; taken off after each test, so a test that
+    reads the log (tests/e2e/test_secrets.py) sees what the code logged, whatever ran before."""
+    yield
+    from bot.redact import RedactingFilter
+
+    for handler in logging.getLogger().handlers:
+        for found in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(found)
