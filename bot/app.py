@@ -10,15 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import jobs
 from bot.settings import Settings
@@ -29,10 +21,9 @@ from bot.transport.webserver import ConnectionLimits
 from bot.wiring import build_bot, build_services
 from db import Database
 from db.core import current_update
-from handlers import answers, callbacks, earnings, quality, worker
+from handlers import routes
 from handlers.deps import KEY, Services
 from handlers.operator import help as operator_help
-from handlers.operator import registry as operator_registry
 from handlers.texts import t
 from tasks.clock import Clock
 
@@ -67,32 +58,9 @@ def build_application(
     db = Database(settings.database_path)
     app.bot_data[KEY] = build_services(settings, db, clock)
     processor.inbox = app.bot_data[INBOX_KEY] = Inbox(db)
-    register(app)
-    return app
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    """The table of contents: which update goes to which handler."""
-    # Feature modules first: their commands and button patterns before the catch-alls below.
-    operator_registry.register(app)  # first: operator /help, documents, reasons being waited for
-    quality.register(app)
-    earnings.register(app)
-    app.add_handler(CommandHandler("start", worker.start))
-    app.add_handler(CommandHandler("task", worker.next_task))
-    app.add_handler(CommandHandler("pause", worker.pause))
-    app.add_handler(CommandHandler("help", worker.show_help))
-    app.add_handler(CommandHandler("language", worker.choose_language))
-    app.add_handler(CallbackQueryHandler(worker.answer_task, pattern=callbacks.ANSWER))
-    app.add_handler(CallbackQueryHandler(worker.skip_task, pattern=callbacks.SKIP))
-    app.add_handler(CallbackQueryHandler(answers.toggle_option, pattern=callbacks.TOGGLE))
-    app.add_handler(CallbackQueryHandler(answers.finish_selection, pattern=callbacks.DONE))
-    app.add_handler(CallbackQueryHandler(worker.consent, pattern=callbacks.CONSENT))
-    app.add_handler(CallbackQueryHandler(worker.start_new_work, pattern=callbacks.NEW_WORK))
-    app.add_handler(CallbackQueryHandler(worker.set_language, pattern=callbacks.LANGUAGE))
-    app.add_handler(CallbackQueryHandler(worker.refuse_button))  # anything else
-    app.add_handler(ChatMemberHandler(worker.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, answers.other_input))
+    routes.register(app)  # the table of contents: which update goes to which handler
     app.add_error_handler(_log_error)
+    return app
 
 
 async def _log_error(update: object, context: Any) -> None:

@@ -13,8 +13,8 @@ from db import Database
 from handlers.deps import Operators, Services
 from handlers.telegram_bot import BULK_LANE, WorkBot
 from tasks.clock import Clock
+from tasks.conversation import AwaitedReplies, OperatorButtons
 from tasks.earnings import EarningsService
-from tasks.operator.buttons import OperatorButtons
 from tasks.operator.packs import PackDesk
 from tasks.operator.upload import PackUploads
 from tasks.operator.workers import Broadcasts, WorkerDesk
@@ -77,4 +77,5 @@ def build_services(settings: Settings, db: Database, clock: Clock | None = None)
         zone=settings.tz,
         operator_ids=settings.operator_ids,
         operators=operators,
+        replies=AwaitedReplies(db, work.clock),
     )

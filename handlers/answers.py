@@ -1,57 +1,31 @@
 """Answers beyond a single button: multi_choice toggles and Done, text answers sent as
-messages, and the nudges when an answer has the wrong shape.
-
-Where a worker's text message goes (checked in this order, tests/e2e/test_e2e_types.py):
-  1. an operator's reason being waited for (handlers/operator/registry.py, registered first);
-  2. a reply to one of our task messages: the answer to that task (its Skip button names it),
-     refused politely if the worker no longer holds it;
-  3. a dispute comment or an operator's rejection reason just asked for (db/pending_input.py,
-     handlers/quality.py `text_reply`);
-  4. the worker's open task: the answer to a text task, a nudge for a button task;
-  5. otherwise the pointer to /help.
-Anything that is not text (a sticker, a photo...) while a text task is open gets a nudge.
-"""
+messages, and the nudges when an answer has the wrong shape. Which text message is an answer,
+and to which task, is the text router's to say (handlers/text_router.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from html import escape
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from handlers import callbacks, render, worker
+from handlers import render, worker
 from handlers.delivery import markup, toast
 from handlers.deps import services
 from handlers.media import show
 from handlers.texts import t
+from tasks.conversation import ReplyKind
 from tasks.work import NotText, Reply, Selection
 from tasks.work_results import AnswerResult, Outcome, TaskCard
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 RECORDED_SHOWN = 200  # characters of a text answer repeated in the "recorded" line
-
-
-def replied_task(message: Message | None) -> int | None:
-    """The assignment a message replies to: the Skip button of one of our task messages (set
-    by Telegram from the message replied to, not by the sender)."""
-    if message is None or message.reply_to_message is None:
-        return None
-    replied = message.reply_to_message
-    if replied.from_user is None or not replied.from_user.is_bot or replied.reply_markup is None:
-        return None
-    for row in replied.reply_markup.inline_keyboard:
-        for button in row:
-            found = callbacks.skipped_assignment(
-                button.callback_data if isinstance(button.callback_data, str) else None
-            )
-            if found is not None:
-                return found
-    return None
 
 
 async def toggle_option(update: Update, context: Context) -> None:
@@ -106,30 +80,33 @@ async def finish_selection(update: Update, context: Context) -> None:
     await worker.show_result(context, query, result)
 
 
-async def text_answer(update: Update, context: Context, assignment_id: int | None = None) -> None:
-    """A text message as the answer to a task (the one replied to, else the open one)."""
+# What a message answered when it answered no task: nothing was shown (the router goes on).
+NOT_AN_ANSWER = frozenset({Outcome.NO_TASK, Outcome.UNKNOWN_WORKER, Outcome.AWAITED})
+
+
+async def text_answer(
+    update: Update,
+    context: Context,
+    assignment_id: int | None = None,
+    unless_awaited: Collection[ReplyKind] = (),
+) -> AnswerResult | None:
+    """A message as the answer to a task (the one replied to, else the open one), shown; a
+    sticker or a photo is a nudge while a text task is open. Returns the result: one of
+    NOT_AN_ANSWER when it answered no task (nothing shown: the text router goes on), among
+    them a reply of `unless_awaited` it took instead (tasks/work.py `answer_message`)."""
     message = update.message
     user = update.effective_user
     if message is None or user is None:
-        return
+        return None
     given = Reply(message.text) if message.text is not None else NotText()
     deps = services(context)
     result = await deps.work.answer_message(
-        worker_id=user.id, given=given, assignment_id=assignment_id
+        worker_id=user.id, given=given, assignment_id=assignment_id, unless_awaited=unless_awaited
     )
-    if result.outcome in (Outcome.NO_TASK, Outcome.UNKNOWN_WORKER):
-        await worker.other_message(update, context)
-        return
+    if result.outcome in NOT_AN_ANSWER:
+        return result
     await show_message_result(context, user.id, result)
-
-
-async def other_input(update: Update, context: Context) -> None:
-    """Not text, not a command (a sticker, a photo...): a nudge while a text task is open."""
-    message = update.message
-    if message is not None and message.text is None and update.effective_user is not None:
-        await text_answer(update, context)
-        return
-    await worker.other_message(update, context)
+    return result
 
 
 async def show_message_result(context: Context, chat_id: int, result: AnswerResult) -> None:

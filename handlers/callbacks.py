@@ -11,13 +11,15 @@ Shapes (all well under Telegram's 64 bytes):
   lang:<fr|en>                          the language picker             LANGUAGE
   d:<assignment id>                     dispute a missed check question DISPUTE
   op:<dispute id>:<fix|retire|reject>   an operator's dispute decision  REVIEW
-  o:<16-character token>                any other operator button: the token names an action
-                                        kept by the bot for one operator
-                                        (handlers/operator/access.py)
+  o:<16-character token>                any other operator button: the
+                                        token names an action kept for
+                                        one operator                    OPERATOR
 
-The patterns are anchored at both ends with \\Z (not $, which would accept a trailing newline),
-so PTB's `CallbackQueryHandler(pattern=...)`, which uses `re.match`, matches whole strings only;
-anything else reaches the catch-all handler, which refuses it. A match says only that the data
+The route table (handlers/routes.py) sends each shape to its handler. The patterns are anchored
+at both ends with \\Z (not $, which would accept a trailing newline), so PTB's
+`CallbackQueryHandler(pattern=...)`, which uses `re.match`, matches whole strings only; anything
+else reaches the catch-all handler, which refuses it. OPERATOR alone is a prefix: its handler
+checks the token's shape itself (handlers/operator/access.py). A match says only that the data
 has a shape: whether the assignment is the presser's and still open is the domain's to check.
 """
 
@@ -36,6 +38,9 @@ NEW_WORK = re.compile(r"go\Z")
 LANGUAGE = re.compile(r"lang:(fr|en)\Z")
 DISPUTE = re.compile(rf"d:{_ID}\Z")
 REVIEW = re.compile(rf"op:{_ID}:(fix|retire|reject)\Z")
+# Any data starting "o:" goes to the operator buttons' handler, which checks the whole token
+# (handlers/operator/access.py OPERATOR_BUTTON): a malformed one is an expired operator button.
+OPERATOR = re.compile(r"o:")
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackContext
 
+from tasks.conversation import AwaitedReplies, OperatorButtons
 from tasks.earnings import EarningsService
-from tasks.operator.buttons import OperatorButtons
 from tasks.operator.packs import PackDesk
 from tasks.operator.upload import PackUploads
 from tasks.operator.workers import Broadcasts, WorkerDesk
@@ -32,7 +32,7 @@ class Operators:
     workers: WorkerDesk
     broadcasts: Broadcasts
     upload_limit: int  # bytes of a pack file sent in the chat
-    buttons: OperatorButtons  # what each `o:<token>` button does (tasks/operator/buttons.py)
+    buttons: OperatorButtons  # what each `o:<token>` button does (tasks/conversation.py)
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Services:
     zone: ZoneInfo
     operator_ids: frozenset[int]
     operators: Operators
+    replies: AwaitedReplies  # what a person's next text message answers (tasks/conversation.py)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

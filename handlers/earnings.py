@@ -8,7 +8,7 @@ from decimal import Decimal
 from html import escape
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from handlers.delivery import send
 from handlers.deps import meet, services
@@ -23,10 +23,6 @@ from tasks.statements import Statement
 # A currency that is not a code can only come from an entry recorded before currencies were
 # checked; it is shown escaped, and at most this long, so no notice or screen outgrows Telegram.
 CURRENCY_SHOWN = 12
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("balance", show_balance))
 
 
 async def show_balance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

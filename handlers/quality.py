@@ -7,20 +7,15 @@ import logging
 from typing import Any
 
 from telegram import CallbackQuery, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ContextTypes
 
-from handlers import answers, callbacks, render, worker
+from handlers import callbacks, render
 from handlers.delivery import send, toast
 from handlers.deps import Services, meet, services
+from handlers.operator.access import operator_or_refuse
 from handlers.render import esc
 from handlers.texts import t
+from tasks.conversation import AwaitedReply
 from tasks.quality.disputes import DisputeOutcome, DisputeService, DisputeView
 from tasks.quality.service import PackScore, QualityService
 
@@ -28,17 +23,6 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 DISPUTES_SHOWN = 5
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Handlers of the quality features, registered before the worker loop's catch-alls."""
-    app.add_handler(CommandHandler("score", show_score))
-    app.add_handler(CommandHandler("disputes", list_disputes))
-    app.add_handler(CallbackQueryHandler(dispute, pattern=callbacks.DISPUTE))
-    app.add_handler(CallbackQueryHandler(review, pattern=callbacks.REVIEW))
-    app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, text_reply)
-    )
 
 
 def quality(context: Context) -> QualityService:
@@ -113,33 +97,28 @@ async def _drop_keyboard(context: Context, query: CallbackQuery) -> None:
         log.info("keyboard not removed: %s", exc)
 
 
-async def text_reply(update: Update, context: Context) -> None:
-    """A text message: a reply to a task message answers that task; else the comment of a
-    dispute, or an operator's reason for a rejection, when one was just asked for; anything
-    else is a text answer to the open task (handlers/answers.py says the whole order)."""
+async def save_comment(update: Update, context: Context, awaited: AwaitedReply) -> None:
+    """The comment of a dispute the worker just opened (taken by the text router)."""
     user = update.effective_user
     message = update.message
     if user is None or message is None or message.text is None:
         return
-    replied = answers.replied_task(message)
-    if replied is not None:
-        await answers.text_answer(update, context, replied)
-        return
-    pending = await disputes(context).take_input(user.id)
-    if pending is None:
-        await answers.text_answer(update, context)
-        return
-    kind, ref_id = pending
     me = await meet(update, context)
     deps = services(context)
-    if kind == "dispute_comment":
-        await disputes(context).comment(ref_id, message.text)
-        await send(context.bot, deps.work, user.id, (t(me.language, "comment_saved"), None))
+    await disputes(context).comment(awaited.ref, message.text)
+    await send(context.bot, deps.work, user.id, (t(me.language, "comment_saved"), None))
+
+
+async def take_rejection_reason(update: Update, context: Context, awaited: AwaitedReply) -> None:
+    """An operator's reason for rejecting a dispute (taken by the text router): the dispute is
+    rejected and the worker receives the reason."""
+    user = update.effective_user
+    message = update.message
+    if user is None or message is None or message.text is None:
         return
-    if user.id not in deps.operator_ids:
-        await worker.other_message(update, context)
-        return
-    result = await disputes(context).reject(ref_id, message.text)
+    me = await meet(update, context)
+    deps = services(context)
+    result = await disputes(context).reject(awaited.ref, message.text)
     key = "op_done" if result.ok else "op_failed"
     await send(
         context.bot, deps.work, user.id, (t(me.language, key, message=esc(result.message)), None)
@@ -147,11 +126,11 @@ async def text_reply(update: Update, context: Context) -> None:
 
 
 async def list_disputes(update: Update, context: Context) -> None:
-    """/disputes (operators only): open disputes with their accept and reject buttons."""
+    """/disputes (operators only): open disputes with their accept and reject buttons; anyone
+    else is answered like every operator command: the worker's help, logged."""
     user = update.effective_user
     deps = services(context)
-    if user is None or user.id not in deps.operator_ids:
-        await worker.other_message(update, context)
+    if user is None or await operator_or_refuse(update, context, "/disputes") is None:
         return
     me = await meet(update, context)
     lang = me.language

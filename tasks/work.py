@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from db.workers import Worker
 from tasks import answer_types
 from tasks.answer_types import Given, NotText, Nudge, Pick, Reply, Selection, multi_choice
 from tasks.clock import Clock
+from tasks.conversation import ReplyKind, take_reply
 from tasks.media import (
     MEDIA_FAILURES,
     InstructionsOnce,
@@ -223,12 +225,25 @@ class WorkService:
 
     @unit_of_work
     def answer_message(
-        self, tx: Tx, *, worker_id: int, given: Reply | NotText, assignment_id: int | None = None
+        self,
+        tx: Tx,
+        *,
+        worker_id: int,
+        given: Reply | NotText,
+        assignment_id: int | None = None,
+        unless_awaited: Collection[ReplyKind] = (),
     ) -> AnswerResult:
         """A message as an answer: to `assignment_id` (the task message it replies to) or else
         to the worker's open task. Never to a task they no longer hold: a late one (its lease
-        ran out) is refused like a late press; no task at all is Outcome.NO_TASK."""
+        ran out) is refused like a late press; no task at all is Outcome.NO_TASK.
+        `unless_awaited`: a reply of these kinds awaited from the worker (a dispute's comment)
+        comes before the open task: it is taken, in this transaction, and nothing is answered
+        (Outcome.AWAITED, `awaited`). One lookup by primary key (tasks/conversation.py)."""
         now = self.clock.now()
+        if unless_awaited:
+            awaited = take_reply(tx, worker_id, unless_awaited, now)
+            if awaited is not None:
+                return AnswerResult(Outcome.AWAITED, awaited=awaited)
         if assignment_id is None:
             current = assignments_db.open_for(tx, worker_id)
             if current is None:

@@ -10,6 +10,7 @@ from typing import Literal
 
 from db.workers import Worker
 from tasks.answer_types import Nudge
+from tasks.conversation import AwaitedReply
 from tasks.media import TaskMedia
 from tasks.packs import Option, PackInfo
 from tasks.quality.news import News
@@ -50,6 +51,7 @@ class Outcome(StrEnum):
     NUDGE = "nudge"  # an answer of the wrong shape (text for buttons, Done with nothing...)
     TOGGLED = "toggled"  # a multi_choice option toggled: nothing stored but the selection
     NO_TASK = "no_task"  # a text message, and no task of the worker's to answer
+    AWAITED = "awaited"  # a text message that answers something else (taken: `awaited`)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class AnswerResult:
     shown: str = ""  # the recorded answer as the worker reads it (labels, or the text)
     nudge: Nudge | None = None  # NUDGE: what to tell the worker
     task_type: str = ""  # the type of the task answered (how the handler shows the result)
+    awaited: AwaitedReply | None = None  # AWAITED: what the message answers instead
 
 
 @dataclass(frozen=True)

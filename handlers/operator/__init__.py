@@ -2,8 +2,8 @@
 (access.py): a command or a button from anyone else gets the worker's help and is logged. One
 idea per module:
 
-    registry.py   the table: every operator command, button kind and message handler
-    access.py     who is an operator; `o:<token>` buttons; reasons being waited for
+    access.py     who is an operator; `o:<token>` buttons (what each kind does: the route
+                  table, handlers/routes.py)
     help.py       /help for operators; their command menu, in their language
     upload.py     a pack file sent as a document: validated, loaded, summarised
     packs.py      /packs and its buttons (details, pause, resume, close, export)
@@ -12,5 +12,6 @@ idea per module:
     workers.py    /workers, /worker ID, bar and unbar (Suspend, Reinstate) with a reason
     broadcast.py  /broadcast TEXT, after a confirmation
 
-The domain behind them is tasks/operator/ (upload, packs, workers, buttons).
+The domain behind them is tasks/operator/ (upload, packs, workers); their buttons and the
+reasons they are asked for are kept with every reply the bot awaits (tasks/conversation.py).
 """

@@ -4,41 +4,39 @@ else can replay.
 - `operator_or_refuse`: the sender is in OPERATOR_IDS, else they get the worker's help (never an
   operator screen) and the attempt is logged.
 - Operator buttons carry only `o:<token>`: a random token naming an action kept in the database
-  with the operator it was made for (tasks/operator/buttons.py). A press is acted on only when
+  with the operator it was made for (tasks/conversation.py). A press is acted on only when
   the presser is an operator and the token is theirs and still alive: replayed by anyone else,
   or after ACTION_SECONDS, it does nothing. The buttons of a question (`issue(...,
   one_shot=True)`) are answered once: the first press spends every button of it before its
   action runs; a second press gets the "expired button" toast and nothing else.
-- Reasons typed after a button (Suspend, Reinstate: workers.py) wait in `PendingReasons`, a
-  message filter: only an operator who was just asked has their next text message taken as
-  the reason.
+- What each kind of operator button does is listed in the route table (handlers/routes.py).
+- Reasons typed after a button (Suspend, Reinstate: workers.py) are awaited replies kept in the
+  database with the buttons (tasks/conversation.py): an operator who was just asked has their
+  next text message taken as the reason (handlers/text_router.py, its first step).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from handlers.delivery import send, toast
 from handlers.deps import meet, services
 from handlers.texts import t
-from tasks.operator.buttons import ACTION_SECONDS, Action
+from tasks.conversation import ACTION_SECONDS, Action
 
 __all__ = ["ACTION_SECONDS", "Action", "issue"]
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-REASONS_KEY = "operator_reasons"
 OPERATOR_BUTTON = re.compile(r"o:([A-Za-z0-9_-]{16})\Z")
-REASON_SECONDS = 600  # how long the bot waits for a reason
 
 
 async def issue(
@@ -47,36 +45,6 @@ async def issue(
     """The callback_data of buttons doing each `(kind, *args)` for this operator only (stored
     in one transaction). `one_shot`: they are one question, answered by the first press."""
     return await services(context).operators.buttons.issue(operator_id, actions, one_shot=one_shot)
-
-
-class PendingReasons(filters.MessageFilter):
-    """Matches a text message from an operator whose reason the bot is waiting for."""
-
-    def __init__(self) -> None:
-        super().__init__(name="PendingReasons")
-        self.waiting: dict[int, tuple[str, int, float]] = {}
-
-    def ask(self, operator_id: int, kind: str, worker_id: int) -> None:
-        self.waiting[operator_id] = (kind, worker_id, time.monotonic())
-
-    def take(self, operator_id: int) -> tuple[str, int] | None:
-        found = self.waiting.pop(operator_id, None)
-        if found is None or time.monotonic() - found[2] > REASON_SECONDS:
-            return None
-        return found[0], found[1]
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        if user is None or message.text is None or message.text.startswith("/"):
-            return False
-        found = self.waiting.get(user.id)
-        return found is not None and time.monotonic() - found[2] <= REASON_SECONDS
-
-
-def reasons(context: Context) -> PendingReasons:
-    found = context.bot_data[REASONS_KEY]
-    assert isinstance(found, PendingReasons)
-    return found
 
 
 def is_operator(context: Context, user_id: int | None) -> bool:
@@ -108,12 +76,7 @@ async def operator_language(context: Context, operator_id: int) -> str:
 
 
 ButtonHandler = Callable[[Update, Context, Action, str], Awaitable[None]]
-BUTTONS_KEY = "operator_buttons"
-
-
-def on_button(app_bot_data: dict[Any, Any], kind: str, handler: ButtonHandler) -> None:
-    """Registers what an operator button of `kind` does."""
-    app_bot_data.setdefault(BUTTONS_KEY, {})[kind] = handler
+BUTTONS_KEY = "operator_buttons"  # bot_data: each button kind's handler (handlers/routes.py)
 
 
 async def press_operator_button(update: Update, context: Context) -> None:

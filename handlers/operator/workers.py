@@ -21,10 +21,10 @@ from handlers.operator.access import (
     issue,
     operator_language,
     operator_or_refuse,
-    reasons,
 )
 from handlers.render import Keyboard, esc
 from handlers.texts import t
+from tasks.conversation import AwaitedReply, ReplyKind
 from tasks.operator.workers import SteerResult, WorkerRecord
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -32,6 +32,7 @@ Context = ContextTypes.DEFAULT_TYPE
 PACKS_SHOWN = 15
 # The two buttons' kinds, as operator_buttons.kind stores them (migration 014).
 BAR_BUTTON, UNBAR_BUTTON = "worker_suspend", "worker_reinstate"
+REASON_SECONDS = 600  # how long the bot waits for the reason
 
 
 async def show_workers(update: Update, context: Context) -> None:
@@ -144,31 +145,28 @@ def _when(stamp: str | None, lang: str, zone: ZoneInfo) -> str:
 
 
 async def ask_reason(update: Update, context: Context, action: Action, token: str) -> None:
-    """Suspend or Reinstate (bar or unbar): the next message of this operator is the reason."""
+    """Suspend or Reinstate (bar or unbar): the next message of this operator is the reason
+    (an awaited reply, kept in the database: it survives a restart)."""
     lang = await answer_once(update, context, action, token)
     worker_id = int(action.args[0])
-    reasons(context).ask(action.operator_id, action.kind, worker_id)
+    kind = ReplyKind.BAR_REASON if action.kind == BAR_BUTTON else ReplyKind.UNBAR_REASON
+    await services(context).replies.ask(action.operator_id, kind, worker_id, REASON_SECONDS)
     verb = t(lang, "action_bar" if action.kind == BAR_BUTTON else "action_unbar")
     text = t(lang, "worker_reason_prompt", action=verb, id=worker_id)
     await send(context.bot, services(context).work, action.operator_id, (text, None))
 
 
-async def take_reason(update: Update, context: Context) -> None:
-    """The reason an operator was asked for: the worker is barred or unbarred."""
+async def take_reason(update: Update, context: Context, awaited: AwaitedReply) -> None:
+    """The reason an operator was asked for (taken by the text router): the worker is barred
+    or unbarred."""
     message = update.effective_message
     operator = await operator_or_refuse(update, context, "a reason")
     if operator is None or message is None or message.text is None:
         return
-    waiting = reasons(context).take(operator)
     lang = await operator_language(context, operator)
-    if waiting is None:
-        await send(
-            context.bot, services(context).work, operator, (t(lang, "op_expired_button"), None)
-        )
-        return
-    kind, worker_id = waiting
+    worker_id = awaited.ref
     desk = services(context).operators.workers
-    if kind == BAR_BUTTON:
+    if awaited.kind is ReplyKind.BAR_REASON:
         result = await desk.bar(operator, worker_id, message.text)
         done = "worker_barred_done"
     else:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
 from enum import StrEnum
 
 from db import Database, Tx, read_only, to_db_time, unit_of_work
 from db import disputes as disputes_db
 from db import gold as gold_db
 from db import packs as packs_db
-from db import pending_input as pending_input_db
 from db import quality as quality_db
 from db.disputes import Dispute
 from db.gold import FlaggedGold
@@ -21,10 +19,11 @@ from tasks import answer_types
 from tasks.answer_types import multi_choice
 from tasks.answer_types import text as text_type
 from tasks.clock import Clock
+from tasks.conversation import ReplyKind, await_reply
 from tasks.packs import PackInfo
 from tasks.quality.control import QualityControl
 
-INPUT_MINUTES = 15  # how long the next message may answer a question (comment, reason)
+INPUT_SECONDS = 15 * 60  # how long the next message may answer a question (comment, reason)
 
 
 class DisputeOutcome(StrEnum):
@@ -100,8 +99,7 @@ class DisputeService:
         if answer.answer is None or answer_types.gold_score(pack, answer.answer, answer.gold) >= 1:
             return DisputeOutcome.NOT_ALLOWED  # right (within the type's rule): nothing to dispute
         dispute_id = disputes_db.insert(tx, answer, now_s)
-        expires = to_db_time(now + timedelta(minutes=INPUT_MINUTES))
-        pending_input_db.ask(tx, worker_id, "dispute_comment", dispute_id, expires)
+        await_reply(tx, worker_id, ReplyKind.DISPUTE_COMMENT, dispute_id, now, INPUT_SECONDS)
         self.quality.results.check_gold_item(tx, pack, answer.task_pk, now)
         quality_db.add_message(
             tx,
@@ -114,12 +112,6 @@ class DisputeService:
         return DisputeOutcome.OPENED
 
     @unit_of_work
-    def take_input(self, tx: Tx, user_id: int) -> tuple[str, int] | None:
-        """The question the user's next text answers: ("dispute_comment" | "reject_reason",
-        id), once; None if there is none (or it expired)."""
-        return pending_input_db.take(tx, user_id, to_db_time(self.clock.now()))
-
-    @unit_of_work
     def ask_reason(self, tx: Tx, operator_id: int, dispute_id: int) -> Resolution:
         """An operator's Reject: their next message is the reason, if the dispute is still open
         (not ok: decided already, by an earlier press or command; nothing is asked)."""
@@ -128,8 +120,8 @@ class DisputeService:
             return Resolution(False, f"no dispute #{dispute_id}")
         if found.status != "open":
             return Resolution(False, f"dispute #{dispute_id} is already {found.status}")
-        expires = to_db_time(self.clock.now() + timedelta(minutes=INPUT_MINUTES))
-        pending_input_db.ask(tx, operator_id, "reject_reason", dispute_id, expires)
+        now = self.clock.now()
+        await_reply(tx, operator_id, ReplyKind.REJECT_REASON, dispute_id, now, INPUT_SECONDS)
         return Resolution(True, "")
 
     @unit_of_work

@@ -44,7 +44,7 @@ async def test_a_dispute_decided_by_one_press_ignores_the_next(
     async with Database(db_path) as db:
         assert await table(db, "SELECT status FROM disputes") == [("accepted",)]
         assert await table(
-            db, "SELECT COUNT(*) FROM pending_input WHERE kind = 'reject_reason'"
+            db, "SELECT COUNT(*) FROM awaited_replies WHERE kind = 'reject_reason'"
         ) == [(0,)]  # nothing asked
     said = [m.text for m in sim.chat(OPERATOR).bot_messages[since:]]
     assert sum(text.startswith("Done: ") for text in said) == 1

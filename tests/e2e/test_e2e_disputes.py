@@ -341,7 +341,7 @@ async def test_a_worker_cannot_see_or_decide_disputes(
     assert await rows(db_path, "SELECT status, comment FROM disputes") == [
         {"status": "open", "comment": "mine"}
     ]
-    assert await rows(db_path, "SELECT * FROM pending_input WHERE user_id = 2") == []
+    assert await rows(db_path, "SELECT * FROM awaited_replies WHERE user_id = 2") == []
     sim.send_text(2, "a reason?")  # no rejection was opened by the forged press
     # ... so the text meets the open task, which is answered with buttons (issue 10's nudge)
     await sim.wait_for(2, text_has("answered with the buttons"), timeout=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from db import Database
 from tasks.clock import FakeClock
+from tasks.conversation import AwaitedReplies, ReplyKind
 from tasks.quality.disputes import DisputeOutcome, DisputeService
 from tasks.quality.news import Decision, Feedback
 from tasks.quality.service import QualityService
@@ -45,7 +46,8 @@ async def test_an_accepted_dispute_corrects_the_gold_and_lifts_the_suspension(
     assert await disputes.open_dispute(2, missed[0].assignment_id) is DisputeOutcome.NOT_ALLOWED
     assert await disputes.open_dispute(1, missed[0].assignment_id) is DisputeOutcome.OPENED
     assert await disputes.open_dispute(1, missed[0].assignment_id) is DisputeOutcome.ALREADY
-    assert await disputes.take_input(1) is not None  # the next message is the comment
+    comment = await AwaitedReplies(db, clock).take(1)  # the next message is the comment
+    assert comment is not None and comment.kind is ReplyKind.DISPUTE_COMMENT
     views, _ = await disputes.open_disputes()
     assert [(v.task_id, v.answer, v.expected) for v in views] == [("g00", "pos", "neg")]
 

@@ -1,4 +1,4 @@
-"""Operator buttons kept in the database (tasks/operator/buttons.py): a question is answered by
+"""Operator buttons kept in the database (tasks/conversation.py): a question is answered by
 its first press only, even when presses race in one process or come from two connections (two
 processes) on one file; buttons survive a restart and expire after 24 hours."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from db import Database
 from tasks.clock import FakeClock
-from tasks.operator.buttons import ACTION_SECONDS, OperatorButtons
+from tasks.conversation import ACTION_SECONDS, OperatorButtons
 
 OPERATOR = 900
 
