@@ -1,5 +1,6 @@
 """Every relative link of README.md and docs/*.md leads somewhere: to a file that exists and,
-for a `#anchor`, to a heading of that file, as GitHub names headings."""
+for a `#anchor`, to a heading of that file, as GitHub names headings. README links every docs
+page, so none is left where a newcomer cannot find it."""
 
 from __future__ import annotations
 
@@ -88,6 +89,15 @@ def broken_links(page: Path, root: Path = ROOT) -> list[str]:
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
 def test_every_relative_link_leads_to_a_file_and_heading_that_exist(page: Path) -> None:
     assert broken_links(page) == []
+
+
+def test_readme_links_every_docs_page() -> None:
+    linked = {
+        (ROOT / target.partition("#")[0]).resolve()
+        for target in links(ROOT / "README.md")
+        if not SCHEME.match(target)
+    }
+    assert [page.name for page in DOCS if page.resolve() not in linked] == []
 
 
 def test_a_missing_file_a_missing_heading_and_a_link_out_of_the_tree_are_found(
