@@ -20,6 +20,10 @@ INLINE_CODE = re.compile(r"`+[^`]*`+")
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 MARKDOWN_LINK_TEXT = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# A file or folder of the repository named in the text (`tasks/work.py`, `handlers/operator/`).
+REPO_PATH = re.compile(
+    r"(?<![\w./-])((?:bot|handlers|tasks|db|tests|bench|simulator|docs)/[\w./-]*[\w/])"
+)
 
 
 def prose_lines(text: str) -> list[str]:
@@ -98,6 +102,31 @@ def test_readme_links_every_docs_page() -> None:
         if not SCHEME.match(target)
     }
     assert [page.name for page in DOCS if page.resolve() not in linked] == []
+
+
+def named_paths(page: Path) -> set[str]:
+    """The repository files (with an extension) and folders (with a trailing slash) a page
+    names, in prose or code; a pattern (`NNN_*.sql`) or a rate ("142,231 tasks/s") is not one."""
+    return {
+        path
+        for path in REPO_PATH.findall(page.read_text(encoding="utf-8"))
+        if "NNN" not in path and (path.endswith("/") or "." in path.rsplit("/", 1)[-1])
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_every_file_a_page_names_exists(page: Path) -> None:
+    """A module renamed or moved fails here until the pages that name it say where it went."""
+    assert sorted(path for path in named_paths(page) if not (ROOT / path).exists()) == []
+
+
+def test_a_misnamed_module_is_found(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "`tasks/work.py` `WorkService.answer`; handlers/gone.py, (db/migrations/NNN_*.sql),"
+        " `handlers/operator/`, 142,231 tasks/s and https://example.org/tasks/x.py"
+    )
+    assert named_paths(page) == {"tasks/work.py", "handlers/gone.py", "handlers/operator/"}
 
 
 def test_a_missing_file_a_missing_heading_and_a_link_out_of_the_tree_are_found(
