@@ -2,7 +2,7 @@
 
 Slots: `tasks.remaining` = overlap - answers - open leases, kept in step by two triggers on this
 table (migrations 001, 002), so the next-task pick reads one partial index and never counts.
-Every writer of `remaining` and why: README, "Who changes `tasks.remaining`".
+Every writer of `remaining` and why: docs/worker-loop.md, "Who changes `tasks.remaining`, and why".
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ def format_progress(
     """The `packs` table of the CLI; `extra` adds columns (the fair-pay figures) to each row."""
     if not rows:
         return "no packs loaded"
-    # Each column is said in the README ("The packs table"): regular tasks and their answers
+    # Each column is said in docs/operators.md ("The packs table"): regular tasks and their answers
     # first, then the check questions (gold) and their answers, never mixed.
     headers = [
         "pack",

@@ -55,7 +55,7 @@ TYPE_RULES: dict[str, TypeRules] = {
         0, 0, gold_is_option=False, fields=("min_length", "max_length", "max_cer", "accents")
     ),
 }
-# Header fields that belong to one answer type (README, "Answer types"); left out of the stored
+# Header fields that belong to one answer type (docs/answer-types.md); left out of the stored
 # header when not set.
 TYPE_FIELDS = ("none_of_these", "tolerance", "min_length", "max_length", "max_cer", "accents")
 

@@ -324,7 +324,7 @@ async def test_text_routing_between_a_dispute_comment_and_an_answer(
 async def test_bot_api_calls_per_answer(
     sim: SimulatorServer, start_bot: RunBot, load_typed: Any, task_type: str
 ) -> None:
-    """What README's table says each answer costs, counted on the simulator (no gold)."""
+    """What docs/answer-types.md says each answer costs, counted on the simulator (no gold)."""
     header: dict[str, Any] = {"type": task_type, "options": SCALE}
     if task_type == "multi_choice":
         header["options"] = EMOTIONS

@@ -191,7 +191,7 @@ async def test_the_task_message_moves_between_text_and_media_at_a_measured_cost(
 ) -> None:
     """One worker answers text, images, voice notes and audio in turn: one live task message
     at every step, old ones gone or without buttons, and each move costs the Bot API calls
-    that the README's table gives."""
+    that docs/media.md's table gives."""
     (tmp_path / "red.png").write_bytes(shape_png("circle", RED))
     (tmp_path / "blue.png").write_bytes(shape_png("square", BLUE))
     shutil.copy(SAMPLES / "tones-440-660.mp3", tmp_path / "tones.mp3")

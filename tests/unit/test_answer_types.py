@@ -347,10 +347,12 @@ async def test_text_answer_bound_to_the_task_it_answers(
     assert [row[0] for row in answers] == ["the text"]
 
 
-def test_the_readme_example_packs_load(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    start = readme.index("One complete example pack per type")
-    blocks = readme[start:].split("```json\n")[1:4]
+def test_the_documented_example_packs_load(tmp_path: Path) -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "answer-types.md").read_text(
+        encoding="utf-8"
+    )
+    start = page.index("One complete example pack per type")
+    blocks = page[start:].split("```json\n")[1:4]
     types = []
     for number, block in enumerate(blocks):
         path = tmp_path / f"example{number}.json"

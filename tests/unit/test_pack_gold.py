@@ -1,5 +1,6 @@
 """A pack's gold must let its workers work: a pack whose gold cannot fill its training is refused
-with the numbers, a thin one loads with a warning, and the README's own example works."""
+with the numbers, a thin one loads with a warning, and the documented example works
+(docs/pack-format.md)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from tasks.work import WorkService
 from tasks.work_results import AnswerResult, Outcome, TaskCard
 from tests.helpers import make_tasks, newcomer, write_pack_file
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PACK_FORMAT = Path(__file__).resolve().parents[2] / "docs" / "pack-format.md"
 
 
-def readme_example() -> dict[str, Any]:
-    """The complete example of the README's "Task packs" section, exactly as written."""
-    section = README.read_text(encoding="utf-8").split("## Task packs", 1)[1]
+def documented_example() -> dict[str, Any]:
+    """The complete example of docs/pack-format.md ("A complete example"), exactly as written."""
+    section = PACK_FORMAT.read_text(encoding="utf-8").split("## A complete example", 1)[1]
     block = re.search(r"```json\n(.*?)```", section, re.DOTALL)
     assert block is not None
     example: dict[str, Any] = json.loads(block.group(1))
@@ -32,10 +33,10 @@ def gold_tasks(count: int) -> list[dict[str, str]]:
     return [{"id": f"g{n}", "text": f"gold {n}", "gold": "pos"} for n in range(count)]
 
 
-async def test_the_readme_example_loads_and_a_worker_gets_every_task(
+async def test_the_documented_example_loads_and_a_worker_gets_every_task(
     db: Database, work: WorkService, clock: FakeClock, tmp_path: Path
 ) -> None:
-    example = readme_example()
+    example = documented_example()
     path = tmp_path / "example.json"
     path.write_text(json.dumps(example, ensure_ascii=False), encoding="utf-8")
     report = await load_pack(db, path, clock=clock)
