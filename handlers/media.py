@@ -41,12 +41,12 @@ from handlers.delivery import edit, markup, send
 from handlers.render import Keyboard, Screen, esc
 from handlers.texts import t
 from tasks.media import TaskMedia, read_verified
+from tasks.telegram_limits import CAPTION_UNITS
 from tasks.work import WorkService
 from tasks.work_results import MediaProblem, NoTask, TaskCard
 
 log = logging.getLogger(__name__)
 
-CAPTION_LIMIT = 1024  # Telegram's, in UTF-16 units once the HTML is parsed
 # Media tasks tried in a row for one worker when their media cannot be shown (each failed one
 # is released and the next one handed out); after the last, the worker is told to try /task.
 MEDIA_TRIES = 3
@@ -88,7 +88,7 @@ def media_task_screen(
     card: TaskCard, language: str, notice: str | None, zone: Any = None
 ) -> MediaScreen:
     assert card.media is not None
-    caption, keyboard = render.task_screen(card, language, notice, zone, limit=CAPTION_LIMIT)
+    caption, keyboard = render.task_screen(card, language, notice, zone, limit=CAPTION_UNITS)
     pack = card.pack
     instructions = None
     if len(pack.instructions) > render.INSTRUCTIONS_SHOWN:
@@ -183,7 +183,7 @@ async def show_in_place(
         await edit(bot, work, chat_id, old.message_id, screen)
         return
     text, keyboard = screen
-    if render.visible_length(text) <= CAPTION_LIMIT:
+    if render.visible_length(text) <= CAPTION_UNITS:
         try:
             await bot.edit_message_caption(
                 chat_id,

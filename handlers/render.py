@@ -13,11 +13,11 @@ from handlers.texts import t
 from tasks.answer_types import text as text_type
 from tasks.money import format_amount
 from tasks.quality.news import Decision, Feedback, News, Points
+from tasks.telegram_limits import BUTTONS_PER_ROW, MESSAGE_UNITS, utf16_units
 from tasks.work_results import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
 TITLE_SHOWN = 200  # a pack title's own limit: shortened only to make room for the task
-MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, after entities are parsed
 PACKS_LIST_BUDGET = 2400  # of the welcome screen's 4,096 (the rules take about 1,000)
 _TAG = re.compile(r"<[^>]*>")
 TWO_PER_ROW_MAX = 16  # option labels up to this length sit two to a row
@@ -48,7 +48,7 @@ def task_screen(
     language: str,
     notice: str | None = None,
     zone: tzinfo | None = None,
-    limit: int = MESSAGE_LIMIT,
+    limit: int = MESSAGE_UNITS,
 ) -> Screen:
     """The task, its options and Skip. Fits Telegram's 4,096 characters whatever the pack holds
     (`limit`: 1,024 for a media task's caption, whose text the pack load keeps short): the
@@ -115,14 +115,15 @@ def task_body(card: TaskCard, language: str) -> tuple[str, str | None]:
 
 
 def task_keyboard(card: TaskCard, language: str) -> Keyboard:
-    """The task's buttons: options (two to a row when short), a rating's scale in one row,
-    multi_choice's toggles with their check marks and Done; Skip last. A text task has Skip
-    only: the answer is a message."""
+    """The task's buttons: options (two to a row when short), a rating's scale in one row (in
+    even rows past Telegram's BUTTONS_PER_ROW), multi_choice's toggles with their check marks
+    and Done; Skip last. A text task has Skip only: the answer is a message."""
     pack = card.pack
     aid = card.assignment_id
     rows: list[list[Button]] = []
     if pack.type == "rating":
-        rows.append([(option.id, answer_data(aid, i)) for i, option in enumerate(pack.options)])
+        scale = [(option.id, answer_data(aid, i)) for i, option in enumerate(pack.options)]
+        rows += [scale] if len(scale) <= BUTTONS_PER_ROW else _even_rows(scale)
     elif pack.type == "multi_choice":
         toggles = [
             (
@@ -142,14 +143,22 @@ def task_keyboard(card: TaskCard, language: str) -> Keyboard:
     return tuple(tuple(row) for row in rows)
 
 
+def _even_rows(buttons: list[Button]) -> list[list[Button]]:
+    """Buttons too many for one row (Telegram's BUTTONS_PER_ROW) in rows of even length: a
+    10-point scale in two rows of 5."""
+    count = len(buttons)
+    rows = -(-count // BUTTONS_PER_ROW)
+    width = -(-count // rows)
+    return [buttons[i : i + width] for i in range(0, count, width)]
+
+
 def visible_length(html_text: str) -> int:
     """What Telegram counts against its limits: the text once the HTML is parsed, in UTF-16
     code units (an emoji outside the BMP counts two), leading and trailing space trimmed."""
-    plain = unescape(_TAG.sub("", html_text)).strip()
-    return len(plain.encode("utf-16-le", "surrogatepass")) // 2
+    return utf16_units(unescape(_TAG.sub("", html_text)).strip())
 
 
-def first_that_fits(full: str, *shorter: Callable[[], str], limit: int = MESSAGE_LIMIT) -> str:
+def first_that_fits(full: str, *shorter: Callable[[], str], limit: int = MESSAGE_UNITS) -> str:
     """`full` if Telegram would take it, else the first shorter version that fits (the last
     one is built to always fit)."""
     if 2 * len(full) <= limit:

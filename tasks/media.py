@@ -54,8 +54,8 @@ UPLOAD_LIMIT: dict[str, int] = {"image": 10 * MB, "audio": 50 * MB, "voice": 1 *
 _NOUN = {"image": "a photo", "audio": "an audio file", "voice": "a voice note"}
 MAX_PHOTO_SIDES = 10_000  # width + height
 MAX_PHOTO_RATIO = 20
-# A caption holds 1,024 UTF-16 units; a media task's text must leave room for the title line
-# and the reward (the instructions give way first): 800 units.
+# A caption holds 1,024 UTF-16 units (tasks/telegram_limits.py); a media task's text must leave
+# room for the title line and the reward (the instructions give way first): 800 units.
 MAX_MEDIA_TEXT_UNITS = 800
 
 # Telegram's refusals in a row (a URL it cannot fetch, a file_id it does not know after the one

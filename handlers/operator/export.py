@@ -21,11 +21,11 @@ from handlers.operator.help import megabytes
 from handlers.render import esc
 from handlers.texts import t
 from tasks.export import UnknownPack, check_pack, export_pack
+from tasks.telegram_limits import DOCUMENT_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-MAX_DOCUMENT = 50 * 1024 * 1024  # Telegram's limit on a document a bot sends
 CHOICES = (
     ("export_results_csv", "csv", False),
     ("export_results_jsonl", "jsonl", False),
@@ -89,8 +89,9 @@ async def send_export(update: Update, context: Context, action: Action, token: s
             )
             return
         size = path.stat().st_size
-        if size > MAX_DOCUMENT:
-            text = t(lang, "export_too_big", size=megabytes(size), limit=megabytes(MAX_DOCUMENT))
+        if size > DOCUMENT_UPLOAD_BYTES:
+            limit = megabytes(DOCUMENT_UPLOAD_BYTES)
+            text = t(lang, "export_too_big", size=megabytes(size), limit=limit)
             await send(context.bot, deps.work, operator, (text, None))
             return
         caption = t(

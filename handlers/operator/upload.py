@@ -30,11 +30,12 @@ from handlers.operator.access import (
     operator_or_refuse,
 )
 from handlers.operator.help import megabytes
-from handlers.render import MESSAGE_LIMIT, esc, visible_length
+from handlers.render import esc, visible_length
 from handlers.telegram_bot import LocalFileUnreadable, WorkBot
 from handlers.texts import t
 from tasks.money import format_amount
 from tasks.operator.upload import LoadSummary, UploadCheck, UploadOutcome, upload_problem
+from tasks.telegram_limits import MESSAGE_UNITS
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -233,7 +234,7 @@ def errors_text(outcome: UploadOutcome, lang: str) -> str:
         more = outcome.error_count - shown
         tail = [t(lang, "up_more_errors", n=more)] if more > 0 and shown < len(lines) else []
         text = head + "\n".join(lines[:shown] + tail)
-        if visible_length(text) <= MESSAGE_LIMIT or shown == 0:
+        if visible_length(text) <= MESSAGE_UNITS or shown == 0:
             return text
         shown -= 1
 
