@@ -65,7 +65,7 @@ def build_application(
         .build()
     )
     db = Database(settings.database_path)
-    app.bot_data[KEY] = build_services(settings, db, clock)
+    app.bot_data[KEY] = build_services(settings, db, telegram_bot, clock)
     processor.inbox = app.bot_data[INBOX_KEY] = Inbox(db)
     register(app)
     return app

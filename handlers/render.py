@@ -1,9 +1,12 @@
-"""Screens: the texts and keyboards a worker sees. Operator text is always escaped."""
+"""Screens: the texts and keyboards a worker sees (a media task's too: `MediaScreen`), built
+here and shown by the presenter (handlers/presenter/). Operator text is always escaped; every
+screen fits Telegram's limits (tasks/telegram_limits.py)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from html import escape, unescape
 from zoneinfo import ZoneInfo
@@ -11,9 +14,10 @@ from zoneinfo import ZoneInfo
 from handlers.callbacks import answer_data, dispute_data, done_data, skip_data, toggle_data
 from handlers.texts import t
 from tasks.answer_types import text as text_type
+from tasks.media import TaskMedia
 from tasks.money import format_amount
 from tasks.quality.news import Decision, Feedback, News, Points
-from tasks.telegram_limits import BUTTONS_PER_ROW, MESSAGE_UNITS, utf16_units
+from tasks.telegram_limits import BUTTONS_PER_ROW, CAPTION_UNITS, MESSAGE_UNITS, utf16_units
 from tasks.work_results import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
@@ -36,8 +40,8 @@ def shorten(text: str, limit: int) -> str:
 
 
 # A keyboard as rows of (label, callback_data): plain tuples, turned into Telegram's JSON at the
-# edge (delivery.py). Building PTB objects for every task costs more CPU than the rest of the
-# answer path's rendering.
+# edge (handlers/presenter/keyboards.py). Building PTB objects for every task costs more CPU
+# than the rest of the answer path's rendering.
 Button = tuple[str, str]
 Keyboard = tuple[tuple[Button, ...], ...]
 Screen = tuple[str, Keyboard | None]
@@ -186,6 +190,79 @@ def no_task_screen(
     if reason.news:
         text = f"{news_text(reason.news, language, zone)}\n\n{text}"
     return (f"{notice}\n\n{text}" if notice else text), None
+
+
+# -- a task with media: an image, an audio file or a voice note, the task as its caption --------
+
+
+@dataclass(frozen=True)
+class MediaScreen:
+    """A task shown as a media message: the media, the caption (HTML) and the buttons."""
+
+    media: TaskMedia
+    caption: str
+    keyboard: Keyboard | None
+    pack_pk: int
+    instructions: str | None  # the whole instructions, when the caption cannot hold them
+    fallback: Callable[[], Screen]  # shown if the media cannot be sent: text and Skip only
+    assignment_id: int = 0
+    # The screen of what the worker gets instead when this media cannot be shown (same
+    # language, notice and zone).
+    following: Callable[[TaskCard | NoTask], AnyScreen] | None = None
+
+
+AnyScreen = Screen | MediaScreen
+
+
+def next_screen(
+    following: TaskCard | NoTask,
+    language: str,
+    notice: str | None,
+    zone: tzinfo | None = None,
+) -> AnyScreen:
+    """What a worker is shown next: a task (with its media, if any) or why there is none."""
+    if isinstance(following, TaskCard):
+        if following.media is not None:
+            return media_task_screen(following, language, notice, zone)
+        return task_screen(following, language, notice, zone)
+    return no_task_screen(following, language, notice, zone)
+
+
+def media_task_screen(
+    card: TaskCard, language: str, notice: str | None, zone: tzinfo | None = None
+) -> MediaScreen:
+    """The task as a media message: its text in the caption (Telegram's 1,024 units), the
+    whole instructions in a message of their own when the caption cannot hold them."""
+    assert card.media is not None
+    caption, keyboard = task_screen(card, language, notice, zone, limit=CAPTION_UNITS)
+    pack = card.pack
+    instructions = None
+    if len(pack.instructions) > INSTRUCTIONS_SHOWN:
+        instructions = t(
+            language,
+            "media_instructions",
+            title=esc(pack.title),
+            instructions=esc(pack.instructions),
+        )
+
+    def fallback() -> Screen:  # built only when needed: the answer path renders once
+        text, _ = task_screen(card, language, notice, zone)
+        skip_only = keyboard[-1:] if keyboard else None
+        return f"{text}\n\n{t(language, 'media_unavailable')}", skip_only
+
+    def following(instead: TaskCard | NoTask) -> AnyScreen:
+        return next_screen(instead, language, notice, zone)
+
+    return MediaScreen(
+        card.media,
+        caption,
+        keyboard,
+        pack.pk,
+        instructions,
+        fallback,
+        card.assignment_id,
+        following,
+    )
 
 
 # -- quality: feedback and standing ----------------------------------------------------------

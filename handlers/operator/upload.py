@@ -18,13 +18,11 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import render
-from handlers.delivery import send, toast
 from handlers.deps import services
 from handlers.incidents import logged
 from handlers.operator.access import (
     ACTION_SECONDS,
     Action,
-    drop_keyboard,
     issue,
     operator_language,
     operator_or_refuse,
@@ -145,7 +143,7 @@ def _problem_text(
 
 
 async def _say(context: Context, operator: int, text: str) -> None:
-    await send(context.bot, services(context).work, operator, (text, None))
+    await services(context).presenter.say(operator, text)
 
 
 async def _ask_to_replace(
@@ -167,7 +165,7 @@ async def _ask_to_replace(
         one_shot=True,  # one answer: whichever is pressed first spends both
     )
     keyboard = (((t(lang, "up_replace_button"), replace), (t(lang, "up_cancel_button"), cancel)),)
-    await send(context.bot, services(context).work, operator, (text, keyboard))
+    await services(context).presenter.say(operator, (text, keyboard))
 
 
 async def confirm_replace(update: Update, context: Context, action: Action, token: str) -> None:
@@ -176,7 +174,7 @@ async def confirm_replace(update: Update, context: Context, action: Action, toke
     query = update.callback_query
     assert query is not None
     path, caption = Path(action.args[0]), action.args[1]
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     lang = await operator_language(context, action.operator_id)
     if not path.parent.is_dir():  # removed meanwhile (the temporary folder was cleaned up)
         await _say(context, action.operator_id, t(lang, "op_expired_button"))
@@ -187,7 +185,7 @@ async def confirm_replace(update: Update, context: Context, action: Action, toke
         shutil.rmtree(path.parent, ignore_errors=True)
     if outcome.summary is not None:
         services(context).work.forget_packs()
-    await _close_question(context, update)
+    await services(context).presenter.drop_keyboard(query.message)
     await _say(context, action.operator_id, outcome_text(outcome, lang))
 
 
@@ -197,14 +195,10 @@ async def cancel_replace(update: Update, context: Context, action: Action, token
     query = update.callback_query
     assert query is not None
     shutil.rmtree(Path(action.args[0]).parent, ignore_errors=True)
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     lang = await operator_language(context, action.operator_id)
-    await _close_question(context, update)
+    await services(context).presenter.drop_keyboard(query.message)
     await _say(context, action.operator_id, t(lang, "up_cancelled"))
-
-
-async def _close_question(context: Context, update: Update) -> None:
-    await drop_keyboard(context, update)
 
 
 def outcome_text(outcome: UploadOutcome, lang: str) -> str:

@@ -5,7 +5,7 @@ training, news and a notice on top. The instructions give way first, never the t
 from __future__ import annotations
 
 from handlers import render
-from handlers.media import media_task_screen
+from handlers.render import media_task_screen
 from handlers.texts import t
 from tasks.media import MAX_MEDIA_TEXT_UNITS, TaskMedia
 from tasks.packs import Option, PackInfo
