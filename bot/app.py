@@ -56,7 +56,7 @@ def build_application(
         .build()
     )
     db = Database(settings.database_path)
-    app.bot_data[KEY] = build_services(settings, db, clock)
+    app.bot_data[KEY] = build_services(settings, db, telegram_bot, clock)
     processor.inbox = app.bot_data[INBOX_KEY] = Inbox(db)
     routes.register(app)  # the table of contents: which update goes to which handler
     app.add_error_handler(_log_error)

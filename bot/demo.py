@@ -21,7 +21,7 @@ from bot.app import build_application, start_polling, stop_polling
 from bot.cli.progress import format_table
 from bot.samples.make_media import crowd_truth, sample_packs
 from bot.settings import Settings, load_settings
-from bot.wiring import build_services
+from bot.wiring import build_bot, build_services
 from db import Database
 from simulator import (
     CAREFUL,
@@ -141,7 +141,8 @@ async def _summary(
     settings: Settings, sim: SimulatorServer, crowd: Crowd, elapsed: float, done: bool
 ) -> None:
     async with Database(settings.database_path) as db:
-        services = build_services(settings, db)
+        # The summary only reads: the Bot is built (the presenter needs one) but never called.
+        services = build_services(settings, db, build_bot(settings, rate_limits=False))
         work, earnings, quality = services.work, services.earnings, services.quality
         packs = await pack_progress(db)  # the sample packs, in load order
         progress = next(r for r in packs if r.id == SAMPLE)

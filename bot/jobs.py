@@ -9,7 +9,6 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from handlers.delivery import send
 from handlers.deps import KEY, Services, services
 from handlers.outbox import OutboxSender
 from handlers.render import new_work_screen
@@ -37,9 +36,10 @@ async def expire_leases(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def tell_of_new_work(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Workers who ran out of work hear once that there is more (sends are paced)."""
-    work = services(context).work
+    deps = services(context)
+    work = deps.work
     for worker in await work.workers_to_tell_of_new_work():
-        message = await send(context.bot, work, worker.id, new_work_screen(worker.language))
+        message = await deps.presenter.say(worker.id, new_work_screen(worker.language))
         if message is not None:
             await work.told_of_new_work(worker.id)
 
@@ -104,7 +104,7 @@ async def keep_sender_running(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _run_sender(app: Application) -> None:  # type: ignore[type-arg]
     deps: Services = app.bot_data[KEY]
-    sender = OutboxSender(app.bot, deps.work, deps.outbox, deps.default_language)
+    sender = OutboxSender(deps.presenter, deps.outbox, deps.default_language)
     try:
         await sender.run(lambda: app.running)
     except Exception:

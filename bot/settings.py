@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tasks.earnings import WEEKDAYS, EarningsConfig, QuietHours
 from tasks.money import MoneyError, parse_amount, to_micros
+from tasks.telegram_limits import FILE_DOWNLOAD_BYTES
 
 EXIT_BAD_SETTINGS = 2
 MAX_HOURLY_RATE = Decimal(10_000)
@@ -45,8 +46,8 @@ class Settings(BaseSettings):
     quiet_hours: str = "22:00-08:00"
     payout_day: int = 1
     # The largest pack file an operator may send in the chat, in MB (Telegram's own limit for
-    # bots downloading a file is 20 MB; bigger packs load with the CLI).
-    max_pack_upload_mb: float = Field(default=20.0, gt=0, le=20)
+    # bots downloading a file is 20 MB, tasks/telegram_limits.py; bigger packs load with the CLI).
+    max_pack_upload_mb: float = Field(default=20.0, gt=0, le=FILE_DOWNLOAD_BYTES / 1024 / 1024)
 
     @field_validator("bot_token")
     @classmethod

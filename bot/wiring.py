@@ -1,5 +1,6 @@
 """The one place that builds what the bot, the CLI and the demo share: the Bot (transport,
-rate limiter, defaults) and the services over one database."""
+rate limiter, defaults), the services over one database, and the presenter that shows in the
+chats what they have to say."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from bot.transport.pacing import PacedRateLimiter
 from bot.transport.request import AiohttpRequest
 from db import Database
 from handlers.deps import Operators, Services
+from handlers.presenter import Presenter
 from handlers.telegram_bot import BULK_LANE, WorkBot
 from tasks.clock import Clock
 from tasks.conversation import AwaitedReplies, OperatorButtons
 from tasks.earnings import EarningsService
+from tasks.media import MediaCache
 from tasks.operator.packs import PackDesk
 from tasks.operator.upload import PackUploads
 from tasks.operator.workers import Broadcasts, WorkerDesk
@@ -54,9 +57,15 @@ def build_bot(settings: Settings, *, rate_limits: bool = True) -> WorkBot:
     )
 
 
-def build_services(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
-    """The use cases over one database, sharing one clock and one pack cache."""
+def build_services(
+    settings: Settings, db: Database, bot: WorkBot, clock: Clock | None = None
+) -> Services:
+    """The use cases over one database, sharing one clock and one pack cache, and the one
+    presenter that shows in the chats (through `bot`) what they have to say."""
     work = WorkService(db, clock)
+    # What a chat tells the domain (a worker blocked the bot, a media not shown) goes to the
+    # worker loop; the media's file_ids are kept in the database (media_files).
+    presenter = Presenter(bot, work, MediaCache(db, work.clock), work.clock)
     config = settings.earnings_config()
     earnings = EarningsService(db, work.clock, config=config)
     operators = Operators(
@@ -69,6 +78,7 @@ def build_services(settings: Settings, db: Database, clock: Clock | None = None)
     )
     return Services(
         work=work,
+        presenter=presenter,
         earnings=earnings,
         quality=QualityService(db, work.clock),
         disputes=DisputeService(db, work.quality, work.clock),

@@ -11,13 +11,11 @@ from html import escape
 from typing import Any
 
 from telegram import CallbackQuery, Update
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from handlers import render, worker
-from handlers.delivery import markup, toast
-from handlers.deps import services
-from handlers.media import show
+from handlers.deps import Services, services
+from handlers.render import next_screen
 from handlers.texts import t
 from tasks.conversation import ReplyKind
 from tasks.work import NotText, Reply, Selection
@@ -41,41 +39,33 @@ async def toggle_option(update: Update, context: Context) -> None:
     if result.outcome is not Outcome.TOGGLED:
         await worker.show_result(context, query, result)
         return
-    await asyncio.gather(toast(context.bot, query.id, None), _redraw(context, query, result))
+    await asyncio.gather(deps.presenter.toast(query), _redraw(deps, query, result))
 
 
-async def _redraw(context: Context, query: CallbackQuery, result: AnswerResult) -> None:
+async def _redraw(deps: Services, query: CallbackQuery, result: AnswerResult) -> None:
     """The task's keyboard as the selection now stands (editMessageReplyMarkup)."""
     message = query.message
     if message is None or not isinstance(result.next, TaskCard):
         return
-    lang = result.worker.language if result.worker else services(context).default_language
-    keyboard = render.task_keyboard(result.next, lang)
-    try:
-        await context.bot.edit_message_reply_markup(
-            message.chat.id, message.message_id, reply_markup=markup(keyboard)
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            log.info("toggle not shown: %s", exc)
-    except Forbidden:
-        await services(context).work.mark_blocked(message.chat.id)
+    lang = result.worker.language if result.worker else deps.default_language
+    await deps.presenter.redraw_keyboard(message, render.task_keyboard(result.next, lang))
 
 
 async def finish_selection(update: Update, context: Context) -> None:
     """multi_choice Done: the selection shown is stored (once), as any answer."""
     query = update.callback_query
     assert query is not None and context.match is not None
-    result = await services(context).work.answer(
+    deps = services(context)
+    result = await deps.work.answer(
         worker_id=query.from_user.id,
         assignment_id=int(context.match[1]),
         choice=Selection(int(context.match[2])),
     )
     if result.outcome is Outcome.NUDGE and isinstance(result.next, TaskCard):
-        lang = result.worker.language if result.worker else services(context).default_language
+        lang = result.worker.language if result.worker else deps.default_language
         assert result.nudge is not None
         text = t(lang, result.nudge.key, **result.nudge.params)
-        await asyncio.gather(toast(context.bot, query.id, text), _redraw(context, query, result))
+        await asyncio.gather(deps.presenter.toast(query, text), _redraw(deps, query, result))
         return
     await worker.show_result(context, query, result)
 
@@ -123,7 +113,7 @@ async def show_message_result(context: Context, chat_id: int, result: AnswerResu
             screens.append(render.news_screen(result.news, lang, deps.zone))
             notice = None
         if result.next is not None:
-            screens.append(worker.next_screen(result.next, lang, notice, deps.zone))
+            screens.append(next_screen(result.next, lang, notice, deps.zone))
         elif notice:
             screens.append((notice, None))
     elif outcome is Outcome.NUDGE:
@@ -132,7 +122,7 @@ async def show_message_result(context: Context, chat_id: int, result: AnswerResu
     elif outcome is Outcome.EXPIRED:
         late = t(lang, "text_late")
         if result.next is not None:
-            screens.append(worker.next_screen(result.next, lang, late, deps.zone))
+            screens.append(next_screen(result.next, lang, late, deps.zone))
         else:
             screens.append((late, None))
     elif outcome is Outcome.ALREADY:
@@ -140,5 +130,5 @@ async def show_message_result(context: Context, chat_id: int, result: AnswerResu
     else:
         log.warning("refused %s text answer from user %s", outcome, chat_id)
         screens.append((t(lang, "text_not_yours"), None))
-    for screen in screens:  # a media task's screen goes through media.show (sendPhoto...)
-        await show(context.bot, deps.work, chat_id, screen, None)
+    for screen in screens:  # a media task's screen is sent as one (sendPhoto...)
+        await deps.presenter.show_task(chat_id, screen)

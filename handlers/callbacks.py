@@ -1,6 +1,6 @@
 """callback_data is client-supplied: each shape is one strict pattern, routed to one handler.
 
-Shapes (all well under Telegram's 64 bytes):
+Shapes (the widest of each fits Telegram's 64 bytes: checked when this module loads, WIDEST):
   a:<assignment id>:<option index>      an answer                       ANSWER
   t:<assignment id>:<option index>      a multi_choice toggle           TOGGLE
   f:<assignment id>:<selection>         multi_choice Done (the selection
@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from tasks.telegram_limits import CALLBACK_DATA_BYTES
 
 _ID = r"([1-9][0-9]{0,17})"  # a positive SQLite rowid, at most 18 digits (never overflows)
 ANSWER = re.compile(rf"a:{_ID}:([0-9])\Z")
@@ -92,3 +94,30 @@ def skipped_assignment(data: str | None) -> int | None:
     """The assignment a task message's Skip button names (a reply to that message answers it)."""
     match = SKIP.match(data or "")
     return None if match is None else int(match[1])
+
+
+_WIDEST_ID = 10**18 - 1  # the widest id _ID accepts
+#: The widest data of each shape (an operator button: "o:" and a 16-character token).
+WIDEST = (
+    answer_data(_WIDEST_ID, 9),
+    toggle_data(_WIDEST_ID, 9),
+    done_data(_WIDEST_ID, 9999),
+    skip_data(_WIDEST_ID),
+    dispute_data(_WIDEST_ID),
+    review_data(_WIDEST_ID, "reject"),
+    "consent",
+    "go",
+    "lang:fr",
+    "o:" + "x" * 16,
+)
+
+
+def fits(data: str) -> bool:
+    """Whether Telegram takes `data` as a button's callback_data (1 to 64 bytes)."""
+    return 0 < len(data.encode()) <= CALLBACK_DATA_BYTES
+
+
+# Checked once, here, rather than on each button drawn (the answer path draws several a press).
+_TOO_WIDE = [data for data in WIDEST if not fits(data)]
+if _TOO_WIDE:
+    raise AssertionError(f"callback_data over Telegram's {CALLBACK_DATA_BYTES} bytes: {_TOO_WIDE}")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackContext
 
+from handlers.presenter import Presenter
 from tasks.conversation import AwaitedReplies, OperatorButtons
 from tasks.earnings import EarningsService
 from tasks.operator.packs import PackDesk
@@ -37,9 +38,11 @@ class Operators:
 
 @dataclass
 class Services:
-    """The use cases over one database (built by bot/wiring.py) and the settings handlers read."""
+    """The use cases over one database (built by bot/wiring.py), the presenter that shows what
+    handlers have to say (handlers/presenter/), and the settings handlers read."""
 
     work: WorkService
+    presenter: Presenter
     earnings: EarningsService
     quality: QualityService
     disputes: DisputeService

@@ -10,7 +10,6 @@ from html import escape
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.delivery import send
 from handlers.deps import meet, services
 from handlers.render import Screen, shorten
 from handlers.texts import t
@@ -34,7 +33,7 @@ async def show_balance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     today = deps.earnings.clock.now().astimezone(deps.zone).date()
     payout = next_payout(today, config.payout_day)
     screen = balance_screen(balance, worker.language, payout, config.break_seconds // 60)
-    await send(context.bot, deps.work, worker.id, screen)
+    await deps.presenter.say(worker.id, screen)
 
 
 def money(micros: int, currency: str, language: str) -> str:

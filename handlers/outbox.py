@@ -3,8 +3,9 @@
 Whoever queued a message (a handler, a job, the CLI in another process), this sender delivers
 it: it looks for due rows every POLL_SECONDS (one indexed read) and at once when this process
 queues one, claims them (tasks/outbox.py: quiet hours, blocked workers, operator copies),
-renders each by its kind, sends it in its rate-limiter lane (interactive first; statements and
-payouts in the bulk lane, which yields to people) and records what came of it right after.
+renders each by its kind, has the presenter send it in its rate-limiter lane (interactive first;
+statements and payouts in the bulk lane, which yields to people: handlers/presenter/ `post`) and
+records what came of it right after.
 At most CONCURRENCY sends are in flight: what a crash may send twice.
 """
 
@@ -17,22 +18,17 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Any
 
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ExtBot
 
 from handlers import render
-from handlers.delivery import markup
 from handlers.earnings import notice_screen, statement_screen
+from handlers.presenter import Presenter
 from handlers.render import Screen
-from handlers.telegram_bot import bulk_lane
 from handlers.texts import t
 from tasks.outbox import Delivery, OutboxService, SendResult, TextMessage
 from tasks.payouts import Notice
 from tasks.statements import Statement
-from tasks.work import WorkService
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +78,14 @@ class SendReport:
 class OutboxSender:
     def __init__(
         self,
-        bot: ExtBot[Any],
-        work: WorkService,
+        presenter: Presenter,
         outbox: OutboxService,
         default_language: str,
         *,
         concurrency: int = CONCURRENCY,
         batch: int = BATCH,
     ) -> None:
-        self.bot = bot
-        self.work = work
+        self.presenter = presenter
         self.outbox = outbox
         self.default_language = default_language
         self.concurrency = concurrency
@@ -193,21 +187,10 @@ class OutboxSender:
     async def send(self, item: Delivery) -> tuple[SendResult, str]:
         """One send; what came of it (and the error to keep), never an exception."""
         try:
-            text, keyboard = render_delivery(item, self.default_language)
-            extra: dict[str, Any] = {}
-            if item.bulk and self.bot.rate_limiter is not None:
-                extra["rate_limit_args"] = {"bulk": True}
-            with bulk_lane(item.bulk):  # its own connections: never those answers need
-                await self.bot.send_message(
-                    item.recipient,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup(keyboard),
-                    **extra,
-                )
-        except Forbidden:
+            screen = render_delivery(item, self.default_language)
+            await self.presenter.post(item.recipient, screen, bulk=item.bulk)
+        except Forbidden:  # the presenter has marked them blocked
             log.info("user %s blocked the bot: outbox row %s not sent", item.recipient, item.row_id)
-            await self.work.mark_blocked(item.recipient)
             self.report.blocked += 1
             return SendResult.BLOCKED, "blocked by the user"
         except BadRequest as exc:  # e.g. an operator who never opened the bot: chat not found

@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import callbacks, render
-from handlers.delivery import send, toast
 from handlers.deps import Services, meet, services
 from handlers.operator.access import operator_or_refuse
 from handlers.render import esc
@@ -38,7 +37,7 @@ async def show_score(update: Update, context: Context) -> None:
     me = await meet(update, context)
     deps = services(context)
     scores = await quality(context).score(me.id)
-    await send(context.bot, deps.work, me.id, (score_text(scores, me.language, deps), None))
+    await deps.presenter.say(me.id, score_text(scores, me.language, deps))
 
 
 def score_text(scores: list[PackScore], language: str, deps: Services) -> str:
@@ -69,32 +68,21 @@ async def dispute(update: Update, context: Context) -> None:
     deps = services(context)
     parsed = callbacks.parse_dispute(query.data)
     if parsed is None:
-        await toast(context.bot, query.id, t(deps.default_language, "invalid_toast"))
+        await deps.presenter.toast(query, t(deps.default_language, "invalid_toast"))
         return
     me = await deps.work.worker(query.from_user.id)
     lang = me.language if me else deps.default_language
     outcome = await disputes(context).open_dispute(query.from_user.id, parsed.assignment_id)
     if outcome is DisputeOutcome.NOT_ALLOWED:
         log.warning("refused dispute %r from user %s", query.data, query.from_user.id)
-        await toast(context.bot, query.id, t(lang, "dispute_not_allowed_toast"))
+        await deps.presenter.toast(query, t(lang, "dispute_not_allowed_toast"))
         return
     if outcome is DisputeOutcome.ALREADY:
-        await toast(context.bot, query.id, t(lang, "dispute_already_toast"))
+        await deps.presenter.toast(query, t(lang, "dispute_already_toast"))
         return
-    await toast(context.bot, query.id, t(lang, "dispute_sent_toast"))
-    if query.message is not None:
-        await _drop_keyboard(context, query)
-    await send(context.bot, deps.work, query.from_user.id, (t(lang, "dispute_sent"), None))
-
-
-async def _drop_keyboard(context: Context, query: CallbackQuery) -> None:
-    assert query.message is not None
-    try:
-        await context.bot.edit_message_reply_markup(
-            query.message.chat.id, query.message.message_id, reply_markup=None
-        )
-    except Exception as exc:  # the text stays readable either way
-        log.info("keyboard not removed: %s", exc)
+    await deps.presenter.toast(query, t(lang, "dispute_sent_toast"))
+    await deps.presenter.drop_keyboard(query.message)
+    await deps.presenter.say(query.from_user.id, t(lang, "dispute_sent"))
 
 
 async def save_comment(update: Update, context: Context, awaited: AwaitedReply) -> None:
@@ -106,7 +94,7 @@ async def save_comment(update: Update, context: Context, awaited: AwaitedReply) 
     me = await meet(update, context)
     deps = services(context)
     await disputes(context).comment(awaited.ref, message.text)
-    await send(context.bot, deps.work, user.id, (t(me.language, "comment_saved"), None))
+    await deps.presenter.say(user.id, t(me.language, "comment_saved"))
 
 
 async def take_rejection_reason(update: Update, context: Context, awaited: AwaitedReply) -> None:
@@ -120,9 +108,7 @@ async def take_rejection_reason(update: Update, context: Context, awaited: Await
     deps = services(context)
     result = await disputes(context).reject(awaited.ref, message.text)
     key = "op_done" if result.ok else "op_failed"
-    await send(
-        context.bot, deps.work, user.id, (t(me.language, key, message=esc(result.message)), None)
-    )
+    await deps.presenter.say(user.id, t(me.language, key, message=esc(result.message)))
 
 
 async def list_disputes(update: Update, context: Context) -> None:
@@ -139,16 +125,16 @@ async def list_disputes(update: Update, context: Context) -> None:
         text = t(lang, "op_no_disputes")
         if flagged:
             text += "\n" + ", ".join(esc(f"{item.pack_id}/{item.task_id}") for item in flagged)
-        await send(context.bot, deps.work, user.id, (text, None))
+        await deps.presenter.say(user.id, text)
         return
     names = ", ".join(esc(f"{item.pack_id}/{item.task_id}") for item in flagged) or "-"
     header = t(lang, "op_disputes_header", n=len(views), flagged=names)
-    await send(context.bot, deps.work, user.id, (header, None))
+    await deps.presenter.say(user.id, header)
     for view in views[:DISPUTES_SHOWN]:
-        await send(context.bot, deps.work, user.id, dispute_screen(view, lang))
+        await deps.presenter.say(user.id, dispute_screen(view, lang))
     if len(views) > DISPUTES_SHOWN:
         more = t(lang, "op_more", n=len(views) - DISPUTES_SHOWN)
-        await send(context.bot, deps.work, user.id, (more, None))
+        await deps.presenter.say(user.id, more)
 
 
 def dispute_screen(view: DisputeView, language: str) -> render.Screen:
@@ -187,7 +173,7 @@ async def review(update: Update, context: Context) -> None:
     parsed = callbacks.parse_review(query.data)
     if parsed is None or query.from_user.id not in deps.operator_ids:
         log.warning("refused review %r from user %s", query.data, query.from_user.id)
-        await toast(context.bot, query.id, t(deps.default_language, "invalid_toast"))
+        await deps.presenter.toast(query, t(deps.default_language, "invalid_toast"))
         return
     me = await deps.work.worker(query.from_user.id)
     lang = me.language if me else deps.default_language
@@ -197,24 +183,18 @@ async def review(update: Update, context: Context) -> None:
     # the reason only while the dispute is open.
     if parsed.action == "reject":
         asked = await service.ask_reason(query.from_user.id, parsed.dispute_id)
-        await toast(context.bot, query.id, None)
+        await deps.presenter.toast(query)
         if asked.ok:
             text = t(lang, "op_reason_prompt", id=parsed.dispute_id)
         else:
             text = t(lang, "op_failed", message=esc(asked.message))
-        await send(context.bot, deps.work, query.from_user.id, (text, None))
+        await deps.presenter.say(query.from_user.id, text)
         return
     if parsed.action == "retire":
         result = await service.accept(parsed.dispute_id, retire=True)
     else:
         result = await service.accept(parsed.dispute_id)
     key = "op_done" if result.ok else "op_failed"
-    await toast(context.bot, query.id, None)
-    if query.message is not None:
-        await _drop_keyboard(context, query)
-    await send(
-        context.bot,
-        deps.work,
-        query.from_user.id,
-        (t(lang, key, message=esc(result.message)), None),
-    )
+    await deps.presenter.toast(query)
+    await deps.presenter.drop_keyboard(query.message)
+    await deps.presenter.say(query.from_user.id, t(lang, key, message=esc(result.message)))

@@ -1,9 +1,12 @@
-"""Screens: the texts and keyboards a worker sees. Operator text is always escaped."""
+"""Screens: the texts and keyboards a worker sees (a media task's too: `MediaScreen`), built
+here and shown by the presenter (handlers/presenter/). Operator text is always escaped; every
+screen fits Telegram's limits (tasks/telegram_limits.py)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from html import escape, unescape
 from zoneinfo import ZoneInfo
@@ -11,13 +14,14 @@ from zoneinfo import ZoneInfo
 from handlers.callbacks import answer_data, dispute_data, done_data, skip_data, toggle_data
 from handlers.texts import t
 from tasks.answer_types import text as text_type
+from tasks.media import TaskMedia
 from tasks.money import format_amount
 from tasks.quality.news import Decision, Feedback, News, Points
+from tasks.telegram_limits import BUTTONS_PER_ROW, CAPTION_UNITS, MESSAGE_UNITS, utf16_units
 from tasks.work_results import NoTask, PackSummary, TaskCard
 
 INSTRUCTIONS_SHOWN = 300  # characters of the pack's instructions repeated in each task message
 TITLE_SHOWN = 200  # a pack title's own limit: shortened only to make room for the task
-MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, after entities are parsed
 PACKS_LIST_BUDGET = 2400  # of the welcome screen's 4,096 (the rules take about 1,000)
 _TAG = re.compile(r"<[^>]*>")
 TWO_PER_ROW_MAX = 16  # option labels up to this length sit two to a row
@@ -36,8 +40,8 @@ def shorten(text: str, limit: int) -> str:
 
 
 # A keyboard as rows of (label, callback_data): plain tuples, turned into Telegram's JSON at the
-# edge (delivery.py). Building PTB objects for every task costs more CPU than the rest of the
-# answer path's rendering.
+# edge (handlers/presenter/keyboards.py). Building PTB objects for every task costs more CPU
+# than the rest of the answer path's rendering.
 Button = tuple[str, str]
 Keyboard = tuple[tuple[Button, ...], ...]
 Screen = tuple[str, Keyboard | None]
@@ -48,7 +52,7 @@ def task_screen(
     language: str,
     notice: str | None = None,
     zone: tzinfo | None = None,
-    limit: int = MESSAGE_LIMIT,
+    limit: int = MESSAGE_UNITS,
 ) -> Screen:
     """The task, its options and Skip. Fits Telegram's 4,096 characters whatever the pack holds
     (`limit`: 1,024 for a media task's caption, whose text the pack load keeps short): the
@@ -115,14 +119,15 @@ def task_body(card: TaskCard, language: str) -> tuple[str, str | None]:
 
 
 def task_keyboard(card: TaskCard, language: str) -> Keyboard:
-    """The task's buttons: options (two to a row when short), a rating's scale in one row,
-    multi_choice's toggles with their check marks and Done; Skip last. A text task has Skip
-    only: the answer is a message."""
+    """The task's buttons: options (two to a row when short), a rating's scale in one row (in
+    even rows past Telegram's BUTTONS_PER_ROW), multi_choice's toggles with their check marks
+    and Done; Skip last. A text task has Skip only: the answer is a message."""
     pack = card.pack
     aid = card.assignment_id
     rows: list[list[Button]] = []
     if pack.type == "rating":
-        rows.append([(option.id, answer_data(aid, i)) for i, option in enumerate(pack.options)])
+        scale = [(option.id, answer_data(aid, i)) for i, option in enumerate(pack.options)]
+        rows += [scale] if len(scale) <= BUTTONS_PER_ROW else _even_rows(scale)
     elif pack.type == "multi_choice":
         toggles = [
             (
@@ -142,14 +147,22 @@ def task_keyboard(card: TaskCard, language: str) -> Keyboard:
     return tuple(tuple(row) for row in rows)
 
 
+def _even_rows(buttons: list[Button]) -> list[list[Button]]:
+    """Buttons too many for one row (Telegram's BUTTONS_PER_ROW) in rows of even length: a
+    10-point scale in two rows of 5."""
+    count = len(buttons)
+    rows = -(-count // BUTTONS_PER_ROW)
+    width = -(-count // rows)
+    return [buttons[i : i + width] for i in range(0, count, width)]
+
+
 def visible_length(html_text: str) -> int:
     """What Telegram counts against its limits: the text once the HTML is parsed, in UTF-16
     code units (an emoji outside the BMP counts two), leading and trailing space trimmed."""
-    plain = unescape(_TAG.sub("", html_text)).strip()
-    return len(plain.encode("utf-16-le", "surrogatepass")) // 2
+    return utf16_units(unescape(_TAG.sub("", html_text)).strip())
 
 
-def first_that_fits(full: str, *shorter: Callable[[], str], limit: int = MESSAGE_LIMIT) -> str:
+def first_that_fits(full: str, *shorter: Callable[[], str], limit: int = MESSAGE_UNITS) -> str:
     """`full` if Telegram would take it, else the first shorter version that fits (the last
     one is built to always fit)."""
     if 2 * len(full) <= limit:
@@ -177,6 +190,79 @@ def no_task_screen(
     if reason.news:
         text = f"{news_text(reason.news, language, zone)}\n\n{text}"
     return (f"{notice}\n\n{text}" if notice else text), None
+
+
+# -- a task with media: an image, an audio file or a voice note, the task as its caption --------
+
+
+@dataclass(frozen=True)
+class MediaScreen:
+    """A task shown as a media message: the media, the caption (HTML) and the buttons."""
+
+    media: TaskMedia
+    caption: str
+    keyboard: Keyboard | None
+    pack_pk: int
+    instructions: str | None  # the whole instructions, when the caption cannot hold them
+    fallback: Callable[[], Screen]  # shown if the media cannot be sent: text and Skip only
+    assignment_id: int = 0
+    # The screen of what the worker gets instead when this media cannot be shown (same
+    # language, notice and zone).
+    following: Callable[[TaskCard | NoTask], AnyScreen] | None = None
+
+
+AnyScreen = Screen | MediaScreen
+
+
+def next_screen(
+    following: TaskCard | NoTask,
+    language: str,
+    notice: str | None,
+    zone: tzinfo | None = None,
+) -> AnyScreen:
+    """What a worker is shown next: a task (with its media, if any) or why there is none."""
+    if isinstance(following, TaskCard):
+        if following.media is not None:
+            return media_task_screen(following, language, notice, zone)
+        return task_screen(following, language, notice, zone)
+    return no_task_screen(following, language, notice, zone)
+
+
+def media_task_screen(
+    card: TaskCard, language: str, notice: str | None, zone: tzinfo | None = None
+) -> MediaScreen:
+    """The task as a media message: its text in the caption (Telegram's 1,024 units), the
+    whole instructions in a message of their own when the caption cannot hold them."""
+    assert card.media is not None
+    caption, keyboard = task_screen(card, language, notice, zone, limit=CAPTION_UNITS)
+    pack = card.pack
+    instructions = None
+    if len(pack.instructions) > INSTRUCTIONS_SHOWN:
+        instructions = t(
+            language,
+            "media_instructions",
+            title=esc(pack.title),
+            instructions=esc(pack.instructions),
+        )
+
+    def fallback() -> Screen:  # built only when needed: the answer path renders once
+        text, _ = task_screen(card, language, notice, zone)
+        skip_only = keyboard[-1:] if keyboard else None
+        return f"{text}\n\n{t(language, 'media_unavailable')}", skip_only
+
+    def following(instead: TaskCard | NoTask) -> AnyScreen:
+        return next_screen(instead, language, notice, zone)
+
+    return MediaScreen(
+        card.media,
+        caption,
+        keyboard,
+        pack.pk,
+        instructions,
+        fallback,
+        card.assignment_id,
+        following,
+    )
 
 
 # -- quality: feedback and standing ----------------------------------------------------------

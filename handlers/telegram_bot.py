@@ -1,4 +1,6 @@
-"""The bot object: PTB's ExtBot with a lean edit for the answer path."""
+"""The bot object: PTB's ExtBot with a lean edit for the answer path (called by the presenter,
+handlers/presenter/, the one module that shows anything in a chat), streamed file downloads and
+the raw getUpdates of the durable inbox."""
 
 from __future__ import annotations
 
@@ -124,7 +126,7 @@ class WorkBot(ExtBot[Any]):
     ) -> None:
         """editMessageText that does not build a Message from Telegram's reply (nothing reads
         it): about 6% of the bot's CPU per answer. `reply_markup` is already JSON. Errors raise as
-        with edit_message_text."""
+        with edit_message_text. Only the presenter calls it (tests/unit/test_layering.py)."""
         data: dict[str, Any] = {
             "chat_id": chat_id,
             "message_id": message_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import tzinfo
 from html import escape
 from typing import Any
 
@@ -12,25 +11,15 @@ from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from handlers import render
-from handlers.delivery import edit, send, toast
 from handlers.deps import meet, meet_with_packs, services
 from handlers.earnings import expected_rate_text
-from handlers.media import AnyScreen, screen_for, show, show_in_place
+from handlers.render import next_screen
 from handlers.texts import t
 from tasks.money import format_amount
-from tasks.work_results import AnswerResult, NoTask, Outcome, TaskCard
+from tasks.work_results import AnswerResult, Outcome
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-
-
-def next_screen(
-    result_next: TaskCard | NoTask,
-    language: str,
-    notice: str | None,
-    zone: tzinfo | None = None,
-) -> AnyScreen:
-    return screen_for(result_next, language, notice, zone)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -48,12 +37,12 @@ async def start(update: Update, context: Context) -> None:
             name=escape(user.first_name, quote=False),
             packs=render.packs_list(packs, lang, rates),
         )
-        await send(context.bot, deps.work, user.id, (text, None))
+        await deps.presenter.say(user.id, text)
         await _push(context, user.id)
         return
     lease = min((p.lease_seconds for p in await deps.work.active_packs()), default=300)
     screen = render.welcome_screen(user.first_name, packs, max(1, lease // 60), lang, rates)
-    await send(context.bot, deps.work, user.id, screen)
+    await deps.presenter.say(user.id, screen)
 
 
 async def _expected_rates(context: Context, language: str) -> dict[str, str]:
@@ -74,7 +63,7 @@ async def _push(context: Context, worker_id: int) -> None:
         return
     worker, following = resumed
     screen = next_screen(following, worker.language, None, deps.zone)
-    await show(context.bot, deps.work, worker_id, screen, None)
+    await deps.presenter.show_task(worker_id, screen)
 
 
 async def next_task(update: Update, context: Context) -> None:
@@ -91,27 +80,25 @@ async def pause(update: Update, context: Context) -> None:
     deps = services(context)
     worker = await deps.work.pause(update.effective_user.id)
     if worker is not None:
-        await send(context.bot, deps.work, worker.id, (t(worker.language, "paused"), None))
+        await deps.presenter.say(worker.id, t(worker.language, "paused"))
 
 
 async def show_help(update: Update, context: Context) -> None:
     """/help: what the buttons and commands do."""
     worker = await meet(update, context)
-    await send(context.bot, services(context).work, worker.id, (t(worker.language, "help"), None))
+    await services(context).presenter.say(worker.id, t(worker.language, "help"))
 
 
 async def choose_language(update: Update, context: Context) -> None:
     """/language: two buttons, Français and English."""
     worker = await meet(update, context)
-    deps = services(context)
-    await send(context.bot, deps.work, worker.id, render.language_screen(worker.language))
+    await services(context).presenter.say(worker.id, render.language_screen(worker.language))
 
 
 async def other_message(update: Update, context: Context) -> None:
     """Anything else: a pointer to /help (and the worker is known to be reachable again)."""
     worker = await meet(update, context)
-    deps = services(context)
-    await send(context.bot, deps.work, worker.id, (t(worker.language, "unknown_command"), None))
+    await services(context).presenter.say(worker.id, t(worker.language, "unknown_command"))
 
 
 async def refuse_button(update: Update, context: Context) -> None:
@@ -119,7 +106,8 @@ async def refuse_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     log.warning("refused callback_data %r from user %s", query.data, query.from_user.id)
-    await toast(context.bot, query.id, t(services(context).default_language, "invalid_toast"))
+    deps = services(context)
+    await deps.presenter.toast(query, t(deps.default_language, "invalid_toast"))
 
 
 async def answer_task(update: Update, context: Context) -> None:
@@ -148,36 +136,37 @@ async def show_result(context: Context, query: CallbackQuery, result: AnswerResu
     """The toast, and the task message edited into what comes next: the two calls go out
     together, neither waits for the other."""
     deps = services(context)
+    presenter = deps.presenter
     lang = result.worker.language if result.worker else deps.default_language
     toast_text, notice = _acknowledgement(result, lang)
     if result.outcome in (Outcome.NOT_YOURS, Outcome.INVALID):
         log.warning(
             "refused %s callback %r from user %s", result.outcome, query.data, query.from_user.id
         )
-    calls: list[Any] = [toast(context.bot, query.id, toast_text)]
+    calls: list[Any] = [presenter.toast(query, toast_text)]
     message = query.message
     if isinstance(message, Message) and result.news:
         # What the answer taught (a check question's answer) stays in the chat, in place of
         # the task (a media task keeps its media, the feedback as caption); the next task
         # comes as a new message below it.
         taught = render.news_screen(result.news, lang, deps.zone)
-        calls.append(show_in_place(context.bot, deps.work, message.chat.id, taught, message))
+        calls.append(presenter.show_in_place(message.chat.id, taught, message))
         await asyncio.gather(*calls)
         if result.next is not None:
             screen = next_screen(result.next, lang, None, deps.zone)
-            await show(context.bot, deps.work, message.chat.id, screen, None)
+            await presenter.show_task(message.chat.id, screen)
         return
     if isinstance(message, Message):
         if result.next is not None:
             screen = next_screen(result.next, lang, notice, deps.zone)
-            calls.append(show(context.bot, deps.work, message.chat.id, screen, message))
+            calls.append(presenter.show_task(message.chat.id, screen, message))
         elif result.outcome is Outcome.EXPIRED:
             expired = (t(lang, "expired"), None)
-            calls.append(show_in_place(context.bot, deps.work, message.chat.id, expired, message))
+            calls.append(presenter.show_in_place(message.chat.id, expired, message))
     elif message is not None:
         if result.next is not None:
             screen = next_screen(result.next, lang, notice, deps.zone)
-            calls.append(show(context.bot, deps.work, message.chat.id, screen, None))
+            calls.append(presenter.show_task(message.chat.id, screen))
     await asyncio.gather(*calls)
 
 
@@ -210,25 +199,20 @@ async def consent(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     deps = services(context)
+    presenter = deps.presenter
     consented = await deps.work.consent(query.from_user.id)
     if consented is None:
-        await toast(context.bot, query.id, t(deps.default_language, "start_first_toast"))
+        await presenter.toast(query, t(deps.default_language, "start_first_toast"))
         return
     worker, following = consented
     lang = worker.language
     if following is None:  # a second press on the same button
-        await toast(context.bot, query.id, None)
+        await presenter.toast(query)
         return
-    await toast(context.bot, query.id, t(lang, "consent_thanks"))
-    if query.message is not None:
-        try:
-            await context.bot.edit_message_reply_markup(
-                query.message.chat.id, query.message.message_id, reply_markup=None
-            )
-        except Exception as exc:  # the rules stay readable either way
-            log.info("consent keyboard not removed: %s", exc)
+    await presenter.toast(query, t(lang, "consent_thanks"))
+    await presenter.drop_keyboard(query.message)  # the rules stay readable
     screen = next_screen(following, lang, None, deps.zone)
-    await show(context.bot, deps.work, worker.id, screen, None)
+    await presenter.show_task(worker.id, screen)
 
 
 async def start_new_work(update: Update, context: Context) -> None:
@@ -237,13 +221,13 @@ async def start_new_work(update: Update, context: Context) -> None:
     assert query is not None
     deps = services(context)
     resumed = await deps.work.resume(query.from_user.id)
-    await toast(context.bot, query.id, None)
+    await deps.presenter.toast(query)
     if resumed is None or query.message is None:
         return
     worker, following = resumed
     screen = next_screen(following, worker.language, None, deps.zone)
     old = query.message if isinstance(query.message, Message) else None
-    await show(context.bot, deps.work, query.message.chat.id, screen, old)
+    await deps.presenter.show_task(query.message.chat.id, screen, old)
 
 
 async def set_language(update: Update, context: Context) -> None:
@@ -252,10 +236,10 @@ async def set_language(update: Update, context: Context) -> None:
     assert query is not None and context.match is not None
     deps = services(context)
     worker = await deps.work.set_language(query.from_user.id, context.match[1])
-    await toast(context.bot, query.id, None)
+    await deps.presenter.toast(query)
     if worker is not None and query.message is not None:
         screen = (t(worker.language, "language_set"), None)
-        await edit(context.bot, deps.work, query.message.chat.id, query.message.message_id, screen)
+        await deps.presenter.show_in_place(query.message.chat.id, screen, query.message)
 
 
 async def membership_changed(update: Update, context: Context) -> None:

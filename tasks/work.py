@@ -26,14 +26,7 @@ from tasks import answer_types
 from tasks.answer_types import Given, NotText, Nudge, Pick, Reply, Selection, multi_choice
 from tasks.clock import Clock
 from tasks.conversation import ReplyKind, take_reply
-from tasks.media import (
-    MEDIA_FAILURES,
-    InstructionsOnce,
-    MediaCache,
-    ShownTasks,
-    TaskMedia,
-    from_stored,
-)
+from tasks.media import MEDIA_FAILURES, TaskMedia, from_stored
 from tasks.outbox import requeue_held
 from tasks.pack_cache import PackCache
 from tasks.packs import PackInfo
@@ -88,9 +81,6 @@ class WorkService:
         self.clock = clock or Clock()
         self.packs = PackCache()
         self.quality = QualityControl(rng)
-        self.media = MediaCache(db, self.clock)  # file_ids of uploaded media (tasks/media.py)
-        self.instructions = InstructionsOnce(self.clock)
-        self.shown = ShownTasks()  # the message showing each worker's task (handlers/media.py)
 
     def forget_packs(self) -> None:
         """Packs changed (loaded, paused, closed): read them again at the next pick."""

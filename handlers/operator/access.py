@@ -23,10 +23,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handlers.delivery import send, toast
 from handlers.deps import meet, services
 from handlers.texts import t
 from tasks.conversation import ACTION_SECONDS, Action
@@ -64,7 +62,7 @@ async def operator_or_refuse(update: Update, context: Context, what: str) -> int
     if user is None:
         return None
     worker = await meet(update, context)
-    await send(context.bot, services(context).work, user.id, (t(worker.language, "help"), None))
+    await services(context).presenter.say(user.id, t(worker.language, "help"))
     return None
 
 
@@ -85,7 +83,7 @@ async def press_operator_button(update: Update, context: Context) -> None:
     assert query is not None
     presser = query.from_user.id
     if not is_operator(context, presser):
-        await toast(context.bot, query.id, None)
+        await services(context).presenter.toast(query)
         await operator_or_refuse(update, context, f"button {query.data!r}")
         return
     match = OPERATOR_BUTTON.match(query.data or "")
@@ -96,22 +94,9 @@ async def press_operator_button(update: Update, context: Context) -> None:
     handler = context.bot_data.get(BUTTONS_KEY, {}).get(action.kind) if action else None
     if action is None or handler is None or match is None:
         log.info("operator %s pressed an expired or foreign button %r", presser, query.data)
-        await toast(context.bot, query.id, t(lang, "op_expired_button"))
+        await services(context).presenter.toast(query, t(lang, "op_expired_button"))
         return
     await handler(update, context, action, match[1])
-
-
-async def drop_keyboard(context: Context, update: Update) -> None:
-    """A one-shot question answered: its buttons go (the text stays readable)."""
-    query = update.callback_query
-    if query is None or query.message is None:
-        return
-    try:
-        await context.bot.edit_message_reply_markup(
-            query.message.chat.id, query.message.message_id, reply_markup=None
-        )
-    except TelegramError as exc:
-        log.info("keyboard not removed: %s", exc)
 
 
 async def answer_once(update: Update, context: Context, action: Action, token: str) -> str:
@@ -119,6 +104,7 @@ async def answer_once(update: Update, context: Context, action: Action, token: s
     acknowledged, its buttons gone. Returns the operator's language for what follows."""
     query = update.callback_query
     assert query is not None
-    await toast(context.bot, query.id, None)
-    await drop_keyboard(context, update)
+    presenter = services(context).presenter
+    await presenter.toast(query)
+    await presenter.drop_keyboard(query.message)
     return await operator_language(context, action.operator_id)

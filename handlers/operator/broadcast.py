@@ -9,7 +9,6 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.delivery import send
 from handlers.deps import services
 from handlers.operator.access import (
     Action,
@@ -44,17 +43,15 @@ async def ask_to_broadcast(update: Update, context: Context) -> None:
     lang = await operator_language(context, operator)
     text = _text_of(update)
     if not text:
-        await send(
-            context.bot, deps.work, operator, (t(lang, "op_usage", usage="/broadcast TEXT"), None)
-        )
+        await deps.presenter.say(operator, t(lang, "op_usage", usage="/broadcast TEXT"))
         return
     if len(text) > MAX_BROADCAST:
         reply = t(lang, "broadcast_too_long", n=len(text), max=MAX_BROADCAST)
-        await send(context.bot, deps.work, operator, (reply, None))
+        await deps.presenter.say(operator, reply)
         return
     audience = await deps.operators.broadcasts.audience()
     if audience == 0:
-        await send(context.bot, deps.work, operator, (t(lang, "broadcast_nobody"), None))
+        await deps.presenter.say(operator, t(lang, "broadcast_nobody"))
         return
     send_data, cancel_data = await issue(
         context, operator, ("broadcast_send", text), ("dismiss",), one_shot=True
@@ -66,7 +63,7 @@ async def ask_to_broadcast(update: Update, context: Context) -> None:
         ),
     )
     preview = t(lang, "broadcast_confirm", n=audience, text=esc(text))
-    await send(context.bot, deps.work, operator, (preview, keyboard))
+    await deps.presenter.say(operator, (preview, keyboard))
 
 
 async def send_broadcast(update: Update, context: Context, action: Action, token: str) -> None:
@@ -76,6 +73,4 @@ async def send_broadcast(update: Update, context: Context, action: Action, token
     deps = services(context)
     queued = await deps.operators.broadcasts.send(action.operator_id, str(action.args[0]))
     log.info("operator %s broadcast to %d workers", action.operator_id, queued)
-    await send(
-        context.bot, deps.work, action.operator_id, (t(lang, "broadcast_queued", n=queued), None)
-    )
+    await deps.presenter.say(action.operator_id, t(lang, "broadcast_queued", n=queued))

@@ -13,7 +13,6 @@ from telegram import InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handlers.delivery import send, toast
 from handlers.deps import services
 from handlers.incidents import logged
 from handlers.operator.access import Action, issue, operator_language, operator_or_refuse
@@ -21,11 +20,11 @@ from handlers.operator.help import megabytes
 from handlers.render import esc
 from handlers.texts import t
 from tasks.export import UnknownPack, check_pack, export_pack
+from tasks.telegram_limits import DOCUMENT_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-MAX_DOCUMENT = 50 * 1024 * 1024  # Telegram's limit on a document a bot sends
 CHOICES = (
     ("export_results_csv", "csv", False),
     ("export_results_jsonl", "jsonl", False),
@@ -42,7 +41,7 @@ async def export_command(update: Update, context: Context) -> None:
     lang = await operator_language(context, operator)
     if not context.args or len(context.args) != 1:
         text = t(lang, "op_usage", usage="/export PACK")
-        await send(context.bot, services(context).work, operator, (text, None))
+        await services(context).presenter.say(operator, text)
         return
     await export_choice(context, operator, context.args[0])
 
@@ -53,9 +52,7 @@ async def export_choice(context: Context, operator: int, pack_id: str) -> None:
     try:
         await check_pack(deps.work.db, pack_id)
     except UnknownPack:
-        await send(
-            context.bot, deps.work, operator, (t(lang, "op_no_pack", pack=esc(pack_id)), None)
-        )
+        await deps.presenter.say(operator, t(lang, "op_no_pack", pack=esc(pack_id)))
         return
     data = await issue(
         context, operator, *[("export_file", pack_id, fmt, raw) for _, fmt, raw in CHOICES]
@@ -63,14 +60,14 @@ async def export_choice(context: Context, operator: int, pack_id: str) -> None:
     buttons = [(t(lang, key), item) for (key, _, _), item in zip(CHOICES, data, strict=True)]
     keyboard = (tuple(buttons[:2]), tuple(buttons[2:]))
     text = t(lang, "export_choose", pack=esc(pack_id))
-    await send(context.bot, deps.work, operator, (text, keyboard))
+    await deps.presenter.say(operator, (text, keyboard))
 
 
 async def send_export(update: Update, context: Context, action: Action, token: str) -> None:
     """A format button: the file, written then sent as a document."""
     query = update.callback_query
     assert query is not None
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     deps = services(context)
     operator = action.operator_id
     lang = await operator_language(context, operator)
@@ -84,14 +81,13 @@ async def send_export(update: Update, context: Context, action: Action, token: s
             with path.open("w", encoding="utf-8", newline="") as out:
                 count = await export_pack(deps.work.db, pack_id, out, fmt=fmt, raw=raw)  # type: ignore[arg-type]
         except UnknownPack:
-            await send(
-                context.bot, deps.work, operator, (t(lang, "op_no_pack", pack=esc(pack_id)), None)
-            )
+            await deps.presenter.say(operator, t(lang, "op_no_pack", pack=esc(pack_id)))
             return
         size = path.stat().st_size
-        if size > MAX_DOCUMENT:
-            text = t(lang, "export_too_big", size=megabytes(size), limit=megabytes(MAX_DOCUMENT))
-            await send(context.bot, deps.work, operator, (text, None))
+        if size > DOCUMENT_UPLOAD_BYTES:
+            limit = megabytes(DOCUMENT_UPLOAD_BYTES)
+            text = t(lang, "export_too_big", size=megabytes(size), limit=limit)
+            await deps.presenter.say(operator, text)
             return
         caption = t(
             lang,
@@ -103,10 +99,10 @@ async def send_export(update: Update, context: Context, action: Action, token: s
         with path.open("rb") as handle:
             document = InputFile(handle, filename=path.name, read_file_handle=False)
             try:
-                await context.bot.send_document(operator, document, caption=caption)
+                await deps.presenter.show_file(operator, document, caption)
             except TelegramError as exc:  # a sentence for the operator, the details logged
                 ref = logged(log, exc, "export of %s to operator %s not sent", pack_id, operator)
                 text = t(lang, "export_failed", ref=ref)
-                await send(context.bot, deps.work, operator, (text, None))
+                await deps.presenter.say(operator, text)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

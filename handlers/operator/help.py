@@ -11,7 +11,6 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from handlers import worker
-from handlers.delivery import send
 from handlers.deps import KEY, Services, meet, services
 from handlers.operator.access import is_operator
 from handlers.texts import t
@@ -50,7 +49,7 @@ async def show_help(update: Update, context: Context) -> None:
     await refresh_menu(context.bot_data, context.bot, user.id, me.language)
     limit = megabytes(services(context).operators.upload_limit)
     text = t(me.language, "op_help", limit=limit) + "\n\n" + t(me.language, "help")
-    await send(context.bot, services(context).work, user.id, (text, None))
+    await services(context).presenter.say(user.id, text)
 
 
 def menu(language: str) -> list[BotCommand]:

@@ -7,12 +7,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import render
-from handlers.delivery import send, toast
 from handlers.deps import services
 from handlers.operator.access import (
     Action,
     answer_once,
-    drop_keyboard,
     issue,
     operator_language,
     operator_or_refuse,
@@ -41,16 +39,16 @@ async def list_packs(update: Update, context: Context) -> None:
     await refresh_menu(context.bot_data, context.bot, operator, lang)
     lines = await deps.operators.packs.overview()
     if not lines:
-        await send(context.bot, deps.work, operator, (t(lang, "packs_none"), None))
+        await deps.presenter.say(operator, t(lang, "packs_none"))
         return
     header = t(lang, "packs_header", n=len(lines))
     if len(lines) > PACKS_SHOWN:
         header += "\n" + t(lang, "packs_more", shown=PACKS_SHOWN)
-    await send(context.bot, deps.work, operator, (header, None))
+    await deps.presenter.say(operator, header)
     for line in lines[-PACKS_SHOWN:]:
         text = pack_line_text(line, lang)
         keyboard = await pack_keyboard(context, operator, line, lang)
-        await send(context.bot, deps.work, operator, (text, keyboard))
+        await deps.presenter.say(operator, (text, keyboard))
 
 
 async def pack_keyboard(context: Context, operator: int, line: PackLine, lang: str) -> Keyboard:
@@ -129,18 +127,18 @@ _LINE_FIELDS = (
 async def show_details(update: Update, context: Context, action: Action, token: str) -> None:
     query = update.callback_query
     assert query is not None
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     deps = services(context)
     lang = await operator_language(context, action.operator_id)
     pack_id = str(action.args[0])
     line = await deps.operators.packs.line(pack_id)
     if line is None:
         text = t(lang, "op_no_pack", pack=esc(pack_id))
-        await send(context.bot, deps.work, action.operator_id, (text, None))
+        await deps.presenter.say(action.operator_id, text)
         return
     text = t(lang, "pack_details", **_figures(line, lang)) + _media_off(line, lang)
     keyboard = await pack_keyboard(context, action.operator_id, line, lang)
-    await send(context.bot, deps.work, action.operator_id, (text, keyboard))
+    await deps.presenter.say(action.operator_id, (text, keyboard))
 
 
 async def pause_pack(update: Update, context: Context, action: Action, token: str) -> None:
@@ -154,14 +152,15 @@ async def resume_pack(update: Update, context: Context, action: Action, token: s
 async def close_pack(update: Update, context: Context, action: Action, token: str) -> None:
     """The confirmation's Yes: closed for good (the question is answered once: a Cancel
     pressed after it does nothing)."""
-    await drop_keyboard(context, update)
+    assert update.callback_query is not None
+    await services(context).presenter.drop_keyboard(update.callback_query.message)
     await _change(update, context, action, "close")
 
 
 async def ask_to_close(update: Update, context: Context, action: Action, token: str) -> None:
     query = update.callback_query
     assert query is not None
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     lang = await operator_language(context, action.operator_id)
     pack_id = str(action.args[0])
     yes, cancel = await issue(
@@ -169,21 +168,19 @@ async def ask_to_close(update: Update, context: Context, action: Action, token: 
     )
     keyboard = (((t(lang, "pack_close_yes"), yes), (t(lang, "up_cancel_button"), cancel)),)
     text = t(lang, "pack_close_confirm", pack=esc(pack_id))
-    await send(context.bot, services(context).work, action.operator_id, (text, keyboard))
+    await services(context).presenter.say(action.operator_id, (text, keyboard))
 
 
 async def dismiss(update: Update, context: Context, action: Action, token: str) -> None:
     """A Cancel button: nothing changes; the question's buttons go."""
     lang = await answer_once(update, context, action, token)
-    await send(
-        context.bot, services(context).work, action.operator_id, (t(lang, "up_cancelled"), None)
-    )
+    await services(context).presenter.say(action.operator_id, t(lang, "up_cancelled"))
 
 
 async def _change(update: Update, context: Context, action: Action, verb: str) -> None:
     query = update.callback_query
     assert query is not None
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     deps = services(context)
     lang = await operator_language(context, action.operator_id)
     pack_id = str(action.args[0])
@@ -200,12 +197,12 @@ async def _change(update: Update, context: Context, action: Action, verb: str) -
         text = t(lang, "pack_closed_stays", pack=pack)
     else:
         text = t(lang, "pack_already", pack=pack, status=t(lang, f"status_{change.before}"))
-    await send(context.bot, deps.work, action.operator_id, (text, None))
+    await deps.presenter.say(action.operator_id, text)
 
 
 async def export_from_list(update: Update, context: Context, action: Action, token: str) -> None:
     """The Export button of /packs: the format and kind buttons of /export."""
     query = update.callback_query
     assert query is not None
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     await export_choice(context, action.operator_id, str(action.args[0]))

@@ -8,7 +8,6 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import render
-from handlers.delivery import send
 from handlers.deps import services
 from handlers.operator.access import operator_language, operator_or_refuse
 from handlers.operator.chart import draw_stats
@@ -29,19 +28,15 @@ async def show_stats(update: Update, context: Context) -> None:
     deps = services(context)
     lang = await operator_language(context, operator)
     if not context.args or len(context.args) != 1:
-        await send(
-            context.bot, deps.work, operator, (t(lang, "op_usage", usage="/stats PACK"), None)
-        )
+        await deps.presenter.say(operator, t(lang, "op_usage", usage="/stats PACK"))
         return
     pack_id = context.args[0]
     stats = await deps.operators.packs.stats(pack_id)
     if stats is None:
-        await send(
-            context.bot, deps.work, operator, (t(lang, "op_no_pack", pack=esc(pack_id)), None)
-        )
+        await deps.presenter.say(operator, t(lang, "op_no_pack", pack=esc(pack_id)))
         return
     png = await asyncio.to_thread(draw_stats, stats, lang)
-    await context.bot.send_photo(operator, png, caption=stats_caption(stats, lang))
+    await deps.presenter.show_photo(operator, png, stats_caption(stats, lang))
 
 
 def stats_caption(stats: PackStats, lang: str) -> str:

@@ -18,23 +18,22 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import render
-from handlers.delivery import send, toast
 from handlers.deps import services
 from handlers.incidents import logged
 from handlers.operator.access import (
     ACTION_SECONDS,
     Action,
-    drop_keyboard,
     issue,
     operator_language,
     operator_or_refuse,
 )
 from handlers.operator.help import megabytes
-from handlers.render import MESSAGE_LIMIT, esc, visible_length
+from handlers.render import esc, visible_length
 from handlers.telegram_bot import LocalFileUnreadable, WorkBot
 from handlers.texts import t
 from tasks.money import format_amount
 from tasks.operator.upload import LoadSummary, UploadCheck, UploadOutcome, upload_problem
+from tasks.telegram_limits import MESSAGE_UNITS
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -144,7 +143,7 @@ def _problem_text(
 
 
 async def _say(context: Context, operator: int, text: str) -> None:
-    await send(context.bot, services(context).work, operator, (text, None))
+    await services(context).presenter.say(operator, text)
 
 
 async def _ask_to_replace(
@@ -166,7 +165,7 @@ async def _ask_to_replace(
         one_shot=True,  # one answer: whichever is pressed first spends both
     )
     keyboard = (((t(lang, "up_replace_button"), replace), (t(lang, "up_cancel_button"), cancel)),)
-    await send(context.bot, services(context).work, operator, (text, keyboard))
+    await services(context).presenter.say(operator, (text, keyboard))
 
 
 async def confirm_replace(update: Update, context: Context, action: Action, token: str) -> None:
@@ -175,7 +174,7 @@ async def confirm_replace(update: Update, context: Context, action: Action, toke
     query = update.callback_query
     assert query is not None
     path, caption = Path(action.args[0]), action.args[1]
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     lang = await operator_language(context, action.operator_id)
     if not path.parent.is_dir():  # removed meanwhile (the temporary folder was cleaned up)
         await _say(context, action.operator_id, t(lang, "op_expired_button"))
@@ -186,7 +185,7 @@ async def confirm_replace(update: Update, context: Context, action: Action, toke
         shutil.rmtree(path.parent, ignore_errors=True)
     if outcome.summary is not None:
         services(context).work.forget_packs()
-    await _close_question(context, update)
+    await services(context).presenter.drop_keyboard(query.message)
     await _say(context, action.operator_id, outcome_text(outcome, lang))
 
 
@@ -196,14 +195,10 @@ async def cancel_replace(update: Update, context: Context, action: Action, token
     query = update.callback_query
     assert query is not None
     shutil.rmtree(Path(action.args[0]).parent, ignore_errors=True)
-    await toast(context.bot, query.id, None)
+    await services(context).presenter.toast(query)
     lang = await operator_language(context, action.operator_id)
-    await _close_question(context, update)
+    await services(context).presenter.drop_keyboard(query.message)
     await _say(context, action.operator_id, t(lang, "up_cancelled"))
-
-
-async def _close_question(context: Context, update: Update) -> None:
-    await drop_keyboard(context, update)
 
 
 def outcome_text(outcome: UploadOutcome, lang: str) -> str:
@@ -233,7 +228,7 @@ def errors_text(outcome: UploadOutcome, lang: str) -> str:
         more = outcome.error_count - shown
         tail = [t(lang, "up_more_errors", n=more)] if more > 0 and shown < len(lines) else []
         text = head + "\n".join(lines[:shown] + tail)
-        if visible_length(text) <= MESSAGE_LIMIT or shown == 0:
+        if visible_length(text) <= MESSAGE_UNITS or shown == 0:
             return text
         shown -= 1
 

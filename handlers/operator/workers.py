@@ -12,7 +12,6 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import render
-from handlers.delivery import send
 from handlers.deps import services
 from handlers.earnings import money
 from handlers.operator.access import (
@@ -52,7 +51,7 @@ async def show_workers(update: Update, context: Context) -> None:
         blocked=counts.blocked,
         recent=counts.answered_last_day,
     )
-    await send(context.bot, deps.work, operator, (text, None))
+    await deps.presenter.say(operator, text)
 
 
 async def show_worker(update: Update, context: Context) -> None:
@@ -64,9 +63,7 @@ async def show_worker(update: Update, context: Context) -> None:
     lang = await operator_language(context, operator)
     args = context.args or []
     if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 18:
-        await send(
-            context.bot, deps.work, operator, (t(lang, "op_usage", usage="/worker ID"), None)
-        )
+        await deps.presenter.say(operator, t(lang, "op_usage", usage="/worker ID"))
         return
     await _send_record(context, operator, int(args[0]), lang)
 
@@ -75,13 +72,11 @@ async def _send_record(context: Context, operator: int, worker_id: int, lang: st
     deps = services(context)
     record = await deps.operators.workers.record(worker_id)
     if record is None:
-        await send(
-            context.bot, deps.work, operator, (t(lang, "worker_unknown", id=worker_id), None)
-        )
+        await deps.presenter.say(operator, t(lang, "worker_unknown", id=worker_id))
         return
     text = worker_text(record, lang, deps.zone)
     keyboard = await _keyboard(context, operator, record, lang)
-    await send(context.bot, deps.work, operator, (text, keyboard))
+    await deps.presenter.say(operator, (text, keyboard))
 
 
 async def _keyboard(context: Context, operator: int, record: WorkerRecord, lang: str) -> Keyboard:
@@ -153,7 +148,7 @@ async def ask_reason(update: Update, context: Context, action: Action, token: st
     await services(context).replies.ask(action.operator_id, kind, worker_id, REASON_SECONDS)
     verb = t(lang, "action_bar" if action.kind == BAR_BUTTON else "action_unbar")
     text = t(lang, "worker_reason_prompt", action=verb, id=worker_id)
-    await send(context.bot, services(context).work, action.operator_id, (text, None))
+    await services(context).presenter.say(action.operator_id, text)
 
 
 async def take_reason(update: Update, context: Context, awaited: AwaitedReply) -> None:
@@ -178,4 +173,4 @@ async def take_reason(update: Update, context: Context, awaited: AwaitedReply) -
         SteerResult.NO_REASON: "worker_no_reason",
         SteerResult.UNKNOWN: "worker_unknown",
     }[result]
-    await send(context.bot, services(context).work, operator, (t(lang, key, id=worker_id), None))
+    await services(context).presenter.say(operator, t(lang, key, id=worker_id))

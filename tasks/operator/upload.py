@@ -27,9 +27,6 @@ from tasks.packs import LoadReport, PackError, load_pack
 from tasks.packs.csvpack import CSV_SUFFIXES, parse_settings
 from tasks.packs.reader import JSONL_SUFFIXES
 
-# Telegram lets a bot download files of up to 20 MB (getFile): the most a pack sent in the chat
-# can be. MAX_PACK_UPLOAD_MB lowers it; bigger packs load with the CLI (`load-pack`, streamed).
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 PACK_SUFFIXES = frozenset({".json", *JSONL_SUFFIXES, *CSV_SUFFIXES})
 
 

@@ -31,6 +31,7 @@ from typing_extensions import TypedDict
 
 from tasks import answer_types
 from tasks.money import CURRENCY_PATTERN, MoneyError, parse_amount, to_micros
+from tasks.telegram_limits import utf16_units
 
 MAX_REWARD = Decimal(1000)
 
@@ -66,17 +67,13 @@ def _not_blank(value: str) -> str:
     return value
 
 
-# Telegram measures texts in UTF-16 code units: an emoji, like any character beyond U+FFFF, is
-# two. The limits below are in those units, so that what passes here can always be sent (a
-# 3,500-emoji text is 7,000 units, past a message's 4,096). Python counts code points; pydantic's
-# max_length (in code points) is a quick first check, since units are never fewer.
+# Telegram measures texts in UTF-16 code units (tasks/telegram_limits.py): an emoji, like any
+# character beyond U+FFFF, is two. The limits below are in those units, so that what passes here
+# can always be sent (a 3,500-emoji text is 7,000 units, past a message's 4,096). Python counts
+# code points; pydantic's max_length (in code points) is a quick first check, since units are
+# never fewer.
 MAX_TEXT_UNITS = 3500
 MAX_EXPLANATION_UNITS = 1000
-
-
-def utf16_units(text: str) -> int:
-    """The length of `text` as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def too_many_units(text: str, limit: int) -> str | None:

@@ -38,7 +38,6 @@ from tasks.packs.format import (
     media_task_content,
     task_content,
     too_many_units,
-    utf16_units,
 )
 from tasks.packs.jsonscan import (
     NOT_AN_OBJECT,
@@ -58,6 +57,7 @@ from tasks.packs.lines import (
     bounded_lines,
     pack_file_problem,
 )
+from tasks.telegram_limits import CAPTION_UNITS, utf16_units
 
 BATCH_SIZE = 5000
 PAUSE_EVERY = 32  # tasks read between two calls of a reader's `pause`
@@ -488,7 +488,7 @@ class PackReader:
         if len(text) * 2 > MAX_MEDIA_TEXT_UNITS and utf16_units(text) > MAX_MEDIA_TEXT_UNITS:
             message = (
                 f"has {utf16_units(text):,} UTF-16 units; a task with an {kind} shows its text"
-                f" in the caption (Telegram: 1,024 with the title), so at most"
+                f" in the caption (Telegram: {CAPTION_UNITS:,} with the title), so at most"
                 f" {MAX_MEDIA_TEXT_UNITS}"
             )
             self.errors.add(line, task["id"], "text", message)

@@ -18,7 +18,7 @@ import pytest
 import bot.jobs
 from bot.samples.make_media import shape_png
 from db import Database
-from handlers.media import MEDIA_TRIES
+from handlers.presenter.media import MEDIA_TRIES
 from simulator import CAREFUL, Crowd, SimulatorServer
 from simulator.state import SimMessage
 from tasks.clock import Clock

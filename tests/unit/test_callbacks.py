@@ -57,3 +57,29 @@ def test_decisions_parse_to_their_ids() -> None:
     assert callbacks.parse_review("op:7:fix") == callbacks.Review(7, "fix")
     assert callbacks.parse_dispute("d:9") == callbacks.DisputePress(9)
     assert callbacks.parse_dispute("d:9\n") is None
+
+
+def test_the_widest_data_of_each_shape_fits_telegram_s_64_bytes() -> None:
+    """Each shape's widest data is one our patterns take whole, and Telegram would take it too;
+    the check itself refuses one byte more (the module refuses to load on a shape too wide)."""
+    from handlers.operator.access import OPERATOR_BUTTON
+
+    shapes = [
+        callbacks.ANSWER,
+        callbacks.TOGGLE,
+        callbacks.DONE,
+        callbacks.SKIP,
+        callbacks.DISPUTE,
+        callbacks.REVIEW,
+        callbacks.CONSENT,
+        callbacks.NEW_WORK,
+        callbacks.LANGUAGE,
+        OPERATOR_BUTTON,
+    ]
+    assert len(callbacks.WIDEST) == len(shapes)
+    for pattern, data in zip(shapes, callbacks.WIDEST, strict=True):
+        assert pattern.match(data) is not None, data
+        assert callbacks.fits(data), data
+    assert callbacks.fits("x" * 64) and not callbacks.fits("x" * 65)
+    assert not callbacks.fits("é" * 33)  # bytes, not characters: 66 in UTF-8
+    assert not callbacks.fits("")

@@ -5,11 +5,12 @@ training, news and a notice on top. The instructions give way first, never the t
 from __future__ import annotations
 
 from handlers import render
-from handlers.media import CAPTION_LIMIT, media_task_screen
+from handlers.render import media_task_screen
 from handlers.texts import t
 from tasks.media import MAX_MEDIA_TEXT_UNITS, TaskMedia
 from tasks.packs import Option, PackInfo
 from tasks.quality.news import Feedback
+from tasks.telegram_limits import CAPTION_UNITS, MESSAGE_UNITS
 from tasks.work_results import TaskCard
 
 
@@ -39,14 +40,14 @@ def test_the_worst_caption_fits_and_keeps_the_task() -> None:
     card = worst_card()
     notice = "✅ Recorded: <b>" + "L" * 40 + "</b>"
     screen = media_task_screen(card, "fr", notice)
-    assert render.visible_length(screen.caption) <= CAPTION_LIMIT
+    assert render.visible_length(screen.caption) <= CAPTION_UNITS
     assert card.text in screen.caption  # the task is whole; what gave way is above it
     assert screen.instructions is not None  # too long for the caption: a message of its own
     assert render.esc(card.pack.instructions) in screen.instructions  # whole, escaped
     assert [data for row in screen.keyboard or () for _, data in row][-1] == "s:7"
     fallback_text, fallback_keyboard = screen.fallback()
     assert fallback_keyboard == (((t("fr", "skip_button"), "s:7"),),)
-    assert render.visible_length(fallback_text) <= render.MESSAGE_LIMIT
+    assert render.visible_length(fallback_text) <= MESSAGE_UNITS
 
 
 def test_a_short_caption_keeps_everything() -> None:

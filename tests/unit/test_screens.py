@@ -11,9 +11,16 @@ import pytest
 from handlers import render
 from tasks.packs import Option, PackInfo
 from tasks.quality.news import Feedback
+from tasks.telegram_limits import (
+    BUTTONS_PER_KEYBOARD,
+    BUTTONS_PER_ROW,
+    CALLBACK_DATA_BYTES,
+    MESSAGE_UNITS,
+    utf16_units,
+)
 from tasks.work_results import NoTask, PackSummary, TaskCard
 
-LIMIT = 4096
+LIMIT = MESSAGE_UNITS
 
 
 def worst_pack(**changes: Any) -> PackInfo:
@@ -95,3 +102,32 @@ def test_visible_length_counts_what_telegram_counts() -> None:
     assert render.visible_length("<b>a&amp;b</b>") == 3
     assert render.visible_length("😀") == 2  # UTF-16 code units
     assert render.visible_length("  x \n") == 1
+    assert render.visible_length("a\ud800b") == 3  # a lone surrogate counts, never raises
+    assert utf16_units("é😀") == 3
+
+
+@pytest.mark.parametrize(
+    ("task_type", "options", "rows"),
+    [
+        ("rating", 5, [5]),
+        ("rating", 8, [8]),
+        ("rating", 9, [5, 4]),
+        ("rating", 10, [5, 5]),
+        ("single_choice", 8, [2, 2, 2, 2]),
+        ("multi_choice", 10, [2, 2, 2, 2, 2, 1]),  # and Done
+    ],
+)
+def test_a_task_keyboard_keeps_to_telegram_s_rows_and_data(
+    task_type: str, options: int, rows: list[int]
+) -> None:
+    """At most BUTTONS_PER_ROW a row (a 9- or 10-point scale in two even rows), 100 in all,
+    each button's data within 64 bytes, Skip last on its own row."""
+    pack = worst_pack(
+        type=task_type, options=tuple(Option(str(i), "short") for i in range(options))
+    )
+    keyboard = render.task_keyboard(TaskCard(10**18 - 1, pack, "t"), "en")
+    assert [len(row) for row in keyboard[: len(rows)]] == rows
+    assert [len(row) for row in keyboard[len(rows) :]] == [1]  # Skip
+    assert all(len(row) <= BUTTONS_PER_ROW for row in keyboard)
+    assert sum(len(row) for row in keyboard) <= BUTTONS_PER_KEYBOARD
+    assert all(len(data.encode()) <= CALLBACK_DATA_BYTES for row in keyboard for _, data in row)
